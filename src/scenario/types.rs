@@ -1,0 +1,181 @@
+//! The validated scenario: units resolved (seconds → integer nanoseconds),
+//! distributions built, cross-field checks done. Everything downstream of
+//! `scenario` sees only these types, never the raw TOML.
+
+use crate::routing::StrategySpec;
+use crate::scenario::dist::Dist;
+
+/// Nanoseconds per second, the engine's clock unit.
+pub const NS_PER_S: f64 = 1e9;
+
+/// Converts seconds (validated finite, non-negative) to integer nanoseconds.
+pub fn secs_to_ns(s: f64) -> u64 {
+    debug_assert!(s.is_finite() && s >= 0.0, "seconds must be finite and >= 0, got {s}");
+    (s * NS_PER_S).round() as u64
+}
+
+/// A complete, validated scenario.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    /// Short name used for the output directory (`results/<name>/`).
+    pub name: String,
+    pub simulation: Simulation,
+    pub workload: Workload,
+    pub clients: Vec<ClientSegment>,
+    pub backends: Backends,
+    pub health_check: HealthCheck,
+    pub session_state: SessionState,
+    pub strategies: Vec<StrategyConfig>,
+    pub faults: Vec<Fault>,
+    pub output: Output,
+}
+
+#[derive(Debug, Clone)]
+pub struct Simulation {
+    pub duration_ns: u64,
+    /// Requests that start before this are not measured.
+    pub warmup_ns: u64,
+    pub seed: u64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Workload {
+    /// Mean session arrivals per second (before the profile multiplier).
+    pub session_rate: f64,
+    /// Piecewise-constant multiplier on `session_rate`; empty = constant 1.0.
+    pub profile: RateProfile,
+    /// Requests per session; samples are rounded to the nearest integer, minimum 1.
+    pub requests_per_session: Dist,
+    /// Think time between a response and the session's next request, seconds.
+    pub think_time: Dist,
+    /// Service demand of one request on a backend of speed 1.0, seconds.
+    pub service_time: Dist,
+}
+
+/// A piecewise-constant rate multiplier: `steps[i] = (from_ns, multiplier)`,
+/// sorted by `from_ns`, the first at 0. With `period_ns`, the profile repeats.
+#[derive(Debug, Clone, Default)]
+pub struct RateProfile {
+    pub steps: Vec<(u64, f64)>,
+    pub period_ns: Option<u64>,
+}
+
+impl RateProfile {
+    /// The multiplier in force at `t_ns` and the time at which it next changes
+    /// (`u64::MAX` when it never does).
+    pub fn at(&self, t_ns: u64) -> (f64, u64) {
+        if self.steps.is_empty() {
+            return (1.0, u64::MAX);
+        }
+        let (base, local) = match self.period_ns {
+            Some(p) => (t_ns - t_ns % p, t_ns % p),
+            None => (0, t_ns),
+        };
+        // Index of the last step whose start is <= local.
+        let i = self.steps.partition_point(|&(from, _)| from <= local).saturating_sub(1);
+        let mult = self.steps[i].1;
+        let next = match (self.steps.get(i + 1), self.period_ns) {
+            (Some(&(from, _)), _) => base.saturating_add(from),
+            (None, Some(p)) => base.saturating_add(p),
+            (None, None) => u64::MAX,
+        };
+        (mult, next)
+    }
+}
+
+/// How a segment's clients reach the load balancer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Network {
+    /// Every user has a public address of their own.
+    Direct,
+    /// Corporate NAT: `users_per_ip` users share one egress address, stable
+    /// per user.
+    Nat,
+    /// Carrier-grade NAT: a pool of addresses shared by `users_per_ip` users
+    /// each; a session gets an arbitrary pool address, and a new one on each
+    /// IP change.
+    Cgnat,
+}
+
+#[derive(Debug, Clone)]
+pub struct ClientSegment {
+    pub name: String,
+    /// Fraction of sessions from this segment (all shares sum to 1).
+    pub share: f64,
+    /// Distinct users in the segment.
+    pub users: u32,
+    pub network: Network,
+    /// Users per public address (`Nat`, `Cgnat`); 1 for `Direct`.
+    pub users_per_ip: u32,
+    /// IPv6 addresses instead of IPv4.
+    pub ipv6: bool,
+    /// Mid-session public address changes per second (mobile churn), 0 = never.
+    pub ip_change_rate: f64,
+    /// Fraction of sessions whose client does not store or return cookies.
+    pub cookie_block: f64,
+    /// Whether the client sends a session token header.
+    pub token_header: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Backends {
+    /// One entry per backend, in order: `b0`, `b1`, …
+    pub speeds: Vec<f64>,
+    /// Parallel request slots per backend.
+    pub workers: u32,
+    /// Maximum queued (not yet in service) requests; `None` = unbounded.
+    pub queue_limit: Option<u32>,
+}
+
+impl Backends {
+    pub fn count(&self) -> usize {
+        self.speeds.len()
+    }
+    /// The name a backend is known by in scenarios and outputs.
+    pub fn name(i: usize) -> String {
+        format!("b{i}")
+    }
+}
+
+/// Active health checking as the load balancer sees it (ALB defaults).
+#[derive(Debug, Clone)]
+pub struct HealthCheck {
+    pub interval_ns: u64,
+    pub timeout_ns: u64,
+    /// Consecutive failures before a backend is marked down.
+    pub unhealthy_threshold: u32,
+    /// Consecutive successes before a down backend is marked up again.
+    pub healthy_threshold: u32,
+}
+
+#[derive(Debug, Clone)]
+pub enum SessionState {
+    /// State lives in the memory of the backend that created it.
+    Local,
+    /// State lives in an external store; every request pays one round trip.
+    Shared { store_latency: Dist },
+}
+
+#[derive(Debug, Clone)]
+pub struct StrategyConfig {
+    /// Unique label used in outputs.
+    pub name: String,
+    pub spec: StrategySpec,
+}
+
+#[derive(Debug, Clone)]
+pub enum Fault {
+    /// Backend `backend` crashes at `at_ns`; with `recover_after_ns` it is
+    /// running again (empty) that long after.
+    Crash {
+        backend: usize,
+        at_ns: u64,
+        recover_after_ns: Option<u64>,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub struct Output {
+    /// Width of the time buckets in `backends.csv`.
+    pub bucket_ns: u64,
+}
