@@ -92,7 +92,10 @@ pub enum StrategySpec {
         on_unavailable: OnUnavailable,
     },
     /// Stateless hash of the client's source address.
-    SourceIp { hash: IpHash, on_unavailable: OnUnavailable },
+    SourceIp {
+        hash: IpHash,
+        on_unavailable: OnUnavailable,
+    },
 }
 
 /// ALB `stickiness.lb_cookie.duration_seconds` default: 1 day.
@@ -115,4 +118,11 @@ impl StrategySpec {
 }
 
 /// Every `kind` a scenario may name (for error messages and docs).
-pub const KINDS: &[&str] = &["round_robin", "random", "least_conn", "p2c", "lb_cookie", "source_ip"];
+pub const KINDS: &[&str] = &[
+    "round_robin",
+    "random",
+    "least_conn",
+    "p2c",
+    "lb_cookie",
+    "source_ip",
+];

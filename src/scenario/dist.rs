@@ -20,12 +20,34 @@ pub const KINDS: &[(&str, &str)] = &[
 #[derive(Debug, Clone)]
 pub enum Dist {
     Constant(f64),
-    Exponential { mean: f64, d: Exp<f64> },
-    Uniform { min: f64, max: f64, d: Uniform<f64> },
-    LogNormal { mean: f64, cv: f64, d: LogNormal<f64> },
-    Gamma { mean: f64, cv: f64, d: Gamma<f64> },
-    Pareto { mean: f64, shape: f64, d: Pareto<f64> },
-    Geometric { mean: f64, d: Geometric },
+    Exponential {
+        mean: f64,
+        d: Exp<f64>,
+    },
+    Uniform {
+        min: f64,
+        max: f64,
+        d: Uniform<f64>,
+    },
+    LogNormal {
+        mean: f64,
+        cv: f64,
+        d: LogNormal<f64>,
+    },
+    Gamma {
+        mean: f64,
+        cv: f64,
+        d: Gamma<f64>,
+    },
+    Pareto {
+        mean: f64,
+        shape: f64,
+        d: Pareto<f64>,
+    },
+    Geometric {
+        mean: f64,
+        d: Geometric,
+    },
 }
 
 /// Why a distribution's parameters were refused.
@@ -36,7 +58,9 @@ fn positive(name: &str, v: f64) -> Result<f64, DistError> {
     if v.is_finite() && v > 0.0 {
         Ok(v)
     } else {
-        Err(DistError(format!("`{name}` must be a finite number > 0, found {v}")))
+        Err(DistError(format!(
+            "`{name}` must be a finite number > 0, found {v}"
+        )))
     }
 }
 
@@ -44,7 +68,9 @@ fn non_negative(name: &str, v: f64) -> Result<f64, DistError> {
     if v.is_finite() && v >= 0.0 {
         Ok(v)
     } else {
-        Err(DistError(format!("`{name}` must be a finite number >= 0, found {v}")))
+        Err(DistError(format!(
+            "`{name}` must be a finite number >= 0, found {v}"
+        )))
     }
 }
 
@@ -63,9 +89,15 @@ impl Dist {
         let min = non_negative("min", min)?;
         let max = non_negative("max", max)?;
         if max <= min {
-            return Err(DistError(format!("`max` must be greater than `min`, found min = {min}, max = {max}")));
+            return Err(DistError(format!(
+                "`max` must be greater than `min`, found min = {min}, max = {max}"
+            )));
         }
-        Ok(Dist::Uniform { min, max, d: Uniform::new(min, max) })
+        Ok(Dist::Uniform {
+            min,
+            max,
+            d: Uniform::new(min, max),
+        })
     }
 
     /// Log-normal with the given mean and coefficient of variation.
@@ -103,7 +135,9 @@ impl Dist {
     /// Geometric on 1, 2, 3, … with the given mean (>= 1).
     pub fn geometric(mean: f64) -> Result<Self, DistError> {
         if !(mean.is_finite() && mean >= 1.0) {
-            return Err(DistError(format!("`mean` must be a finite number >= 1, found {mean}")));
+            return Err(DistError(format!(
+                "`mean` must be a finite number >= 1, found {mean}"
+            )));
         }
         let d = Geometric::new(1.0 / mean).map_err(|e| DistError(e.to_string()))?;
         Ok(Dist::Geometric { mean, d })

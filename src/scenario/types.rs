@@ -10,7 +10,10 @@ pub const NS_PER_S: f64 = 1e9;
 
 /// Converts seconds (validated finite, non-negative) to integer nanoseconds.
 pub fn secs_to_ns(s: f64) -> u64 {
-    debug_assert!(s.is_finite() && s >= 0.0, "seconds must be finite and >= 0, got {s}");
+    debug_assert!(
+        s.is_finite() && s >= 0.0,
+        "seconds must be finite and >= 0, got {s}"
+    );
     (s * NS_PER_S).round() as u64
 }
 
@@ -72,7 +75,10 @@ impl RateProfile {
             None => (0, t_ns),
         };
         // Index of the last step whose start is <= local.
-        let i = self.steps.partition_point(|&(from, _)| from <= local).saturating_sub(1);
+        let i = self
+            .steps
+            .partition_point(|&(from, _)| from <= local)
+            .saturating_sub(1);
         let mult = self.steps[i].1;
         let next = match (self.steps.get(i + 1), self.period_ns) {
             (Some(&(from, _)), _) => base.saturating_add(from),

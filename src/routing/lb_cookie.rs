@@ -1,0 +1,326 @@
+//! Load-balancer-inserted duration cookie: AWS ALB `lb_cookie`, HAProxy
+//! `cookie … insert`, nginx `sticky cookie`, Traefik `sticky.cookie`.
+//!
+//! The first request is balanced and answered with a cookie naming the
+//! chosen backend by a keyed hash of its address (not its index, so it can't
+//! be guessed or forged). Later requests carrying a valid cookie for an up
+//! backend with room go there. A forged, stale or undecodable value is
+//! treated as absent. A pinned backend that is down, draining or full is
+//! handled per `on_unavailable`: redispatch (pick anew, rewrite the cookie,
+//! as ALB does) or reject.
+
+use super::hash::{keyed, mix64};
+use super::{
+    BackendId, Balance, Balancer, CookieAttrs, Decision, Health, OnUnavailable, Pool, Refusal,
+    RouteRequest, RouteRng, SameSite, SetCookie, TtlMode,
+};
+use std::net::SocketAddr;
+
+#[derive(Debug, Clone)]
+pub struct LbCookie {
+    ttl_ns: u64,
+    ttl_mode: TtlMode,
+    attrs: CookieAttrs,
+    balancer: Balancer,
+    on_unavailable: OnUnavailable,
+    secret: u64,
+    /// `(cookie value, backend)` sorted by value, for decoding.
+    values: Vec<(u64, BackendId)>,
+    /// Pool generation `values` was built for.
+    built_for: Option<u64>,
+}
+
+fn addr_key(addr: SocketAddr) -> u64 {
+    match addr {
+        SocketAddr::V4(a) => ((u32::from(*a.ip()) as u64) << 16) | a.port() as u64,
+        SocketAddr::V6(a) => {
+            let x = u128::from(*a.ip());
+            mix64(x as u64 ^ mix64((x >> 64) as u64)) ^ a.port() as u64
+        }
+    }
+}
+
+impl LbCookie {
+    pub fn new(
+        ttl_ns: u64,
+        ttl_mode: TtlMode,
+        attrs: CookieAttrs,
+        balance: Balance,
+        on_unavailable: OnUnavailable,
+        secret: u64,
+    ) -> Self {
+        LbCookie {
+            ttl_ns,
+            ttl_mode,
+            attrs,
+            balancer: Balancer::new(balance),
+            on_unavailable,
+            secret,
+            values: Vec::new(),
+            built_for: None,
+        }
+    }
+
+    /// The cookie value that names `backend` in `pool`.
+    pub fn value_for(&self, pool: &Pool, backend: BackendId) -> u64 {
+        keyed(self.secret, addr_key(pool.get(backend).addr))
+    }
+
+    fn decode(&mut self, pool: &Pool, value: u64) -> Option<BackendId> {
+        if self.built_for != Some(pool.generation()) || self.values.len() != pool.len() {
+            let secret = self.secret;
+            self.values.clear();
+            self.values.extend((0..pool.len()).map(|i| {
+                let id = BackendId(i as u32);
+                (keyed(secret, addr_key(pool.get(id).addr)), id)
+            }));
+            self.values.sort_unstable();
+            self.built_for = Some(pool.generation());
+        }
+        self.values
+            .binary_search_by_key(&value, |&(v, _)| v)
+            .ok()
+            .map(|i| self.values[i].1)
+    }
+
+    fn issue(&self, pool: &Pool, backend: BackendId) -> SetCookie {
+        let max_age_ns = match self.ttl_mode {
+            TtlMode::Sliding | TtlMode::Absolute => Some(self.ttl_ns),
+            TtlMode::Session => None,
+        };
+        SetCookie {
+            value: self.value_for(pool, backend),
+            max_age_ns,
+        }
+    }
+
+    fn fresh(&mut self, pool: &Pool, rng: &mut RouteRng) -> Decision {
+        match self.balancer.pick(pool, rng) {
+            Some(b) => Decision::Forward {
+                backend: b,
+                set_cookie: Some(self.issue(pool, b)),
+            },
+            None => Decision::Refuse(Refusal::NoBackend),
+        }
+    }
+
+    pub fn route(&mut self, req: &RouteRequest, pool: &Pool, rng: &mut RouteRng) -> Decision {
+        let pinned = match req.cookie {
+            Some(v) => self.decode(pool, v),
+            None => None,
+        };
+        let Some(b) = pinned else {
+            return self.fresh(pool, rng);
+        };
+        let view = pool.get(b);
+        let usable = view.health == Health::Up && view.has_room();
+        if usable {
+            // Sliding expiry is refreshed on every response; absolute and
+            // session cookies are not re-emitted (HAProxy `indirect`).
+            let set_cookie = match self.ttl_mode {
+                TtlMode::Sliding => Some(self.issue(pool, b)),
+                TtlMode::Absolute | TtlMode::Session => None,
+            };
+            return Decision::Forward {
+                backend: b,
+                set_cookie,
+            };
+        }
+        if view.health == Health::Draining {
+            // ALB: sticky clients of a deregistered target are re-routed at once.
+            return self.fresh(pool, rng);
+        }
+        match self.on_unavailable {
+            OnUnavailable::Redispatch => self.fresh(pool, rng),
+            OnUnavailable::Reject => Decision::Refuse(Refusal::PinnedUnavailable),
+        }
+    }
+
+    /// `Set-Cookie` as a proxy would write it.
+    pub fn format_set_cookie(&self, c: &SetCookie) -> String {
+        let mut s = format!("{}={:016x}", self.attrs.name, c.value);
+        if let Some(ns) = c.max_age_ns {
+            s.push_str(&format!("; Max-Age={}", ns / 1_000_000_000));
+        }
+        s.push_str(&format!("; Path={}", self.attrs.path));
+        if self.attrs.secure {
+            s.push_str("; Secure");
+        }
+        if self.attrs.http_only {
+            s.push_str("; HttpOnly");
+        }
+        match self.attrs.same_site {
+            Some(SameSite::Strict) => s.push_str("; SameSite=Strict"),
+            Some(SameSite::Lax) => s.push_str("; SameSite=Lax"),
+            Some(SameSite::None) => s.push_str("; SameSite=None"),
+            None => {}
+        }
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::{IpAddr, Ipv4Addr};
+
+    const TTL: u64 = 300_000_000_000;
+
+    fn router(mode: TtlMode, on_unavailable: OnUnavailable) -> LbCookie {
+        LbCookie::new(
+            TTL,
+            mode,
+            CookieAttrs::default(),
+            Balance::RoundRobin,
+            on_unavailable,
+            77,
+        )
+    }
+
+    fn req(cookie: Option<u64>) -> RouteRequest {
+        RouteRequest {
+            now_ns: 0,
+            src: IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1)),
+            cookie,
+            header: None,
+        }
+    }
+
+    fn forward(d: Decision) -> (BackendId, Option<SetCookie>) {
+        match d {
+            Decision::Forward {
+                backend,
+                set_cookie,
+            } => (backend, set_cookie),
+            other => panic!("expected forward, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn cookie_pins_and_sliding_mode_reissues() {
+        let pool = Pool::with_default_addrs(4, None);
+        let mut r = router(TtlMode::Sliding, OnUnavailable::Redispatch);
+        let mut rng = RouteRng::new(1);
+        let (b, c) = forward(r.route(&req(None), &pool, &mut rng));
+        let c = c.expect("first response sets the cookie");
+        assert_eq!(c.max_age_ns, Some(TTL));
+        for _ in 0..10 {
+            let (b2, c2) = forward(r.route(&req(Some(c.value)), &pool, &mut rng));
+            assert_eq!(b2, b);
+            assert_eq!(c2, Some(c), "sliding mode refreshes the same cookie");
+        }
+    }
+
+    #[test]
+    fn absolute_and_session_modes_do_not_reissue() {
+        let pool = Pool::with_default_addrs(4, None);
+        for mode in [TtlMode::Absolute, TtlMode::Session] {
+            let mut r = router(mode, OnUnavailable::Redispatch);
+            let mut rng = RouteRng::new(1);
+            let (b, c) = forward(r.route(&req(None), &pool, &mut rng));
+            let c = c.unwrap();
+            assert_eq!(
+                c.max_age_ns,
+                if mode == TtlMode::Session {
+                    None
+                } else {
+                    Some(TTL)
+                }
+            );
+            let (b2, c2) = forward(r.route(&req(Some(c.value)), &pool, &mut rng));
+            assert_eq!((b2, c2), (b, None));
+        }
+    }
+
+    #[test]
+    fn forged_values_are_treated_as_absent() {
+        let pool = Pool::with_default_addrs(4, None);
+        let mut r = router(TtlMode::Sliding, OnUnavailable::Reject);
+        let mut rng = RouteRng::new(1);
+        // Backend indices and raw addresses are not valid cookie values.
+        for forged in [0u64, 1, 2, 3, 0x0a00_0001_1f90, u64::MAX] {
+            let (_, c) = forward(r.route(&req(Some(forged)), &pool, &mut rng));
+            assert!(
+                c.is_some(),
+                "a fresh cookie is issued for forged value {forged}"
+            );
+        }
+        // A cookie from another load balancer (other secret) is also foreign.
+        let other = LbCookie::new(
+            TTL,
+            TtlMode::Sliding,
+            CookieAttrs::default(),
+            Balance::RoundRobin,
+            OnUnavailable::Reject,
+            78,
+        );
+        let foreign = other.value_for(&pool, BackendId(2));
+        let (_, c) = forward(r.route(&req(Some(foreign)), &pool, &mut rng));
+        assert_ne!(c.unwrap().value, foreign);
+    }
+
+    #[test]
+    fn down_pin_redispatches_or_rejects() {
+        let mut pool = Pool::with_default_addrs(3, None);
+        let mut rd = router(TtlMode::Sliding, OnUnavailable::Redispatch);
+        let mut rj = router(TtlMode::Sliding, OnUnavailable::Reject);
+        let mut rng = RouteRng::new(1);
+        let (b, c) = forward(rd.route(&req(None), &pool, &mut rng));
+        let v = c.unwrap().value;
+        pool.set_health(b, Health::Down);
+        let (b2, c2) = forward(rd.route(&req(Some(v)), &pool, &mut rng));
+        assert_ne!(b2, b);
+        assert_eq!(
+            c2.unwrap().value,
+            rd.value_for(&pool, b2),
+            "cookie rewritten to the new backend"
+        );
+        assert_eq!(
+            rj.route(&req(Some(v)), &pool, &mut rng),
+            Decision::Refuse(Refusal::PinnedUnavailable)
+        );
+    }
+
+    #[test]
+    fn full_pin_with_reject_refuses() {
+        let mut pool = Pool::with_default_addrs(2, Some(1));
+        let mut r = router(TtlMode::Sliding, OnUnavailable::Reject);
+        let mut rng = RouteRng::new(1);
+        let (b, c) = forward(r.route(&req(None), &pool, &mut rng));
+        pool.add_outstanding(b);
+        let d = r.route(&req(Some(c.unwrap().value)), &pool, &mut rng);
+        assert_eq!(d, Decision::Refuse(Refusal::PinnedUnavailable));
+    }
+
+    #[test]
+    fn set_cookie_formatting_carries_attributes() {
+        let attrs = CookieAttrs {
+            name: "SRV".into(),
+            path: "/shop".into(),
+            secure: true,
+            http_only: true,
+            same_site: Some(SameSite::Lax),
+        };
+        let r = LbCookie::new(
+            TTL,
+            TtlMode::Sliding,
+            attrs,
+            Balance::RoundRobin,
+            OnUnavailable::Redispatch,
+            1,
+        );
+        let s = r.format_set_cookie(&SetCookie {
+            value: 0xabc,
+            max_age_ns: Some(TTL),
+        });
+        assert_eq!(
+            s,
+            "SRV=0000000000000abc; Max-Age=300; Path=/shop; Secure; HttpOnly; SameSite=Lax"
+        );
+        let s = r.format_set_cookie(&SetCookie {
+            value: 1,
+            max_age_ns: None,
+        });
+        assert!(!s.contains("Max-Age"));
+    }
+}

@@ -1,0 +1,154 @@
+//! The pool as the load balancer sees it: backends with an address, a
+//! weight, a health state and their current load.
+
+use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
+
+/// Index of a backend in the pool (`b0` is `BackendId(0)`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct BackendId(pub u32);
+
+impl BackendId {
+    #[inline]
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+/// Health as the load balancer believes it (from its health checks), not
+/// necessarily the truth.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Health {
+    Up,
+    Down,
+    /// Deregistered: takes no new sessions; what happens to sticky ones is
+    /// the strategy's `on_draining` policy.
+    Draining,
+}
+
+/// One backend as the router sees it.
+#[derive(Debug, Clone)]
+pub struct BackendView {
+    pub addr: SocketAddr,
+    pub weight: u32,
+    pub health: Health,
+    /// Requests sent and not yet answered.
+    pub outstanding: u32,
+    /// Maximum outstanding requests it accepts (`workers + queue_limit`), if bounded.
+    pub capacity: Option<u32>,
+}
+
+impl BackendView {
+    /// Whether it can take one more request right now.
+    #[inline]
+    pub fn has_room(&self) -> bool {
+        self.capacity.is_none_or(|c| self.outstanding < c)
+    }
+}
+
+/// The pool. Membership and health changes bump `generation`, which
+/// strategies with derived tables use to know when to rebuild.
+#[derive(Debug, Clone)]
+pub struct Pool {
+    backends: Vec<BackendView>,
+    up: Vec<BackendId>,
+    generation: u64,
+}
+
+impl Pool {
+    /// `n` backends at `10.0.<i/250>.<i%250+1>:8080`, weight 1, all up.
+    pub fn with_default_addrs(n: usize, capacity: Option<u32>) -> Self {
+        let backends = (0..n)
+            .map(|i| BackendView {
+                addr: SocketAddr::V4(SocketAddrV4::new(
+                    Ipv4Addr::new(10, 0, (i / 250) as u8, (i % 250 + 1) as u8),
+                    8080,
+                )),
+                weight: 1,
+                health: Health::Up,
+                outstanding: 0,
+                capacity,
+            })
+            .collect();
+        Self::new(backends)
+    }
+
+    pub fn new(backends: Vec<BackendView>) -> Self {
+        let mut pool = Pool {
+            backends,
+            up: Vec::new(),
+            generation: 0,
+        };
+        pool.rebuild_up();
+        pool
+    }
+
+    fn rebuild_up(&mut self) {
+        self.up.clear();
+        self.up.extend(
+            self.backends
+                .iter()
+                .enumerate()
+                .filter(|(_, b)| b.health == Health::Up)
+                .map(|(i, _)| BackendId(i as u32)),
+        );
+    }
+
+    #[inline]
+    pub fn len(&self) -> usize {
+        self.backends.len()
+    }
+
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.backends.is_empty()
+    }
+
+    #[inline]
+    pub fn get(&self, id: BackendId) -> &BackendView {
+        &self.backends[id.index()]
+    }
+
+    pub fn backends(&self) -> &[BackendView] {
+        &self.backends
+    }
+
+    /// Backends in state `Up`, in index order.
+    #[inline]
+    pub fn up(&self) -> &[BackendId] {
+        &self.up
+    }
+
+    #[inline]
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    pub fn set_health(&mut self, id: BackendId, health: Health) {
+        if self.backends[id.index()].health != health {
+            self.backends[id.index()].health = health;
+            self.generation += 1;
+            self.rebuild_up();
+        }
+    }
+
+    #[inline]
+    pub fn add_outstanding(&mut self, id: BackendId) {
+        self.backends[id.index()].outstanding += 1;
+    }
+
+    #[inline]
+    pub fn remove_outstanding(&mut self, id: BackendId) {
+        let b = &mut self.backends[id.index()];
+        debug_assert!(
+            b.outstanding > 0,
+            "outstanding underflow on backend {}",
+            id.0
+        );
+        b.outstanding -= 1;
+    }
+
+    /// Clears every outstanding request of a backend (it crashed).
+    pub fn reset_outstanding(&mut self, id: BackendId) {
+        self.backends[id.index()].outstanding = 0;
+    }
+}
