@@ -1,0 +1,569 @@
+//! The engine loop: one strategy, one workload, from the first arrival to
+//! the end of the simulated time.
+//!
+//! Common random numbers: every random draw that shapes the workload comes
+//! from a stream keyed by `(seed, purpose, index)` — arrivals from one
+//! stream, each session's attributes, think times and service demands from
+//! that session's own stream, its address changes from another — and the
+//! router draws only from its own. Each session draws in a fixed order per
+//! request (service demand and store latency when it sends, think time when
+//! the request ends), whatever the outcome, so every strategy of a run faces
+//! the same sessions, with the same requests, at the same arrival times.
+
+use crate::metrics::{BucketRow, LossCause, Recorder, RunSummary};
+use crate::model::{Addresser, Backend, JarCookie, Request, Session, Slab};
+use crate::routing::{Affinity, BackendId, Decision, Health, Pool, RouteRequest, RouteRng, Router};
+use crate::scenario::{Fault, Scenario, SessionState};
+use crate::sim::{name_key, s_to_ns, stream, stream_seed, EventQueue, Nanos, SimRng, Stream};
+use rand::Rng;
+use rand_distr::Exp1;
+use rayon::prelude::*;
+
+/// The outcome of one strategy's run.
+#[derive(Debug, Clone)]
+pub struct RunOutput {
+    pub summary: RunSummary,
+    pub buckets: Vec<BucketRow>,
+    /// A digest of every session's arrival time and workload draws: equal for
+    /// all strategies of one scenario and seed (common random numbers).
+    pub workload_digest: u64,
+    /// Requests all arrived sessions were going to make.
+    pub planned_requests: u64,
+    /// The most sessions alive at once.
+    pub peak_sessions: usize,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Ev {
+    Arrival,
+    Send(u32),
+    Done { backend: u32, epoch: u32, req: u32 },
+    Check(u32),
+    CheckFailed(u32),
+    Crash(u32),
+    Recover(u32),
+    Tick,
+    WarmupEnd,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct HealthState {
+    ok_streak: u32,
+    fail_streak: u32,
+}
+
+struct World<'a> {
+    sc: &'a Scenario,
+    q: EventQueue<Ev>,
+    pool: Pool,
+    router: Router,
+    affinity: Affinity,
+    route_rng: RouteRng,
+    backends: Vec<Backend>,
+    health: Vec<HealthState>,
+    sessions: Slab<Session>,
+    requests: Slab<Request>,
+    addressers: Vec<Addresser>,
+    /// Cumulative segment shares, for picking a session's segment.
+    cum_shares: Vec<f64>,
+    arrivals: SimRng,
+    next_session: u64,
+    rec: Recorder,
+    digest: u64,
+    planned_requests: u64,
+    peak_sessions: usize,
+    shared_state: bool,
+}
+
+#[inline]
+fn fold(h: u64, x: u64) -> u64 {
+    (h ^ x).wrapping_mul(0x0100_0000_01b3).rotate_left(29)
+}
+
+impl<'a> World<'a> {
+    fn new(sc: &'a Scenario, strategy: usize) -> Self {
+        let seed = sc.simulation.seed;
+        let cfg = &sc.strategies[strategy];
+        let n = sc.backends.count();
+        let capacity = sc.backends.queue_limit.map(|l| sc.backends.workers + l);
+        let key = name_key(&cfg.name);
+        let router = Router::new(
+            &cfg.spec,
+            stream_seed(seed, Stream::Routing, key ^ 0x5ec2e7),
+        );
+        let mut total = 0.0;
+        let cum_shares = sc
+            .clients
+            .iter()
+            .map(|c| {
+                total += c.share;
+                total
+            })
+            .collect();
+        World {
+            sc,
+            q: EventQueue::with_capacity(1024),
+            pool: Pool::with_default_addrs(n, capacity),
+            affinity: router.affinity(),
+            router,
+            route_rng: RouteRng::new(stream_seed(seed, Stream::Routing, key)),
+            backends: sc
+                .backends
+                .speeds
+                .iter()
+                .map(|&s| Backend::new(s, sc.backends.workers, sc.backends.queue_limit))
+                .collect(),
+            health: vec![HealthState::default(); n],
+            sessions: Slab::default(),
+            requests: Slab::default(),
+            addressers: sc
+                .clients
+                .iter()
+                .enumerate()
+                .map(|(i, c)| Addresser::new(seed, i, c))
+                .collect(),
+            cum_shares,
+            arrivals: stream(seed, Stream::Arrivals, 0),
+            next_session: 0,
+            rec: Recorder::new(n, sc.simulation.warmup_ns),
+            digest: 0xcbf2_9ce4_8422_2325,
+            planned_requests: 0,
+            peak_sessions: 0,
+            shared_state: matches!(sc.session_state, SessionState::Shared { .. }),
+        }
+    }
+
+    /// The first arrival at or after `from`, integrating the piecewise
+    /// rate exactly (an inhomogeneous Poisson process), or `None` if it falls
+    /// after the end.
+    fn next_arrival(&mut self, from: Nanos) -> Option<Nanos> {
+        let w = &self.sc.workload;
+        let end = self.sc.simulation.duration_ns;
+        let mut need: f64 = self.arrivals.sample(Exp1);
+        let mut t = from;
+        while t < end {
+            let (mult, until) = w.profile.at(t);
+            let rate = w.session_rate * mult;
+            let span_s = (until.min(end) - t) as f64 / 1e9;
+            if rate > 0.0 && need <= rate * span_s {
+                let at = t + s_to_ns(need / rate);
+                return (at < end).then_some(at);
+            }
+            need -= rate * span_s;
+            t = until;
+        }
+        None
+    }
+
+    fn schedule_initial(&mut self) {
+        let sc = self.sc;
+        if let Some(t) = self.next_arrival(0) {
+            self.q.schedule(t, Ev::Arrival);
+        }
+        if sc.simulation.warmup_ns > 0 {
+            self.q.schedule(sc.simulation.warmup_ns, Ev::WarmupEnd);
+        }
+        if sc.output.bucket_ns < sc.simulation.duration_ns {
+            self.q.schedule(sc.output.bucket_ns, Ev::Tick);
+        }
+        // Each backend's checks start at its own phase in the interval.
+        let mut phase = stream(sc.simulation.seed, Stream::Health, 0);
+        let hc = &sc.health_check;
+        for b in 0..self.backends.len() {
+            let offset = phase.gen_range(0..hc.interval_ns.max(1));
+            self.q.schedule(offset, Ev::Check(b as u32));
+        }
+        for (i, f) in sc.faults.iter().enumerate() {
+            let _ = i;
+            match *f {
+                Fault::Crash {
+                    backend,
+                    at_ns,
+                    recover_after_ns,
+                } => {
+                    self.q.schedule(at_ns, Ev::Crash(backend as u32));
+                    if let Some(r) = recover_after_ns {
+                        self.q
+                            .schedule(at_ns.saturating_add(r), Ev::Recover(backend as u32));
+                    }
+                }
+            }
+        }
+    }
+
+    fn run(mut self, strategy: usize) -> RunOutput {
+        self.schedule_initial();
+        let end = self.sc.simulation.duration_ns;
+        let mut events = 0u64;
+        while let Some((now, ev)) = self.q.pop() {
+            if now >= end {
+                break;
+            }
+            events += 1;
+            match ev {
+                Ev::Arrival => self.on_arrival(now),
+                Ev::Send(s) => self.on_send(now, s),
+                Ev::Done {
+                    backend,
+                    epoch,
+                    req,
+                } => self.on_done(now, backend as usize, epoch, req),
+                Ev::Check(b) => self.on_check(now, b as usize),
+                Ev::CheckFailed(b) => self.on_check_failed(b as usize),
+                Ev::Crash(b) => self.on_crash(now, b as usize),
+                Ev::Recover(b) => self.backends[b as usize].alive = true,
+                Ev::Tick => {
+                    self.close_bucket(now);
+                    let next = now + self.sc.output.bucket_ns;
+                    if next < end {
+                        self.q.schedule(next, Ev::Tick);
+                    }
+                }
+                Ev::WarmupEnd => self.rec.end_warmup(now),
+            }
+        }
+        self.close_bucket(end);
+        let in_flight = self.requests.iter().filter(|r| r.measured).count() as u64;
+        let active = self.sessions.iter().filter(|s| s.measured).count() as u64;
+        let cfg = &self.sc.strategies[strategy];
+        let (summary, buckets) = self.rec.finish(
+            &cfg.name,
+            cfg.spec.kind(),
+            end,
+            self.sc.backends.workers,
+            in_flight,
+            active,
+            events,
+        );
+        RunOutput {
+            summary,
+            buckets,
+            workload_digest: self.digest,
+            planned_requests: self.planned_requests,
+            peak_sessions: self.peak_sessions,
+        }
+    }
+
+    fn close_bucket(&mut self, now: Nanos) {
+        let (backends, pool) = (&self.backends, &self.pool);
+        self.rec.close_bucket(now, |b| {
+            (
+                backends[b].pinned,
+                backends[b].alive,
+                pool.get(BackendId(b as u32)).health == Health::Up,
+            )
+        });
+    }
+
+    fn on_arrival(&mut self, now: Nanos) {
+        let sc = self.sc;
+        let n = self.next_session;
+        self.next_session += 1;
+        let seed = sc.simulation.seed;
+        let mut rng = stream(seed, Stream::Session, n);
+        let u: f64 = rng.gen();
+        let segment = self
+            .cum_shares
+            .iter()
+            .position(|&c| u < c)
+            .unwrap_or(self.cum_shares.len() - 1);
+        let seg = &sc.clients[segment];
+        let user = rng.gen_range(0..seg.users);
+        let remaining = sc.workload.requests_per_session.sample_count(&mut rng);
+        let blocks_cookies = rng.gen::<f64>() < seg.cookie_block;
+        let token: u64 = rng.gen();
+        let mut net_rng = stream(seed, Stream::Network, n);
+        let ip = self.addressers[segment].initial(user, &mut net_rng);
+        let next_ip_change_ns = if seg.ip_change_rate > 0.0 {
+            now.saturating_add(s_to_ns(net_rng.sample::<f64, _>(Exp1) / seg.ip_change_rate))
+        } else {
+            Nanos::MAX
+        };
+        let measured = self.rec.measured(now);
+        if measured {
+            self.rec.sessions += 1;
+        }
+        self.digest = fold(
+            fold(fold(self.digest, now), remaining as u64),
+            (segment as u64) << 32 | user as u64,
+        );
+        self.planned_requests += remaining as u64;
+        let id = self.sessions.insert(Session {
+            measured,
+            segment: segment as u16,
+            user,
+            remaining,
+            rng,
+            net_rng,
+            next_ip_change_ns,
+            ip_changes: 0,
+            ip,
+            blocks_cookies,
+            cookie: None,
+            token: seg.token_header.then_some(token),
+            home: None,
+            lost: false,
+            ip_changed: false,
+            cookie_expired: false,
+        });
+        self.peak_sessions = self.peak_sessions.max(self.sessions.len());
+        self.on_send(now, id);
+        if let Some(t) = self.next_arrival(now) {
+            self.q.schedule(t, Ev::Arrival);
+        }
+    }
+
+    fn on_send(&mut self, now: Nanos, sid: u32) {
+        let sc = self.sc;
+        let s = self.sessions.get_mut(sid);
+        debug_assert!(s.remaining > 0);
+        s.remaining -= 1;
+        // Workload draws first, whatever happens to the request.
+        let demand_s = sc.workload.service_time.sample(&mut s.rng);
+        let store_s = match &sc.session_state {
+            SessionState::Shared { store_latency } => store_latency.sample(&mut s.rng),
+            SessionState::Local => 0.0,
+        };
+        let seg = &sc.clients[s.segment as usize];
+        while s.next_ip_change_ns <= now {
+            s.ip_changes += 1;
+            s.ip =
+                self.addressers[s.segment as usize].changed(s.user, s.ip_changes, &mut s.net_rng);
+            s.ip_changed = true;
+            let gap = s_to_ns(s.net_rng.sample::<f64, _>(Exp1) / seg.ip_change_rate);
+            s.next_ip_change_ns = s.next_ip_change_ns.saturating_add(gap.max(1));
+        }
+        let cookie = if s.blocks_cookies {
+            None
+        } else {
+            s.cookie_at(now)
+        };
+        let req = RouteRequest {
+            now_ns: now,
+            src: s.ip,
+            cookie,
+            header: s.token,
+        };
+        let measured = self.rec.measured(now);
+        if measured {
+            self.rec.requests += 1;
+        }
+        let (b, set_cookie) = match self.router.route(&req, &self.pool, &mut self.route_rng) {
+            Decision::Refuse(_) => {
+                if measured {
+                    self.rec.rejected += 1;
+                }
+                return self.continue_session(now, sid);
+            }
+            Decision::Forward {
+                backend,
+                set_cookie,
+            } => (backend, set_cookie),
+        };
+        if let Some(c) = set_cookie {
+            if !s.blocks_cookies {
+                s.cookie = Some(JarCookie {
+                    value: c.value,
+                    expires_ns: c.max_age_ns.map(|m| now.saturating_add(m)),
+                });
+            }
+        }
+        let bi = b.index();
+        self.rec.backend_request(bi, now);
+        let be = &self.backends[bi];
+        if !be.alive {
+            // Connection refused: the load balancer hasn't noticed yet.
+            if measured {
+                self.rec.failed += 1;
+            }
+            return self.continue_session(now, sid);
+        }
+        if be.full() {
+            if measured {
+                self.rec.rejected += 1;
+            }
+            return self.continue_session(now, sid);
+        }
+        self.touch_state(sid, b);
+        let hold_ns = s_to_ns(demand_s / self.backends[bi].speed + store_s);
+        let rid = self.requests.insert(Request {
+            session: sid,
+            start_ns: now,
+            hold_ns,
+            measured,
+        });
+        self.pool.add_outstanding(b);
+        let epoch = self.backends[bi].epoch;
+        let be = &mut self.backends[bi];
+        if be.busy() < be.workers {
+            be.in_service.push(rid);
+            self.q.schedule(
+                now + hold_ns,
+                Ev::Done {
+                    backend: bi as u32,
+                    epoch,
+                    req: rid,
+                },
+            );
+        } else {
+            be.queue.push_back(rid);
+        }
+        self.rec.backend_state(bi, now, be.busy(), be.queued());
+    }
+
+    /// The request of session `sid` reached backend `b`: check the
+    /// session's state is there; if not it is lost (with its cause) and
+    /// recreated here.
+    fn touch_state(&mut self, sid: u32, b: BackendId) {
+        let s = self.sessions.get_mut(sid);
+        let epoch = self.backends[b.index()].epoch;
+        match s.home {
+            Some((h, e)) if h == b && e == epoch => {}
+            Some((h, e)) => {
+                let survived = self.backends[h.index()].epoch == e;
+                if survived {
+                    self.backends[h.index()].pinned -= 1;
+                }
+                if !self.shared_state {
+                    let cause = if !survived {
+                        LossCause::Failure
+                    } else {
+                        match self.affinity {
+                            Affinity::None => LossCause::Rebalanced,
+                            Affinity::Cookie if s.blocks_cookies => LossCause::CookieBlocked,
+                            Affinity::Cookie if s.cookie_expired => LossCause::TtlExpired,
+                            Affinity::SourceIp if s.ip_changed => LossCause::IpChange,
+                            Affinity::Cookie | Affinity::SourceIp => LossCause::Rebalanced,
+                        }
+                    };
+                    if s.measured {
+                        self.rec.loss(cause, !s.lost);
+                    }
+                    s.lost = true;
+                }
+                s.home = Some((b, epoch));
+                self.backends[b.index()].pinned += 1;
+            }
+            None => {
+                s.home = Some((b, epoch));
+                self.backends[b.index()].pinned += 1;
+            }
+        }
+        s.ip_changed = false;
+        s.cookie_expired = false;
+    }
+
+    /// After a request ends (answered, failed or refused): think, then send
+    /// the next one, or end the session.
+    fn continue_session(&mut self, now: Nanos, sid: u32) {
+        let s = self.sessions.get_mut(sid);
+        if s.remaining > 0 {
+            let think = self.sc.workload.think_time.sample(&mut s.rng);
+            self.q.schedule(now + s_to_ns(think), Ev::Send(sid));
+            return;
+        }
+        let s = self.sessions.remove(sid);
+        if let Some((h, e)) = s.home {
+            let be = &mut self.backends[h.index()];
+            if be.epoch == e {
+                be.pinned -= 1;
+            }
+        }
+        if s.measured {
+            self.rec.sessions_completed += 1;
+        }
+    }
+
+    fn on_done(&mut self, now: Nanos, bi: usize, epoch: u32, rid: u32) {
+        if self.backends[bi].epoch != epoch {
+            return; // answered by a backend that has since crashed
+        }
+        let be = &mut self.backends[bi];
+        let pos = be
+            .in_service
+            .iter()
+            .position(|&r| r == rid)
+            .expect("completing request is in service");
+        be.in_service.swap_remove(pos);
+        if let Some(next) = be.queue.pop_front() {
+            be.in_service.push(next);
+            let hold = self.requests.get(next).hold_ns;
+            self.q.schedule(
+                now + hold,
+                Ev::Done {
+                    backend: bi as u32,
+                    epoch,
+                    req: next,
+                },
+            );
+        }
+        self.rec.backend_state(bi, now, be.busy(), be.queued());
+        self.pool.remove_outstanding(BackendId(bi as u32));
+        let r = self.requests.remove(rid);
+        if r.measured {
+            self.rec.latency(now - r.start_ns);
+        }
+        self.continue_session(now, r.session);
+    }
+
+    fn on_check(&mut self, now: Nanos, bi: usize) {
+        let hc = &self.sc.health_check;
+        self.q.schedule(now + hc.interval_ns, Ev::Check(bi as u32));
+        if !self.backends[bi].alive {
+            // The probe times out.
+            self.q
+                .schedule(now + hc.timeout_ns, Ev::CheckFailed(bi as u32));
+            return;
+        }
+        let h = &mut self.health[bi];
+        h.fail_streak = 0;
+        h.ok_streak += 1;
+        let id = BackendId(bi as u32);
+        if self.pool.get(id).health == Health::Down && h.ok_streak >= hc.healthy_threshold {
+            self.pool.set_health(id, Health::Up);
+        }
+    }
+
+    fn on_check_failed(&mut self, bi: usize) {
+        let hc = &self.sc.health_check;
+        let h = &mut self.health[bi];
+        h.ok_streak = 0;
+        h.fail_streak += 1;
+        let id = BackendId(bi as u32);
+        if self.pool.get(id).health == Health::Up && h.fail_streak >= hc.unhealthy_threshold {
+            self.pool.set_health(id, Health::Down);
+        }
+    }
+
+    fn on_crash(&mut self, now: Nanos, bi: usize) {
+        let be = &mut self.backends[bi];
+        if !be.alive {
+            return;
+        }
+        be.alive = false;
+        be.epoch += 1;
+        be.pinned = 0;
+        let mut dropped: Vec<u32> = be.in_service.drain(..).collect();
+        dropped.extend(be.queue.drain(..));
+        self.rec.backend_state(bi, now, 0, 0);
+        self.pool.reset_outstanding(BackendId(bi as u32));
+        for rid in dropped {
+            let r = self.requests.remove(rid);
+            if r.measured {
+                self.rec.failed += 1;
+            }
+            self.continue_session(now, r.session);
+        }
+    }
+}
+
+/// Runs strategy number `strategy` of the scenario.
+pub fn run_strategy(sc: &Scenario, strategy: usize) -> RunOutput {
+    World::new(sc, strategy).run(strategy)
+}
+
+/// Runs the given strategies (indices into `sc.strategies`) in parallel,
+/// returning results in the order given.
+pub fn run_strategies(sc: &Scenario, which: &[usize]) -> Vec<RunOutput> {
+    which.par_iter().map(|&i| run_strategy(sc, i)).collect()
+}

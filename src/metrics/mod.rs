@@ -1,0 +1,410 @@
+//! The recorder: latency histogram, request and session outcomes, session
+//! loss by cause, and per-backend time buckets; and [`RunSummary`], the
+//! finished numbers of one run that the report writes out.
+
+use crate::sim::{ns_to_s, Nanos};
+use hdrhistogram::Histogram;
+use serde::Serialize;
+
+/// Why a session's next request reached a backend without its state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum LossCause {
+    /// The backend holding the state crashed.
+    Failure,
+    /// The client's source address changed (mobile churn, CGNAT).
+    IpChange,
+    /// The client does not return cookies.
+    CookieBlocked,
+    /// The affinity cookie expired.
+    TtlExpired,
+    /// The strategy sent it elsewhere: no affinity, a re-hash after a
+    /// health change, or a redispatch from a full or down pin.
+    Rebalanced,
+}
+
+impl LossCause {
+    pub const ALL: [LossCause; 5] = [
+        LossCause::Failure,
+        LossCause::IpChange,
+        LossCause::CookieBlocked,
+        LossCause::TtlExpired,
+        LossCause::Rebalanced,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            LossCause::Failure => "failure",
+            LossCause::IpChange => "ip_change",
+            LossCause::CookieBlocked => "cookie_blocked",
+            LossCause::TtlExpired => "ttl_expired",
+            LossCause::Rebalanced => "rebalanced",
+        }
+    }
+}
+
+/// One backend's figures for one time bucket.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BucketRow {
+    pub backend: u32,
+    pub t_start_ns: Nanos,
+    pub t_end_ns: Nanos,
+    /// Requests that arrived at the backend during the bucket.
+    pub requests: u64,
+    /// Worker-nanoseconds spent serving.
+    pub busy_ns: u128,
+    /// Integral of the queue length over the bucket (request-nanoseconds).
+    pub queue_ns: u128,
+    /// Active sessions whose state lives on this backend at the bucket's end.
+    pub pinned_sessions: u32,
+    /// Whether the backend was running at the bucket's end.
+    pub alive: bool,
+    /// Whether the load balancer considered it up at the bucket's end.
+    pub lb_up: bool,
+}
+
+#[derive(Debug, Clone, Default)]
+struct BackendAcc {
+    last_ns: Nanos,
+    busy: u32,
+    queued: u32,
+    bucket_requests: u64,
+    bucket_busy_ns: u128,
+    bucket_queue_ns: u128,
+    /// Since the end of warm-up.
+    total_requests: u64,
+    total_busy_ns: u128,
+}
+
+impl BackendAcc {
+    #[inline]
+    fn advance(&mut self, now: Nanos) {
+        let dt = (now - self.last_ns) as u128;
+        self.bucket_busy_ns += dt * self.busy as u128;
+        self.bucket_queue_ns += dt * self.queued as u128;
+        self.total_busy_ns += dt * self.busy as u128;
+        self.last_ns = now;
+    }
+}
+
+/// Counts kept while a run goes.
+pub struct Recorder {
+    warmup_ns: Nanos,
+    latency: Histogram<u64>,
+    latency_sum_ns: u128,
+    pub requests: u64,
+    pub completed: u64,
+    pub failed: u64,
+    pub rejected: u64,
+    pub sessions: u64,
+    pub sessions_completed: u64,
+    pub sessions_lost: u64,
+    pub lost_by_cause: [u64; 5],
+    pub loss_events: u64,
+    pub loss_events_by_cause: [u64; 5],
+    backends: Vec<BackendAcc>,
+    pub rows: Vec<BucketRow>,
+    bucket_start_ns: Nanos,
+}
+
+/// Latencies are recorded in microseconds, 3 significant digits, up to ~31 days.
+const HIST_MAX_US: u64 = 31 * 86_400 * 1_000_000;
+
+impl Recorder {
+    pub fn new(backends: usize, warmup_ns: Nanos) -> Self {
+        Recorder {
+            warmup_ns,
+            latency: Histogram::new_with_bounds(1, HIST_MAX_US, 3)
+                .expect("static histogram bounds are valid"),
+            latency_sum_ns: 0,
+            requests: 0,
+            completed: 0,
+            failed: 0,
+            rejected: 0,
+            sessions: 0,
+            sessions_completed: 0,
+            sessions_lost: 0,
+            lost_by_cause: [0; 5],
+            loss_events: 0,
+            loss_events_by_cause: [0; 5],
+            backends: vec![BackendAcc::default(); backends],
+            rows: Vec::new(),
+            bucket_start_ns: 0,
+        }
+    }
+
+    #[inline]
+    pub fn measured(&self, start_ns: Nanos) -> bool {
+        start_ns >= self.warmup_ns
+    }
+
+    #[inline]
+    pub fn latency(&mut self, ns: Nanos) {
+        self.completed += 1;
+        self.latency_sum_ns += ns as u128;
+        self.latency.saturating_record((ns / 1_000).max(1));
+    }
+
+    /// A loss event for a measured session; `first` marks the session's first.
+    #[inline]
+    pub fn loss(&mut self, cause: LossCause, first: bool) {
+        self.loss_events += 1;
+        self.loss_events_by_cause[cause as usize] += 1;
+        if first {
+            self.sessions_lost += 1;
+            self.lost_by_cause[cause as usize] += 1;
+        }
+    }
+
+    /// A request arrived at backend `b` (counted in its bucket and, after
+    /// warm-up, its total).
+    #[inline]
+    pub fn backend_request(&mut self, b: usize, now: Nanos) {
+        let acc = &mut self.backends[b];
+        acc.bucket_requests += 1;
+        if now >= self.warmup_ns {
+            acc.total_requests += 1;
+        }
+    }
+
+    /// Backend `b`'s busy workers and queue length changed to these at `now`.
+    #[inline]
+    pub fn backend_state(&mut self, b: usize, now: Nanos, busy: u32, queued: u32) {
+        let acc = &mut self.backends[b];
+        acc.advance(now);
+        acc.busy = busy;
+        acc.queued = queued;
+    }
+
+    /// The warm-up ends: totals start from zero here.
+    pub fn end_warmup(&mut self, now: Nanos) {
+        for acc in &mut self.backends {
+            acc.advance(now);
+            acc.total_busy_ns = 0;
+            acc.total_requests = 0;
+        }
+    }
+
+    /// Closes the current bucket at `now`; `state(b)` gives
+    /// `(pinned sessions, alive, lb_up)` for each backend.
+    pub fn close_bucket(&mut self, now: Nanos, mut state: impl FnMut(usize) -> (u32, bool, bool)) {
+        for (b, acc) in self.backends.iter_mut().enumerate() {
+            acc.advance(now);
+            let (pinned_sessions, alive, lb_up) = state(b);
+            self.rows.push(BucketRow {
+                backend: b as u32,
+                t_start_ns: self.bucket_start_ns,
+                t_end_ns: now,
+                requests: acc.bucket_requests,
+                busy_ns: acc.bucket_busy_ns,
+                queue_ns: acc.bucket_queue_ns,
+                pinned_sessions,
+                alive,
+                lb_up,
+            });
+            acc.bucket_requests = 0;
+            acc.bucket_busy_ns = 0;
+            acc.bucket_queue_ns = 0;
+        }
+        self.bucket_start_ns = now;
+    }
+
+    /// Finishes the run at `end_ns` into a summary.
+    #[allow(clippy::too_many_arguments)]
+    pub fn finish(
+        mut self,
+        strategy: &str,
+        kind: &str,
+        end_ns: Nanos,
+        workers: u32,
+        in_flight_end: u64,
+        sessions_active_end: u64,
+        events: u64,
+    ) -> (RunSummary, Vec<BucketRow>) {
+        for acc in &mut self.backends {
+            acc.advance(end_ns);
+        }
+        let window = end_ns.saturating_sub(self.warmup_ns) as f64;
+        let utils: Vec<f64> = self
+            .backends
+            .iter()
+            .map(|a| {
+                if window > 0.0 {
+                    a.total_busy_ns as f64 / (window * workers as f64)
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        let reqs: Vec<f64> = self
+            .backends
+            .iter()
+            .map(|a| a.total_requests as f64)
+            .collect();
+        let util_mean = mean(&utils);
+        let util_max = utils.iter().copied().fold(0.0, f64::max);
+        let (req_mean, req_sd) = mean_sd(&reqs);
+        let h = &self.latency;
+        let q = |p: f64| {
+            if h.is_empty() {
+                0.0
+            } else {
+                h.value_at_quantile(p) as f64 / 1_000.0
+            }
+        };
+        let sessions = self.sessions;
+        let pct = |x: u64| {
+            if sessions == 0 {
+                0.0
+            } else {
+                100.0 * x as f64 / sessions as f64
+            }
+        };
+        let summary = RunSummary {
+            strategy: strategy.to_string(),
+            kind: kind.to_string(),
+            requests: self.requests,
+            completed: self.completed,
+            failed: self.failed,
+            rejected: self.rejected,
+            in_flight_end,
+            sessions,
+            sessions_completed: self.sessions_completed,
+            sessions_active_end,
+            sessions_lost: self.sessions_lost,
+            sessions_lost_pct: pct(self.sessions_lost),
+            lost_failure: self.lost_by_cause[LossCause::Failure as usize],
+            lost_ip_change: self.lost_by_cause[LossCause::IpChange as usize],
+            lost_cookie_blocked: self.lost_by_cause[LossCause::CookieBlocked as usize],
+            lost_ttl_expired: self.lost_by_cause[LossCause::TtlExpired as usize],
+            lost_rebalanced: self.lost_by_cause[LossCause::Rebalanced as usize],
+            loss_events: self.loss_events,
+            latency_mean_ms: if self.completed == 0 {
+                0.0
+            } else {
+                self.latency_sum_ns as f64 / self.completed as f64 / 1e6
+            },
+            latency_p50_ms: q(0.50),
+            latency_p95_ms: q(0.95),
+            latency_p99_ms: q(0.99),
+            latency_p999_ms: q(0.999),
+            latency_max_ms: if h.is_empty() {
+                0.0
+            } else {
+                h.max() as f64 / 1_000.0
+            },
+            util_mean,
+            util_max,
+            imbalance_util_max_over_mean: if util_mean > 0.0 {
+                util_max / util_mean
+            } else {
+                0.0
+            },
+            requests_cv: if req_mean > 0.0 {
+                req_sd / req_mean
+            } else {
+                0.0
+            },
+            max_backend_request_share: if req_mean > 0.0 {
+                reqs.iter().copied().fold(0.0, f64::max) / (req_mean * reqs.len() as f64)
+            } else {
+                0.0
+            },
+            measured_s: ns_to_s(end_ns.saturating_sub(self.warmup_ns)),
+            events,
+        };
+        (summary, self.rows)
+    }
+}
+
+fn mean(xs: &[f64]) -> f64 {
+    if xs.is_empty() {
+        0.0
+    } else {
+        xs.iter().sum::<f64>() / xs.len() as f64
+    }
+}
+
+/// Mean and population standard deviation.
+fn mean_sd(xs: &[f64]) -> (f64, f64) {
+    let m = mean(xs);
+    if xs.is_empty() {
+        return (0.0, 0.0);
+    }
+    let v = xs.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / xs.len() as f64;
+    (m, v.sqrt())
+}
+
+/// The figures of one strategy's run; one row of `summary.csv`. Column
+/// meanings are documented in `docs/output.md`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RunSummary {
+    pub strategy: String,
+    pub kind: String,
+    pub requests: u64,
+    pub completed: u64,
+    pub failed: u64,
+    pub rejected: u64,
+    pub in_flight_end: u64,
+    pub sessions: u64,
+    pub sessions_completed: u64,
+    pub sessions_active_end: u64,
+    pub sessions_lost: u64,
+    pub sessions_lost_pct: f64,
+    pub lost_failure: u64,
+    pub lost_ip_change: u64,
+    pub lost_cookie_blocked: u64,
+    pub lost_ttl_expired: u64,
+    pub lost_rebalanced: u64,
+    pub loss_events: u64,
+    pub latency_mean_ms: f64,
+    pub latency_p50_ms: f64,
+    pub latency_p95_ms: f64,
+    pub latency_p99_ms: f64,
+    pub latency_p999_ms: f64,
+    pub latency_max_ms: f64,
+    pub util_mean: f64,
+    pub util_max: f64,
+    pub imbalance_util_max_over_mean: f64,
+    pub requests_cv: f64,
+    pub max_backend_request_share: f64,
+    pub measured_s: f64,
+    pub events: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn busy_time_is_integrated_across_buckets_and_warmup() {
+        let mut r = Recorder::new(1, 10);
+        r.backend_state(0, 0, 2, 0); // two workers busy from t=0
+        r.close_bucket(5, |_| (0, true, true));
+        r.end_warmup(10);
+        r.backend_state(0, 15, 1, 3);
+        r.close_bucket(20, |_| (7, true, true));
+        assert_eq!(r.rows[0].busy_ns, 10);
+        assert_eq!(r.rows[1].busy_ns, 2 * 10 + 5);
+        assert_eq!(r.rows[1].queue_ns, 3 * 5);
+        assert_eq!(r.rows[1].pinned_sessions, 7);
+        let (s, _) = r.finish("x", "round_robin", 20, 2, 0, 0, 0);
+        // After warm-up: 2 busy for 5 ns, 1 busy for 5 ns, over 10 ns × 2 workers.
+        assert!((s.util_mean - 15.0 / 20.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn losses_count_once_per_session() {
+        let mut r = Recorder::new(1, 0);
+        r.sessions = 4;
+        r.loss(LossCause::Failure, true);
+        r.loss(LossCause::Rebalanced, false);
+        r.loss(LossCause::IpChange, true);
+        let (s, _) = r.finish("x", "k", 1, 1, 0, 0, 0);
+        assert_eq!((s.sessions_lost, s.loss_events), (2, 3));
+        assert_eq!(
+            (s.lost_failure, s.lost_ip_change, s.lost_rebalanced),
+            (1, 1, 0)
+        );
+        assert_eq!(s.sessions_lost_pct, 50.0);
+    }
+}

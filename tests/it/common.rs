@@ -1,0 +1,124 @@
+//! Scenario builders for tests, bypassing the TOML loader so engine tests
+//! stand on their own.
+
+use stickysim::routing::*;
+use stickysim::scenario::dist::Dist;
+use stickysim::scenario::*;
+
+pub fn client(share: f64) -> ClientSegment {
+    ClientSegment {
+        name: "all".into(),
+        share,
+        users: 100_000,
+        network: Network::Direct,
+        users_per_ip: 1,
+        ipv6: false,
+        ip_change_rate: 0.0,
+        cookie_block: 0.0,
+        token_header: false,
+    }
+}
+
+pub fn strategy(name: &str, spec: StrategySpec) -> StrategyConfig {
+    StrategyConfig {
+        name: name.into(),
+        spec,
+    }
+}
+
+pub fn cookie(ttl_s: f64) -> StrategySpec {
+    StrategySpec::LbCookie {
+        ttl_ns: secs_to_ns(ttl_s),
+        ttl_mode: TtlMode::Sliding,
+        cookie: CookieAttrs::default(),
+        balance: Balance::RoundRobin,
+        on_unavailable: OnUnavailable::Redispatch,
+    }
+}
+
+pub fn source_ip() -> StrategySpec {
+    StrategySpec::SourceIp {
+        hash: IpHash::Modulo,
+        on_unavailable: OnUnavailable::Redispatch,
+    }
+}
+
+/// One request per session, Poisson arrivals at `rate`, exponential
+/// service with mean `service_s`, `backends` × `workers`.
+pub fn queueing(
+    rate: f64,
+    service_s: f64,
+    backends: usize,
+    workers: u32,
+    duration_s: f64,
+    seed: u64,
+) -> Scenario {
+    Scenario {
+        name: "queueing".into(),
+        simulation: Simulation {
+            duration_ns: secs_to_ns(duration_s),
+            warmup_ns: secs_to_ns(duration_s * 0.05),
+            seed,
+        },
+        workload: Workload {
+            session_rate: rate,
+            profile: RateProfile::default(),
+            requests_per_session: Dist::constant(1.0).unwrap(),
+            think_time: Dist::constant(0.0).unwrap(),
+            service_time: Dist::exponential(service_s).unwrap(),
+        },
+        clients: vec![client(1.0)],
+        backends: Backends {
+            speeds: vec![1.0; backends],
+            workers,
+            queue_limit: None,
+        },
+        health_check: HealthCheck {
+            interval_ns: secs_to_ns(30.0),
+            timeout_ns: secs_to_ns(5.0),
+            unhealthy_threshold: 2,
+            healthy_threshold: 5,
+        },
+        session_state: SessionState::Local,
+        strategies: vec![strategy("rr", StrategySpec::Balance(Balance::RoundRobin))],
+        faults: vec![],
+        output: Output {
+            bucket_ns: secs_to_ns(duration_s / 10.0),
+        },
+    }
+}
+
+/// Multi-request sessions on several backends, every baseline strategy.
+pub fn sessions(seed: u64) -> Scenario {
+    let mut sc = queueing(5.0, 0.02, 4, 2, 1800.0, seed);
+    sc.workload.requests_per_session = Dist::geometric(6.0).unwrap();
+    sc.workload.think_time = Dist::exponential(5.0).unwrap();
+    sc.simulation.warmup_ns = secs_to_ns(60.0);
+    sc.strategies = vec![
+        strategy("rr", StrategySpec::Balance(Balance::RoundRobin)),
+        strategy("lc", StrategySpec::Balance(Balance::LeastConn)),
+        strategy("p2c", StrategySpec::Balance(Balance::P2c)),
+        strategy("cookie", cookie(86_400.0)),
+        strategy("ip", source_ip()),
+    ];
+    sc
+}
+
+pub fn all(sc: &Scenario) -> Vec<usize> {
+    (0..sc.strategies.len()).collect()
+}
+
+/// Mean and 95 % Student-t half-width of `xs`.
+pub fn mean_ci95(xs: &[f64]) -> (f64, f64) {
+    let n = xs.len() as f64;
+    let m = xs.iter().sum::<f64>() / n;
+    let var = xs.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1.0);
+    // t quantiles (0.975) for 1..=30 degrees of freedom.
+    const T: [f64; 30] = [
+        12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160,
+        2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056,
+        2.052, 2.048, 2.045, 2.042,
+    ];
+    let t = T[(xs.len() - 2).min(29)];
+    (m, t * (var / n).sqrt())
+}

@@ -1,0 +1,5 @@
+//! Integration tests, one binary with topic modules.
+
+mod common;
+mod engine;
+mod queueing;
