@@ -31,6 +31,32 @@ pub struct RunOutput {
     pub planned_requests: u64,
     /// The most sessions alive at once.
     pub peak_sessions: usize,
+    /// What happened to every request, when asked for ([`run_strategy_traced`]).
+    pub trace: Vec<Trace>,
+}
+
+/// One step of a traced run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Trace {
+    pub t: Nanos,
+    /// The session's number in arrival order (0, 1, 2, …).
+    pub session: u64,
+    pub what: TraceKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TraceKind {
+    Arrived,
+    /// Accepted by a backend (queued or in service).
+    Accepted(BackendId),
+    /// Sent to a backend that was down, or in service there when it crashed.
+    Failed(BackendId),
+    /// Refused by the router or by a full backend.
+    Rejected,
+    /// Reached a backend without its state.
+    Lost(LossCause),
+    Completed(BackendId),
+    Ended,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -73,6 +99,7 @@ struct World<'a> {
     planned_requests: u64,
     peak_sessions: usize,
     shared_state: bool,
+    trace: Option<Vec<Trace>>,
 }
 
 #[inline]
@@ -130,6 +157,7 @@ impl<'a> World<'a> {
             planned_requests: 0,
             peak_sessions: 0,
             shared_state: matches!(sc.session_state, SessionState::Shared { .. }),
+            trace: None,
         }
     }
 
@@ -241,6 +269,18 @@ impl<'a> World<'a> {
             workload_digest: self.digest,
             planned_requests: self.planned_requests,
             peak_sessions: self.peak_sessions,
+            trace: self.trace.unwrap_or_default(),
+        }
+    }
+
+    #[inline]
+    fn log(&mut self, t: Nanos, sid: u32, what: TraceKind) {
+        if let Some(tr) = &mut self.trace {
+            tr.push(Trace {
+                t,
+                session: self.sessions.get(sid).no,
+                what,
+            });
         }
     }
 
@@ -288,7 +328,10 @@ impl<'a> World<'a> {
             (segment as u64) << 32 | user as u64,
         );
         self.planned_requests += remaining as u64;
+        let store_rng = self.shared_state.then(|| stream(seed, Stream::Store, n));
         let id = self.sessions.insert(Session {
+            no: n,
+            store_rng,
             measured,
             segment: segment as u16,
             user,
@@ -307,6 +350,7 @@ impl<'a> World<'a> {
             cookie_expired: false,
         });
         self.peak_sessions = self.peak_sessions.max(self.sessions.len());
+        self.log(now, id, TraceKind::Arrived);
         self.on_send(now, id);
         if let Some(t) = self.next_arrival(now) {
             self.q.schedule(t, Ev::Arrival);
@@ -320,9 +364,9 @@ impl<'a> World<'a> {
         s.remaining -= 1;
         // Workload draws first, whatever happens to the request.
         let demand_s = sc.workload.service_time.sample(&mut s.rng);
-        let store_s = match &sc.session_state {
-            SessionState::Shared { store_latency } => store_latency.sample(&mut s.rng),
-            SessionState::Local => 0.0,
+        let store_s = match (&sc.session_state, &mut s.store_rng) {
+            (SessionState::Shared { store_latency }, Some(rng)) => store_latency.sample(rng),
+            _ => 0.0,
         };
         let seg = &sc.clients[s.segment as usize];
         while s.next_ip_change_ns <= now {
@@ -353,6 +397,7 @@ impl<'a> World<'a> {
                 if measured {
                     self.rec.rejected += 1;
                 }
+                self.log(now, sid, TraceKind::Rejected);
                 return self.continue_session(now, sid);
             }
             Decision::Forward {
@@ -376,15 +421,18 @@ impl<'a> World<'a> {
             if measured {
                 self.rec.failed += 1;
             }
+            self.log(now, sid, TraceKind::Failed(b));
             return self.continue_session(now, sid);
         }
         if be.full() {
             if measured {
                 self.rec.rejected += 1;
             }
+            self.log(now, sid, TraceKind::Rejected);
             return self.continue_session(now, sid);
         }
-        self.touch_state(sid, b);
+        self.touch_state(now, sid, b);
+        self.log(now, sid, TraceKind::Accepted(b));
         let hold_ns = s_to_ns(demand_s / self.backends[bi].speed + store_s);
         let rid = self.requests.insert(Request {
             session: sid,
@@ -414,7 +462,7 @@ impl<'a> World<'a> {
     /// The request of session `sid` reached backend `b`: check the
     /// session's state is there; if not it is lost (with its cause) and
     /// recreated here.
-    fn touch_state(&mut self, sid: u32, b: BackendId) {
+    fn touch_state(&mut self, now: Nanos, sid: u32, b: BackendId) {
         let s = self.sessions.get_mut(sid);
         let epoch = self.backends[b.index()].epoch;
         match s.home {
@@ -440,6 +488,13 @@ impl<'a> World<'a> {
                         self.rec.loss(cause, !s.lost);
                     }
                     s.lost = true;
+                    if let Some(tr) = &mut self.trace {
+                        tr.push(Trace {
+                            t: now,
+                            session: s.no,
+                            what: TraceKind::Lost(cause),
+                        });
+                    }
                 }
                 s.home = Some((b, epoch));
                 self.backends[b.index()].pinned += 1;
@@ -462,6 +517,7 @@ impl<'a> World<'a> {
             self.q.schedule(now + s_to_ns(think), Ev::Send(sid));
             return;
         }
+        self.log(now, sid, TraceKind::Ended);
         let s = self.sessions.remove(sid);
         if let Some((h, e)) = s.home {
             let be = &mut self.backends[h.index()];
@@ -503,6 +559,7 @@ impl<'a> World<'a> {
         if r.measured {
             self.rec.latency(now - r.start_ns);
         }
+        self.log(now, r.session, TraceKind::Completed(BackendId(bi as u32)));
         self.continue_session(now, r.session);
     }
 
@@ -552,6 +609,7 @@ impl<'a> World<'a> {
             if r.measured {
                 self.rec.failed += 1;
             }
+            self.log(now, r.session, TraceKind::Failed(BackendId(bi as u32)));
             self.continue_session(now, r.session);
         }
     }
@@ -560,6 +618,14 @@ impl<'a> World<'a> {
 /// Runs strategy number `strategy` of the scenario.
 pub fn run_strategy(sc: &Scenario, strategy: usize) -> RunOutput {
     World::new(sc, strategy).run(strategy)
+}
+
+/// Runs strategy number `strategy` recording a [`Trace`] of every request
+/// (for tests and debugging; costs memory in proportion to requests).
+pub fn run_strategy_traced(sc: &Scenario, strategy: usize) -> RunOutput {
+    let mut w = World::new(sc, strategy);
+    w.trace = Some(Vec::new());
+    w.run(strategy)
 }
 
 /// Runs the given strategies (indices into `sc.strategies`) in parallel,

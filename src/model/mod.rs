@@ -92,6 +92,8 @@ pub struct JarCookie {
 /// One user session: a run of requests separated by think time.
 #[derive(Debug)]
 pub struct Session {
+    /// The session's number in arrival order.
+    pub no: u64,
     /// Counted in the metrics (started after warm-up).
     pub measured: bool,
     pub segment: u16,
@@ -102,6 +104,9 @@ pub struct Session {
     pub rng: SimRng,
     /// Address changes: this session's own stream.
     pub net_rng: SimRng,
+    /// Shared-store round trips (only with shared state): its own stream, so
+    /// the other draws are the same whatever the placement.
+    pub store_rng: Option<SimRng>,
     pub next_ip_change_ns: Nanos,
     pub ip_changes: u32,
     pub ip: IpAddr,

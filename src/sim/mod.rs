@@ -51,6 +51,8 @@ pub enum Stream {
     Routing = 5,
     /// Health-check phase offsets.
     Health = 6,
+    /// One session's shared-store round trips (index = session number).
+    Store = 7,
 }
 
 /// The seed for `(master, stream, index)`.
