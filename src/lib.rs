@@ -7,3 +7,5 @@ pub mod model;
 pub mod routing;
 pub mod scenario;
 pub mod sim;
+pub mod report;
+pub mod cli;

@@ -1,0 +1,52 @@
+//! Command-line parsing and wiring; one file per subcommand.
+
+mod run;
+mod validate;
+
+use clap::{Parser, Subcommand};
+use std::io::{self, Write};
+use std::process::ExitCode;
+
+/// Deterministic simulation of load-balancer stickiness trade-offs:
+/// hotspots, session loss and latency, strategy by strategy, on one workload.
+#[derive(Debug, Parser)]
+#[command(name = "stickysim", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run every strategy of a scenario on one workload and write the results.
+    Run(run::RunArgs),
+    /// Check a scenario file (and overrides) without running it.
+    Validate(validate::ValidateArgs),
+}
+
+/// Exit status for usage, configuration and I/O errors.
+pub const EXIT_ERROR: u8 = 2;
+
+/// Runs the parsed command; errors are printed here, once.
+pub fn main(cli: Cli) -> ExitCode {
+    let result = match cli.command {
+        Command::Run(args) => run::run(args),
+        Command::Validate(args) => validate::run(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            let _ = writeln!(io::stderr(), "error: {e:#}");
+            ExitCode::from(EXIT_ERROR)
+        }
+    }
+}
+
+/// Writes to stdout; a closed pipe (`stickysim run … | head`) is not an error.
+pub(crate) fn print_stdout(s: &str) -> io::Result<()> {
+    let mut out = io::stdout().lock();
+    match out.write_all(s.as_bytes()).and_then(|_| out.flush()) {
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+        other => other,
+    }
+}

@@ -1,0 +1,89 @@
+//! `stickysim run SCENARIO`: every strategy, one workload, a report.
+
+use crate::engine::run_strategies;
+use crate::report::{text_table, write_run, RunMeta, StrategyResult};
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The scenario file (TOML).
+    pub scenario: PathBuf,
+    /// Output directory [default: results/<scenario name>].
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Master seed (overrides `simulation.seed`).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Run only this strategy (by name); repeat for several.
+    #[arg(long = "strategy", value_name = "NAME")]
+    pub strategies: Vec<String>,
+    /// Override a scenario key, e.g. `--set workload.session_rate=80`.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+    /// Print the machine-readable summary (summary.json) on stdout instead of the table.
+    #[arg(long)]
+    pub json: bool,
+    /// Print nothing on stderr.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+pub fn run(args: RunArgs) -> Result<ExitCode> {
+    let mut overrides = args.set.clone();
+    if let Some(seed) = args.seed {
+        overrides.push(format!("simulation.seed={seed}"));
+    }
+    let sc = crate::scenario::load(&args.scenario, &overrides)?;
+    let mut which = Vec::new();
+    for name in &args.strategies {
+        match sc.strategies.iter().position(|s| &s.name == name) {
+            Some(i) if !which.contains(&i) => which.push(i),
+            Some(_) => {}
+            None => bail!(
+                "--strategy {name}: {} has no strategy named `{name}`; its strategies are: {}",
+                args.scenario.display(),
+                sc.strategies.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", ")
+            ),
+        }
+    }
+    if which.is_empty() {
+        which = (0..sc.strategies.len()).collect();
+    }
+    let out_dir = args.out.clone().unwrap_or_else(|| PathBuf::from("results").join(&sc.name));
+    if !args.quiet {
+        eprintln!(
+            "stickysim: running {} strateg{} of `{}` ({} s simulated)…",
+            which.len(),
+            if which.len() == 1 { "y" } else { "ies" },
+            sc.name,
+            sc.simulation.duration_ns as f64 / 1e9
+        );
+    }
+    let outputs = run_strategies(&sc, &which);
+    let meta = RunMeta {
+        scenario: sc.name.clone(),
+        seed: sc.simulation.seed,
+        scenario_hash: format!("{:016x}", crate::sim::name_key(&format!("{sc:?}"))),
+        stickysim_version: env!("CARGO_PKG_VERSION").to_string(),
+        bucket_s: sc.output.bucket_ns as f64 / 1e9,
+        workers: sc.backends.workers,
+    };
+    let results: Vec<StrategyResult> =
+        outputs.iter().map(|o| StrategyResult { summary: &o.summary, buckets: &o.buckets }).collect();
+    let written =
+        write_run(&out_dir, &meta, &results).with_context(|| format!("writing results to {}", out_dir.display()))?;
+    if args.json {
+        super::print_stdout(&crate::report::summary_json(&meta, &results))?;
+    } else {
+        super::print_stdout(&text_table(&meta, &results))?;
+    }
+    if !args.quiet {
+        for p in written {
+            eprintln!("wrote {}", p.display());
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

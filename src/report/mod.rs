@@ -1,0 +1,261 @@
+//! Writing results: `summary.csv`, `summary.json`, `backends.csv` and the
+//! stdout table. Everything is rendered in memory first, then written to
+//! temporary files and renamed into place, so a run's outputs appear whole
+//! or not at all.
+
+use crate::metrics::{BucketRow, RunSummary};
+use serde::Serialize;
+use std::fmt::Write as _;
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+/// What identifies a run's outputs: recorded in every file.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunMeta {
+    pub scenario: String,
+    pub seed: u64,
+    /// Hash of the validated scenario (after `--set` overrides), hex.
+    pub scenario_hash: String,
+    pub stickysim_version: String,
+    /// Width of the time buckets in `backends.csv`, seconds.
+    pub bucket_s: f64,
+    /// Backends' workers (to turn busy time into utilisation).
+    pub workers: u32,
+}
+
+/// One strategy's results as the report needs them.
+pub struct StrategyResult<'a> {
+    pub summary: &'a RunSummary,
+    pub buckets: &'a [BucketRow],
+}
+
+type Col = (&'static str, fn(&RunSummary) -> String);
+
+fn f(x: f64, decimals: usize) -> String {
+    format!("{x:.decimals$}")
+}
+
+/// The columns of `summary.csv`, in order (documented in `docs/output.md`).
+pub const SUMMARY_COLUMNS: &[Col] = &[
+    ("strategy", |s| s.strategy.clone()),
+    ("kind", |s| s.kind.clone()),
+    ("requests", |s| s.requests.to_string()),
+    ("completed", |s| s.completed.to_string()),
+    ("failed", |s| s.failed.to_string()),
+    ("rejected", |s| s.rejected.to_string()),
+    ("in_flight_end", |s| s.in_flight_end.to_string()),
+    ("sessions", |s| s.sessions.to_string()),
+    ("sessions_completed", |s| s.sessions_completed.to_string()),
+    ("sessions_active_end", |s| s.sessions_active_end.to_string()),
+    ("sessions_lost", |s| s.sessions_lost.to_string()),
+    ("sessions_lost_pct", |s| f(s.sessions_lost_pct, 4)),
+    ("lost_failure", |s| s.lost_failure.to_string()),
+    ("lost_ip_change", |s| s.lost_ip_change.to_string()),
+    ("lost_cookie_blocked", |s| s.lost_cookie_blocked.to_string()),
+    ("lost_ttl_expired", |s| s.lost_ttl_expired.to_string()),
+    ("lost_rebalanced", |s| s.lost_rebalanced.to_string()),
+    ("loss_events", |s| s.loss_events.to_string()),
+    ("latency_mean_ms", |s| f(s.latency_mean_ms, 3)),
+    ("latency_p50_ms", |s| f(s.latency_p50_ms, 3)),
+    ("latency_p95_ms", |s| f(s.latency_p95_ms, 3)),
+    ("latency_p99_ms", |s| f(s.latency_p99_ms, 3)),
+    ("latency_p999_ms", |s| f(s.latency_p999_ms, 3)),
+    ("latency_max_ms", |s| f(s.latency_max_ms, 3)),
+    ("util_mean", |s| f(s.util_mean, 4)),
+    ("util_max", |s| f(s.util_max, 4)),
+    ("imbalance_util_max_over_mean", |s| f(s.imbalance_util_max_over_mean, 4)),
+    ("requests_cv", |s| f(s.requests_cv, 4)),
+    ("max_backend_request_share", |s| f(s.max_backend_request_share, 4)),
+    ("measured_s", |s| f(s.measured_s, 3)),
+];
+
+/// Quotes a CSV field if it needs it (RFC 4180).
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+/// `summary.csv`: one row per strategy, then the run's identity columns.
+pub fn summary_csv(meta: &RunMeta, results: &[StrategyResult]) -> String {
+    let mut out = String::new();
+    let names: Vec<&str> = SUMMARY_COLUMNS.iter().map(|(n, _)| *n).collect();
+    let _ = writeln!(out, "{},scenario,seed,scenario_hash", names.join(","));
+    for r in results {
+        let vals: Vec<String> = SUMMARY_COLUMNS.iter().map(|(_, get)| csv_field(&get(r.summary))).collect();
+        let _ = writeln!(out, "{},{},{},{}", vals.join(","), csv_field(&meta.scenario), meta.seed, meta.scenario_hash);
+    }
+    out
+}
+
+#[derive(Serialize)]
+struct SummaryJson<'a> {
+    #[serde(flatten)]
+    meta: &'a RunMeta,
+    strategies: Vec<&'a RunSummary>,
+}
+
+/// `summary.json`: the run's identity and every strategy's full summary.
+pub fn summary_json(meta: &RunMeta, results: &[StrategyResult]) -> String {
+    let doc = SummaryJson { meta, strategies: results.iter().map(|r| r.summary).collect() };
+    let mut s = serde_json::to_string_pretty(&doc).expect("summary serialises");
+    s.push('\n');
+    s
+}
+
+/// The columns of `backends.csv` (documented in `docs/output.md`).
+pub const BACKEND_COLUMNS: &[&str] = &[
+    "strategy",
+    "backend",
+    "t_start_s",
+    "t_end_s",
+    "requests",
+    "busy_s",
+    "utilisation",
+    "queue_mean",
+    "pinned_sessions",
+    "alive",
+    "lb_up",
+];
+
+/// `backends.csv`: per strategy, backend and time bucket.
+pub fn backends_csv(meta: &RunMeta, results: &[StrategyResult]) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "{}", BACKEND_COLUMNS.join(","));
+    for r in results {
+        let name = csv_field(&r.summary.strategy);
+        for row in r.buckets {
+            let width = (row.t_end_ns - row.t_start_ns) as f64;
+            let busy_s = row.busy_ns as f64 / 1e9;
+            let (util, queue) = if width > 0.0 {
+                (row.busy_ns as f64 / (width * meta.workers as f64), row.queue_ns as f64 / width)
+            } else {
+                (0.0, 0.0)
+            };
+            let _ = writeln!(
+                out,
+                "{name},b{},{:.3},{:.3},{},{:.6},{:.6},{:.4},{},{},{}",
+                row.backend,
+                row.t_start_ns as f64 / 1e9,
+                row.t_end_ns as f64 / 1e9,
+                row.requests,
+                busy_s,
+                util,
+                queue,
+                row.pinned_sessions,
+                row.alive as u8,
+                row.lb_up as u8,
+            );
+        }
+    }
+    out
+}
+
+/// The short table printed on stdout.
+pub fn text_table(meta: &RunMeta, results: &[StrategyResult]) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "scenario {} (seed {}, hash {})", meta.scenario, meta.seed, meta.scenario_hash);
+    let header = [
+        "strategy", "lost%", "main cause", "failed", "rejected", "p50 ms", "p99 ms", "util max", "max/mean", "top share",
+    ];
+    let mut rows: Vec<Vec<String>> = vec![header.iter().map(|s| s.to_string()).collect()];
+    for r in results {
+        let s = r.summary;
+        let causes = [
+            ("failure", s.lost_failure),
+            ("ip_change", s.lost_ip_change),
+            ("cookie_blocked", s.lost_cookie_blocked),
+            ("ttl_expired", s.lost_ttl_expired),
+            ("rebalanced", s.lost_rebalanced),
+        ];
+        let main = causes.iter().filter(|c| c.1 > 0).max_by_key(|c| c.1).map_or("-", |c| c.0);
+        rows.push(vec![
+            s.strategy.clone(),
+            format!("{:.2}", s.sessions_lost_pct),
+            main.to_string(),
+            s.failed.to_string(),
+            s.rejected.to_string(),
+            format!("{:.1}", s.latency_p50_ms),
+            format!("{:.1}", s.latency_p99_ms),
+            format!("{:.2}", s.util_max),
+            format!("{:.2}", s.imbalance_util_max_over_mean),
+            format!("{:.1}%", 100.0 * s.max_backend_request_share),
+        ]);
+    }
+    let widths: Vec<usize> = (0..header.len()).map(|i| rows.iter().map(|r| r[i].len()).max().unwrap_or(0)).collect();
+    for row in rows {
+        let line: Vec<String> = row
+            .iter()
+            .enumerate()
+            .map(|(i, c)| if i == 0 { format!("{c:<w$}", w = widths[i]) } else { format!("{c:>w$}", w = widths[i]) })
+            .collect();
+        let _ = writeln!(out, "{}", line.join("  ").trim_end());
+    }
+    out
+}
+
+/// Writes `files` (name, contents) into `dir`, all or nothing: each is
+/// written to a temporary file first; only when all are written are they
+/// renamed into place. If a rename fails, the files already renamed are
+/// removed again, so the directory never holds a mix of two runs.
+pub fn write_all_or_nothing(dir: &Path, files: &[(&str, String)]) -> io::Result<()> {
+    fs::create_dir_all(dir)?;
+    let mut temps: Vec<(PathBuf, PathBuf)> = Vec::new();
+    let mut renamed = 0;
+    let result = (|| {
+        for (name, contents) in files {
+            let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+            temps.push((tmp.clone(), dir.join(name)));
+            fs::write(&tmp, contents)?;
+        }
+        for (tmp, dst) in &temps {
+            fs::rename(tmp, dst)?;
+            renamed += 1;
+        }
+        Ok(())
+    })();
+    if result.is_err() {
+        for (i, (tmp, dst)) in temps.iter().enumerate() {
+            let _ = fs::remove_file(if i < renamed { dst } else { tmp });
+        }
+    }
+    result
+}
+
+/// Renders and writes a run's files into `dir`; returns the paths written.
+pub fn write_run(dir: &Path, meta: &RunMeta, results: &[StrategyResult]) -> io::Result<Vec<PathBuf>> {
+    let files = [
+        ("summary.csv", summary_csv(meta, results)),
+        ("summary.json", summary_json(meta, results)),
+        ("backends.csv", backends_csv(meta, results)),
+    ];
+    write_all_or_nothing(dir, &files)?;
+    Ok(files.iter().map(|(n, _)| dir.join(n)).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_fields_are_quoted_when_needed() {
+        assert_eq!(csv_field("a"), "a");
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("say \"x\""), "\"say \"\"x\"\"\"");
+    }
+
+    #[test]
+    fn nothing_is_left_behind_when_a_write_fails() {
+        let dir = std::env::temp_dir().join(format!("stickysim-aon-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(dir.join("blocked.csv")).unwrap(); // a directory where a file must go
+        let r = write_all_or_nothing(&dir, &[("a.csv", "x".into()), ("blocked.csv", "y".into())]);
+        assert!(r.is_err());
+        let left: Vec<_> = fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(left, vec![std::ffi::OsString::from("blocked.csv")], "no partial output: {left:?}");
+        fs::remove_dir_all(&dir).unwrap();
+    }
+}

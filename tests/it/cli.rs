@@ -1,0 +1,138 @@
+//! The binary as a user meets it: `run`, `validate`, exit codes, and the
+//! bad-input errors (one paragraph naming file, key, expected and found;
+//! exit status 2; no panic; no partial output).
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+fn bin() -> Command {
+    Command::cargo_bin("stickysim").unwrap()
+}
+
+fn data(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(name)
+}
+
+fn run_tiny(out: &Path, extra: &[&str]) -> assert_cmd::assert::Assert {
+    bin().arg("run").arg(data("tiny.toml")).arg("--out").arg(out).arg("--quiet").args(extra).assert()
+}
+
+#[test]
+fn run_writes_summary_backends_and_a_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("res");
+    let a = run_tiny(&out, &[]).success();
+    let stdout = String::from_utf8(a.get_output().stdout.clone()).unwrap();
+    let csv = fs::read_to_string(out.join("summary.csv")).unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert!(lines[0].starts_with("strategy,kind,requests,"));
+    assert!(lines[0].ends_with(",scenario,seed,scenario_hash"));
+    // One row per strategy, and each is named in the stdout table.
+    for row in &lines[1..] {
+        let name = row.split(',').next().unwrap();
+        assert!(stdout.contains(name), "{name} missing from\n{stdout}");
+    }
+    assert!(lines.len() >= 3);
+    let json: serde_json::Value = serde_json::from_str(&fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(json["strategies"].as_array().unwrap().len(), lines.len() - 1);
+    let backends = fs::read_to_string(out.join("backends.csv")).unwrap();
+    assert!(backends.starts_with("strategy,backend,t_start_s,t_end_s,requests,busy_s,utilisation,"));
+    assert!(backends.lines().count() > lines.len());
+}
+
+#[test]
+fn same_seed_gives_byte_identical_files_and_another_seed_does_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b, c) = (dir.path().join("a"), dir.path().join("b"), dir.path().join("c"));
+    run_tiny(&a, &[]).success();
+    run_tiny(&b, &[]).success();
+    run_tiny(&c, &["--seed", "99"]).success();
+    for f in ["summary.csv", "summary.json", "backends.csv"] {
+        assert_eq!(fs::read(a.join(f)).unwrap(), fs::read(b.join(f)).unwrap(), "{f} differs between identical runs");
+    }
+    assert_ne!(fs::read(a.join("summary.csv")).unwrap(), fs::read(c.join("summary.csv")).unwrap());
+}
+
+#[test]
+fn strategy_filter_and_json_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("res");
+    let a = run_tiny(&out, &["--json", "--strategy", "rr"]).success();
+    let json: serde_json::Value = serde_json::from_slice(&a.get_output().stdout).unwrap();
+    let strategies = json["strategies"].as_array().unwrap();
+    assert_eq!(strategies.len(), 1);
+    assert_eq!(strategies[0]["strategy"], "rr");
+    run_tiny(&out, &["--strategy", "nope"])
+        .code(2)
+        .stderr(predicate::str::contains("no strategy named `nope`").and(predicate::str::contains("rr")));
+}
+
+#[test]
+fn set_overrides_are_applied_and_validated() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("res");
+    run_tiny(&out, &["--set", "workload.session_rate=-3"])
+        .code(2)
+        .stderr(predicate::str::contains("session_rate"));
+    assert!(!out.exists(), "no output on a config error");
+    let a = dir.path().join("a");
+    let b = dir.path().join("b");
+    run_tiny(&a, &[]).success();
+    run_tiny(&b, &["--set", "workload.session_rate=1"]).success();
+    assert_ne!(fs::read(a.join("summary.csv")).unwrap(), fs::read(b.join("summary.csv")).unwrap());
+}
+
+#[test]
+fn validate_accepts_the_bundled_scenarios() {
+    for f in fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios")).unwrap() {
+        let p = f.unwrap().path();
+        bin().arg("validate").arg(&p).assert().success().stdout(predicate::str::starts_with("ok: "));
+    }
+}
+
+/// Each bad input: exit 2, the file named, the key named, a hint of what
+/// was expected; never a panic, never output.
+#[test]
+fn bad_inputs_get_one_clear_error() {
+    let cases: &[(&str, &[&str])] = &[
+        ("syntax_error.toml", &["line"]),
+        ("unknown_key.toml", &["did you mean"]),
+        ("wrong_type.toml", &["expected"]),
+        ("negative_rate.toml", &["session_rate"]),
+        ("zero_duration.toml", &["duration"]),
+        ("shares_not_one.toml", &["share"]),
+        ("warmup_ge_duration.toml", &["warmup"]),
+        ("unknown_kind.toml", &["round_robin"]),
+        ("duplicate_names.toml", &["duplicate"]),
+        ("fault_unknown_backend.toml", &["b0"]),
+        ("bad_dist.toml", &["dist"]),
+        ("key_not_for_kind.toml", &["does not apply"]),
+    ];
+    for (file, needles) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("res");
+        let path = data("bad").join(file);
+        let a = bin().arg("run").arg(&path).arg("--out").arg(&out).assert().code(2);
+        let err = String::from_utf8(a.get_output().stderr.clone()).unwrap();
+        assert!(err.contains(file), "{file}: error does not name the file:\n{err}");
+        for n in *needles {
+            assert!(err.to_lowercase().contains(&n.to_lowercase()), "{file}: error lacks `{n}`:\n{err}");
+        }
+        assert!(!err.contains("panicked"), "{file}: panicked:\n{err}");
+        assert!(!out.exists(), "{file}: output written despite the error");
+        bin().arg("validate").arg(&path).assert().code(2);
+    }
+    bin()
+        .args(["run", "does/not/exist.toml"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("does/not/exist.toml"));
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    bin().arg("frobnicate").assert().code(2);
+    bin().arg("run").assert().code(2);
+}
