@@ -1,5 +1,152 @@
 //! Scenario files: the TOML schema, defaults, validation and `--set` overrides.
+//!
+//! Input goes through two stages: [`raw`] mirrors the file (serde,
+//! `deny_unknown_fields`), then validation produces a [`Scenario`] with
+//! units resolved to nanoseconds, distributions built and cross-field rules
+//! checked. The schema is documented in `docs/scenario.md`.
+//!
+//! ```
+//! let text = r#"
+//! [simulation]
+//! duration = 600
+//! [workload]
+//! session_rate = 5
+//! requests_per_session = { dist = "geometric", mean = 4 }
+//! think_time = { dist = "exponential", mean = 10 }
+//! service_time = { dist = "lognormal", mean = 0.05, cv = 1.5 }
+//! [backends]
+//! count = 2
+//! [[strategies]]
+//! name = "rr"
+//! kind = "round_robin"
+//! "#;
+//! let s = stickysim::scenario::from_str(text, "demo.toml", "demo", &["simulation.seed=7".into()])?;
+//! assert_eq!((s.name.as_str(), s.simulation.seed), ("demo", 7));
+//! assert_eq!(s.simulation.duration_ns, 600_000_000_000);
+//! # Ok::<(), stickysim::scenario::ScenarioError>(())
+//! ```
 
 pub mod dist;
+mod error;
+mod overrides;
+pub mod raw;
+mod spans;
 mod types;
+mod validate;
+
+#[cfg(test)]
+mod tests;
+
+pub use error::{Location, ScenarioError};
+pub use overrides::parse_override;
 pub use types::*;
+pub use validate::{DEFAULT_USERS_PER_NAT_IP, MAX_BACKENDS, MAX_BUCKETS, SHARE_TOLERANCE};
+
+use error::{describe_serde, line_col, KeyPath, Seg};
+use raw::RawScenario;
+use spans::SpanTree;
+use std::ops::Range;
+use std::path::Path;
+
+/// Reads, overrides, parses and validates a scenario file. The scenario's
+/// default name is the file stem.
+pub fn load(path: &Path, overrides: &[String]) -> Result<Scenario, ScenarioError> {
+    let origin = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|cause| ScenarioError::Read {
+        path: origin.clone(),
+        cause,
+    })?;
+    let name_hint = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    from_str(&text, &origin, &name_hint, overrides)
+}
+
+/// Same as [`load`] from text; `origin` names the file in messages and
+/// `name_hint` is the scenario name when `simulation.name` is absent.
+pub fn from_str(
+    text: &str,
+    origin: &str,
+    name_hint: &str,
+    overrides: &[String],
+) -> Result<Scenario, ScenarioError> {
+    let with_origin = |e: ScenarioError| match e {
+        ScenarioError::Override { flag, reason, .. } => ScenarioError::Override {
+            origin: Some(origin.to_string()),
+            flag,
+            reason,
+        },
+        other => other,
+    };
+    let flags = overrides
+        .iter()
+        .map(|f| parse_override(f).map(|(path, value)| (f, path, value)))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(with_origin)?;
+
+    let mut table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
+        let (line, column) = line_col(text, e.span().map_or(0, |s| s.start));
+        ScenarioError::Syntax {
+            origin: origin.to_string(),
+            line,
+            column,
+            message: e.message().trim().replace('\n', "; "),
+        }
+    })?;
+    let spans = SpanTree::parse(text);
+
+    let mut set: Vec<(KeyPath, String)> = Vec::with_capacity(flags.len());
+    for (flag, path, value) in flags {
+        let key = overrides::apply(&mut table, flag, &path, value).map_err(with_origin)?;
+        set.push((key, flag.clone()));
+    }
+
+    let locate = |key: &KeyPath, span: Option<Range<usize>>| -> Location {
+        if let Some((_, flag)) = set.iter().rev().find(|(s, _)| overrides::blames(s, key)) {
+            return Location::Flag(flag.clone());
+        }
+        match span.or_else(|| spans.find(key)) {
+            Some(s) => {
+                let (line, column) = line_col(text, s.start);
+                Location::Span { line, column }
+            }
+            None => Location::Unknown,
+        }
+    };
+    let invalid = |key: &KeyPath, location: Location, message: String| ScenarioError::Invalid {
+        origin: origin.to_string(),
+        key: key.to_string(),
+        location,
+        message,
+    };
+
+    // Without overrides, deserialize the text itself so toml's spans point
+    // into the user's file; with them, the edited table (spans come from
+    // the span tree instead).
+    let parsed: Result<RawScenario, _> = if set.is_empty() {
+        serde_path_to_error::deserialize(toml::Deserializer::new(text))
+    } else {
+        serde_path_to_error::deserialize(toml::Value::Table(table))
+    };
+    let raw = parsed.map_err(|e| {
+        let mut key = KeyPath(
+            e.path()
+                .iter()
+                .filter_map(|seg| match seg {
+                    serde_path_to_error::Segment::Seq { index } => Some(Seg::Index(*index)),
+                    serde_path_to_error::Segment::Map { key } => Some(Seg::Key(key.clone())),
+                    _ => None,
+                })
+                .collect(),
+        );
+        let message = describe_serde(e.inner().message(), &mut key);
+        let location = locate(&key, e.inner().span());
+        invalid(&key, location, message)
+    })?;
+
+    validate::validate(raw, name_hint).map_err(|p| {
+        let location = locate(&p.key, None);
+        invalid(&p.key, location, p.message)
+    })
+}
