@@ -43,7 +43,13 @@ fn routing(c: &mut Criterion) {
         ("round_robin", StrategySpec::Balance(Balance::RoundRobin)),
         ("least_conn", StrategySpec::Balance(Balance::LeastConn)),
         ("p2c", StrategySpec::Balance(Balance::P2c)),
-        ("source_ip_modulo", StrategySpec::SourceIp { hash: IpHash::Modulo, on_unavailable: OnUnavailable::Redispatch }),
+        (
+            "source_ip_modulo",
+            StrategySpec::SourceIp {
+                hash: IpHash::Modulo,
+                on_unavailable: OnUnavailable::Redispatch,
+            },
+        ),
         (
             "lb_cookie",
             StrategySpec::LbCookie {
@@ -61,9 +67,17 @@ fn routing(c: &mut Criterion) {
         // A million distinct keys, cookies for half of them.
         let cookies: Vec<Option<u64>> = (0..1024u32)
             .map(|i| {
-                let req = RouteRequest { now_ns: 0, src: IpAddr::V4(Ipv4Addr::from(i)), cookie: None, header: None };
+                let req = RouteRequest {
+                    now_ns: 0,
+                    src: IpAddr::V4(Ipv4Addr::from(i)),
+                    cookie: None,
+                    header: None,
+                };
                 match r.route(&req, &pool, &mut rng) {
-                    Decision::Forward { set_cookie: Some(c), .. } if i % 2 == 0 => Some(c.value),
+                    Decision::Forward {
+                        set_cookie: Some(c),
+                        ..
+                    } if i % 2 == 0 => Some(c.value),
                     _ => None,
                 }
             })
@@ -89,14 +103,19 @@ fn routing(c: &mut Criterion) {
 fn checkout(c: &mut Criterion) {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/checkout.toml");
     // One simulated hour keeps an iteration around a second.
-    let sc = stickysim::scenario::load(&path, &["simulation.duration=3600".into()]).expect("checkout scenario loads");
+    let sc = stickysim::scenario::load(&path, &["simulation.duration=3600".into()])
+        .expect("checkout scenario loads");
     let mut g = c.benchmark_group("checkout_1h");
     g.sample_size(10);
     for (i, s) in sc.strategies.iter().enumerate() {
         let events = run_strategy(&sc, i).summary.events;
         g.throughput(Throughput::Elements(events));
         g.bench_function(format!("{} (events)", s.name), |b| {
-            b.iter_batched(|| (), |_| black_box(run_strategy(&sc, i)), BatchSize::PerIteration)
+            b.iter_batched(
+                || (),
+                |_| black_box(run_strategy(&sc, i)),
+                BatchSize::PerIteration,
+            )
         });
     }
     g.finish();

@@ -45,14 +45,21 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
             None => bail!(
                 "--strategy {name}: {} has no strategy named `{name}`; its strategies are: {}",
                 args.scenario.display(),
-                sc.strategies.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", ")
+                sc.strategies
+                    .iter()
+                    .map(|s| s.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
         }
     }
     if which.is_empty() {
         which = (0..sc.strategies.len()).collect();
     }
-    let out_dir = args.out.clone().unwrap_or_else(|| PathBuf::from("results").join(&sc.name));
+    let out_dir = args
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("results").join(&sc.name));
     if !args.quiet {
         eprintln!(
             "stickysim: running {} strateg{} of `{}` ({} s simulated)…",
@@ -71,10 +78,15 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
         bucket_s: sc.output.bucket_ns as f64 / 1e9,
         workers: sc.backends.workers,
     };
-    let results: Vec<StrategyResult> =
-        outputs.iter().map(|o| StrategyResult { summary: &o.summary, buckets: &o.buckets }).collect();
-    let written =
-        write_run(&out_dir, &meta, &results).with_context(|| format!("writing results to {}", out_dir.display()))?;
+    let results: Vec<StrategyResult> = outputs
+        .iter()
+        .map(|o| StrategyResult {
+            summary: &o.summary,
+            buckets: &o.buckets,
+        })
+        .collect();
+    let written = write_run(&out_dir, &meta, &results)
+        .with_context(|| format!("writing results to {}", out_dir.display()))?;
     if args.json {
         super::print_stdout(&crate::report::summary_json(&meta, &results))?;
     } else {

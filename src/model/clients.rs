@@ -77,7 +77,7 @@ impl Addresser {
                     IpAddr::V4(Ipv4Addr::from(self.cgnat_base_v4.wrapping_add(slot)))
                 }
             }
-            _ => self.hashed(0x6e61_74, slot as u64),
+            _ => self.hashed(0x006e_6174, slot as u64),
         }
     }
 

@@ -64,9 +64,13 @@ pub const SUMMARY_COLUMNS: &[Col] = &[
     ("latency_max_ms", |s| f(s.latency_max_ms, 3)),
     ("util_mean", |s| f(s.util_mean, 4)),
     ("util_max", |s| f(s.util_max, 4)),
-    ("imbalance_util_max_over_mean", |s| f(s.imbalance_util_max_over_mean, 4)),
+    ("imbalance_util_max_over_mean", |s| {
+        f(s.imbalance_util_max_over_mean, 4)
+    }),
     ("requests_cv", |s| f(s.requests_cv, 4)),
-    ("max_backend_request_share", |s| f(s.max_backend_request_share, 4)),
+    ("max_backend_request_share", |s| {
+        f(s.max_backend_request_share, 4)
+    }),
     ("measured_s", |s| f(s.measured_s, 3)),
 ];
 
@@ -85,8 +89,18 @@ pub fn summary_csv(meta: &RunMeta, results: &[StrategyResult]) -> String {
     let names: Vec<&str> = SUMMARY_COLUMNS.iter().map(|(n, _)| *n).collect();
     let _ = writeln!(out, "{},scenario,seed,scenario_hash", names.join(","));
     for r in results {
-        let vals: Vec<String> = SUMMARY_COLUMNS.iter().map(|(_, get)| csv_field(&get(r.summary))).collect();
-        let _ = writeln!(out, "{},{},{},{}", vals.join(","), csv_field(&meta.scenario), meta.seed, meta.scenario_hash);
+        let vals: Vec<String> = SUMMARY_COLUMNS
+            .iter()
+            .map(|(_, get)| csv_field(&get(r.summary)))
+            .collect();
+        let _ = writeln!(
+            out,
+            "{},{},{},{}",
+            vals.join(","),
+            csv_field(&meta.scenario),
+            meta.seed,
+            meta.scenario_hash
+        );
     }
     out
 }
@@ -100,7 +114,10 @@ struct SummaryJson<'a> {
 
 /// `summary.json`: the run's identity and every strategy's full summary.
 pub fn summary_json(meta: &RunMeta, results: &[StrategyResult]) -> String {
-    let doc = SummaryJson { meta, strategies: results.iter().map(|r| r.summary).collect() };
+    let doc = SummaryJson {
+        meta,
+        strategies: results.iter().map(|r| r.summary).collect(),
+    };
     let mut s = serde_json::to_string_pretty(&doc).expect("summary serialises");
     s.push('\n');
     s
@@ -131,7 +148,10 @@ pub fn backends_csv(meta: &RunMeta, results: &[StrategyResult]) -> String {
             let width = (row.t_end_ns - row.t_start_ns) as f64;
             let busy_s = row.busy_ns as f64 / 1e9;
             let (util, queue) = if width > 0.0 {
-                (row.busy_ns as f64 / (width * meta.workers as f64), row.queue_ns as f64 / width)
+                (
+                    row.busy_ns as f64 / (width * meta.workers as f64),
+                    row.queue_ns as f64 / width,
+                )
             } else {
                 (0.0, 0.0)
             };
@@ -157,9 +177,22 @@ pub fn backends_csv(meta: &RunMeta, results: &[StrategyResult]) -> String {
 /// The short table printed on stdout.
 pub fn text_table(meta: &RunMeta, results: &[StrategyResult]) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "scenario {} (seed {}, hash {})", meta.scenario, meta.seed, meta.scenario_hash);
+    let _ = writeln!(
+        out,
+        "scenario {} (seed {}, hash {})",
+        meta.scenario, meta.seed, meta.scenario_hash
+    );
     let header = [
-        "strategy", "lost%", "main cause", "failed", "rejected", "p50 ms", "p99 ms", "util max", "max/mean", "top share",
+        "strategy",
+        "lost%",
+        "main cause",
+        "failed",
+        "rejected",
+        "p50 ms",
+        "p99 ms",
+        "util max",
+        "max/mean",
+        "top share",
     ];
     let mut rows: Vec<Vec<String>> = vec![header.iter().map(|s| s.to_string()).collect()];
     for r in results {
@@ -171,7 +204,11 @@ pub fn text_table(meta: &RunMeta, results: &[StrategyResult]) -> String {
             ("ttl_expired", s.lost_ttl_expired),
             ("rebalanced", s.lost_rebalanced),
         ];
-        let main = causes.iter().filter(|c| c.1 > 0).max_by_key(|c| c.1).map_or("-", |c| c.0);
+        let main = causes
+            .iter()
+            .filter(|c| c.1 > 0)
+            .max_by_key(|c| c.1)
+            .map_or("-", |c| c.0);
         rows.push(vec![
             s.strategy.clone(),
             format!("{:.2}", s.sessions_lost_pct),
@@ -185,12 +222,20 @@ pub fn text_table(meta: &RunMeta, results: &[StrategyResult]) -> String {
             format!("{:.1}%", 100.0 * s.max_backend_request_share),
         ]);
     }
-    let widths: Vec<usize> = (0..header.len()).map(|i| rows.iter().map(|r| r[i].len()).max().unwrap_or(0)).collect();
+    let widths: Vec<usize> = (0..header.len())
+        .map(|i| rows.iter().map(|r| r[i].len()).max().unwrap_or(0))
+        .collect();
     for row in rows {
         let line: Vec<String> = row
             .iter()
             .enumerate()
-            .map(|(i, c)| if i == 0 { format!("{c:<w$}", w = widths[i]) } else { format!("{c:>w$}", w = widths[i]) })
+            .map(|(i, c)| {
+                if i == 0 {
+                    format!("{c:<w$}", w = widths[i])
+                } else {
+                    format!("{c:>w$}", w = widths[i])
+                }
+            })
             .collect();
         let _ = writeln!(out, "{}", line.join("  ").trim_end());
     }
@@ -226,7 +271,11 @@ pub fn write_all_or_nothing(dir: &Path, files: &[(&str, String)]) -> io::Result<
 }
 
 /// Renders and writes a run's files into `dir`; returns the paths written.
-pub fn write_run(dir: &Path, meta: &RunMeta, results: &[StrategyResult]) -> io::Result<Vec<PathBuf>> {
+pub fn write_run(
+    dir: &Path,
+    meta: &RunMeta,
+    results: &[StrategyResult],
+) -> io::Result<Vec<PathBuf>> {
     let files = [
         ("summary.csv", summary_csv(meta, results)),
         ("summary.json", summary_json(meta, results)),
@@ -254,8 +303,15 @@ mod tests {
         fs::create_dir_all(dir.join("blocked.csv")).unwrap(); // a directory where a file must go
         let r = write_all_or_nothing(&dir, &[("a.csv", "x".into()), ("blocked.csv", "y".into())]);
         assert!(r.is_err());
-        let left: Vec<_> = fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect();
-        assert_eq!(left, vec![std::ffi::OsString::from("blocked.csv")], "no partial output: {left:?}");
+        let left: Vec<_> = fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(
+            left,
+            vec![std::ffi::OsString::from("blocked.csv")],
+            "no partial output: {left:?}"
+        );
         fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -443,14 +443,14 @@ fn shipped_scenarios_are_valid() {
         [
             "round-robin",
             "least-conn",
-            "cookie-30m",
+            "cookie-1m",
             "cookie-1d",
             "source-ip"
         ]
     );
     assert!(matches!(
         c.strategies[2].spec,
-        StrategySpec::LbCookie { ttl_ns, .. } if ttl_ns == 1800 * S
+        StrategySpec::LbCookie { ttl_ns, .. } if ttl_ns == 60 * S
     ));
     assert!(matches!(
         c.faults[..],
@@ -463,9 +463,9 @@ fn shipped_scenarios_are_valid() {
     let c = load(
         &path,
         &flags(&[
-            "workload.session_rate=50",
+            "workload.session_rate=80",
             "simulation.seed=7",
-            "strategies.cookie-30m.ttl=600",
+            "strategies.cookie-1m.ttl=600",
             "strategies.0.kind=least_conn",
             "workload.think_time={dist=\"exponential\",mean=5}",
             "backends.count=3",
@@ -474,7 +474,7 @@ fn shipped_scenarios_are_valid() {
         ]),
     )
     .unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!((c.workload.session_rate, c.simulation.seed), (50.0, 7));
+    assert_eq!((c.workload.session_rate, c.simulation.seed), (80.0, 7));
     assert_eq!(c.backends.speeds, vec![1.0, 1.0, 0.5]);
 }
 

@@ -12,11 +12,20 @@ fn bin() -> Command {
 }
 
 fn data(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(name)
 }
 
 fn run_tiny(out: &Path, extra: &[&str]) -> assert_cmd::assert::Assert {
-    bin().arg("run").arg(data("tiny.toml")).arg("--out").arg(out).arg("--quiet").args(extra).assert()
+    bin()
+        .arg("run")
+        .arg(data("tiny.toml"))
+        .arg("--out")
+        .arg(out)
+        .arg("--quiet")
+        .args(extra)
+        .assert()
 }
 
 #[test]
@@ -35,8 +44,12 @@ fn run_writes_summary_backends_and_a_table() {
         assert!(stdout.contains(name), "{name} missing from\n{stdout}");
     }
     assert!(lines.len() >= 3);
-    let json: serde_json::Value = serde_json::from_str(&fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
-    assert_eq!(json["strategies"].as_array().unwrap().len(), lines.len() - 1);
+    let json: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(
+        json["strategies"].as_array().unwrap().len(),
+        lines.len() - 1
+    );
     let backends = fs::read_to_string(out.join("backends.csv")).unwrap();
     assert!(backends.starts_with("strategy,backend,t_start_s,t_end_s,requests,busy_s,utilisation,"));
     assert!(backends.lines().count() > lines.len());
@@ -45,14 +58,25 @@ fn run_writes_summary_backends_and_a_table() {
 #[test]
 fn same_seed_gives_byte_identical_files_and_another_seed_does_not() {
     let dir = tempfile::tempdir().unwrap();
-    let (a, b, c) = (dir.path().join("a"), dir.path().join("b"), dir.path().join("c"));
+    let (a, b, c) = (
+        dir.path().join("a"),
+        dir.path().join("b"),
+        dir.path().join("c"),
+    );
     run_tiny(&a, &[]).success();
     run_tiny(&b, &[]).success();
     run_tiny(&c, &["--seed", "99"]).success();
     for f in ["summary.csv", "summary.json", "backends.csv"] {
-        assert_eq!(fs::read(a.join(f)).unwrap(), fs::read(b.join(f)).unwrap(), "{f} differs between identical runs");
+        assert_eq!(
+            fs::read(a.join(f)).unwrap(),
+            fs::read(b.join(f)).unwrap(),
+            "{f} differs between identical runs"
+        );
     }
-    assert_ne!(fs::read(a.join("summary.csv")).unwrap(), fs::read(c.join("summary.csv")).unwrap());
+    assert_ne!(
+        fs::read(a.join("summary.csv")).unwrap(),
+        fs::read(c.join("summary.csv")).unwrap()
+    );
 }
 
 #[test]
@@ -64,9 +88,9 @@ fn strategy_filter_and_json_output() {
     let strategies = json["strategies"].as_array().unwrap();
     assert_eq!(strategies.len(), 1);
     assert_eq!(strategies[0]["strategy"], "rr");
-    run_tiny(&out, &["--strategy", "nope"])
-        .code(2)
-        .stderr(predicate::str::contains("no strategy named `nope`").and(predicate::str::contains("rr")));
+    run_tiny(&out, &["--strategy", "nope"]).code(2).stderr(
+        predicate::str::contains("no strategy named `nope`").and(predicate::str::contains("rr")),
+    );
 }
 
 #[test]
@@ -81,14 +105,22 @@ fn set_overrides_are_applied_and_validated() {
     let b = dir.path().join("b");
     run_tiny(&a, &[]).success();
     run_tiny(&b, &["--set", "workload.session_rate=1"]).success();
-    assert_ne!(fs::read(a.join("summary.csv")).unwrap(), fs::read(b.join("summary.csv")).unwrap());
+    assert_ne!(
+        fs::read(a.join("summary.csv")).unwrap(),
+        fs::read(b.join("summary.csv")).unwrap()
+    );
 }
 
 #[test]
 fn validate_accepts_the_bundled_scenarios() {
     for f in fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios")).unwrap() {
         let p = f.unwrap().path();
-        bin().arg("validate").arg(&p).assert().success().stdout(predicate::str::starts_with("ok: "));
+        bin()
+            .arg("validate")
+            .arg(&p)
+            .assert()
+            .success()
+            .stdout(predicate::str::starts_with("ok: "));
     }
 }
 
@@ -97,7 +129,7 @@ fn validate_accepts_the_bundled_scenarios() {
 #[test]
 fn bad_inputs_get_one_clear_error() {
     let cases: &[(&str, &[&str])] = &[
-        ("syntax_error.toml", &["line"]),
+        ("syntax_error.toml", &["syntax_error.toml:4:10", "syntax"]),
         ("unknown_key.toml", &["did you mean"]),
         ("wrong_type.toml", &["expected"]),
         ("negative_rate.toml", &["session_rate"]),
@@ -114,11 +146,23 @@ fn bad_inputs_get_one_clear_error() {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("res");
         let path = data("bad").join(file);
-        let a = bin().arg("run").arg(&path).arg("--out").arg(&out).assert().code(2);
+        let a = bin()
+            .arg("run")
+            .arg(&path)
+            .arg("--out")
+            .arg(&out)
+            .assert()
+            .code(2);
         let err = String::from_utf8(a.get_output().stderr.clone()).unwrap();
-        assert!(err.contains(file), "{file}: error does not name the file:\n{err}");
+        assert!(
+            err.contains(file),
+            "{file}: error does not name the file:\n{err}"
+        );
         for n in *needles {
-            assert!(err.to_lowercase().contains(&n.to_lowercase()), "{file}: error lacks `{n}`:\n{err}");
+            assert!(
+                err.to_lowercase().contains(&n.to_lowercase()),
+                "{file}: error lacks `{n}`:\n{err}"
+            );
         }
         assert!(!err.contains("panicked"), "{file}: panicked:\n{err}");
         assert!(!out.exists(), "{file}: output written despite the error");
