@@ -277,3 +277,40 @@ fn shared_state_loses_nothing_and_adds_exactly_the_store_round_trip() {
     let shift = s.latency_mean_ms - l.latency_mean_ms;
     assert!((shift - 5.0).abs() < 0.01, "shift {shift} ms");
 }
+
+#[test]
+fn rate_profile_shapes_arrivals() {
+    // A repeating profile: 2× the base rate for the first 40 s of every
+    // 100 s, nothing for the rest.
+    let mut sc = queueing(10.0, 0.001, 1, 4, 2000.0, 4);
+    sc.simulation.warmup_ns = 0;
+    sc.workload.profile = RateProfile {
+        steps: vec![(0, 2.0), (secs_to_ns(40.0), 0.0)],
+        period_ns: Some(secs_to_ns(100.0)),
+    };
+    let out = run_strategy_traced(&sc, 0);
+    let arrivals: Vec<u64> = out
+        .trace
+        .iter()
+        .filter(|t| t.what == TraceKind::Arrived)
+        .map(|t| t.t)
+        .collect();
+    assert!(
+        arrivals
+            .iter()
+            .all(|t| t % secs_to_ns(100.0) < secs_to_ns(40.0)),
+        "an arrival in a zero-rate step"
+    );
+    // Expected 20/s × 40 s × 20 periods = 16 000, Poisson s.d. ≈ 126.
+    let n = arrivals.len() as f64;
+    assert!(
+        (n - 16_000.0).abs() < 4.0 * 16_000f64.sqrt(),
+        "{n} arrivals"
+    );
+    // Half the periods see half the arrivals: the process is not front-loaded.
+    let first_half = arrivals.iter().filter(|&&t| t < secs_to_ns(1000.0)).count() as f64;
+    assert!(
+        (first_half - n / 2.0).abs() < 4.0 * (n / 4.0).sqrt(),
+        "{first_half} of {n}"
+    );
+}
