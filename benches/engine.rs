@@ -103,8 +103,11 @@ fn routing(c: &mut Criterion) {
 fn checkout(c: &mut Criterion) {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/checkout.toml");
     // One simulated hour keeps an iteration around a second.
-    let sc = stickysim::scenario::load(&path, &["simulation.duration=3600".into()])
-        .expect("checkout scenario loads");
+    let sc = stickysim::scenario::load(
+        &path,
+        &["simulation.duration=3600".into(), "faults.0.at=1800".into()],
+    )
+    .expect("checkout scenario loads");
     let mut g = c.benchmark_group("checkout_1h");
     g.sample_size(10);
     for (i, s) in sc.strategies.iter().enumerate() {

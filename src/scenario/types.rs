@@ -123,6 +123,24 @@ pub struct ClientSegment {
     pub token_header: bool,
 }
 
+impl ClientSegment {
+    /// A segment of users on their own addresses that keep cookies and
+    /// never change address: the default when a scenario lists no clients.
+    pub fn direct(name: &str, share: f64, users: u32) -> Self {
+        ClientSegment {
+            name: name.to_string(),
+            share,
+            users,
+            network: Network::Direct,
+            users_per_ip: 1,
+            ipv6: false,
+            ip_change_rate: 0.0,
+            cookie_block: 0.0,
+            token_header: false,
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Backends {
     /// One entry per backend, in order: `b0`, `b1`, …

@@ -331,17 +331,7 @@ fn workload(raw: &RawWorkload) -> R<Workload> {
 fn clients(raw: Option<&[RawClient]>) -> R<Vec<ClientSegment>> {
     let k = KeyPath::from("clients");
     let Some(raw) = raw else {
-        return Ok(vec![ClientSegment {
-            name: "all".to_string(),
-            share: 1.0,
-            users: 10_000,
-            network: Network::Direct,
-            users_per_ip: 1,
-            ipv6: false,
-            ip_change_rate: 0.0,
-            cookie_block: 0.0,
-            token_header: false,
-        }]);
+        return Ok(vec![ClientSegment::direct("all", 1.0, 10_000)]);
     };
     if raw.is_empty() {
         return problem(

@@ -6,17 +6,7 @@ use stickysim::scenario::dist::Dist;
 use stickysim::scenario::*;
 
 pub fn client(share: f64) -> ClientSegment {
-    ClientSegment {
-        name: "all".into(),
-        share,
-        users: 100_000,
-        network: Network::Direct,
-        users_per_ip: 1,
-        ipv6: false,
-        ip_change_rate: 0.0,
-        cookie_block: 0.0,
-        token_header: false,
-    }
+    ClientSegment::direct("all", share, 100_000)
 }
 
 pub fn strategy(name: &str, spec: StrategySpec) -> StrategyConfig {
