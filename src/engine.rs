@@ -24,8 +24,12 @@ use rayon::prelude::*;
 pub struct RunOutput {
     pub summary: RunSummary,
     pub buckets: Vec<BucketRow>,
-    /// A digest of every session's arrival time and workload draws: equal for
-    /// all strategies of one scenario and seed (common random numbers).
+    /// A digest of every session's arrival time, segment, user, request
+    /// count, and the service demands and think times it drew (folded per
+    /// session in draw order, summed over sessions). Equal for all
+    /// strategies of one scenario and seed (common random numbers) when
+    /// every session has finished by the end; sessions still going at the
+    /// end may have drawn more or less, as their timing depends on routing.
     pub workload_digest: u64,
     /// Requests all arrived sessions were going to make.
     pub planned_requests: u64,
@@ -112,7 +116,10 @@ impl<'a> World<'a> {
         let seed = sc.simulation.seed;
         let cfg = &sc.strategies[strategy];
         let n = sc.backends.count();
-        let capacity = sc.backends.queue_limit.map(|l| sc.backends.workers + l);
+        let capacity = sc
+            .backends
+            .queue_limit
+            .map(|l| sc.backends.workers.saturating_add(l));
         let key = name_key(&cfg.name);
         let router = Router::new(
             &cfg.spec,
@@ -153,7 +160,7 @@ impl<'a> World<'a> {
             arrivals: stream(seed, Stream::Arrivals, 0),
             next_session: 0,
             rec: Recorder::new(n, sc.simulation.warmup_ns),
-            digest: 0xcbf2_9ce4_8422_2325,
+            digest: 0,
             planned_requests: 0,
             peak_sessions: 0,
             shared_state: matches!(sc.session_state, SessionState::Shared { .. }),
@@ -201,21 +208,23 @@ impl<'a> World<'a> {
             let offset = phase.gen_range(0..hc.interval_ns.max(1));
             self.q.schedule(offset, Ev::Check(b as u32));
         }
-        for (i, f) in sc.faults.iter().enumerate() {
-            let _ = i;
-            match *f {
-                Fault::Crash {
-                    backend,
-                    at_ns,
-                    recover_after_ns,
-                } => {
-                    self.q.schedule(at_ns, Ev::Crash(backend as u32));
-                    if let Some(r) = recover_after_ns {
-                        self.q
-                            .schedule(at_ns.saturating_add(r), Ev::Recover(backend as u32));
-                    }
-                }
+        // Recoveries are scheduled first so that, at an instant where one
+        // crash window ends and another begins, the recovery runs before the
+        // crash whatever order the faults are listed in.
+        for f in &sc.faults {
+            let Fault::Crash {
+                backend,
+                at_ns,
+                recover_after_ns,
+            } = *f;
+            if let Some(r) = recover_after_ns {
+                self.q
+                    .schedule(at_ns.saturating_add(r), Ev::Recover(backend as u32));
             }
+        }
+        for f in &sc.faults {
+            let Fault::Crash { backend, at_ns, .. } = *f;
+            self.q.schedule(at_ns, Ev::Crash(backend as u32));
         }
     }
 
@@ -242,7 +251,7 @@ impl<'a> World<'a> {
                 Ev::Recover(b) => self.backends[b as usize].alive = true,
                 Ev::Tick => {
                     self.close_bucket(now);
-                    let next = now + self.sc.output.bucket_ns;
+                    let next = now.saturating_add(self.sc.output.bucket_ns);
                     if next < end {
                         self.q.schedule(next, Ev::Tick);
                     }
@@ -251,6 +260,9 @@ impl<'a> World<'a> {
             }
         }
         self.close_bucket(end);
+        for s in self.sessions.iter() {
+            self.digest = self.digest.wrapping_add(s.digest);
+        }
         let in_flight = self.requests.iter().filter(|r| r.measured).count() as u64;
         let active = self.sessions.iter().filter(|s| s.measured).count() as u64;
         let cfg = &self.sc.strategies[strategy];
@@ -323,14 +335,15 @@ impl<'a> World<'a> {
         if measured {
             self.rec.sessions += 1;
         }
-        self.digest = fold(
-            fold(fold(self.digest, now), remaining as u64),
+        let digest = fold(
+            fold(fold(n, now), remaining as u64),
             (segment as u64) << 32 | user as u64,
         );
         self.planned_requests += remaining as u64;
         let store_rng = self.shared_state.then(|| stream(seed, Stream::Store, n));
         let id = self.sessions.insert(Session {
             no: n,
+            digest,
             store_rng,
             measured,
             segment: segment as u16,
@@ -368,12 +381,15 @@ impl<'a> World<'a> {
             (SessionState::Shared { store_latency }, Some(rng)) => store_latency.sample(rng),
             _ => 0.0,
         };
+        s.digest = fold(s.digest, demand_s.to_bits());
         let seg = &sc.clients[s.segment as usize];
         while s.next_ip_change_ns <= now {
             s.ip_changes += 1;
-            s.ip =
+            let ip =
                 self.addressers[s.segment as usize].changed(s.user, s.ip_changes, &mut s.net_rng);
-            s.ip_changed = true;
+            // A pool can hand back the same address: that is no change.
+            s.ip_changed |= ip != s.ip;
+            s.ip = ip;
             let gap = s_to_ns(s.net_rng.sample::<f64, _>(Exp1) / seg.ip_change_rate);
             s.next_ip_change_ns = s.next_ip_change_ns.saturating_add(gap.max(1));
         }
@@ -405,17 +421,18 @@ impl<'a> World<'a> {
                 set_cookie,
             } => (backend, set_cookie),
         };
-        if let Some(c) = set_cookie {
-            if !s.blocks_cookies {
-                s.cookie = Some(JarCookie {
-                    value: c.value,
-                    expires_ns: c.max_age_ns.map(|m| now.saturating_add(m)),
-                });
-            }
-        }
         let bi = b.index();
-        self.rec.backend_request(bi, now);
         let be = &self.backends[bi];
+        let accepted = be.alive && !be.full();
+        self.rec.backend_request(bi, now, accepted);
+        // The Set-Cookie travels with the response: a request that fails or
+        // is turned away brings none back.
+        if let (Some(c), true, false) = (set_cookie, accepted, s.blocks_cookies) {
+            s.cookie = Some(JarCookie {
+                value: c.value,
+                expires_ns: c.max_age_ns.map(|m| now.saturating_add(m)),
+            });
+        }
         if !be.alive {
             // Connection refused: the load balancer hasn't noticed yet.
             if measured {
@@ -446,7 +463,7 @@ impl<'a> World<'a> {
         if be.busy() < be.workers {
             be.in_service.push(rid);
             self.q.schedule(
-                now + hold_ns,
+                now.saturating_add(hold_ns),
                 Ev::Done {
                     backend: bi as u32,
                     epoch,
@@ -514,11 +531,14 @@ impl<'a> World<'a> {
         let s = self.sessions.get_mut(sid);
         if s.remaining > 0 {
             let think = self.sc.workload.think_time.sample(&mut s.rng);
-            self.q.schedule(now + s_to_ns(think), Ev::Send(sid));
+            s.digest = fold(s.digest, think.to_bits());
+            self.q
+                .schedule(now.saturating_add(s_to_ns(think)), Ev::Send(sid));
             return;
         }
         self.log(now, sid, TraceKind::Ended);
         let s = self.sessions.remove(sid);
+        self.digest = self.digest.wrapping_add(s.digest);
         if let Some((h, e)) = s.home {
             let be = &mut self.backends[h.index()];
             if be.epoch == e {
@@ -545,7 +565,7 @@ impl<'a> World<'a> {
             be.in_service.push(next);
             let hold = self.requests.get(next).hold_ns;
             self.q.schedule(
-                now + hold,
+                now.saturating_add(hold),
                 Ev::Done {
                     backend: bi as u32,
                     epoch,
@@ -565,11 +585,14 @@ impl<'a> World<'a> {
 
     fn on_check(&mut self, now: Nanos, bi: usize) {
         let hc = &self.sc.health_check;
-        self.q.schedule(now + hc.interval_ns, Ev::Check(bi as u32));
+        self.q
+            .schedule(now.saturating_add(hc.interval_ns), Ev::Check(bi as u32));
         if !self.backends[bi].alive {
             // The probe times out.
-            self.q
-                .schedule(now + hc.timeout_ns, Ev::CheckFailed(bi as u32));
+            self.q.schedule(
+                now.saturating_add(hc.timeout_ns),
+                Ev::CheckFailed(bi as u32),
+            );
             return;
         }
         let h = &mut self.health[bi];

@@ -91,6 +91,7 @@ pub struct Recorder {
     warmup_ns: Nanos,
     latency: Histogram<u64>,
     latency_sum_ns: u128,
+    latency_max_ns: Nanos,
     pub requests: u64,
     pub completed: u64,
     pub failed: u64,
@@ -116,6 +117,7 @@ impl Recorder {
             latency: Histogram::new_with_bounds(1, HIST_MAX_US, 3)
                 .expect("static histogram bounds are valid"),
             latency_sum_ns: 0,
+            latency_max_ns: 0,
             requests: 0,
             completed: 0,
             failed: 0,
@@ -141,6 +143,7 @@ impl Recorder {
     pub fn latency(&mut self, ns: Nanos) {
         self.completed += 1;
         self.latency_sum_ns += ns as u128;
+        self.latency_max_ns = self.latency_max_ns.max(ns);
         self.latency.saturating_record((ns / 1_000).max(1));
     }
 
@@ -155,13 +158,14 @@ impl Recorder {
         }
     }
 
-    /// A request arrived at backend `b` (counted in its bucket and, after
-    /// warm-up, its total).
+    /// A request was sent to backend `b`: counted in its bucket whatever
+    /// became of it, and in its post-warm-up total (which the summary's
+    /// balance figures use) only if the backend `accepted` it.
     #[inline]
-    pub fn backend_request(&mut self, b: usize, now: Nanos) {
+    pub fn backend_request(&mut self, b: usize, now: Nanos, accepted: bool) {
         let acc = &mut self.backends[b];
         acc.bucket_requests += 1;
-        if now >= self.warmup_ns {
+        if accepted && now >= self.warmup_ns {
             acc.total_requests += 1;
         }
     }
@@ -287,11 +291,7 @@ impl Recorder {
             latency_p95_ms: q(0.95),
             latency_p99_ms: q(0.99),
             latency_p999_ms: q(0.999),
-            latency_max_ms: if h.is_empty() {
-                0.0
-            } else {
-                h.max() as f64 / 1_000.0
-            },
+            latency_max_ms: self.latency_max_ns as f64 / 1e6,
             util_mean,
             util_max,
             imbalance_util_max_over_mean: if util_mean > 0.0 {

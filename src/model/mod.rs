@@ -94,6 +94,8 @@ pub struct JarCookie {
 pub struct Session {
     /// The session's number in arrival order.
     pub no: u64,
+    /// A running digest of the session's workload draws (see `RunOutput`).
+    pub digest: u64,
     /// Counted in the metrics (started after warm-up).
     pub measured: bool,
     pub segment: u16,

@@ -242,29 +242,62 @@ pub fn text_table(meta: &RunMeta, results: &[StrategyResult]) -> String {
     out
 }
 
-/// Writes `files` (name, contents) into `dir`, all or nothing: each is
+/// Writes `files` (name, contents) into `dir`, all or nothing. Each is
 /// written to a temporary file first; only when all are written are they
-/// renamed into place. If a rename fails, the files already renamed are
-/// removed again, so the directory never holds a mix of two runs.
+/// renamed into place, each previous version being moved aside first. If
+/// any step fails, the new files are removed and the previous ones put
+/// back, so the directory holds either the whole new run or the old one.
 pub fn write_all_or_nothing(dir: &Path, files: &[(&str, String)]) -> io::Result<()> {
     fs::create_dir_all(dir)?;
-    let mut temps: Vec<(PathBuf, PathBuf)> = Vec::new();
-    let mut renamed = 0;
+    let pid = std::process::id();
+    let plan: Vec<(PathBuf, PathBuf, PathBuf)> = files
+        .iter()
+        .map(|(name, _)| {
+            (
+                dir.join(format!(".{name}.tmp-{pid}")),
+                dir.join(name),
+                dir.join(format!(".{name}.old-{pid}")),
+            )
+        })
+        .collect();
+    // For each file: written to tmp, previous moved to old, tmp moved in.
+    let mut written = 0;
+    let mut backed_up: Vec<bool> = vec![false; plan.len()];
+    let mut placed = 0;
     let result = (|| {
-        for (name, contents) in files {
-            let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
-            temps.push((tmp.clone(), dir.join(name)));
-            fs::write(&tmp, contents)?;
+        for ((tmp, _, _), (_, contents)) in plan.iter().zip(files) {
+            fs::write(tmp, contents)?;
+            written += 1;
         }
-        for (tmp, dst) in &temps {
+        for (i, (tmp, dst, old)) in plan.iter().enumerate() {
+            if dst.exists() {
+                fs::rename(dst, old)?;
+                backed_up[i] = true;
+            }
             fs::rename(tmp, dst)?;
-            renamed += 1;
+            placed += 1;
         }
         Ok(())
     })();
-    if result.is_err() {
-        for (i, (tmp, dst)) in temps.iter().enumerate() {
-            let _ = fs::remove_file(if i < renamed { dst } else { tmp });
+    match result {
+        Ok(()) => {
+            for (i, (_, _, old)) in plan.iter().enumerate() {
+                if backed_up[i] {
+                    let _ = fs::remove_file(old);
+                }
+            }
+        }
+        Err(_) => {
+            for (i, (tmp, dst, old)) in plan.iter().enumerate() {
+                if i < placed {
+                    let _ = fs::remove_file(dst);
+                } else if i < written {
+                    let _ = fs::remove_file(tmp);
+                }
+                if backed_up[i] {
+                    let _ = fs::rename(old, dst);
+                }
+            }
         }
     }
     result
@@ -297,21 +330,50 @@ mod tests {
     }
 
     #[test]
-    fn nothing_is_left_behind_when_a_write_fails() {
+    fn a_failed_write_leaves_the_previous_run_whole() {
         let dir = std::env::temp_dir().join(format!("stickysim-aon-{}", std::process::id()));
         let _ = fs::remove_dir_all(&dir);
-        fs::create_dir_all(dir.join("blocked.csv")).unwrap(); // a directory where a file must go
-        let r = write_all_or_nothing(&dir, &[("a.csv", "x".into()), ("blocked.csv", "y".into())]);
+        let old: [(&str, String); 3] = [
+            ("a.csv", "old a".into()),
+            ("b.csv", "old b".into()),
+            ("c.csv", "old c".into()),
+        ];
+        write_all_or_nothing(&dir, &old).unwrap();
+        // Block the third file's backup path with a non-empty directory, so
+        // moving the old c.csv aside fails after a.csv and b.csv were replaced.
+        let blocker = dir.join(format!(".c.csv.old-{}", std::process::id()));
+        fs::create_dir_all(blocker.join("x")).unwrap();
+        let r = write_all_or_nothing(
+            &dir,
+            &[
+                ("a.csv", "new a".into()),
+                ("b.csv", "new b".into()),
+                ("c.csv", "new c".into()),
+            ],
+        );
         assert!(r.is_err());
-        let left: Vec<_> = fs::read_dir(&dir)
+        assert_eq!(fs::read_to_string(dir.join("a.csv")).unwrap(), "old a");
+        assert_eq!(fs::read_to_string(dir.join("b.csv")).unwrap(), "old b");
+        assert_eq!(fs::read_to_string(dir.join("c.csv")).unwrap(), "old c");
+        fs::remove_dir_all(&blocker).unwrap();
+        let mut left: Vec<_> = fs::read_dir(&dir)
             .unwrap()
-            .map(|e| e.unwrap().file_name())
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
             .collect();
+        left.sort();
         assert_eq!(
             left,
-            vec![std::ffi::OsString::from("blocked.csv")],
-            "no partial output: {left:?}"
+            ["a.csv", "b.csv", "c.csv"],
+            "no temporary files left behind"
         );
+        // And a successful write replaces everything.
+        write_all_or_nothing(
+            &dir,
+            &[("a.csv", "new a".into()), ("c.csv", "new c".into())],
+        )
+        .unwrap();
+        assert_eq!(fs::read_to_string(dir.join("a.csv")).unwrap(), "new a");
+        assert_eq!(fs::read_dir(&dir).unwrap().count(), 3);
         fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -180,3 +180,34 @@ fn usage_errors_exit_2() {
     bin().arg("frobnicate").assert().code(2);
     bin().arg("run").assert().code(2);
 }
+
+#[test]
+fn one_thread_or_many_gives_the_same_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let (one, many) = (dir.path().join("one"), dir.path().join("many"));
+    bin()
+        .env("RAYON_NUM_THREADS", "1")
+        .arg("run")
+        .arg(data("tiny.toml"))
+        .arg("--out")
+        .arg(&one)
+        .arg("-q")
+        .assert()
+        .success();
+    bin()
+        .env("RAYON_NUM_THREADS", "3")
+        .arg("run")
+        .arg(data("tiny.toml"))
+        .arg("--out")
+        .arg(&many)
+        .arg("-q")
+        .assert()
+        .success();
+    for f in ["summary.csv", "summary.json", "backends.csv"] {
+        assert_eq!(
+            fs::read(one.join(f)).unwrap(),
+            fs::read(many.join(f)).unwrap(),
+            "{f}"
+        );
+    }
+}

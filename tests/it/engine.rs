@@ -5,7 +5,7 @@ use crate::common::*;
 use std::collections::{HashMap, HashSet};
 use stickysim::engine::{run_strategies, run_strategy, run_strategy_traced, TraceKind};
 use stickysim::metrics::LossCause;
-use stickysim::routing::{BackendId, Balance, StrategySpec};
+use stickysim::routing::{BackendId, Balance, CookieAttrs, OnUnavailable, StrategySpec, TtlMode};
 use stickysim::scenario::dist::Dist;
 use stickysim::scenario::*;
 
@@ -81,6 +81,12 @@ fn same_seed_same_results_whatever_the_threads() {
 #[test]
 fn every_strategy_faces_the_identical_workload() {
     let mut sc = with_crash(sessions(5), 2, 700.0, Some(120.0));
+    // Arrivals stop 10 minutes before the end, so every session finishes and
+    // the digest covers every draw of every session.
+    sc.workload.profile = RateProfile {
+        steps: vec![(0, 1.0), (secs_to_ns(1200.0), 0.0)],
+        period_ns: None,
+    };
     sc.clients[0].ip_change_rate = 1.0 / 60.0;
     sc.clients[0].cookie_block = 0.1;
     let outs = run_strategies(&sc, &all(&sc));
@@ -102,7 +108,15 @@ fn every_strategy_faces_the_identical_workload() {
             "{}",
             o.summary.strategy
         );
+        assert_eq!(o.summary.sessions_active_end, 0);
     }
+    // The digest covers the draws themselves: other think times, other digest.
+    let mut other = sc.clone();
+    other.workload.think_time = Dist::exponential(5.1).unwrap();
+    assert_ne!(
+        run_strategy(&other, 0).workload_digest,
+        first.workload_digest
+    );
     // The digest is sensitive: another seed gives another workload.
     assert_ne!(
         run_strategy(&sessions(6), 0).workload_digest,
@@ -313,4 +327,63 @@ fn rate_profile_shapes_arrivals() {
         (first_half - n / 2.0).abs() < 4.0 * (n / 4.0).sqrt(),
         "{first_half} of {n}"
     );
+}
+
+#[test]
+fn regression_touching_crash_windows_do_not_depend_on_listing_order() {
+    // b1 is down 100–200 s, then crashes again at 200 s for good. Listed in
+    // either order, the recovery at 200 s must not undo the second crash.
+    let base = sessions(16);
+    let a = with_crash(
+        with_crash(base.clone(), 1, 200.0, None),
+        1,
+        100.0,
+        Some(100.0),
+    );
+    let b = with_crash(with_crash(base, 1, 100.0, Some(100.0)), 1, 200.0, None);
+    let (ra, rb) = (run_strategy(&a, 0), run_strategy(&b, 0));
+    assert_eq!(ra.summary, rb.summary);
+    assert_eq!(ra.buckets, rb.buckets);
+    let last_b1 = ra.buckets.iter().rev().find(|r| r.backend == 1).unwrap();
+    assert!(!last_b1.alive, "b1 stays down after its second crash");
+}
+
+#[test]
+fn a_rejecting_pin_finds_its_backend_empty_after_recovery() {
+    // Cookie stickiness that refuses rather than moves: sessions pinned to the
+    // crashed backend are turned away until it is back, then find their
+    // state gone there (the same backend, a new incarnation).
+    let mut sc = sessions(17);
+    sc.workload.requests_per_session = Dist::geometric(30.0).unwrap();
+    sc.health_check.interval_ns = secs_to_ns(5.0);
+    sc.health_check.timeout_ns = secs_to_ns(2.0);
+    sc.strategies = vec![strategy(
+        "strict",
+        StrategySpec::LbCookie {
+            ttl_ns: secs_to_ns(86_400.0),
+            ttl_mode: TtlMode::Sliding,
+            cookie: CookieAttrs::default(),
+            balance: Balance::RoundRobin,
+            on_unavailable: OnUnavailable::Reject,
+        },
+    )];
+    let crash_at = secs_to_ns(600.0);
+    let back_at = secs_to_ns(660.0);
+    let sc = with_crash(sc, 2, 600.0, Some(60.0));
+    let out = run_strategy_traced(&sc, 0);
+    let s = &out.summary;
+    assert!(
+        s.rejected > 0,
+        "pinned sessions are refused while their backend is down"
+    );
+    assert!(s.lost_failure > 0);
+    assert_eq!(s.sessions_lost, s.lost_failure);
+    for tr in &out.trace {
+        match tr.what {
+            // Nothing moves: every loss is on the recovered backend, after it is back.
+            TraceKind::Lost(_) => assert!(tr.t >= back_at, "loss at {} before recovery", tr.t),
+            TraceKind::Rejected => assert!(tr.t >= crash_at),
+            _ => {}
+        }
+    }
 }
