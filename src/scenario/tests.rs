@@ -618,7 +618,7 @@ fn more_validation_errors() {
         (
             "[backends]",
             "[[clients]]\nshare = 1\nip_change_rate = -1\n[backends]",
-            &["`clients[0].ip_change_rate`", ">= 0, found -1"],
+            &["`clients[0].ip_change_rate`", "between 0 and 1, found -1"],
         ),
         (
             "[backends]",

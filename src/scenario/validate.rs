@@ -25,6 +25,12 @@ pub const DEFAULT_USERS_PER_NAT_IP: u32 = 100;
 /// Longest time, in seconds, that fits the engine's u64 nanosecond clock.
 const MAX_SECS: f64 = u64::MAX as f64 / NS_PER_S;
 
+/// The most address changes per second a client segment may have.
+pub const MAX_IP_CHANGE_RATE: f64 = 1.0;
+/// The shortest health-check interval (HAProxy's `inter` goes down to
+/// milliseconds, ALB to 5 s; below this the checks would dominate the run).
+pub const MIN_HEALTH_INTERVAL_S: f64 = 0.1;
+
 fn problem<T>(key: &KeyPath, message: impl Into<String>) -> R<T> {
     Err(Problem::new(key.clone(), message))
 }
@@ -392,10 +398,14 @@ fn clients(raw: Option<&[RawClient]>) -> R<Vec<ClientSegment>> {
             (Some(u), _) => u,
         };
         let ip_change_rate = c.ip_change_rate.unwrap_or(0.0);
-        if !(ip_change_rate.is_finite() && ip_change_rate >= 0.0) {
+        // Above one change a second the simulation would spend its time on
+        // address changes; real churn is per minutes.
+        if !(ip_change_rate.is_finite() && (0.0..=MAX_IP_CHANGE_RATE).contains(&ip_change_rate)) {
             return problem(
                 &ck.k("ip_change_rate"),
-                format!("expected a rate in changes per second >= 0, found {ip_change_rate}"),
+                format!(
+                    "expected a rate in changes per second between 0 and {MAX_IP_CHANGE_RATE}, found {ip_change_rate}"
+                ),
             );
         }
         let cookie_block = within(
@@ -508,6 +518,14 @@ fn health_check(raw: Option<&RawHealthCheck>) -> R<HealthCheck> {
     let timeout = raw.and_then(|h| h.timeout).unwrap_or(5.0);
     let interval_ns = secs(&k.k("interval"), interval, false)?;
     let timeout_ns = secs(&k.k("timeout"), timeout, false)?;
+    if interval < MIN_HEALTH_INTERVAL_S {
+        return problem(
+            &k.k("interval"),
+            format!(
+                "expected at least {MIN_HEALTH_INTERVAL_S} s between checks, found {interval} s"
+            ),
+        );
+    }
     if timeout_ns >= interval_ns {
         return problem(
             &k.k("timeout"),
