@@ -151,30 +151,25 @@ pub(crate) fn apply(
                         table = t;
                         n += 2;
                     }
-                    other => {
-                        return Err(flag_error(
-                            flag,
-                            format!(
-                                "`{path}` is {}, which has no key `{}`",
-                                type_name(other),
-                                segments[n + 2]
-                            ),
-                        ))
-                    }
+                    other => return Err(not_a_table(flag, &path, other, &segments[n + 2])),
                 }
             }
-            other => {
-                return Err(flag_error(
-                    flag,
-                    format!(
-                        "`{path}` is {}, which has no key `{}`",
-                        type_name(other),
-                        segments[n + 1]
-                    ),
-                ))
-            }
+            other => return Err(not_a_table(flag, &path, other, &segments[n + 1])),
         }
     }
+}
+
+/// The error for a path that goes through a value that is not a table.
+fn not_a_table(
+    flag: &str,
+    path: &impl std::fmt::Display,
+    found: &Value,
+    key: &str,
+) -> ScenarioError {
+    flag_error(
+        flag,
+        format!("`{path}` is {}, which has no key `{key}`", type_name(found)),
+    )
 }
 
 /// The index `sel` designates in `items`: a number, or for named arrays
