@@ -13,8 +13,8 @@
 use crate::metrics::{BucketRow, LossCause, Recorder, RunSummary};
 use crate::model::{Addresser, Backend, JarCookie, Request, Session, Slab};
 use crate::routing::{Affinity, BackendId, Decision, Health, Pool, RouteRequest, RouteRng, Router};
-use crate::scenario::{Fault, Scenario, SessionState};
-use crate::sim::{name_key, s_to_ns, stream, stream_seed, EventQueue, Nanos, SimRng, Stream};
+use crate::scenario::{secs_to_ns as s_to_ns, Fault, Scenario, SessionState};
+use crate::sim::{name_key, stream, stream_seed, EventQueue, Nanos, SimRng, Stream};
 use rand::Rng;
 use rand_distr::Exp1;
 use rayon::prelude::*;

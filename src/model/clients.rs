@@ -1,17 +1,11 @@
 //! Where clients' requests come from: public source addresses behind direct
 //! connections, corporate NAT and carrier-grade NAT, and how they change.
 
+use crate::routing::hash::mix64 as mix;
 use crate::scenario::{ClientSegment, Network};
 use crate::sim::SimRng;
 use rand::Rng;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-
-#[inline]
-fn mix(mut z: u64) -> u64 {
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
-}
 
 /// Assigns public addresses for one client segment. Addresses are a pure
 /// function of `(world key, segment, user or pool slot)`, so every strategy
@@ -20,7 +14,6 @@ fn mix(mut z: u64) -> u64 {
 pub struct Addresser {
     network: Network,
     ipv6: bool,
-    users: u32,
     users_per_ip: u32,
     /// Public addresses in the NAT / CGNAT pool.
     pool_size: u32,
@@ -41,17 +34,12 @@ impl Addresser {
         Addresser {
             network: seg.network,
             ipv6: seg.ipv6,
-            users: seg.users,
             users_per_ip: seg.users_per_ip.max(1),
             pool_size: pool_size.max(1),
             key,
             cgnat_base_v4,
             cgnat_base_v6,
         }
-    }
-
-    pub fn users(&self) -> u32 {
-        self.users
     }
 
     fn hashed(&self, salt: u64, x: u64) -> IpAddr {

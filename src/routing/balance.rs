@@ -22,10 +22,6 @@ impl Balancer {
         }
     }
 
-    pub fn kind(&self) -> Balance {
-        self.kind
-    }
-
     /// Picks an `Up` backend, or `None` when there is none.
     #[inline]
     pub fn pick(&mut self, pool: &Pool, rng: &mut RouteRng) -> Option<BackendId> {

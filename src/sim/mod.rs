@@ -73,13 +73,6 @@ pub fn ns_to_s(ns: Nanos) -> f64 {
     ns as f64 / 1e9
 }
 
-/// Converts a non-negative duration in seconds to nanoseconds (rounded).
-#[inline]
-pub fn s_to_ns(s: f64) -> Nanos {
-    debug_assert!(s >= 0.0 && s.is_finite(), "bad duration {s}");
-    (s * 1e9).round() as Nanos
-}
-
 /// A stable 64-bit hash of a string (FNV-1a), for keying streams by name.
 pub fn name_key(s: &str) -> u64 {
     s.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {

@@ -185,24 +185,17 @@ fn usage_errors_exit_2() {
 fn one_thread_or_many_gives_the_same_bytes() {
     let dir = tempfile::tempdir().unwrap();
     let (one, many) = (dir.path().join("one"), dir.path().join("many"));
-    bin()
-        .env("RAYON_NUM_THREADS", "1")
-        .arg("run")
-        .arg(data("tiny.toml"))
-        .arg("--out")
-        .arg(&one)
-        .arg("-q")
-        .assert()
-        .success();
-    bin()
-        .env("RAYON_NUM_THREADS", "3")
-        .arg("run")
-        .arg(data("tiny.toml"))
-        .arg("--out")
-        .arg(&many)
-        .arg("-q")
-        .assert()
-        .success();
+    for (out, threads) in [(&one, "1"), (&many, "3")] {
+        bin()
+            .env("RAYON_NUM_THREADS", threads)
+            .arg("run")
+            .arg(data("tiny.toml"))
+            .arg("--out")
+            .arg(out)
+            .arg("-q")
+            .assert()
+            .success();
+    }
     for f in ["summary.csv", "summary.json", "backends.csv"] {
         assert_eq!(
             fs::read(one.join(f)).unwrap(),
