@@ -1,5 +1,6 @@
 //! Command-line parsing and wiring; one file per subcommand.
 
+pub mod progress;
 mod run;
 mod validate;
 

@@ -3,6 +3,8 @@
 //! temporary files and renamed into place, so a run's outputs appear whole
 //! or not at all.
 
+pub mod charts;
+
 use crate::metrics::{BucketRow, RunSummary};
 use serde::Serialize;
 use std::fmt::Write as _;
@@ -247,7 +249,8 @@ pub fn text_table(meta: &RunMeta, results: &[StrategyResult]) -> String {
 /// renamed into place, each previous version being moved aside first. If
 /// any step fails, the new files are removed and the previous ones put
 /// back, so the directory holds either the whole new run or the old one.
-pub fn write_all_or_nothing(dir: &Path, files: &[(&str, String)]) -> io::Result<()> {
+/// Contents are text or bytes (`String`, `Vec<u8>`, `&[u8]`).
+pub fn write_all_or_nothing<C: AsRef<[u8]>>(dir: &Path, files: &[(&str, C)]) -> io::Result<()> {
     fs::create_dir_all(dir)?;
     let pid = std::process::id();
     let plan: Vec<(PathBuf, PathBuf, PathBuf)> = files
@@ -266,7 +269,7 @@ pub fn write_all_or_nothing(dir: &Path, files: &[(&str, String)]) -> io::Result<
     let mut placed = 0;
     let result = (|| {
         for ((tmp, _, _), (_, contents)) in plan.iter().zip(files) {
-            fs::write(tmp, contents)?;
+            fs::write(tmp, contents.as_ref())?;
             written += 1;
         }
         for (i, (tmp, dst, old)) in plan.iter().enumerate() {
@@ -346,9 +349,9 @@ mod tests {
         let r = write_all_or_nothing(
             &dir,
             &[
-                ("a.csv", "new a".into()),
-                ("b.csv", "new b".into()),
-                ("c.csv", "new c".into()),
+                ("a.csv", "new a".to_string()),
+                ("b.csv", "new b".to_string()),
+                ("c.csv", "new c".to_string()),
             ],
         );
         assert!(r.is_err());
@@ -369,7 +372,10 @@ mod tests {
         // And a successful write replaces everything.
         write_all_or_nothing(
             &dir,
-            &[("a.csv", "new a".into()), ("c.csv", "new c".into())],
+            &[
+                ("a.csv", "new a".to_string()),
+                ("c.csv", "new c".to_string()),
+            ],
         )
         .unwrap();
         assert_eq!(fs::read_to_string(dir.join("a.csv")).unwrap(), "new a");
