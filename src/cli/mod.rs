@@ -1,6 +1,8 @@
 //! Command-line parsing and wiring; one file per subcommand.
 
+mod facts;
 pub mod progress;
+mod report;
 mod run;
 mod validate;
 
@@ -23,6 +25,8 @@ pub enum Command {
     Run(run::RunArgs),
     /// Check a scenario file (and overrides) without running it.
     Validate(validate::ValidateArgs),
+    /// Redraw the charts and report.md of an earlier run from its files.
+    Report(report::ReportArgs),
 }
 
 /// Exit status for usage, configuration and I/O errors.
@@ -33,6 +37,7 @@ pub fn main(cli: Cli) -> ExitCode {
     let result = match cli.command {
         Command::Run(args) => run::run(args),
         Command::Validate(args) => validate::run(args),
+        Command::Report(args) => report::run(args),
     };
     match result {
         Ok(code) => code,
