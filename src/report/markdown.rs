@@ -178,42 +178,37 @@ pub fn findings(data: &RunData) -> Vec<String> {
         ));
     }
 
-    // Hotspots: the most lopsided strategy.
+    // Balance: the most and the least lopsided strategy.
     let nb = data.backend_count.max(1) as f64;
-    let fair = 100.0 / nb;
-    if let Some(s) = (0..n).max_by(|&a, &b| {
-        v(a, "max_backend_request_share").total_cmp(&v(b, "max_backend_request_share"))
-    }) {
-        let share = 100.0 * v(s, "max_backend_request_share");
-        if share > 1.25 * fair && data.backend_count > 1 {
+    let fair = 100.0 * 1.0 / nb;
+    let share = |s: usize| 100.0 * v(s, "max_backend_request_share");
+    let worst = (0..n).max_by(|&a, &b| share(a).total_cmp(&share(b)).then(b.cmp(&a)));
+    let best = (0..n).min_by(|&a, &b| share(a).total_cmp(&share(b)).then(a.cmp(&b)));
+    if let (Some(w), Some(b)) = (worst, best) {
+        if data.backend_count > 1 {
             let mut line = format!(
                 "{} sent {}% of its requests to one backend (an even share is {}% of {} backends); its busiest backend ran at {}% utilisation, {:.2}× the mean",
-                name(s),
-                pct_label(share),
+                name(w),
+                pct_label(share(w)),
                 pct_label(fair),
                 data.backend_count,
-                pct_label(100.0 * v(s, "util_max")),
-                v(s, "imbalance_util_max_over_mean"),
+                pct_label(100.0 * v(w, "util_max")),
+                v(w, "imbalance_util_max_over_mean"),
             );
-            let kind = sm.text(s, "kind");
-            if kind.contains("ip") {
+            if sm.text(w, "kind").contains("ip") {
                 if let Some((seg, pct)) = largest_address(data) {
                     line.push_str(&format!(
-                        ": {}% of sessions come from one public address ({seg}), and a source-address hash must send them all to one backend",
+                        "; a source-address hash sends all of one address's sessions to one backend, and the largest address carries {}% of sessions ({seg})",
                         pct_label(pct)
                     ));
                 }
             }
-            if let Some(best) = (0..n).min_by(|&a, &b| {
-                v(a, "max_backend_request_share").total_cmp(&v(b, "max_backend_request_share"))
-            }) {
-                if best != s {
-                    line.push_str(&format!(
-                        "; {}'s busiest backend took {}%",
-                        name(best),
-                        pct_label(100.0 * v(best, "max_backend_request_share"))
-                    ));
-                }
+            if b != w {
+                line.push_str(&format!(
+                    "; {}'s busiest backend took {}%",
+                    name(b),
+                    pct_label(share(b))
+                ));
             }
             line.push('.');
             out.push(line);
@@ -291,9 +286,11 @@ pub fn findings(data: &RunData) -> Vec<String> {
                     v(s, "failed") / median.max(1.0),
                     count(median)
                 );
-                if let Some((share, fair)) = dead_share(data, s) {
+                if let Some((secs, share, fair)) = dead_share(data, s) {
                     line.push_str(&format!(
-                        " (while crashed but still marked up, the backend received {}% of its requests, against an even share of {}%)",
+                        " (in the {} s of time buckets that began with a backend crashed but still marked up, {} sent {}% of its requests to it, against an even share of {}%)",
+                        num(secs),
+                        name(s),
                         pct_label(share),
                         pct_label(fair)
                     ));
@@ -347,37 +344,46 @@ pub fn findings(data: &RunData) -> Vec<String> {
     out
 }
 
-/// The share of strategy `s`'s requests, in the buckets where a backend
-/// had crashed but was still marked up at the bucket's end, that went to
-/// such backends; and the even share. `None` when there is no such bucket.
-fn dead_share(data: &RunData, s: usize) -> Option<(f64, f64)> {
-    let mut to_dead = 0.0;
-    let mut total = 0.0;
-    let mut dead_rows = 0.0;
-    let mut starts: Vec<f64> = data
-        .backend_rows(s)
-        .filter(|r| !r.alive && r.lb_up)
-        .map(|r| r.t_start_s)
-        .collect();
-    starts.dedup();
-    if starts.is_empty() {
-        return None;
-    }
+/// The share of strategy `s`'s requests, in the buckets that began with a
+/// backend crashed but still marked up (the state at the previous bucket's
+/// end), that went to such backends: (seconds of such buckets, share %,
+/// even share %). `None` when there is no such bucket.
+fn dead_share(data: &RunData, s: usize) -> Option<(f64, f64, f64)> {
+    let nb = data.backend_count as usize;
+    let mut prev: Vec<(bool, bool)> = vec![(true, true); nb];
+    // Per bucket start: (requests to dead-but-up backends, all requests, such backends).
+    let mut buckets: Vec<(f64, f64, f64, f64)> = Vec::new();
     for r in data.backend_rows(s) {
-        if starts.contains(&r.t_start_s) {
-            total += r.requests;
-            if !r.alive && r.lb_up {
-                to_dead += r.requests;
-                dead_rows += 1.0;
+        let (was_alive, was_up) = prev[r.backend as usize];
+        prev[r.backend as usize] = (r.alive, r.lb_up);
+        let i = match buckets.iter().position(|b| b.0 == r.t_start_s) {
+            Some(i) => i,
+            None => {
+                buckets.push((r.t_start_s, 0.0, 0.0, 0.0));
+                buckets.len() - 1
             }
+        };
+        let b = &mut buckets[i];
+        b.2 += r.requests;
+        if !was_alive && was_up {
+            b.1 += r.requests;
+            b.3 += 1.0;
         }
     }
-    if total <= 0.0 {
+    let window: Vec<_> = buckets.iter().filter(|b| b.3 > 0.0).collect();
+    let total: f64 = window.iter().map(|b| b.2).sum();
+    if window.is_empty() || total <= 0.0 {
         return None;
     }
-    let buckets = starts.len() as f64;
-    let fair = 100.0 * (dead_rows / buckets) / data.backend_count.max(1) as f64;
-    Some((100.0 * to_dead / total, fair))
+    let to_dead: f64 = window.iter().map(|b| b.1).sum();
+    let fair = 100.0 * window.iter().map(|b| b.3).sum::<f64>()
+        / window.len() as f64
+        / data.backend_count.max(1) as f64;
+    Some((
+        window.len() as f64 * data.meta.bucket_s,
+        100.0 * to_dead / total,
+        fair,
+    ))
 }
 
 /// The client address carrying the largest share of sessions, if shared:

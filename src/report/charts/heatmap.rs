@@ -24,7 +24,12 @@ fn draw(root: &Area, data: &RunData) -> DrawResult {
     let nb = data.backend_count.max(1) as f64;
     let end = data.end_s();
     let (div, unit) = time_unit(end);
-    let ps = panels(&main, n, 1);
+    // Equal plot heights: the bottom panel also holds the time axis.
+    let axis_h = 70;
+    let (_, main_h) = main.dim_in_pixel();
+    let each = (main_h as i32 - axis_h) / n.max(1) as i32;
+    let breaks: Vec<i32> = (1..n).map(|i| i as i32 * each).collect();
+    let ps = main.split_by_breakpoints::<i32, i32, _, _>([], breaks);
     // Smaller text when panels are short.
     let px = if n <= 3 { TICK_PX } else { TICK_PX - 4 };
     for (s, panel) in ps.iter().enumerate() {
@@ -33,7 +38,7 @@ fn draw(root: &Area, data: &RunData) -> DrawResult {
             .margin_left(16)
             .margin_right(16)
             .margin_top(6)
-            .x_label_area_size(if last { 70 } else { 8 })
+            .x_label_area_size(if last { axis_h as u32 } else { 6 })
             .y_label_area_size(150)
             .build_cartesian_2d(0.0..end / div, -0.5..nb - 0.5)?;
         let nb_i = data.backend_count as usize;

@@ -32,6 +32,7 @@ fn draw(root: &Area, data: &RunData) -> DrawResult {
         .map(|r| r.utilisation * 100.0)
         .fold(0.0, f64::max);
     let y_range = axis_range(0.0, ymax.max(1.0), true);
+    let styles = panel_styles(n, cols, TICK_PX + 4);
     for (s, panel) in panels(&area, n, cols).iter().enumerate() {
         let c = colour(s);
         // Per bucket start: (end, values of running backends).
@@ -99,10 +100,11 @@ fn draw(root: &Area, data: &RunData) -> DrawResult {
             x_label: format!("time ({unit})"),
             y_label: "utilisation (%)".into(),
             lines,
-            markers: markers(&events_for(data, s), div, span, 4),
+            // Small panels: marker lines only (the heatmap labels the events).
+            markers: markers(&events_for(data, s), div, span, if n <= 2 { 4 } else { 0 }),
             y_range: Some(y_range),
         };
-        draw_line_chart_sized(panel, &spec, TICK_PX + 4, false)?;
+        draw_line_chart_in(panel, &spec, &styles[s])?;
     }
     Ok(())
 }

@@ -372,18 +372,53 @@ pub const BAND_ALPHA: f64 = 0.18;
 
 /// Draws a [`LineChart`] on `root` (the whole image).
 pub fn draw_line_chart(root: &Area, spec: &LineChart) -> DrawResult {
-    draw_line_chart_sized(root, spec, TITLE_PX, true)
+    draw_line_chart_in(root, spec, &PanelStyle::FULL)
+}
+
+/// How much of a chart's furniture a [`LineChart`] drawn as one panel of a
+/// bigger image gets.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PanelStyle {
+    /// Title size, pixels (no title if the chart's title is empty).
+    pub title_px: u32,
+    /// A legend at the right of the plot.
+    pub legend: bool,
+    /// Description of the x axis (bottom row only, say); tick labels are
+    /// always drawn, so panels keep equal plot heights.
+    pub x_desc: bool,
+    /// Description of the y axis (left column only, say).
+    pub y_desc: bool,
+}
+
+impl PanelStyle {
+    /// A whole image: everything.
+    pub const FULL: PanelStyle = PanelStyle {
+        title_px: TITLE_PX,
+        legend: true,
+        x_desc: true,
+        y_desc: true,
+    };
+}
+
+/// Styles for `n` panels in `cols` columns: x descriptions on the bottom panel of
+/// each column, y descriptions in the first column, titles in `title_px`,
+/// no legends.
+pub fn panel_styles(n: usize, cols: usize, title_px: u32) -> Vec<PanelStyle> {
+    let cols = cols.max(1);
+    (0..n)
+        .map(|i| PanelStyle {
+            title_px,
+            legend: false,
+            x_desc: i + cols >= n,
+            y_desc: i % cols == 0,
+        })
+        .collect()
 }
 
 /// Draws a [`LineChart`] on `root`, which may be one panel of a bigger
-/// image: the title in `title_px` pixels (none if the title is empty), the
-/// legend only if `with_legend`.
-pub fn draw_line_chart_sized(
-    root: &Area,
-    spec: &LineChart,
-    title_px: u32,
-    with_legend: bool,
-) -> DrawResult {
+/// image, with the furniture `style` asks for.
+pub fn draw_line_chart_in(root: &Area, spec: &LineChart, style: &PanelStyle) -> DrawResult {
+    let (title_px, with_legend) = (style.title_px, style.legend);
     let xs = spec.lines.iter().flat_map(|l| {
         l.points
             .iter()
@@ -429,24 +464,30 @@ pub fn draw_line_chart_sized(
     } else {
         area
     };
+    let full = *style == PanelStyle::FULL;
     let mut chart = ChartBuilder::on(&plot)
-        .margin(24)
+        .margin(if full { 24 } else { 10 })
         .margin_right(40)
-        .x_label_area_size(80)
-        .y_label_area_size(110)
+        .x_label_area_size(if full { 80 } else { 70 })
+        .y_label_area_size(if style.y_desc { 110 } else { 70 })
         .build_cartesian_2d(xmin..xmax, ymin..ymax)?;
-    chart
-        .configure_mesh()
-        .x_desc(&spec.x_label)
-        .y_desc(&spec.y_label)
-        .axis_desc_style(label_font())
+    let xfmt = |v: &f64| tick_label(*v);
+    let mut mesh = chart.configure_mesh();
+    mesh.axis_desc_style(label_font())
         .label_style(tick_font())
-        .x_label_formatter(&|v| tick_label(*v))
-        .y_label_formatter(&|v| tick_label(*v))
+        .y_labels(if full { 10 } else { 5 })
+        .x_label_formatter(&xfmt)
+        .y_label_formatter(&xfmt)
         .x_max_light_lines(0)
         .y_max_light_lines(0)
-        .bold_line_style(GRID)
-        .draw()?;
+        .bold_line_style(GRID);
+    if style.x_desc {
+        mesh.x_desc(spec.x_label.as_str());
+    }
+    if style.y_desc {
+        mesh.y_desc(spec.y_label.as_str());
+    }
+    mesh.draw()?;
     draw_markers(&mut chart, &spec.markers, ymin, ymax)?;
     for l in &spec.lines {
         if l.band.len() >= 2 {
