@@ -469,7 +469,7 @@ fn limits(o: &mut String, data: &RunData) {
         "Every strategy faces the identical workload (same arrivals, clients, address changes, think and service times, faults); only routing differs.".to_string(),
         "A session counts as lost once, under the cause of its first loss; `loss_events` counts every loss.".to_string(),
         "Latency is queue wait + service time (+ one store round trip with shared state). Network time, TLS, load-balancer processing and client retries are not modelled; percentiles come from an HDR histogram with 3 significant digits.".to_string(),
-        "Users choose their next click after an exponential-or-configured think time, independently of one another; NAT users share their addresses evenly.".to_string(),
+        "Think times and service times are drawn independently from the scenario's distributions; users act independently of one another; the users behind a NAT or CGNAT pool share its addresses evenly.".to_string(),
         "The load balancer itself never fails and decides instantly; it learns of a crash only through its health checks.".to_string(),
         format!("Time series are in {} s buckets, warm-up included; the summary excludes the warm-up.", num(bucket)),
         if data.events.is_some() {

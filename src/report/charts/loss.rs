@@ -126,7 +126,6 @@ fn draw(root: &Area, data: &RunData) -> DrawResult {
         chart.draw_series(rects)?;
     }
     // The total at the end of each bar.
-    let colours: Vec<RGBColor> = (0..n).map(colour).collect();
     chart.draw_series((0..n).map(|s| {
         let y = (n - 1 - s) as f64;
         let total: f64 = pcts[s].iter().sum();
@@ -134,7 +133,7 @@ fn draw(root: &Area, data: &RunData) -> DrawResult {
             + Text::new(
                 format!("{}%", pct_label(total)),
                 (10, -(TICK_PX as i32) / 2),
-                font(TICK_PX, true).color(&colours[s]),
+                font(TICK_PX, true),
             )
     }))?;
     Ok(())
