@@ -489,6 +489,14 @@ fn limits(o: &mut String, data: &RunData) {
     for i in items {
         let _ = writeln!(o, "- {i}");
     }
+    let palette = super::charts::PALETTE.len();
+    if data.strategies.len() > palette {
+        let _ = writeln!(
+            o,
+            "- With {} strategies and {palette} colours, chart colours repeat: tell strategies apart by their labels.",
+            data.strategies.len()
+        );
+    }
 }
 
 /// Escapes the characters that would break a Markdown table cell.
