@@ -20,15 +20,18 @@ pub enum LossCause {
     /// The strategy sent it elsewhere: no affinity, a re-hash after a
     /// health change, or a redispatch from a full or down pin.
     Rebalanced,
+    /// The client's API token rotated and the header hash moved it.
+    TokenRotation,
 }
 
 impl LossCause {
-    pub const ALL: [LossCause; 5] = [
+    pub const ALL: [LossCause; 6] = [
         LossCause::Failure,
         LossCause::IpChange,
         LossCause::CookieBlocked,
         LossCause::TtlExpired,
         LossCause::Rebalanced,
+        LossCause::TokenRotation,
     ];
 
     pub fn name(self) -> &'static str {
@@ -38,6 +41,7 @@ impl LossCause {
             LossCause::CookieBlocked => "cookie_blocked",
             LossCause::TtlExpired => "ttl_expired",
             LossCause::Rebalanced => "rebalanced",
+            LossCause::TokenRotation => "token_rotation",
         }
     }
 }

@@ -11,8 +11,8 @@
 
 use super::hash::{keyed, mix64};
 use super::{
-    BackendId, Balance, Balancer, CookieAttrs, Decision, Health, OnUnavailable, Pool, Refusal,
-    RouteRequest, RouteRng, SameSite, SetCookie, TtlMode,
+    BackendId, Balance, Balancer, CookieAttrs, Decision, Health, OnDraining, OnUnavailable, Pool,
+    Refusal, RouteRequest, RouteRng, SameSite, SetCookie, TtlMode,
 };
 use std::net::SocketAddr;
 
@@ -23,6 +23,7 @@ pub struct LbCookie {
     attrs: CookieAttrs,
     balancer: Balancer,
     on_unavailable: OnUnavailable,
+    on_draining: OnDraining,
     secret: u64,
     /// `(cookie value, backend)` sorted by value, for decoding.
     values: Vec<(u64, BackendId)>,
@@ -48,6 +49,7 @@ impl LbCookie {
         balance: Balance,
         on_unavailable: OnUnavailable,
         secret: u64,
+        on_draining: OnDraining,
     ) -> Self {
         LbCookie {
             ttl_ns,
@@ -55,6 +57,7 @@ impl LbCookie {
             attrs,
             balancer: Balancer::new(balance),
             on_unavailable,
+            on_draining,
             secret,
             values: Vec::new(),
             built_for: None,
@@ -113,7 +116,9 @@ impl LbCookie {
             return self.fresh(pool, rng);
         };
         let view = pool.get(b);
-        let usable = view.health == Health::Up && view.has_room();
+        let usable = (view.health == Health::Up
+            || (view.health == Health::Draining && self.on_draining == OnDraining::Honor))
+            && view.has_room();
         if usable {
             // Sliding expiry is refreshed on every response; absolute and
             // session cookies are not re-emitted (HAProxy `indirect`).
@@ -126,7 +131,7 @@ impl LbCookie {
                 set_cookie,
             };
         }
-        if view.health == Health::Draining {
+        if view.health == Health::Draining && self.on_draining == OnDraining::Reroute {
             // ALB: sticky clients of a deregistered target are re-routed at once.
             return self.fresh(pool, rng);
         }
@@ -174,6 +179,7 @@ mod tests {
             Balance::RoundRobin,
             on_unavailable,
             77,
+            OnDraining::Reroute,
         )
     }
 
@@ -183,6 +189,7 @@ mod tests {
             src: IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1)),
             cookie,
             header: None,
+            app_id: None,
         }
     }
 
@@ -253,6 +260,7 @@ mod tests {
             Balance::RoundRobin,
             OnUnavailable::Reject,
             78,
+            OnDraining::Reroute,
         );
         let foreign = other.value_for(&pool, BackendId(2));
         let (_, c) = forward(r.route(&req(Some(foreign)), &pool, &mut rng));
@@ -308,6 +316,7 @@ mod tests {
             Balance::RoundRobin,
             OnUnavailable::Redispatch,
             1,
+            OnDraining::Reroute,
         );
         let s = r.format_set_cookie(&SetCookie {
             value: 0xabc,
