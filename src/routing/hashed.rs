@@ -85,6 +85,11 @@ impl HashTable {
         &self.members
     }
 
+    /// The Maglev table (member positions per slot); empty for other hashes.
+    pub fn maglev_table(&self) -> &[u32] {
+        &self.maglev.table
+    }
+
     /// Rebuilds if the pool changed since the last build.
     #[inline]
     pub fn ensure(&mut self, pool: &Pool, on_draining: OnDraining, keep_all: bool) {

@@ -1,7 +1,8 @@
 use super::raw::{DIST_PARAMS, STRATEGY_KEYS};
 use super::*;
 use crate::routing::{
-    Balance, CookieAttrs, IpHash, OnUnavailable, SameSite, StrategySpec, TtlMode, KINDS,
+    Balance, CookieAttrs, HashTuning, IpHash, OnDraining, OnUnavailable, SameSite, StrategySpec,
+    TtlMode, KINDS,
 };
 use std::path::PathBuf;
 
@@ -201,6 +202,7 @@ fn full_scenario_resolves_units_and_keeps_every_value() {
             cookie: CookieAttrs::default(),
             balance: Balance::RoundRobin,
             on_unavailable: OnUnavailable::Redispatch,
+            on_draining: OnDraining::Reroute,
         }
     );
     assert_eq!(
@@ -217,13 +219,16 @@ fn full_scenario_resolves_units_and_keeps_every_value() {
             },
             balance: Balance::P2c,
             on_unavailable: OnUnavailable::Reject,
+            on_draining: OnDraining::Reroute,
         }
     );
     assert_eq!(
         s.strategies[2].spec,
         StrategySpec::SourceIp {
             hash: IpHash::Modulo,
-            on_unavailable: OnUnavailable::Reject
+            tuning: HashTuning::default(),
+            on_unavailable: OnUnavailable::Reject,
+            on_draining: OnDraining::Reroute,
         }
     );
     assert_eq!(s.strategies[3].spec, StrategySpec::Balance(Balance::P2c));

@@ -5,7 +5,9 @@ use crate::common::*;
 use std::collections::{HashMap, HashSet};
 use stickysim::engine::{run_strategies, run_strategy, run_strategy_traced, TraceKind};
 use stickysim::metrics::LossCause;
-use stickysim::routing::{BackendId, Balance, CookieAttrs, OnUnavailable, StrategySpec, TtlMode};
+use stickysim::routing::{
+    BackendId, Balance, CookieAttrs, OnDraining, OnUnavailable, StrategySpec, TtlMode,
+};
 use stickysim::scenario::dist::Dist;
 use stickysim::scenario::*;
 
@@ -365,6 +367,7 @@ fn a_rejecting_pin_finds_its_backend_empty_after_recovery() {
             cookie: CookieAttrs::default(),
             balance: Balance::RoundRobin,
             on_unavailable: OnUnavailable::Reject,
+            on_draining: OnDraining::Reroute,
         },
     )];
     let crash_at = secs_to_ns(600.0);
