@@ -1,5 +1,6 @@
 //! Command-line parsing and wiring; one file per subcommand.
 
+mod route;
 mod run;
 mod validate;
 
@@ -22,6 +23,8 @@ pub enum Command {
     Run(run::RunArgs),
     /// Check a scenario file (and overrides) without running it.
     Validate(validate::ValidateArgs),
+    /// Print the backend each key lands on under a product's hash.
+    Route(route::RouteArgs),
 }
 
 /// Exit status for usage, configuration and I/O errors.
@@ -32,6 +35,7 @@ pub fn main(cli: Cli) -> ExitCode {
     let result = match cli.command {
         Command::Run(args) => run::run(args),
         Command::Validate(args) => validate::run(args),
+        Command::Route(args) => route::run(args),
     };
     match result {
         Ok(code) => code,
