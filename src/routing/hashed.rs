@@ -457,11 +457,8 @@ impl BoundedLoad {
             return Decision::Refuse(Refusal::NoBackend);
         }
         let tot_weight = t.total_weight * BE_WEIGHT_SCALE;
-        let total_served: u64 = t
-            .members
-            .iter()
-            .map(|&b| pool.get(b).outstanding as u64)
-            .sum();
+        // HAProxy counts the backend's `served` over all its servers.
+        let total_served = pool.total_outstanding();
         let start = t.start(key) as usize;
         let points = t.ring.points.len();
         let mut first = None;

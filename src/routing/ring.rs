@@ -45,11 +45,20 @@ pub fn ketama_points(addr: &SocketAddr, weight: u32) -> impl Iterator<Item = u32
     })
 }
 
-/// A sorted ring of `(point, member index)`.
+/// A sorted ring of `(point, member index)`, with a first-level index on
+/// the points' top bits so a lookup searches only a handful of points.
 #[derive(Debug, Clone, Default)]
 pub struct Ring {
     pub points: Vec<(u64, u32)>,
+    /// Point values alone (what the search reads).
+    hashes: Vec<u64>,
+    /// `index[j]` = first point whose top `INDEX_BITS` bits are ≥ `j`.
+    index: Vec<u32>,
+    /// Width of the point values: 32 (ketama's CRC32) or 64.
+    bits: u32,
 }
+
+const INDEX_BITS: u32 = 12;
 
 impl Ring {
     /// nginx ketama over `members` (addresses and weights, in pool order).
@@ -61,7 +70,21 @@ impl Ring {
         // nginx qsorts by hash and keeps one point per hash value.
         points.sort_by_key(|&(h, _)| h);
         points.dedup_by_key(|p| p.0);
-        Ring { points }
+        Ring::indexed(points, 32)
+    }
+
+    fn indexed(points: Vec<(u64, u32)>, bits: u32) -> Ring {
+        let hashes: Vec<u64> = points.iter().map(|p| p.0).collect();
+        let shift = bits - INDEX_BITS;
+        let index = (0..=(1u64 << INDEX_BITS))
+            .map(|j| hashes.partition_point(|&h| (h >> shift) < j) as u32)
+            .collect();
+        Ring {
+            points,
+            hashes,
+            index,
+            bits,
+        }
     }
 
     /// Envoy ring hash over `members` with `min_ring_size` / `max_ring_size`.
@@ -91,13 +114,18 @@ impl Ring {
             }
         }
         points.sort_by_key(|&(h, _)| h);
-        Ring { points }
+        Ring::indexed(points, 64)
     }
 
     /// Index of the first point at or after `h`, wrapping to 0.
     #[inline]
     pub fn first_at(&self, h: u64) -> usize {
-        let i = self.points.partition_point(|&(p, _)| p < h);
+        if self.bits == 32 && h > u32::MAX as u64 {
+            return 0;
+        }
+        let j = (h >> (self.bits - INDEX_BITS)) as usize;
+        let (lo, hi) = (self.index[j] as usize, self.index[j + 1] as usize);
+        let i = lo + self.hashes[lo..hi].partition_point(|&p| p < h);
         if i == self.points.len() {
             0
         } else {

@@ -664,3 +664,36 @@ fn health_flap_moves_envoy_keys_but_not_nginx_pins() {
         }
     }
 }
+
+proptest::proptest! {
+    /// The indexed ring lookup agrees with a plain binary search over the points.
+    #[test]
+    fn ring_index_agrees_with_plain_search(h in proptest::num::u64::ANY, n in 1usize..20) {
+        let addrs: Vec<_> = (0..n)
+            .map(|i| (format!("10.0.0.{}:80", i + 1).parse().unwrap(), 1 + (i % 3) as u32))
+            .collect();
+        for (ring, h) in [
+            (super::ring::Ring::ketama(&addrs), h & 0xffff_ffff),
+            (super::ring::Ring::envoy(&addrs, 1024, MAX_RING_SIZE), h),
+        ] {
+            let plain = ring.points.partition_point(|&(p, _)| p < h);
+            let plain = if plain == ring.points.len() { 0 } else { plain };
+            proptest::prop_assert_eq!(ring.first_at(h), plain);
+        }
+    }
+
+    /// Jump and rendezvous: removing one backend moves only its own keys.
+    #[test]
+    fn rendezvous_moves_only_the_removed_backends_keys(remove in 0u32..7, seed in 0u64..1000) {
+        let mut pool = Pool::with_default_addrs(7, None);
+        let before = table(&pool, IpHash::Rendezvous, HashTuning::default());
+        let old = pool.clone();
+        pool.set_health(BackendId(remove), Health::Down);
+        let after = table(&pool, IpHash::Rendezvous, HashTuning::default());
+        for k in 0..200u64 {
+            let key = HashKey::Raw(mix_key(k ^ (seed << 20)));
+            let (x, y) = (first(&before, &old, key), first(&after, &pool, key));
+            proptest::prop_assert!(x == remove || x == y);
+        }
+    }
+}
