@@ -103,9 +103,10 @@ impl Sticky {
         let Some(k) = key else {
             return self.fresh(None, false, req, pool, rng);
         };
-        let Some(b) = self.table.get(k, req.now_ns) else {
+        let Some(slot) = self.table.find(k, req.now_ns) else {
             return self.fresh(Some(k), store_new, req, pool, rng);
         };
+        let b = self.table.backend(slot);
         let v = pool.get(b);
         let usable = match v.health {
             Health::Up => true,
@@ -113,7 +114,7 @@ impl Sticky {
             Health::Down => false,
         };
         if usable && v.has_room() {
-            self.table.put(k, b, req.now_ns);
+            self.table.touch(slot, b, req.now_ns);
             return Decision::Forward {
                 backend: b,
                 set_cookie: None,

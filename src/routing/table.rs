@@ -3,11 +3,16 @@
 //! table is full) and Kubernetes' `ClientIP` affinity (`xt_recent --rcheck
 //! --seconds T --reap` / `--set`) keep them.
 //!
-//! Entries live in a slab threaded on a doubly-linked list in order of last
-//! use; as time only moves forward, that is also the order of expiry, so
-//! expired entries are reaped from the cold end. Lookups never iterate the
-//! map, so its order cannot leak into results. Memory grows with live
-//! entries; once warm, a decision allocates nothing.
+//! Entries live in a slab threaded on a list in the order they were last
+//! placed at its head. A hit only stamps the entry's `last_ns` (no list
+//! surgery, so one cache line is touched); the cold end is revisited lazily
+//! ("second chance"): an entry found there that was used since it was
+//! placed goes back to the head, one that is idle past the timeout is
+//! dropped. When the table is full, the first entry at the cold end that
+//! has not been used since it was placed is evicted — the least recently
+//! used one among those. Lookups never iterate the map, so its order cannot
+//! leak into results. Memory grows with live entries; once warm, a decision
+//! allocates nothing.
 
 use super::BackendId;
 use std::collections::HashMap;
@@ -45,6 +50,8 @@ struct Node {
     key: u128,
     backend: BackendId,
     last_ns: u64,
+    /// When it was last placed at the head of the list.
+    placed_ns: u64,
     prev: u32,
     next: u32,
 }
@@ -99,6 +106,7 @@ impl AffinityTable {
     }
 
     fn push_front(&mut self, i: u32) {
+        self.nodes[i as usize].placed_ns = self.nodes[i as usize].last_ns;
         self.nodes[i as usize].prev = NIL;
         self.nodes[i as usize].next = self.head;
         if self.head != NIL {
@@ -117,42 +125,69 @@ impl AffinityTable {
         self.free.push(t);
     }
 
-    /// Drops every entry idle for `timeout` or longer.
-    #[inline]
-    fn reap(&mut self, now_ns: u64) {
-        while self.tail != NIL
-            && now_ns.saturating_sub(self.nodes[self.tail as usize].last_ns) >= self.timeout_ns
-        {
-            self.remove_tail();
+    /// Walks the cold end: entries used since they were placed go back to
+    /// the head; idle ones past the timeout are dropped. Stops at the first
+    /// entry that is neither (every other entry is then younger), or after
+    /// evicting one such entry when `make_room`.
+    fn sweep(&mut self, now_ns: u64, make_room: bool) {
+        while self.tail != NIL {
+            let t = self.tail;
+            let n = &self.nodes[t as usize];
+            if now_ns.saturating_sub(n.last_ns) >= self.timeout_ns {
+                self.remove_tail();
+            } else if n.last_ns != n.placed_ns {
+                self.unlink(t);
+                self.push_front(t);
+            } else {
+                if make_room && self.map.len() >= self.size {
+                    self.remove_tail();
+                }
+                return;
+            }
         }
+    }
+
+    /// The slot of a live entry, if any (an idle one counts as absent).
+    #[inline]
+    pub fn find(&self, key: u128, now_ns: u64) -> Option<u32> {
+        let &i = self.map.get(&key)?;
+        let n = &self.nodes[i as usize];
+        (now_ns.saturating_sub(n.last_ns) < self.timeout_ns).then_some(i)
+    }
+
+    /// The backend an entry points at.
+    #[inline]
+    pub fn backend(&self, slot: u32) -> BackendId {
+        self.nodes[slot as usize].backend
+    }
+
+    /// Marks an entry used now, optionally pointing it elsewhere.
+    #[inline]
+    pub fn touch(&mut self, slot: u32, backend: BackendId, now_ns: u64) {
+        let n = &mut self.nodes[slot as usize];
+        n.backend = backend;
+        n.last_ns = now_ns;
     }
 
     /// The backend a live entry points at (without refreshing it).
     #[inline]
     pub fn get(&mut self, key: u128, now_ns: u64) -> Option<BackendId> {
-        self.reap(now_ns);
-        self.map.get(&key).map(|&i| self.nodes[i as usize].backend)
+        self.find(key, now_ns).map(|i| self.backend(i))
     }
 
     /// Creates or refreshes an entry: `key` now points at `backend`, last
     /// used `now_ns`. A full table first drops its least recently used entry.
     pub fn put(&mut self, key: u128, backend: BackendId, now_ns: u64) {
-        self.reap(now_ns);
         if let Some(&i) = self.map.get(&key) {
-            let n = &mut self.nodes[i as usize];
-            n.backend = backend;
-            n.last_ns = now_ns;
-            self.unlink(i);
-            self.push_front(i);
+            self.touch(i, backend, now_ns);
             return;
         }
-        if self.map.len() >= self.size {
-            self.remove_tail();
-        }
+        self.sweep(now_ns, true);
         let node = Node {
             key,
             backend,
             last_ns: now_ns,
+            placed_ns: now_ns,
             prev: NIL,
             next: NIL,
         };
@@ -194,5 +229,41 @@ mod tests {
         assert_eq!(t.get(4, 204), None);
         assert_eq!(t.get(3, 204), Some(BackendId(3)));
         assert_eq!(t.get(5, 204), Some(BackendId(5)));
+    }
+
+    proptest::proptest! {
+        /// With room to spare, the table answers exactly like a map of
+        /// (backend, last use) with an idle timeout.
+        #[test]
+        fn behaves_like_a_map_with_idle_timeout(
+            ops in proptest::collection::vec((0u8..3, 0u128..20, 0u64..40), 1..300)
+        ) {
+            let mut t = AffinityTable::new(50, 1000);
+            let mut model = std::collections::BTreeMap::new();
+            let mut now = 0u64;
+            for (op, key, dt) in ops {
+                now += dt;
+                match op {
+                    0 => {
+                        let b = BackendId((key as u32 + now as u32) % 7);
+                        t.put(key, b, now);
+                        model.insert(key, (b, now));
+                    }
+                    1 => {
+                        if let Some(i) = t.find(key, now) {
+                            let b = t.backend(i);
+                            t.touch(i, b, now);
+                            model.insert(key, (b, now));
+                        }
+                    }
+                    _ => {}
+                }
+                let expect = model
+                    .get(&key)
+                    .filter(|(_, last)| now - last < 50)
+                    .map(|(b, _)| *b);
+                proptest::prop_assert_eq!(t.get(key, now), expect);
+            }
+        }
     }
 }
