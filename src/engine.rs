@@ -681,10 +681,9 @@ impl<'a> World<'a> {
 /// Each client's rotations have their own phase, derived from its token.
 #[inline]
 fn token_epoch(token: u64, now: Nanos, rotation_ns: u64) -> u64 {
-    if rotation_ns == 0 {
-        0
-    } else {
-        (now + token % rotation_ns) / rotation_ns
+    match token.checked_rem(rotation_ns) {
+        Some(phase) => now.saturating_add(phase) / rotation_ns,
+        None => 0,
     }
 }
 

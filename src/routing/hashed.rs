@@ -220,7 +220,12 @@ impl HashTable {
                 };
                 let h = ip_hash_step(*state as u32, bytes);
                 *state = h as u64;
-                weighted_walk(h as u64, &self.weights, self.total_weight)
+                if self.equal_weights {
+                    // The walk lands on `w / weight` when every weight is equal.
+                    ((h as u64 % self.total_weight) / self.weights[0] as u64) as usize
+                } else {
+                    weighted_walk(h as u64, &self.weights, self.total_weight)
+                }
             }
             IpHash::HaproxySource => {
                 let tot = self.map.len() as u64;
