@@ -5,3 +5,4 @@ mod common;
 mod engine;
 mod queueing;
 mod route;
+mod scenarios;
