@@ -697,3 +697,37 @@ proptest::proptest! {
         }
     }
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+    /// Whatever the health pattern, no strategy forwards to a down backend,
+    /// nor sends a new client to a draining one under `reroute`.
+    #[test]
+    fn never_a_down_backend_for_any_health_pattern(
+        health in proptest::collection::vec(0u8..4, 6),
+        seed in 0u64..1000,
+    ) {
+        let mut pool = Pool::with_default_addrs(6, None);
+        for (i, h) in health.iter().enumerate() {
+            let h = match h {
+                0 => Health::Down,
+                1 => Health::Draining,
+                _ => Health::Up,
+            };
+            pool.set_health(BackendId(i as u32), h);
+        }
+        for spec in all_specs() {
+            let mut r = Router::new(&spec, seed);
+            let mut rng = RouteRng::new(seed);
+            for i in 0..200u32 {
+                let x = super::hash::mix64(i as u64 ^ (seed << 32));
+                let mut q = req((x as u32).to_be_bytes(), None, i as u64);
+                q.header = Some(x % 50);
+                q.app_id = Some(x % 40);
+                if let Some(b) = r.route(&q, &pool, &mut rng).backend() {
+                    proptest::prop_assert_eq!(pool.get(b).health, Health::Up, "{:?}", spec);
+                }
+            }
+        }
+    }
+}
