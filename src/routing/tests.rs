@@ -731,3 +731,44 @@ proptest::proptest! {
         }
     }
 }
+
+/// Envoy `maglev_lb_test.cc`, `MaglevLoadBalancerTest.Weighted`
+/// (127.0.0.1:90 weight 1, :91 weight 2, table 17) and
+/// `BasicWithRetryHostPredicate` (key 10: first choice :91, attempt 1 → :90,
+/// attempt 2 → :95).
+#[test]
+fn golden_envoy_maglev_weighted_and_retries() {
+    let mut pool = local_pool(&[90, 91]);
+    let mut backends = pool.backends().to_vec();
+    backends[1].weight = 2;
+    pool = Pool::new(backends);
+    let t = table(
+        &pool,
+        IpHash::Maglev,
+        HashTuning {
+            table_size: 17,
+            ..HashTuning::default()
+        },
+    );
+    let expected = [1, 0, 0, 1, 0, 1, 1, 0, 1, 1, 1, 1, 1, 0, 1, 0, 1];
+    for i in 0..51u64 {
+        assert_eq!(
+            first(&t, &pool, HashKey::Raw(i)),
+            expected[i as usize % 17],
+            "key {i}"
+        );
+    }
+    let pool = local_pool(&[90, 91, 92, 93, 94, 95]);
+    let t = table(
+        &pool,
+        IpHash::Maglev,
+        HashTuning {
+            table_size: 7,
+            ..HashTuning::default()
+        },
+    );
+    let key = HashKey::Raw(10);
+    let mut st = t.start(key);
+    let picks: Vec<usize> = (0..3).map(|a| t.probe(key, a, &mut st)).collect();
+    assert_eq!(picks, [1, 0, 5]);
+}
