@@ -47,7 +47,9 @@ fn routing(c: &mut Criterion) {
             "source_ip_modulo",
             StrategySpec::SourceIp {
                 hash: IpHash::Modulo,
+                tuning: HashTuning::default(),
                 on_unavailable: OnUnavailable::Redispatch,
+                on_draining: OnDraining::Reroute,
             },
         ),
         (
@@ -58,6 +60,7 @@ fn routing(c: &mut Criterion) {
                 cookie: CookieAttrs::default(),
                 balance: Balance::RoundRobin,
                 on_unavailable: OnUnavailable::Redispatch,
+                on_draining: OnDraining::Reroute,
             },
         ),
     ];
@@ -72,6 +75,7 @@ fn routing(c: &mut Criterion) {
                     src: IpAddr::V4(Ipv4Addr::from(i)),
                     cookie: None,
                     header: None,
+                    app_id: None,
                 };
                 match r.route(&req, &pool, &mut rng) {
                     Decision::Forward {
@@ -92,6 +96,7 @@ fn routing(c: &mut Criterion) {
                     src: IpAddr::V4(Ipv4Addr::from(i.wrapping_mul(2_654_435_761))),
                     cookie: cookies[(i % 1024) as usize],
                     header: None,
+                    app_id: None,
                 };
                 black_box(r.route(&req, &pool, &mut rng))
             })

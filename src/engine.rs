@@ -357,6 +357,11 @@ impl<'a> World<'a> {
             blocks_cookies,
             cookie: None,
             token: seg.token_header.then_some(token),
+            token_base: token,
+            token_epoch: token_epoch(token, now, seg.token_rotation_ns),
+            token_rotated: false,
+            app_id: None,
+            app_issues: 0,
             home: None,
             lost: false,
             ip_changed: false,
@@ -393,6 +398,14 @@ impl<'a> World<'a> {
             let gap = s_to_ns(s.net_rng.sample::<f64, _>(Exp1) / seg.ip_change_rate);
             s.next_ip_change_ns = s.next_ip_change_ns.saturating_add(gap.max(1));
         }
+        if s.token.is_some() && seg.token_rotation_ns > 0 {
+            let epoch = token_epoch(s.token_base, now, seg.token_rotation_ns);
+            if epoch != s.token_epoch {
+                s.token_epoch = epoch;
+                s.token = Some(crate::routing::hash::mix64(s.token_base ^ epoch));
+                s.token_rotated = true;
+            }
+        }
         let cookie = if s.blocks_cookies {
             None
         } else {
@@ -403,6 +416,7 @@ impl<'a> World<'a> {
             src: s.ip,
             cookie,
             header: s.token,
+            app_id: s.app_id,
         };
         let measured = self.rec.measured(now);
         if measured {
@@ -498,7 +512,13 @@ impl<'a> World<'a> {
                             Affinity::Cookie if s.blocks_cookies => LossCause::CookieBlocked,
                             Affinity::Cookie if s.cookie_expired => LossCause::TtlExpired,
                             Affinity::SourceIp if s.ip_changed => LossCause::IpChange,
-                            Affinity::Cookie | Affinity::SourceIp => LossCause::Rebalanced,
+                            Affinity::AppCookie if s.blocks_cookies => LossCause::CookieBlocked,
+                            Affinity::Header if s.token_rotated => LossCause::TokenRotation,
+                            Affinity::Cookie
+                            | Affinity::SourceIp
+                            | Affinity::Header
+                            | Affinity::AppCookie
+                            | Affinity::SessionId => LossCause::Rebalanced,
                         }
                     };
                     if s.measured {
@@ -515,14 +535,33 @@ impl<'a> World<'a> {
                 }
                 s.home = Some((b, epoch));
                 self.backends[b.index()].pinned += 1;
+                self.issue_app_id(now, sid, b);
             }
             None => {
                 s.home = Some((b, epoch));
                 self.backends[b.index()].pinned += 1;
+                self.issue_app_id(now, sid, b);
             }
         }
+        let s = self.sessions.get_mut(sid);
         s.ip_changed = false;
         s.cookie_expired = false;
+        s.token_rotated = false;
+    }
+
+    /// The application on backend `b` created the session's state and
+    /// answers with a new session cookie / id: the load balancer sees it on
+    /// the response, and the client keeps it (a cookie-blocking client
+    /// drops a cookie, but not a session id carried outside cookies).
+    fn issue_app_id(&mut self, now: Nanos, sid: u32, b: BackendId) {
+        let s = self.sessions.get_mut(sid);
+        s.app_issues += 1;
+        let id = crate::routing::hash::mix64(
+            s.no.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ ((s.app_issues as u64) << 48) ^ 0xa99,
+        );
+        let keeps = self.affinity == Affinity::SessionId || !s.blocks_cookies;
+        s.app_id = keeps.then_some(id);
+        self.router.on_response(now, b, id);
     }
 
     /// After a request ends (answered, failed or refused): think, then send
@@ -635,6 +674,16 @@ impl<'a> World<'a> {
             self.log(now, r.session, TraceKind::Failed(BackendId(bi as u32)));
             self.continue_session(now, r.session);
         }
+    }
+}
+
+/// Which rotation period a token is in at `now` (0 when it never rotates).
+/// Each client's rotations have their own phase, derived from its token.
+#[inline]
+fn token_epoch(token: u64, now: Nanos, rotation_ns: u64) -> u64 {
+    match token.checked_rem(rotation_ns) {
+        Some(phase) => now.saturating_add(phase) / rotation_ns,
+        None => 0,
     }
 }
 

@@ -3,6 +3,7 @@
 mod facts;
 pub mod progress;
 mod report;
+mod route;
 mod run;
 mod validate;
 
@@ -27,6 +28,8 @@ pub enum Command {
     Validate(validate::ValidateArgs),
     /// Redraw the charts and report.md of an earlier run from its files.
     Report(report::ReportArgs),
+    /// Print the backend each key lands on under a product's hash.
+    Route(route::RouteArgs),
 }
 
 /// Exit status for usage, configuration and I/O errors.
@@ -38,6 +41,7 @@ pub fn main(cli: Cli) -> ExitCode {
         Command::Run(args) => run::run(args),
         Command::Validate(args) => validate::run(args),
         Command::Report(args) => report::run(args),
+        Command::Route(args) => route::run(args),
     };
     match result {
         Ok(code) => code,

@@ -20,15 +20,18 @@ pub enum LossCause {
     /// The strategy sent it elsewhere: no affinity, a re-hash after a
     /// health change, or a redispatch from a full or down pin.
     Rebalanced,
+    /// The client's API token rotated and the header hash moved it.
+    TokenRotation,
 }
 
 impl LossCause {
-    pub const ALL: [LossCause; 5] = [
+    pub const ALL: [LossCause; 6] = [
         LossCause::Failure,
         LossCause::IpChange,
         LossCause::CookieBlocked,
         LossCause::TtlExpired,
         LossCause::Rebalanced,
+        LossCause::TokenRotation,
     ];
 
     pub fn name(self) -> &'static str {
@@ -38,6 +41,7 @@ impl LossCause {
             LossCause::CookieBlocked => "cookie_blocked",
             LossCause::TtlExpired => "ttl_expired",
             LossCause::Rebalanced => "rebalanced",
+            LossCause::TokenRotation => "token_rotation",
         }
     }
 }
@@ -99,9 +103,9 @@ pub struct Recorder {
     pub sessions: u64,
     pub sessions_completed: u64,
     pub sessions_lost: u64,
-    pub lost_by_cause: [u64; 5],
+    pub lost_by_cause: [u64; LossCause::ALL.len()],
     pub loss_events: u64,
-    pub loss_events_by_cause: [u64; 5],
+    pub loss_events_by_cause: [u64; LossCause::ALL.len()],
     backends: Vec<BackendAcc>,
     pub rows: Vec<BucketRow>,
     bucket_start_ns: Nanos,
@@ -125,9 +129,9 @@ impl Recorder {
             sessions: 0,
             sessions_completed: 0,
             sessions_lost: 0,
-            lost_by_cause: [0; 5],
+            lost_by_cause: [0; LossCause::ALL.len()],
             loss_events: 0,
-            loss_events_by_cause: [0; 5],
+            loss_events_by_cause: [0; LossCause::ALL.len()],
             backends: vec![BackendAcc::default(); backends],
             rows: Vec::new(),
             bucket_start_ns: 0,
@@ -281,6 +285,7 @@ impl Recorder {
             lost_cookie_blocked: self.lost_by_cause[LossCause::CookieBlocked as usize],
             lost_ttl_expired: self.lost_by_cause[LossCause::TtlExpired as usize],
             lost_rebalanced: self.lost_by_cause[LossCause::Rebalanced as usize],
+            lost_token_rotation: self.lost_by_cause[LossCause::TokenRotation as usize],
             loss_events: self.loss_events,
             latency_mean_ms: if self.completed == 0 {
                 0.0
@@ -355,6 +360,7 @@ pub struct RunSummary {
     pub lost_cookie_blocked: u64,
     pub lost_ttl_expired: u64,
     pub lost_rebalanced: u64,
+    pub lost_token_rotation: u64,
     pub loss_events: u64,
     pub latency_mean_ms: f64,
     pub latency_p50_ms: f64,

@@ -105,6 +105,7 @@ mod tests {
             ip_change_rate: 0.0,
             cookie_block: 0.0,
             token_header: false,
+            token_rotation_ns: 0,
         }
     }
 

@@ -115,6 +115,15 @@ pub struct Session {
     pub blocks_cookies: bool,
     pub cookie: Option<JarCookie>,
     pub token: Option<u64>,
+    /// The token as first issued, and how many rotations it has been through.
+    pub token_base: u64,
+    pub token_epoch: u64,
+    /// Since the session last reached its home: its token rotated.
+    pub token_rotated: bool,
+    /// The application's session cookie or id, as the client holds it.
+    pub app_id: Option<u64>,
+    /// Times the application issued this session an id (its state was created).
+    pub app_issues: u32,
     /// Where the session's state lives: a backend and the backend's
     /// incarnation (epoch) when it was written.
     pub home: Option<(BackendId, u32)>,

@@ -63,6 +63,7 @@ pub const SUMMARY_COLUMNS: &[Col] = &[
     ("lost_cookie_blocked", |s| s.lost_cookie_blocked.to_string()),
     ("lost_ttl_expired", |s| s.lost_ttl_expired.to_string()),
     ("lost_rebalanced", |s| s.lost_rebalanced.to_string()),
+    ("lost_token_rotation", |s| s.lost_token_rotation.to_string()),
     ("loss_events", |s| s.loss_events.to_string()),
     ("latency_mean_ms", |s| f(s.latency_mean_ms, 3)),
     ("latency_p50_ms", |s| f(s.latency_p50_ms, 3)),
@@ -211,6 +212,7 @@ pub fn text_table(meta: &RunMeta, results: &[StrategyResult]) -> String {
             ("cookie_blocked", s.lost_cookie_blocked),
             ("ttl_expired", s.lost_ttl_expired),
             ("rebalanced", s.lost_rebalanced),
+            ("token_rotation", s.lost_token_rotation),
         ];
         let main = causes
             .iter()

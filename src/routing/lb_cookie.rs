@@ -5,14 +5,23 @@
 //! chosen backend by a keyed hash of its address (not its index, so it can't
 //! be guessed or forged). Later requests carrying a valid cookie for an up
 //! backend with room go there. A forged, stale or undecodable value is
-//! treated as absent. A pinned backend that is down, draining or full is
+//! treated as absent.
+//!
+//! Value layout (64 bits, hex in `Set-Cookie`): the high 32 bits are a keyed
+//! hash of the backend's address; the low 32 bits are the cookie's expiry
+//! (whole seconds of simulated time, `u32::MAX` for a session cookie)
+//! masked with a second keyed hash of the address. Like ALB's encrypted
+//! cookie, it carries its own staleness: a client that keeps sending a
+//! cookie past its TTL, or edits the expiry, is balanced anew (an expiry
+//! further ahead than the TTL is rejected, as HAProxy ignores dates in the
+//! future). A pinned backend that is down, draining or full is
 //! handled per `on_unavailable`: redispatch (pick anew, rewrite the cookie,
 //! as ALB does) or reject.
 
 use super::hash::{keyed, mix64};
 use super::{
-    BackendId, Balance, Balancer, CookieAttrs, Decision, Health, OnUnavailable, Pool, Refusal,
-    RouteRequest, RouteRng, SameSite, SetCookie, TtlMode,
+    BackendId, Balance, Balancer, CookieAttrs, Decision, Health, OnDraining, OnUnavailable, Pool,
+    Refusal, RouteRequest, RouteRng, SameSite, SetCookie, TtlMode,
 };
 use std::net::SocketAddr;
 
@@ -23,11 +32,21 @@ pub struct LbCookie {
     attrs: CookieAttrs,
     balancer: Balancer,
     on_unavailable: OnUnavailable,
+    on_draining: OnDraining,
     secret: u64,
     /// `(cookie value, backend)` sorted by value, for decoding.
     values: Vec<(u64, BackendId)>,
     /// Pool generation `values` was built for.
     built_for: Option<u64>,
+}
+
+/// Keys the mask over the expiry field.
+const EXPIRY_KEY: u64 = 0x6578_7069_7265_7321;
+
+/// Whole seconds, rounded up, capped below the session sentinel.
+#[inline]
+fn secs_ceil(ns: u64) -> u32 {
+    ns.div_ceil(1_000_000_000).min(u32::MAX as u64 - 1) as u32
 }
 
 fn addr_key(addr: SocketAddr) -> u64 {
@@ -48,6 +67,7 @@ impl LbCookie {
         balance: Balance,
         on_unavailable: OnUnavailable,
         secret: u64,
+        on_draining: OnDraining,
     ) -> Self {
         LbCookie {
             ttl_ns,
@@ -55,70 +75,94 @@ impl LbCookie {
             attrs,
             balancer: Balancer::new(balance),
             on_unavailable,
+            on_draining,
             secret,
             values: Vec::new(),
             built_for: None,
         }
     }
 
-    /// The cookie value that names `backend` in `pool`.
-    pub fn value_for(&self, pool: &Pool, backend: BackendId) -> u64 {
-        keyed(self.secret, addr_key(pool.get(backend).addr))
+    /// The cookie value that names `backend` in `pool`, expiring at
+    /// `expires_s` (seconds of simulated time; `u32::MAX` = never).
+    pub fn value_for(&self, pool: &Pool, backend: BackendId, expires_s: u32) -> u64 {
+        let a = addr_key(pool.get(backend).addr);
+        (keyed(self.secret, a) & 0xffff_ffff_0000_0000)
+            | (expires_s ^ keyed(self.secret ^ EXPIRY_KEY, a) as u32) as u64
     }
 
-    fn decode(&mut self, pool: &Pool, value: u64) -> Option<BackendId> {
+    /// The backend a value names and its expiry, if it names one.
+    fn decode(&mut self, pool: &Pool, value: u64) -> Option<(BackendId, u32)> {
         if self.built_for != Some(pool.generation()) || self.values.len() != pool.len() {
             let secret = self.secret;
             self.values.clear();
             self.values.extend((0..pool.len()).map(|i| {
                 let id = BackendId(i as u32);
-                (keyed(secret, addr_key(pool.get(id).addr)), id)
+                (keyed(secret, addr_key(pool.get(id).addr)) >> 32, id)
             }));
             self.values.sort_unstable();
             self.built_for = Some(pool.generation());
         }
-        self.values
-            .binary_search_by_key(&value, |&(v, _)| v)
-            .ok()
-            .map(|i| self.values[i].1)
+        let i = self
+            .values
+            .binary_search_by_key(&(value >> 32), |&(v, _)| v)
+            .ok()?;
+        let id = self.values[i].1;
+        let mask = keyed(self.secret ^ EXPIRY_KEY, addr_key(pool.get(id).addr)) as u32;
+        Some((id, value as u32 ^ mask))
     }
 
-    fn issue(&self, pool: &Pool, backend: BackendId) -> SetCookie {
-        let max_age_ns = match self.ttl_mode {
-            TtlMode::Sliding | TtlMode::Absolute => Some(self.ttl_ns),
-            TtlMode::Session => None,
+    fn issue(&self, pool: &Pool, backend: BackendId, now_ns: u64) -> SetCookie {
+        let (max_age_ns, expires_s) = match self.ttl_mode {
+            TtlMode::Sliding | TtlMode::Absolute => (
+                Some(self.ttl_ns),
+                secs_ceil(now_ns.saturating_add(self.ttl_ns)),
+            ),
+            TtlMode::Session => (None, u32::MAX),
         };
         SetCookie {
-            value: self.value_for(pool, backend),
+            value: self.value_for(pool, backend, expires_s),
             max_age_ns,
         }
     }
 
-    fn fresh(&mut self, pool: &Pool, rng: &mut RouteRng) -> Decision {
+    fn fresh(&mut self, pool: &Pool, rng: &mut RouteRng, now_ns: u64) -> Decision {
         match self.balancer.pick(pool, rng) {
             Some(b) => Decision::Forward {
                 backend: b,
-                set_cookie: Some(self.issue(pool, b)),
+                set_cookie: Some(self.issue(pool, b, now_ns)),
             },
             None => Decision::Refuse(Refusal::NoBackend),
         }
     }
 
     pub fn route(&mut self, req: &RouteRequest, pool: &Pool, rng: &mut RouteRng) -> Decision {
+        let now = req.now_ns;
         let pinned = match req.cookie {
             Some(v) => self.decode(pool, v),
             None => None,
         };
-        let Some(b) = pinned else {
-            return self.fresh(pool, rng);
+        // Stale (expired) or implausible (expiring further ahead than a
+        // fresh cookie would) values are treated as absent.
+        let now_s = now / 1_000_000_000;
+        let pinned = pinned.filter(|&(_, exp)| match self.ttl_mode {
+            TtlMode::Session => exp == u32::MAX,
+            TtlMode::Sliding | TtlMode::Absolute => {
+                (exp as u64) > now_s
+                    && (exp as u64) <= secs_ceil(now.saturating_add(self.ttl_ns)) as u64
+            }
+        });
+        let Some((b, _)) = pinned else {
+            return self.fresh(pool, rng, now);
         };
         let view = pool.get(b);
-        let usable = view.health == Health::Up && view.has_room();
+        let usable = (view.health == Health::Up
+            || (view.health == Health::Draining && self.on_draining == OnDraining::Honor))
+            && view.has_room();
         if usable {
             // Sliding expiry is refreshed on every response; absolute and
             // session cookies are not re-emitted (HAProxy `indirect`).
             let set_cookie = match self.ttl_mode {
-                TtlMode::Sliding => Some(self.issue(pool, b)),
+                TtlMode::Sliding => Some(self.issue(pool, b, now)),
                 TtlMode::Absolute | TtlMode::Session => None,
             };
             return Decision::Forward {
@@ -126,12 +170,12 @@ impl LbCookie {
                 set_cookie,
             };
         }
-        if view.health == Health::Draining {
+        if view.health == Health::Draining && self.on_draining == OnDraining::Reroute {
             // ALB: sticky clients of a deregistered target are re-routed at once.
-            return self.fresh(pool, rng);
+            return self.fresh(pool, rng, now);
         }
         match self.on_unavailable {
-            OnUnavailable::Redispatch => self.fresh(pool, rng),
+            OnUnavailable::Redispatch => self.fresh(pool, rng, now),
             OnUnavailable::Reject => Decision::Refuse(Refusal::PinnedUnavailable),
         }
     }
@@ -174,6 +218,7 @@ mod tests {
             Balance::RoundRobin,
             on_unavailable,
             77,
+            OnDraining::Reroute,
         )
     }
 
@@ -183,6 +228,7 @@ mod tests {
             src: IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1)),
             cookie,
             header: None,
+            app_id: None,
         }
     }
 
@@ -253,8 +299,9 @@ mod tests {
             Balance::RoundRobin,
             OnUnavailable::Reject,
             78,
+            OnDraining::Reroute,
         );
-        let foreign = other.value_for(&pool, BackendId(2));
+        let foreign = other.value_for(&pool, BackendId(2), 300);
         let (_, c) = forward(r.route(&req(Some(foreign)), &pool, &mut rng));
         assert_ne!(c.unwrap().value, foreign);
     }
@@ -272,7 +319,7 @@ mod tests {
         assert_ne!(b2, b);
         assert_eq!(
             c2.unwrap().value,
-            rd.value_for(&pool, b2),
+            rd.value_for(&pool, b2, 300),
             "cookie rewritten to the new backend"
         );
         assert_eq!(
@@ -308,6 +355,7 @@ mod tests {
             Balance::RoundRobin,
             OnUnavailable::Redispatch,
             1,
+            OnDraining::Reroute,
         );
         let s = r.format_set_cookie(&SetCookie {
             value: 0xabc,
@@ -322,5 +370,64 @@ mod tests {
             max_age_ns: None,
         });
         assert!(!s.contains("Max-Age"));
+    }
+
+    fn req_at(cookie: Option<u64>, now_ns: u64) -> RouteRequest {
+        RouteRequest {
+            now_ns,
+            ..req(cookie)
+        }
+    }
+
+    #[test]
+    fn ttl_modes_expire_as_documented_even_if_the_client_keeps_the_cookie() {
+        const S: u64 = 1_000_000_000;
+        let pool = Pool::with_default_addrs(4, None);
+        // Sliding: each response moves the expiry; idle for TTL → stale.
+        let mut r = router(TtlMode::Sliding, OnUnavailable::Reject);
+        let mut rng = RouteRng::new(1);
+        let (b, c) = forward(r.route(&req_at(None, 0), &pool, &mut rng));
+        let mut v = c.unwrap().value;
+        for t in [200 * S, 400 * S, 600 * S] {
+            let (b2, c2) = forward(r.route(&req_at(Some(v), t), &pool, &mut rng));
+            assert_eq!(b2, b, "kept alive by use at {t}");
+            v = c2.unwrap().value;
+        }
+        // 300 s idle after the last use at 600 s: stale, balanced anew with a new cookie.
+        let (_, c3) = forward(r.route(&req_at(Some(v), 901 * S), &pool, &mut rng));
+        assert!(c3.is_some() && c3.unwrap().value != v);
+        // Absolute: not refreshed by use; stale TTL after the first assignment.
+        let mut r = router(TtlMode::Absolute, OnUnavailable::Reject);
+        let (b, c) = forward(r.route(&req_at(None, 0), &pool, &mut rng));
+        let v = c.unwrap().value;
+        let (b2, c2) = forward(r.route(&req_at(Some(v), 299 * S), &pool, &mut rng));
+        assert_eq!((b2, c2), (b, None));
+        let (_, c3) = forward(r.route(&req_at(Some(v), 301 * S), &pool, &mut rng));
+        assert!(c3.is_some(), "stale after 300 s despite use");
+        // Session: no expiry on the load balancer's side.
+        let mut r = router(TtlMode::Session, OnUnavailable::Reject);
+        let (b, c) = forward(r.route(&req_at(None, 0), &pool, &mut rng));
+        let v = c.unwrap().value;
+        let (b2, c2) = forward(r.route(&req_at(Some(v), 1_000_000 * S), &pool, &mut rng));
+        assert_eq!((b2, c2), (b, None));
+    }
+
+    #[test]
+    fn an_edited_expiry_is_not_honoured() {
+        let pool = Pool::with_default_addrs(4, None);
+        let mut r = router(TtlMode::Absolute, OnUnavailable::Reject);
+        let mut rng = RouteRng::new(1);
+        let (_, c) = forward(r.route(&req_at(None, 0), &pool, &mut rng));
+        let v = c.unwrap().value;
+        let mut honoured = 0;
+        for flip in 0..32 {
+            let edited = v ^ (1u64 << flip);
+            let (_, c2) = forward(r.route(&req_at(Some(edited), 1), &pool, &mut rng));
+            if c2.is_none() {
+                honoured += 1;
+            }
+        }
+        // Only flips that keep the expiry within (now, now + TTL] pass.
+        assert!(honoured <= 9, "{honoured} of 32 single-bit edits honoured");
     }
 }

@@ -14,9 +14,20 @@
 //! use stickysim::routing::*;
 //! use std::net::{IpAddr, Ipv4Addr};
 //! let pool = Pool::with_default_addrs(4, None);
-//! let spec = StrategySpec::SourceIp { hash: IpHash::Modulo, on_unavailable: OnUnavailable::Redispatch };
+//! let spec = StrategySpec::SourceIp {
+//!     hash: IpHash::Maglev,
+//!     tuning: HashTuning::default(),
+//!     on_unavailable: OnUnavailable::Redispatch,
+//!     on_draining: OnDraining::Reroute,
+//! };
 //! let mut router = Router::new(&spec, 42);
-//! let req = RouteRequest { now_ns: 0, src: IpAddr::V4(Ipv4Addr::new(192, 0, 2, 7)), cookie: None, header: None };
+//! let req = RouteRequest {
+//!     now_ns: 0,
+//!     src: IpAddr::V4(Ipv4Addr::new(192, 0, 2, 7)),
+//!     cookie: None,
+//!     header: None,
+//!     app_id: None,
+//! };
 //! let mut rng = RouteRng::new(1);
 //! let a = router.route(&req, &pool, &mut rng);
 //! let b = router.route(&req, &pool, &mut rng);
@@ -24,17 +35,27 @@
 //! ```
 
 mod balance;
+pub mod haproxy;
 pub mod hash;
+pub mod hashed;
+pub mod jump;
 mod lb_cookie;
+pub mod maglev;
+pub mod nginx;
 mod pool;
-mod source_ip;
+pub mod ring;
 mod spec;
+pub mod sticky;
+pub mod table;
+#[cfg(test)]
+mod tests;
 
 pub use balance::Balancer;
+pub use hashed::{BoundedLoad, HashKey, HashTable, Hashed};
 pub use lb_cookie::LbCookie;
 pub use pool::{BackendId, BackendView, Health, Pool};
-pub use source_ip::SourceIp;
 pub use spec::*;
+pub use sticky::{Sticky, TableKey};
 
 use rand::SeedableRng;
 use std::net::IpAddr;
@@ -70,6 +91,9 @@ pub struct RouteRequest {
     pub cookie: Option<u64>,
     /// Value of the session token header, if the client sends one.
     pub header: Option<u64>,
+    /// The application's session cookie or session id, if the client
+    /// holds one and sends it (what `app_cookie` and `session_id` follow).
+    pub app_id: Option<u64>,
 }
 
 /// A `Set-Cookie` to write back. Name and attributes are the strategy's
@@ -115,8 +139,15 @@ impl Decision {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Affinity {
     None,
+    /// An LB-inserted cookie.
     Cookie,
     SourceIp,
+    /// A request header (API token).
+    Header,
+    /// A cookie the application sets (blocked by cookie-blocking clients).
+    AppCookie,
+    /// A session id the application returns outside cookies.
+    SessionId,
 }
 
 /// A routing strategy, ready to route.
@@ -124,7 +155,11 @@ pub enum Affinity {
 pub enum Router {
     Balance(Balancer),
     LbCookie(LbCookie),
-    SourceIp(SourceIp),
+    /// `source_ip` and `header`.
+    Hashed(Hashed),
+    /// `source_ip_table`, `app_cookie`, `session_id`.
+    Sticky(Sticky),
+    BoundedLoad(BoundedLoad),
 }
 
 impl Router {
@@ -139,6 +174,7 @@ impl Router {
                 cookie,
                 balance,
                 on_unavailable,
+                on_draining,
             } => Router::LbCookie(LbCookie::new(
                 *ttl_ns,
                 *ttl_mode,
@@ -146,11 +182,81 @@ impl Router {
                 *balance,
                 *on_unavailable,
                 secret,
+                *on_draining,
             )),
             StrategySpec::SourceIp {
                 hash,
+                tuning,
                 on_unavailable,
-            } => Router::SourceIp(SourceIp::new(*hash, *on_unavailable)),
+                on_draining,
+            } => Router::Hashed(Hashed::new(
+                KeySource::SourceIp,
+                *hash,
+                *tuning,
+                Balance::RoundRobin,
+                *on_unavailable,
+                *on_draining,
+            )),
+            StrategySpec::Header {
+                hash,
+                tuning,
+                balance,
+                on_unavailable,
+                on_draining,
+                ..
+            } => Router::Hashed(Hashed::new(
+                KeySource::Header,
+                *hash,
+                *tuning,
+                *balance,
+                *on_unavailable,
+                *on_draining,
+            )),
+            StrategySpec::SourceIpTable {
+                timeout_ns,
+                size,
+                balance,
+                on_unavailable,
+                on_draining,
+            } => Router::Sticky(Sticky::new(
+                TableKey::SourceIp,
+                *timeout_ns,
+                *size,
+                *balance,
+                *on_unavailable,
+                *on_draining,
+            )),
+            StrategySpec::Learn {
+                learned,
+                timeout_ns,
+                size,
+                balance,
+                on_unavailable,
+                on_draining,
+                ..
+            } => Router::Sticky(Sticky::new(
+                TableKey::Learned(*learned),
+                *timeout_ns,
+                *size,
+                *balance,
+                *on_unavailable,
+                *on_draining,
+            )),
+            StrategySpec::BoundedLoad {
+                key,
+                hash,
+                factor,
+                tuning,
+                balance,
+                on_draining,
+            } => Router::BoundedLoad(BoundedLoad::new(
+                *key,
+                *hash,
+                *factor,
+                *tuning,
+                *balance,
+                *on_draining,
+            )),
         }
     }
 
@@ -166,7 +272,19 @@ impl Router {
                 None => Decision::Refuse(Refusal::NoBackend),
             },
             Router::LbCookie(c) => c.route(req, pool, rng),
-            Router::SourceIp(s) => s.route(req, pool, rng),
+            Router::Hashed(h) => h.route(req, pool, rng),
+            Router::Sticky(s) => s.route(req, pool, rng),
+            Router::BoundedLoad(b) => b.route(req, pool, rng),
+        }
+    }
+
+    /// The application's response from `backend` issued session identifier
+    /// `id` (its `Set-Cookie` or session id): strategies that learn
+    /// affinity from responses record it.
+    #[inline]
+    pub fn on_response(&mut self, now_ns: u64, backend: BackendId, id: u64) {
+        if let Router::Sticky(s) = self {
+            s.learn(now_ns, backend, id);
         }
     }
 
@@ -174,7 +292,21 @@ impl Router {
         match self {
             Router::Balance(_) => Affinity::None,
             Router::LbCookie(_) => Affinity::Cookie,
-            Router::SourceIp(_) => Affinity::SourceIp,
+            Router::Hashed(h) => match h.key() {
+                KeySource::SourceIp => Affinity::SourceIp,
+                KeySource::Header => Affinity::Header,
+                KeySource::Cookie => Affinity::AppCookie,
+            },
+            Router::Sticky(s) => match s.key() {
+                TableKey::SourceIp => Affinity::SourceIp,
+                TableKey::Learned(Learned::AppCookie) => Affinity::AppCookie,
+                TableKey::Learned(Learned::SessionId) => Affinity::SessionId,
+            },
+            Router::BoundedLoad(b) => match b.key() {
+                KeySource::SourceIp => Affinity::SourceIp,
+                KeySource::Header => Affinity::Header,
+                KeySource::Cookie => Affinity::AppCookie,
+            },
         }
     }
 
@@ -184,88 +316,6 @@ impl Router {
         match self {
             Router::LbCookie(l) => Some(l.format_set_cookie(c)),
             _ => None,
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::net::Ipv4Addr;
-
-    fn req(ip: [u8; 4], cookie: Option<u64>, now_ns: u64) -> RouteRequest {
-        RouteRequest {
-            now_ns,
-            src: IpAddr::V4(Ipv4Addr::from(ip)),
-            cookie,
-            header: None,
-        }
-    }
-
-    fn all_specs() -> Vec<StrategySpec> {
-        let mut v: Vec<StrategySpec> = [
-            Balance::RoundRobin,
-            Balance::Random,
-            Balance::LeastConn,
-            Balance::P2c,
-        ]
-        .into_iter()
-        .map(StrategySpec::Balance)
-        .collect();
-        for on_unavailable in [OnUnavailable::Redispatch, OnUnavailable::Reject] {
-            v.push(StrategySpec::LbCookie {
-                ttl_ns: 60_000_000_000,
-                ttl_mode: TtlMode::Sliding,
-                cookie: CookieAttrs::default(),
-                balance: Balance::RoundRobin,
-                on_unavailable,
-            });
-            v.push(StrategySpec::SourceIp {
-                hash: IpHash::Modulo,
-                on_unavailable,
-            });
-        }
-        v
-    }
-
-    #[test]
-    fn no_strategy_ever_returns_a_down_backend() {
-        let mut pool = Pool::with_default_addrs(5, None);
-        pool.set_health(BackendId(1), Health::Down);
-        pool.set_health(BackendId(3), Health::Down);
-        for spec in all_specs() {
-            let mut r = Router::new(&spec, 9);
-            let mut rng = RouteRng::new(2);
-            let mut cookie = None;
-            for i in 0..2000u32 {
-                let d = r.route(&req(i.to_be_bytes(), cookie, 0), &pool, &mut rng);
-                if let Decision::Forward {
-                    backend,
-                    set_cookie,
-                } = d
-                {
-                    assert_eq!(
-                        pool.get(backend).health,
-                        Health::Up,
-                        "{spec:?} chose {backend:?}"
-                    );
-                    if let Some(c) = set_cookie {
-                        cookie = Some(c.value);
-                    }
-                }
-            }
-        }
-    }
-
-    #[test]
-    fn everything_down_is_refused() {
-        let mut pool = Pool::with_default_addrs(2, None);
-        pool.set_health(BackendId(0), Health::Down);
-        pool.set_health(BackendId(1), Health::Down);
-        for spec in all_specs() {
-            let mut r = Router::new(&spec, 9);
-            let d = r.route(&req([1, 2, 3, 4], None, 0), &pool, &mut RouteRng::new(1));
-            assert_eq!(d, Decision::Refuse(Refusal::NoBackend), "{spec:?}");
         }
     }
 }

@@ -52,6 +52,8 @@ pub struct Pool {
     backends: Vec<BackendView>,
     up: Vec<BackendId>,
     generation: u64,
+    /// Sum of `outstanding` over all backends (HAProxy's backend-wide `served`).
+    total_outstanding: u64,
 }
 
 impl Pool {
@@ -77,7 +79,9 @@ impl Pool {
             backends,
             up: Vec::new(),
             generation: 0,
+            total_outstanding: 0,
         };
+        pool.total_outstanding = pool.backends.iter().map(|b| b.outstanding as u64).sum();
         pool.rebuild_up();
         pool
     }
@@ -131,9 +135,16 @@ impl Pool {
         }
     }
 
+    /// Requests outstanding on the whole pool.
+    #[inline]
+    pub fn total_outstanding(&self) -> u64 {
+        self.total_outstanding
+    }
+
     #[inline]
     pub fn add_outstanding(&mut self, id: BackendId) {
         self.backends[id.index()].outstanding += 1;
+        self.total_outstanding += 1;
     }
 
     #[inline]
@@ -145,10 +156,12 @@ impl Pool {
             id.0
         );
         b.outstanding -= 1;
+        self.total_outstanding -= 1;
     }
 
     /// Clears every outstanding request of a backend (it crashed).
     pub fn reset_outstanding(&mut self, id: BackendId) {
+        self.total_outstanding -= self.backends[id.index()].outstanding as u64;
         self.backends[id.index()].outstanding = 0;
     }
 }

@@ -41,11 +41,147 @@ pub enum TtlMode {
     Session,
 }
 
-/// Which stateless hash maps a source address to a backend.
+/// Which stateless hash maps a key (source address, header, cookie) to a
+/// backend. Each follows one product; see `docs/strategies.md`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IpHash {
-    /// A 64-bit mix of the address, modulo the number of healthy backends.
+    /// A 64-bit mix of the key, modulo the number of healthy backends.
     Modulo,
+    /// nginx `ip_hash`: first three octets of IPv4 (all 16 of IPv6),
+    /// `hash = (hash * 113 + byte) % 6271` from 89, weighted walk, 20 tries, then round robin.
+    NginxIpHash,
+    /// HAProxy `balance source` with `hash-type map-based`: the address as
+    /// an integer modulo the total weight of the usable servers' map.
+    HaproxySource,
+    /// nginx `hash … consistent` (ketama): CRC32 points, 160 per weight unit.
+    Ketama,
+    /// Envoy `RING_HASH`: xxHash64 points, `minimum_ring_size` (default 1024).
+    EnvoyRing,
+    /// Envoy `MAGLEV`: permutation table filled per the paper, prime size (default 65537).
+    Maglev,
+    /// Jump consistent hash (Lamping & Veach 2014) over the healthy backends.
+    Jump,
+    /// Rendezvous (highest random weight) hashing.
+    Rendezvous,
+}
+
+impl IpHash {
+    pub const ALL: [IpHash; 8] = [
+        IpHash::Modulo,
+        IpHash::NginxIpHash,
+        IpHash::HaproxySource,
+        IpHash::Ketama,
+        IpHash::EnvoyRing,
+        IpHash::Maglev,
+        IpHash::Jump,
+        IpHash::Rendezvous,
+    ];
+
+    /// The name a scenario and `stickysim route --hash` use.
+    pub fn name(self) -> &'static str {
+        match self {
+            IpHash::Modulo => "modulo",
+            IpHash::NginxIpHash => "nginx_ip_hash",
+            IpHash::HaproxySource => "haproxy_source",
+            IpHash::Ketama => "ketama",
+            IpHash::EnvoyRing => "envoy_ring",
+            IpHash::Maglev => "maglev",
+            IpHash::Jump => "jump",
+            IpHash::Rendezvous => "rendezvous",
+        }
+    }
+
+    pub fn from_name(s: &str) -> Option<IpHash> {
+        IpHash::ALL.into_iter().find(|h| h.name() == s)
+    }
+
+    /// Whether the hash keeps its table over every configured backend and
+    /// skips unusable ones (nginx), rather than rebuilding over the healthy
+    /// set (Envoy, HAProxy's map, jump, rendezvous, modulo).
+    pub fn skips_unusable(self) -> bool {
+        matches!(self, IpHash::NginxIpHash | IpHash::Ketama)
+    }
+}
+
+/// Table sizes for the hashes that have one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HashTuning {
+    /// Maglev table size (prime). Envoy default 65537.
+    pub table_size: u64,
+    /// Envoy ring hash `minimum_ring_size`, default 1024.
+    pub min_ring_size: u64,
+    /// Envoy ring hash `maximum_ring_size`, default 8 M.
+    pub max_ring_size: u64,
+}
+
+/// Envoy's `MaglevLbConfig.table_size` default.
+pub const DEFAULT_MAGLEV_TABLE_SIZE: u64 = 65_537;
+/// Envoy's largest allowed Maglev table size.
+pub const MAX_MAGLEV_TABLE_SIZE: u64 = 5_000_011;
+/// Envoy's `RingHashLbConfig.minimum_ring_size` default.
+pub const DEFAULT_MIN_RING_SIZE: u64 = 1024;
+/// Envoy's `RingHashLbConfig.maximum_ring_size` default (and upper limit).
+pub const MAX_RING_SIZE: u64 = 8 * 1024 * 1024;
+
+impl Default for HashTuning {
+    fn default() -> Self {
+        HashTuning {
+            table_size: DEFAULT_MAGLEV_TABLE_SIZE,
+            min_ring_size: DEFAULT_MIN_RING_SIZE,
+            max_ring_size: MAX_RING_SIZE,
+        }
+    }
+}
+
+/// Whether `n` is prime (trial division; table sizes are at most a few million).
+pub fn is_prime(n: u64) -> bool {
+    if n < 2 {
+        return false;
+    }
+    if n % 2 == 0 {
+        return n == 2;
+    }
+    let mut d = 3u64;
+    while d * d <= n {
+        if n % d == 0 {
+            return false;
+        }
+        d += 2;
+    }
+    true
+}
+
+/// How a sticky strategy treats a pinned backend that is draining
+/// (deregistered, finishing its work).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnDraining {
+    /// Move the client at once (AWS ALB deregistration).
+    Reroute,
+    /// Keep sending it there until the drain ends (HAProxy DRAIN, nginx
+    /// `drain`, Azure Application Gateway).
+    Honor,
+}
+
+/// What a hashing strategy keys on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeySource {
+    /// The connection's source address.
+    SourceIp,
+    /// A request header (the client's API token).
+    Header,
+    /// The application's session cookie.
+    Cookie,
+}
+
+/// What a learned-affinity strategy learns from the application's response.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Learned {
+    /// A cookie the application sets (ALB `app_cookie`, nginx `sticky learn`):
+    /// clients that block cookies never send it back.
+    AppCookie,
+    /// A session id the application returns in its body or a header and the
+    /// client sends back (HAProxy `stick store-response` / `stick match`).
+    SessionId,
 }
 
 /// `SameSite` attribute of an issued cookie.
@@ -90,11 +226,58 @@ pub enum StrategySpec {
         cookie: CookieAttrs,
         balance: Balance,
         on_unavailable: OnUnavailable,
+        on_draining: OnDraining,
     },
     /// Stateless hash of the client's source address.
     SourceIp {
         hash: IpHash,
+        tuning: HashTuning,
         on_unavailable: OnUnavailable,
+        on_draining: OnDraining,
+    },
+    /// Stateless hash of a named request header (Envoy `hash_policy`
+    /// header, GCP `HEADER_FIELD`, HAProxy `balance hdr()`). Requests
+    /// without it are balanced with `balance`.
+    Header {
+        name: String,
+        hash: IpHash,
+        tuning: HashTuning,
+        balance: Balance,
+        on_unavailable: OnUnavailable,
+        on_draining: OnDraining,
+    },
+    /// Affinity table keyed by source address with a sliding idle timeout
+    /// and a size limit (HAProxy `stick-table` + `stick on src`, Kubernetes
+    /// `sessionAffinity: ClientIP`).
+    SourceIpTable {
+        timeout_ns: u64,
+        size: u32,
+        balance: Balance,
+        on_unavailable: OnUnavailable,
+        on_draining: OnDraining,
+    },
+    /// Affinity to an identifier the application issues, learned from its
+    /// response, with a sliding idle timeout.
+    Learn {
+        learned: Learned,
+        /// The application's cookie or parameter name (documentation only).
+        name: String,
+        timeout_ns: u64,
+        size: u32,
+        balance: Balance,
+        on_unavailable: OnUnavailable,
+        on_draining: OnDraining,
+    },
+    /// Consistent hashing with bounded loads (HAProxy `hash-type consistent`
+    /// + `hash-balance-factor`).
+    BoundedLoad {
+        key: KeySource,
+        hash: IpHash,
+        /// `hash-balance-factor`: no backend above factor/100 × the average.
+        factor: u32,
+        tuning: HashTuning,
+        balance: Balance,
+        on_draining: OnDraining,
     },
 }
 
@@ -102,6 +285,17 @@ pub enum StrategySpec {
 pub const DEFAULT_COOKIE_TTL_S: f64 = 86_400.0;
 /// ALB's valid range for the cookie duration: 1 s – 7 days.
 pub const COOKIE_TTL_RANGE_S: (f64, f64) = (1.0, 604_800.0);
+/// nginx `sticky learn … timeout=` default: 10 minutes.
+pub const DEFAULT_LEARN_TIMEOUT_S: f64 = 600.0;
+/// Kubernetes `sessionAffinityConfig.clientIP.timeoutSeconds` default: 3 hours.
+pub const DEFAULT_TABLE_TIMEOUT_S: f64 = 10_800.0;
+/// Longest table idle timeout: HAProxy's `expire` limit (2^31 ms, ~24.8 days).
+/// Kubernetes alone caps `timeoutSeconds` at 86400.
+pub const MAX_TABLE_TIMEOUT_S: f64 = 2_147_483.647;
+/// Default affinity table size: HAProxy's customary `size 1m` (2^20 entries).
+pub const DEFAULT_TABLE_SIZE: u32 = 1 << 20;
+/// HAProxy's suggested `hash-balance-factor` range starts at 125.
+pub const DEFAULT_BALANCE_FACTOR: u32 = 125;
 
 impl StrategySpec {
     /// The `kind` this spec was written as in the scenario.
@@ -113,6 +307,17 @@ impl StrategySpec {
             StrategySpec::Balance(Balance::P2c) => "p2c",
             StrategySpec::LbCookie { .. } => "lb_cookie",
             StrategySpec::SourceIp { .. } => "source_ip",
+            StrategySpec::Header { .. } => "header",
+            StrategySpec::SourceIpTable { .. } => "source_ip_table",
+            StrategySpec::Learn {
+                learned: Learned::AppCookie,
+                ..
+            } => "app_cookie",
+            StrategySpec::Learn {
+                learned: Learned::SessionId,
+                ..
+            } => "session_id",
+            StrategySpec::BoundedLoad { .. } => "bounded_load",
         }
     }
 }
@@ -125,4 +330,9 @@ pub const KINDS: &[&str] = &[
     "p2c",
     "lb_cookie",
     "source_ip",
+    "header",
+    "source_ip_table",
+    "app_cookie",
+    "session_id",
+    "bounded_load",
 ];

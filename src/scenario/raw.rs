@@ -110,6 +110,7 @@ pub struct RawClient {
     pub ip_change_rate: Option<f64>,
     pub cookie_block: Option<f64>,
     pub token_header: Option<bool>,
+    pub token_rotation: Option<f64>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -222,6 +223,28 @@ pub enum RawOnUnavailable {
 #[serde(rename_all = "snake_case")]
 pub enum RawIpHash {
     Modulo,
+    NginxIpHash,
+    HaproxySource,
+    Ketama,
+    EnvoyRing,
+    Maglev,
+    Jump,
+    Rendezvous,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RawOnDraining {
+    Reroute,
+    Honor,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RawKeySource {
+    Source,
+    Header,
+    Cookie,
 }
 
 /// One `[[strategies]]` entry: `name`, `kind`, and the union of every kind's
@@ -242,6 +265,14 @@ pub struct RawStrategy {
     pub balance: Option<RawBalance>,
     pub on_unavailable: Option<RawOnUnavailable>,
     pub hash: Option<RawIpHash>,
+    pub on_draining: Option<RawOnDraining>,
+    pub table_size: Option<u64>,
+    pub min_ring_size: Option<u64>,
+    pub header_name: Option<String>,
+    pub timeout: Option<f64>,
+    pub size: Option<u32>,
+    pub factor: Option<u32>,
+    pub key: Option<RawKeySource>,
 }
 
 /// The keys (besides `name` and `kind`) each strategy kind accepts, all optional.
@@ -262,9 +293,75 @@ pub const STRATEGY_KEYS: &[(&str, &[&str])] = &[
             "same_site",
             "balance",
             "on_unavailable",
+            "on_draining",
         ],
     ),
-    ("source_ip", &["hash", "on_unavailable"]),
+    (
+        "source_ip",
+        &[
+            "hash",
+            "on_unavailable",
+            "on_draining",
+            "table_size",
+            "min_ring_size",
+        ],
+    ),
+    (
+        "header",
+        &[
+            "header_name",
+            "hash",
+            "balance",
+            "on_unavailable",
+            "on_draining",
+            "table_size",
+            "min_ring_size",
+        ],
+    ),
+    (
+        "source_ip_table",
+        &[
+            "timeout",
+            "size",
+            "balance",
+            "on_unavailable",
+            "on_draining",
+        ],
+    ),
+    (
+        "app_cookie",
+        &[
+            "cookie_name",
+            "timeout",
+            "size",
+            "balance",
+            "on_unavailable",
+            "on_draining",
+        ],
+    ),
+    (
+        "session_id",
+        &[
+            "header_name",
+            "timeout",
+            "size",
+            "balance",
+            "on_unavailable",
+            "on_draining",
+        ],
+    ),
+    (
+        "bounded_load",
+        &[
+            "key",
+            "hash",
+            "factor",
+            "header_name",
+            "min_ring_size",
+            "balance",
+            "on_draining",
+        ],
+    ),
 ];
 
 impl RawStrategy {
@@ -281,6 +378,14 @@ impl RawStrategy {
             ("balance", self.balance.is_some()),
             ("on_unavailable", self.on_unavailable.is_some()),
             ("hash", self.hash.is_some()),
+            ("on_draining", self.on_draining.is_some()),
+            ("table_size", self.table_size.is_some()),
+            ("min_ring_size", self.min_ring_size.is_some()),
+            ("header_name", self.header_name.is_some()),
+            ("timeout", self.timeout.is_some()),
+            ("size", self.size.is_some()),
+            ("factor", self.factor.is_some()),
+            ("key", self.key.is_some()),
         ]
         .into_iter()
         .filter_map(|(k, set)| set.then_some(k))

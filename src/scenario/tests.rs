@@ -1,7 +1,8 @@
 use super::raw::{DIST_PARAMS, STRATEGY_KEYS};
 use super::*;
 use crate::routing::{
-    Balance, CookieAttrs, IpHash, OnUnavailable, SameSite, StrategySpec, TtlMode, KINDS,
+    Balance, CookieAttrs, HashTuning, IpHash, OnDraining, OnUnavailable, SameSite, StrategySpec,
+    TtlMode, KINDS,
 };
 use std::path::PathBuf;
 
@@ -201,6 +202,7 @@ fn full_scenario_resolves_units_and_keeps_every_value() {
             cookie: CookieAttrs::default(),
             balance: Balance::RoundRobin,
             on_unavailable: OnUnavailable::Redispatch,
+            on_draining: OnDraining::Reroute,
         }
     );
     assert_eq!(
@@ -217,13 +219,16 @@ fn full_scenario_resolves_units_and_keeps_every_value() {
             },
             balance: Balance::P2c,
             on_unavailable: OnUnavailable::Reject,
+            on_draining: OnDraining::Reroute,
         }
     );
     assert_eq!(
         s.strategies[2].spec,
         StrategySpec::SourceIp {
             hash: IpHash::Modulo,
-            on_unavailable: OnUnavailable::Reject
+            tuning: HashTuning::default(),
+            on_unavailable: OnUnavailable::Reject,
+            on_draining: OnDraining::Reroute,
         }
     );
     assert_eq!(s.strategies[3].spec, StrategySpec::Balance(Balance::P2c));
@@ -692,8 +697,38 @@ fn more_validation_errors() {
         ),
         (
             "kind = \"round_robin\"",
-            "kind = \"source_ip\"\nhash = \"ketama\"",
-            &["`strategies[0].hash`", "expected one of `modulo`, found `ketama`"],
+            "kind = \"source_ip\"\nhash = \"ketam\"",
+            &["`strategies[0].hash`", "`nginx_ip_hash`", "found `ketam`"],
+        ),
+        (
+            "kind = \"round_robin\"",
+            "kind = \"source_ip\"\nhash = \"maglev\"\ntable_size = 65536",
+            &["`strategies[0].table_size`", "expected a prime number", "found 65536"],
+        ),
+        (
+            "kind = \"round_robin\"",
+            "kind = \"source_ip\"\nhash = \"ketama\"\ntable_size = 7",
+            &["`strategies[0].table_size`", "applies to `hash = \"maglev\"` only"],
+        ),
+        (
+            "kind = \"round_robin\"",
+            "kind = \"source_ip_table\"\ntimeout = 0",
+            &["`strategies[0].timeout`", "from 1 to", "found 0"],
+        ),
+        (
+            "kind = \"round_robin\"",
+            "kind = \"bounded_load\"\nfactor = 100",
+            &["`strategies[0].factor`", "from 101 to 10000", "found 100"],
+        ),
+        (
+            "kind = \"round_robin\"",
+            "kind = \"bounded_load\"\nhash = \"maglev\"",
+            &["`strategies[0].hash`", "`ketama` or `envoy_ring`"],
+        ),
+        (
+            "kind = \"round_robin\"",
+            "kind = \"app_cookie\"\nheader_name = \"X\"",
+            &["`strategies[0].header_name`", "does not apply to kind `app_cookie`"],
         ),
         (
             "name = \"rr\"",

@@ -121,6 +121,8 @@ pub struct ClientSegment {
     pub cookie_block: f64,
     /// Whether the client sends a session token header.
     pub token_header: bool,
+    /// How often the token changes (API token rotation), ns; 0 = never.
+    pub token_rotation_ns: u64,
 }
 
 impl ClientSegment {
@@ -137,6 +139,7 @@ impl ClientSegment {
             ip_change_rate: 0.0,
             cookie_block: 0.0,
             token_header: false,
+            token_rotation_ns: 0,
         }
     }
 }

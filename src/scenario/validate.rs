@@ -7,8 +7,10 @@ use super::error::{did_you_mean, ticked, KeyPath, Problem};
 use super::raw::*;
 use super::types::*;
 use crate::routing::{
-    self, Balance, CookieAttrs, IpHash, OnUnavailable, SameSite, StrategySpec, TtlMode,
-    COOKIE_TTL_RANGE_S, DEFAULT_COOKIE_TTL_S,
+    self, Balance, CookieAttrs, HashTuning, IpHash, KeySource, Learned, OnDraining, OnUnavailable,
+    SameSite, StrategySpec, TtlMode, COOKIE_TTL_RANGE_S, DEFAULT_BALANCE_FACTOR,
+    DEFAULT_COOKIE_TTL_S, DEFAULT_LEARN_TIMEOUT_S, DEFAULT_TABLE_SIZE, DEFAULT_TABLE_TIMEOUT_S,
+    MAX_MAGLEV_TABLE_SIZE, MAX_RING_SIZE, MAX_TABLE_TIMEOUT_S,
 };
 
 type R<T> = Result<T, Problem>;
@@ -415,6 +417,15 @@ fn clients(raw: Option<&[RawClient]>) -> R<Vec<ClientSegment>> {
             1.0,
             "a fraction",
         )?;
+        let token_header = c.token_header.unwrap_or(false);
+        let token_rotation_ns = match c.token_rotation {
+            None => 0,
+            Some(_) if !token_header => return problem(
+                &ck.k("token_rotation"),
+                "`token_rotation` needs `token_header = true` (only token-carrying clients rotate)",
+            ),
+            Some(r) => secs(&ck.k("token_rotation"), r, true)?,
+        };
         out.push(ClientSegment {
             name: seg_name,
             share,
@@ -424,7 +435,8 @@ fn clients(raw: Option<&[RawClient]>) -> R<Vec<ClientSegment>> {
             ipv6: c.ipv6.unwrap_or(false),
             ip_change_rate,
             cookie_block,
-            token_header: c.token_header.unwrap_or(false),
+            token_header,
+            token_rotation_ns,
         });
     }
     let sum: f64 = out.iter().map(|c| c.share).sum();
@@ -636,6 +648,104 @@ fn on_unavailable(o: Option<RawOnUnavailable>) -> OnUnavailable {
     }
 }
 
+fn on_draining(o: Option<RawOnDraining>) -> OnDraining {
+    match o.unwrap_or(RawOnDraining::Reroute) {
+        RawOnDraining::Reroute => OnDraining::Reroute,
+        RawOnDraining::Honor => OnDraining::Honor,
+    }
+}
+
+fn ip_hash(h: Option<RawIpHash>, default: RawIpHash) -> IpHash {
+    match h.unwrap_or(default) {
+        RawIpHash::Modulo => IpHash::Modulo,
+        RawIpHash::NginxIpHash => IpHash::NginxIpHash,
+        RawIpHash::HaproxySource => IpHash::HaproxySource,
+        RawIpHash::Ketama => IpHash::Ketama,
+        RawIpHash::EnvoyRing => IpHash::EnvoyRing,
+        RawIpHash::Maglev => IpHash::Maglev,
+        RawIpHash::Jump => IpHash::Jump,
+        RawIpHash::Rendezvous => IpHash::Rendezvous,
+    }
+}
+
+/// Maglev `table_size` (prime, Envoy's limits) and ring `min_ring_size`.
+fn tuning(k: &KeyPath, s: &RawStrategy, hash: IpHash) -> R<HashTuning> {
+    let mut t = HashTuning::default();
+    if let Some(m) = s.table_size {
+        if hash != IpHash::Maglev {
+            return problem(
+                &k.k("table_size"),
+                format!(
+                    "`table_size` applies to `hash = \"maglev\"` only, found hash `{}`",
+                    hash.name()
+                ),
+            );
+        }
+        if !routing::is_prime(m) || m > MAX_MAGLEV_TABLE_SIZE {
+            return problem(
+                &k.k("table_size"),
+                format!(
+                    "expected a prime number up to {MAX_MAGLEV_TABLE_SIZE} (e.g. 65537), found {m}"
+                ),
+            );
+        }
+        t.table_size = m;
+    }
+    if let Some(r) = s.min_ring_size {
+        if hash != IpHash::EnvoyRing {
+            return problem(
+                &k.k("min_ring_size"),
+                format!(
+                    "`min_ring_size` applies to `hash = \"envoy_ring\"` only, found hash `{}`",
+                    hash.name()
+                ),
+            );
+        }
+        if r == 0 || r > MAX_RING_SIZE {
+            return problem(
+                &k.k("min_ring_size"),
+                format!("expected a ring size from 1 to {MAX_RING_SIZE}, found {r}"),
+            );
+        }
+        t.min_ring_size = r;
+    }
+    Ok(t)
+}
+
+/// An affinity-table idle timeout in seconds, within 1 s and `max`.
+fn table_timeout(k: &KeyPath, v: Option<f64>, default: f64, max: f64) -> R<u64> {
+    let t = within(
+        &k.k("timeout"),
+        v.unwrap_or(default),
+        1.0,
+        max,
+        "an idle timeout in seconds",
+    )?;
+    Ok(secs_to_ns(t))
+}
+
+fn table_size(k: &KeyPath, v: Option<u32>) -> R<u32> {
+    match v {
+        Some(0) => problem(
+            &k.k("size"),
+            "expected a table size of at least 1 entry, found 0",
+        ),
+        Some(n) => Ok(n),
+        None => Ok(DEFAULT_TABLE_SIZE),
+    }
+}
+
+fn header_name(k: &KeyPath, v: &Option<String>, default: &str) -> R<String> {
+    let n = v.clone().unwrap_or_else(|| default.to_string());
+    if !is_token(&n) {
+        return problem(
+            &k.k("header_name"),
+            format!("expected a header name of token characters, found {n:?}"),
+        );
+    }
+    Ok(n)
+}
+
 /// RFC 9110 `tchar`: what a cookie name may be made of.
 fn is_token(s: &str) -> bool {
     !s.is_empty()
@@ -729,14 +839,113 @@ fn strategy(k: &KeyPath, s: &RawStrategy) -> R<StrategySpec> {
                 },
                 balance: balance(s.balance.unwrap_or(RawBalance::RoundRobin)),
                 on_unavailable: on_unavailable(s.on_unavailable),
+                on_draining: on_draining(s.on_draining),
             }
         }
-        "source_ip" => StrategySpec::SourceIp {
-            hash: match s.hash.unwrap_or(RawIpHash::Modulo) {
-                RawIpHash::Modulo => IpHash::Modulo,
-            },
+        "source_ip" => {
+            let hash = ip_hash(s.hash, RawIpHash::Modulo);
+            StrategySpec::SourceIp {
+                hash,
+                tuning: tuning(k, s, hash)?,
+                on_unavailable: on_unavailable(s.on_unavailable),
+                on_draining: on_draining(s.on_draining),
+            }
+        }
+        "header" => {
+            let hash = ip_hash(s.hash, RawIpHash::EnvoyRing);
+            StrategySpec::Header {
+                name: header_name(k, &s.header_name, "Authorization")?,
+                hash,
+                tuning: tuning(k, s, hash)?,
+                balance: balance(s.balance.unwrap_or(RawBalance::RoundRobin)),
+                on_unavailable: on_unavailable(s.on_unavailable),
+                on_draining: on_draining(s.on_draining),
+            }
+        }
+        "source_ip_table" => StrategySpec::SourceIpTable {
+            timeout_ns: table_timeout(k, s.timeout, DEFAULT_TABLE_TIMEOUT_S, MAX_TABLE_TIMEOUT_S)?,
+            size: table_size(k, s.size)?,
+            balance: balance(s.balance.unwrap_or(RawBalance::RoundRobin)),
             on_unavailable: on_unavailable(s.on_unavailable),
+            on_draining: on_draining(s.on_draining),
         },
+        "app_cookie" | "session_id" => {
+            let app = kind == "app_cookie";
+            let name = if app {
+                let n = s
+                    .cookie_name
+                    .clone()
+                    .unwrap_or_else(|| "JSESSIONID".to_string());
+                if !is_token(&n) {
+                    return problem(
+                        &k.k("cookie_name"),
+                        format!("expected a cookie name of token characters, found {n:?}"),
+                    );
+                }
+                n
+            } else {
+                header_name(k, &s.header_name, "X-Session-Id")?
+            };
+            StrategySpec::Learn {
+                learned: if app {
+                    Learned::AppCookie
+                } else {
+                    Learned::SessionId
+                },
+                name,
+                timeout_ns: table_timeout(
+                    k,
+                    s.timeout,
+                    DEFAULT_LEARN_TIMEOUT_S,
+                    COOKIE_TTL_RANGE_S.1,
+                )?,
+                size: table_size(k, s.size)?,
+                balance: balance(s.balance.unwrap_or(RawBalance::RoundRobin)),
+                on_unavailable: on_unavailable(s.on_unavailable),
+                on_draining: on_draining(s.on_draining),
+            }
+        }
+        "bounded_load" => {
+            let hash = ip_hash(s.hash, RawIpHash::Ketama);
+            if !matches!(hash, IpHash::Ketama | IpHash::EnvoyRing) {
+                return problem(
+                    &k.k("hash"),
+                    format!(
+                        "expected `ketama` or `envoy_ring` (bounded loads walk a ring), found `{}`",
+                        hash.name()
+                    ),
+                );
+            }
+            let factor = s.factor.unwrap_or(DEFAULT_BALANCE_FACTOR);
+            if !(101..=10_000).contains(&factor) {
+                return problem(
+                    &k.k("factor"),
+                    format!(
+                        "expected a hash-balance-factor from 101 to 10000 (percent of the average \
+                         load; HAProxy suggests 125-200), found {factor}"
+                    ),
+                );
+            }
+            let key = match s.key.unwrap_or(RawKeySource::Source) {
+                RawKeySource::Source => KeySource::SourceIp,
+                RawKeySource::Header => KeySource::Header,
+                RawKeySource::Cookie => KeySource::Cookie,
+            };
+            if s.header_name.is_some() && key != KeySource::Header {
+                return problem(
+                    &k.k("header_name"),
+                    "`header_name` applies only with `key = \"header\"`",
+                );
+            }
+            StrategySpec::BoundedLoad {
+                key,
+                hash,
+                factor,
+                tuning: tuning(k, s, hash)?,
+                balance: balance(s.balance.unwrap_or(RawBalance::RoundRobin)),
+                on_draining: on_draining(s.on_draining),
+            }
+        }
         other => {
             return problem(
                 &k.k("kind"),

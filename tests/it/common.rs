@@ -23,13 +23,16 @@ pub fn cookie(ttl_s: f64) -> StrategySpec {
         cookie: CookieAttrs::default(),
         balance: Balance::RoundRobin,
         on_unavailable: OnUnavailable::Redispatch,
+        on_draining: OnDraining::Reroute,
     }
 }
 
 pub fn source_ip() -> StrategySpec {
     StrategySpec::SourceIp {
         hash: IpHash::Modulo,
+        tuning: HashTuning::default(),
         on_unavailable: OnUnavailable::Redispatch,
+        on_draining: OnDraining::Reroute,
     }
 }
 

@@ -5,7 +5,9 @@ use crate::common::*;
 use std::collections::{HashMap, HashSet};
 use stickysim::engine::{run_strategies, run_strategy, run_strategy_traced, TraceKind};
 use stickysim::metrics::LossCause;
-use stickysim::routing::{BackendId, Balance, CookieAttrs, OnUnavailable, StrategySpec, TtlMode};
+use stickysim::routing::{
+    BackendId, Balance, CookieAttrs, OnDraining, OnUnavailable, StrategySpec, TtlMode,
+};
 use stickysim::scenario::dist::Dist;
 use stickysim::scenario::*;
 
@@ -50,6 +52,7 @@ fn requests_and_sessions_are_conserved() {
                 + s.lost_cookie_blocked
                 + s.lost_ttl_expired
                 + s.lost_rebalanced
+                + s.lost_token_rotation
         );
         assert!(s.loss_events >= s.sessions_lost);
         // Memory follows active sessions: far fewer alive at once than arrived.
@@ -365,6 +368,7 @@ fn a_rejecting_pin_finds_its_backend_empty_after_recovery() {
             cookie: CookieAttrs::default(),
             balance: Balance::RoundRobin,
             on_unavailable: OnUnavailable::Reject,
+            on_draining: OnDraining::Reroute,
         },
     )];
     let crash_at = secs_to_ns(600.0);
@@ -386,4 +390,72 @@ fn a_rejecting_pin_finds_its_backend_empty_after_recovery() {
             _ => {}
         }
     }
+}
+
+/// The identifiers the new strategies follow reach the engine: rotating
+/// tokens break `header` affinity (and only with rotation), cookie blockers
+/// break `app_cookie` but not `session_id`, and every strategy still faces
+/// the same workload.
+#[test]
+fn header_token_rotation_and_learned_ids() {
+    use stickysim::routing::{HashTuning, IpHash, KeySource, Learned, OnDraining};
+    let learn = |learned| StrategySpec::Learn {
+        learned,
+        name: "SID".into(),
+        timeout_ns: secs_to_ns(600.0),
+        size: 1 << 20,
+        balance: Balance::RoundRobin,
+        on_unavailable: OnUnavailable::Redispatch,
+        on_draining: OnDraining::Reroute,
+    };
+    let mut sc = sessions(11);
+    let mut seg = ClientSegment::direct("api", 1.0, 50_000);
+    seg.token_header = true;
+    seg.token_rotation_ns = secs_to_ns(20.0);
+    seg.cookie_block = 0.3;
+    sc.clients = vec![seg];
+    sc.strategies = vec![
+        strategy(
+            "header",
+            StrategySpec::Header {
+                name: "Authorization".into(),
+                hash: IpHash::EnvoyRing,
+                tuning: HashTuning::default(),
+                balance: Balance::RoundRobin,
+                on_unavailable: OnUnavailable::Redispatch,
+                on_draining: OnDraining::Reroute,
+            },
+        ),
+        strategy("app_cookie", learn(Learned::AppCookie)),
+        strategy("session_id", learn(Learned::SessionId)),
+        strategy(
+            "bounded",
+            StrategySpec::BoundedLoad {
+                key: KeySource::Header,
+                hash: IpHash::Ketama,
+                factor: 125,
+                tuning: HashTuning::default(),
+                balance: Balance::RoundRobin,
+                on_draining: OnDraining::Reroute,
+            },
+        ),
+    ];
+    let out = run_strategies(&sc, &all(&sc));
+    let (header, app, sid) = (&out[0].summary, &out[1].summary, &out[2].summary);
+    assert!(header.lost_token_rotation > 0, "{header:?}");
+    assert!(app.lost_cookie_blocked > 0, "{app:?}");
+    assert_eq!(sid.lost_cookie_blocked, 0);
+    assert_eq!(
+        sid.sessions_lost, 0,
+        "session ids survive cookie blocking: {sid:?}"
+    );
+    assert!(app.sessions_lost > 0);
+    for o in &out[1..] {
+        assert_eq!(o.workload_digest, out[0].workload_digest);
+    }
+    // Without rotation the header never moves a session.
+    sc.clients[0].token_rotation_ns = 0;
+    let quiet = run_strategy(&sc, 0).summary;
+    assert_eq!(quiet.lost_token_rotation, 0);
+    assert_eq!(quiet.sessions_lost, 0, "{quiet:?}");
 }

@@ -5,3 +5,5 @@ mod common;
 mod engine;
 mod queueing;
 mod report;
+mod route;
+mod scenarios;

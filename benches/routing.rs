@@ -1,0 +1,173 @@
+//! Routing decisions per strategy: 100 backends, a million distinct keys
+//! (client addresses, tokens, session ids), each decision on the next key.
+//! A counting allocator checks that a warm decision allocates nothing.
+//!
+//! Run: `cargo bench --bench routing -- --warm-up-time 1 --measurement-time 3`;
+//! figures are kept in `benches/README.md`.
+
+use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::net::{IpAddr, Ipv4Addr};
+use std::sync::atomic::{AtomicU64, Ordering};
+use stickysim::routing::*;
+
+struct Counting;
+static ALLOCS: AtomicU64 = AtomicU64::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
+        ALLOCS.fetch_add(1, Ordering::Relaxed);
+        System.alloc(l)
+    }
+    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
+        System.dealloc(p, l)
+    }
+    unsafe fn realloc(&self, p: *mut u8, l: Layout, n: usize) -> *mut u8 {
+        ALLOCS.fetch_add(1, Ordering::Relaxed);
+        System.realloc(p, l, n)
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+const KEYS: usize = 1 << 20;
+const BACKENDS: usize = 100;
+
+fn specs() -> Vec<(String, StrategySpec)> {
+    let mut v = Vec::new();
+    for hash in IpHash::ALL {
+        v.push((
+            format!("source_ip/{}", hash.name()),
+            StrategySpec::SourceIp {
+                hash,
+                tuning: HashTuning::default(),
+                on_unavailable: OnUnavailable::Redispatch,
+                on_draining: OnDraining::Reroute,
+            },
+        ));
+    }
+    v.push((
+        "header/envoy_ring".into(),
+        StrategySpec::Header {
+            name: "Authorization".into(),
+            hash: IpHash::EnvoyRing,
+            tuning: HashTuning::default(),
+            balance: Balance::RoundRobin,
+            on_unavailable: OnUnavailable::Redispatch,
+            on_draining: OnDraining::Reroute,
+        },
+    ));
+    v.push((
+        "bounded_load/ketama".into(),
+        StrategySpec::BoundedLoad {
+            key: KeySource::SourceIp,
+            hash: IpHash::Ketama,
+            factor: 125,
+            tuning: HashTuning::default(),
+            balance: Balance::RoundRobin,
+            on_draining: OnDraining::Reroute,
+        },
+    ));
+    v.push((
+        "source_ip_table".into(),
+        StrategySpec::SourceIpTable {
+            timeout_ns: u64::MAX / 4,
+            size: 1 << 21,
+            balance: Balance::RoundRobin,
+            on_unavailable: OnUnavailable::Redispatch,
+            on_draining: OnDraining::Reroute,
+        },
+    ));
+    v.push((
+        "session_id".into(),
+        StrategySpec::Learn {
+            learned: Learned::SessionId,
+            name: "X-Session-Id".into(),
+            timeout_ns: u64::MAX / 4,
+            size: 1 << 21,
+            balance: Balance::RoundRobin,
+            on_unavailable: OnUnavailable::Redispatch,
+            on_draining: OnDraining::Reroute,
+        },
+    ));
+    v.push((
+        "lb_cookie".into(),
+        StrategySpec::LbCookie {
+            ttl_ns: 86_400_000_000_000,
+            ttl_mode: TtlMode::Sliding,
+            cookie: CookieAttrs::default(),
+            balance: Balance::RoundRobin,
+            on_unavailable: OnUnavailable::Redispatch,
+            on_draining: OnDraining::Reroute,
+        },
+    ));
+    v
+}
+
+fn key(i: usize) -> (IpAddr, u64) {
+    let x = stickysim::routing::hash::mix64(i as u64);
+    (IpAddr::V4(Ipv4Addr::from((x >> 32) as u32)), x)
+}
+
+fn bench(c: &mut Criterion) {
+    let mut pool = Pool::with_default_addrs(BACKENDS, None);
+    // Some load, so least-loaded and bounded-load paths see differences.
+    for b in 0..BACKENDS as u32 {
+        for _ in 0..(b % 3) {
+            pool.add_outstanding(BackendId(b));
+        }
+    }
+    let reqs: Vec<RouteRequest> = (0..KEYS)
+        .map(|i| {
+            let (src, x) = key(i);
+            RouteRequest {
+                now_ns: 1,
+                src,
+                cookie: None,
+                header: Some(x),
+                app_id: Some(x),
+            }
+        })
+        .collect();
+    let mut g = c.benchmark_group("route_100_backends_1m_keys");
+    g.throughput(Throughput::Elements(1));
+    for (name, spec) in specs() {
+        let mut r = Router::new(&spec, 42);
+        let mut rng = RouteRng::new(7);
+        // Warm: build tables, learn every key once, hand out cookies, then
+        // route every key once more carrying them.
+        let mut reqs = reqs.clone();
+        for q in reqs.iter_mut().chain(std::iter::empty()) {
+            if let Decision::Forward {
+                backend,
+                set_cookie,
+            } = r.route(q, &pool, &mut rng)
+            {
+                r.on_response(1, backend, q.app_id.unwrap());
+                q.cookie = set_cookie.map(|c| c.value);
+            }
+        }
+        for q in reqs.iter().take(1000) {
+            black_box(r.route(q, &pool, &mut rng));
+        }
+        let before = ALLOCS.load(Ordering::Relaxed);
+        for q in reqs.iter().take(200_000) {
+            black_box(r.route(q, &pool, &mut rng));
+        }
+        let allocs = ALLOCS.load(Ordering::Relaxed) - before;
+        eprintln!("{name}: {allocs} allocations in 200000 warm decisions");
+        assert_eq!(allocs, 0, "{name} allocates per decision");
+        let mut i = 0usize;
+        g.bench_function(&name, |b| {
+            b.iter(|| {
+                i = (i + 1) & (KEYS - 1);
+                black_box(r.route(&reqs[i], &pool, &mut rng))
+            })
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

@@ -1,0 +1,180 @@
+//! `stickysim route`: where does this key land? The routing core's hashes as
+//! a tool, hashing each key the way the product does.
+
+use crate::routing::{
+    is_prime, BackendView, HashKey, HashTable, HashTuning, Health, IpHash, OnDraining, Pool,
+    MAX_MAGLEV_TABLE_SIZE, MAX_RING_SIZE,
+};
+use anyhow::{bail, Result};
+use clap::Args;
+use std::net::{IpAddr, SocketAddr};
+use std::process::ExitCode;
+
+#[derive(Debug, Args)]
+pub struct RouteArgs {
+    /// Hash algorithm: modulo, nginx_ip_hash, haproxy_source, ketama,
+    /// envoy_ring, maglev, jump, rendezvous.
+    #[arg(long, value_name = "ALGO")]
+    pub hash: String,
+    /// Backends as `ip:port`, comma-separated, in configuration order.
+    #[arg(
+        long,
+        value_name = "ADDR[,ADDR…]",
+        value_delimiter = ',',
+        required = true
+    )]
+    pub backends: Vec<String>,
+    /// Weights, one per backend (default 1 each).
+    #[arg(long, value_name = "W[,W…]", value_delimiter = ',')]
+    pub weights: Vec<String>,
+    /// Backends marked down (must be among `--backends`).
+    #[arg(long, value_name = "ADDR[,ADDR…]", value_delimiter = ',')]
+    pub down: Vec<String>,
+    /// Maglev table size (prime; Envoy default 65537).
+    #[arg(long, value_name = "N")]
+    pub table_size: Option<u64>,
+    /// Envoy ring hash minimum ring size (default 1024).
+    #[arg(long, value_name = "N")]
+    pub min_ring_size: Option<u64>,
+    /// Treat each KEY as a decimal 64-bit hash value fed straight to the table.
+    #[arg(long)]
+    pub raw_key: bool,
+    /// Keys: client addresses (`192.0.2.7`, `2001:db8::1`) or any string.
+    #[arg(required = true, value_name = "KEY")]
+    pub keys: Vec<String>,
+}
+
+fn parse_addr(flag: &str, s: &str) -> Result<SocketAddr> {
+    match s.trim().parse::<SocketAddr>() {
+        Ok(a) => Ok(a),
+        Err(_) => bail!(
+            "{flag}: expected an address `ip:port` (e.g. `10.0.0.1:8080` or `[2001:db8::1]:80`), found `{s}`"
+        ),
+    }
+}
+
+pub fn run(args: RouteArgs) -> Result<ExitCode> {
+    let Some(hash) = IpHash::from_name(&args.hash) else {
+        let names: Vec<&str> = IpHash::ALL.iter().map(|h| h.name()).collect();
+        bail!(
+            "--hash: expected one of {}, found `{}`",
+            names.join(", "),
+            args.hash
+        );
+    };
+    let addrs: Vec<SocketAddr> = args
+        .backends
+        .iter()
+        .map(|s| parse_addr("--backends", s))
+        .collect::<Result<_>>()?;
+    for (i, a) in addrs.iter().enumerate() {
+        if addrs[..i].contains(a) {
+            bail!("--backends: expected distinct addresses, found `{a}` twice");
+        }
+    }
+    let weights: Vec<u32> = if args.weights.is_empty() {
+        vec![1; addrs.len()]
+    } else {
+        if args.weights.len() != addrs.len() {
+            bail!(
+                "--weights: expected one weight per backend ({}), found {}",
+                addrs.len(),
+                args.weights.len()
+            );
+        }
+        args.weights
+            .iter()
+            .map(|w| match w.trim().parse::<u32>() {
+                Ok(0) => bail!("--weights: expected weights of at least 1, found 0"),
+                Ok(n) if n > 1_000_000 => {
+                    bail!("--weights: expected weights up to 1000000, found {n}")
+                }
+                Ok(n) => Ok(n),
+                Err(_) => bail!("--weights: expected a positive integer, found `{w}`"),
+            })
+            .collect::<Result<_>>()?
+    };
+    let mut tuning = HashTuning::default();
+    if let Some(m) = args.table_size {
+        if hash != IpHash::Maglev {
+            bail!(
+                "--table-size: applies to `--hash maglev` only, found `--hash {}`",
+                hash.name()
+            );
+        }
+        if !is_prime(m) || m > MAX_MAGLEV_TABLE_SIZE {
+            bail!("--table-size: expected a prime number up to {MAX_MAGLEV_TABLE_SIZE} (e.g. 65537), found {m}");
+        }
+        tuning.table_size = m;
+    }
+    if let Some(r) = args.min_ring_size {
+        if hash != IpHash::EnvoyRing {
+            bail!(
+                "--min-ring-size: applies to `--hash envoy_ring` only, found `--hash {}`",
+                hash.name()
+            );
+        }
+        if r == 0 || r > MAX_RING_SIZE {
+            bail!("--min-ring-size: expected a ring size from 1 to {MAX_RING_SIZE}, found {r}");
+        }
+        tuning.min_ring_size = r;
+    }
+    let mut pool = Pool::new(
+        addrs
+            .iter()
+            .zip(&weights)
+            .map(|(&addr, &weight)| BackendView {
+                addr,
+                weight,
+                health: Health::Up,
+                outstanding: 0,
+                capacity: None,
+            })
+            .collect(),
+    );
+    for d in &args.down {
+        let a = parse_addr("--down", d)?;
+        let Some(i) = addrs.iter().position(|x| *x == a) else {
+            bail!("--down: expected one of the --backends, found `{a}`");
+        };
+        pool.set_health(crate::routing::BackendId(i as u32), Health::Down);
+    }
+    if args.raw_key && hash == IpHash::NginxIpHash {
+        bail!("--raw-key: nginx_ip_hash has no 64-bit hash stage (it folds address octets); pass addresses");
+    }
+    // Parse every key before printing anything.
+    let mut keys: Vec<(String, Option<u64>, Option<IpAddr>)> = Vec::with_capacity(args.keys.len());
+    for k in &args.keys {
+        if args.raw_key {
+            match k.parse::<u64>() {
+                Ok(v) => keys.push((k.clone(), Some(v), None)),
+                Err(_) => bail!("KEY: with --raw-key expected a decimal 64-bit value, found `{k}`"),
+            }
+        } else {
+            let ip = k.parse::<IpAddr>().ok();
+            if ip.is_none() && hash == IpHash::NginxIpHash {
+                bail!("KEY: nginx_ip_hash hashes client addresses; expected an IP address, found `{k}`");
+            }
+            keys.push((k.clone(), None, ip));
+        }
+    }
+    let mut table = HashTable::new(hash, tuning);
+    table.build(&pool, OnDraining::Reroute, hash.skips_unusable());
+    let mut out = String::new();
+    for (text, raw, ip) in &keys {
+        let key = match (raw, ip) {
+            (Some(v), _) => HashKey::Raw(*v),
+            (None, Some(ip)) => HashKey::Ip(*ip),
+            (None, None) => HashKey::Bytes(text.as_bytes()),
+        };
+        let backend = table
+            .lookup(key, &pool, OnDraining::Reroute)
+            .map_or_else(|| "-".to_string(), |b| pool.get(b).addr.to_string());
+        out.push_str(text);
+        out.push(' ');
+        out.push_str(&backend);
+        out.push('\n');
+    }
+    super::print_stdout(&out)?;
+    Ok(ExitCode::SUCCESS)
+}

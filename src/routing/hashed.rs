@@ -1,0 +1,491 @@
+//! Stateless hashing strategies: `source_ip` and `header` over any of the
+//! hashes in [`IpHash`], and `bounded_load`.
+//!
+//! The table is built from the pool and rebuilt only when the pool's
+//! generation changes. Envoy-style hashes (ring, Maglev), HAProxy's map,
+//! jump, rendezvous and modulo are rebuilt over the backends the strategy
+//! may use (up, plus draining ones with `on_draining = honor`), so a health
+//! flap can move keys. nginx's hashes (`nginx_ip_hash`, `ketama`) keep every
+//! configured backend and re-hash past unusable ones, as nginx does.
+//! A stateless hash cannot tell a returning client from a new one, so
+//! `honor` keeps a draining backend in the table for everyone.
+
+use super::haproxy::{self, BE_WEIGHT_SCALE};
+use super::hash::{ip_hash64, mix64, xxh64, IpText};
+use super::jump::{jump, rendezvous_score, rendezvous_weighted};
+use super::maglev::Maglev;
+use super::nginx::{ip_hash_step, weighted_walk, IP_HASH_SEED, NGINX_MAX_TRIES};
+use super::ring::Ring;
+use super::{
+    BackendId, BackendView, Balance, Balancer, Decision, HashTuning, Health, IpHash, KeySource,
+    OnDraining, OnUnavailable, Pool, Refusal, RouteRequest, RouteRng,
+};
+use std::net::{IpAddr, SocketAddr};
+
+/// A key as the product hashes it.
+#[derive(Debug, Clone, Copy)]
+pub enum HashKey<'a> {
+    /// A client address (hashed as its text, its octets or its integer value,
+    /// depending on the hash).
+    Ip(IpAddr),
+    /// Opaque bytes (a header value).
+    Bytes(&'a [u8]),
+    /// A precomputed hash value fed straight to the table.
+    Raw(u64),
+}
+
+/// Whether a backend may be chosen at all (room is checked separately).
+#[inline]
+pub fn eligible(b: &BackendView, on_draining: OnDraining) -> bool {
+    match b.health {
+        Health::Up => true,
+        Health::Draining => on_draining == OnDraining::Honor,
+        Health::Down => false,
+    }
+}
+
+/// A hash table built over the pool for one [`IpHash`].
+#[derive(Debug, Clone)]
+pub struct HashTable {
+    algo: IpHash,
+    tuning: HashTuning,
+    /// Backends in the table, in pool order.
+    members: Vec<BackendId>,
+    weights: Vec<u32>,
+    total_weight: u64,
+    ring: Ring,
+    maglev: Maglev,
+    map: Vec<u32>,
+    nodes: Vec<u64>,
+    equal_weights: bool,
+    /// Effective weight before each member (bounded loads).
+    cumulative: Vec<u64>,
+    built_for: Option<u64>,
+}
+
+impl HashTable {
+    pub fn new(algo: IpHash, tuning: HashTuning) -> Self {
+        HashTable {
+            algo,
+            tuning,
+            members: Vec::new(),
+            weights: Vec::new(),
+            total_weight: 0,
+            ring: Ring::default(),
+            maglev: Maglev::default(),
+            map: Vec::new(),
+            nodes: Vec::new(),
+            equal_weights: true,
+            cumulative: Vec::new(),
+            built_for: None,
+        }
+    }
+
+    pub fn members(&self) -> &[BackendId] {
+        &self.members
+    }
+
+    /// The Maglev table (member positions per slot); empty for other hashes.
+    pub fn maglev_table(&self) -> &[u32] {
+        &self.maglev.table
+    }
+
+    /// Rebuilds if the pool changed since the last build.
+    #[inline]
+    pub fn ensure(&mut self, pool: &Pool, on_draining: OnDraining, keep_all: bool) {
+        if self.built_for != Some(pool.generation()) {
+            self.build(pool, on_draining, keep_all);
+        }
+    }
+
+    /// Builds over every backend (`keep_all`, nginx) or the eligible ones.
+    pub fn build(&mut self, pool: &Pool, on_draining: OnDraining, keep_all: bool) {
+        self.members.clear();
+        self.members.extend(
+            pool.backends()
+                .iter()
+                .enumerate()
+                .filter(|(_, b)| keep_all || eligible(b, on_draining))
+                .map(|(i, _)| BackendId(i as u32)),
+        );
+        let addrs: Vec<(SocketAddr, u32)> = self
+            .members
+            .iter()
+            .map(|&id| (pool.get(id).addr, pool.get(id).weight.max(1)))
+            .collect();
+        self.weights = addrs.iter().map(|a| a.1).collect();
+        self.total_weight = self.weights.iter().map(|&w| w as u64).sum();
+        self.equal_weights = self.weights.windows(2).all(|w| w[0] == w[1]);
+        let mut cum = 0u64;
+        self.cumulative = self
+            .weights
+            .iter()
+            .map(|&w| {
+                let c = cum;
+                cum += w as u64 * BE_WEIGHT_SCALE;
+                c
+            })
+            .collect();
+        self.ring = Ring::default();
+        self.maglev = Maglev::default();
+        self.map.clear();
+        self.nodes.clear();
+        match self.algo {
+            IpHash::Ketama => self.ring = Ring::ketama(&addrs),
+            IpHash::EnvoyRing => {
+                self.ring =
+                    Ring::envoy(&addrs, self.tuning.min_ring_size, self.tuning.max_ring_size)
+            }
+            IpHash::Maglev => self.maglev = Maglev::new(&addrs, self.tuning.table_size),
+            IpHash::HaproxySource => {
+                self.map = haproxy::server_map(&haproxy::map_eweights(&self.weights))
+            }
+            IpHash::Rendezvous => {
+                self.nodes = addrs
+                    .iter()
+                    .map(|(a, _)| xxh64(a.to_string().as_bytes(), 0))
+                    .collect()
+            }
+            IpHash::Modulo | IpHash::NginxIpHash | IpHash::Jump => {}
+        }
+        self.built_for = Some(pool.generation());
+    }
+
+    /// The 64-bit hash of a key for the 64-bit hashes.
+    #[inline]
+    fn hash64(&self, key: HashKey) -> u64 {
+        match key {
+            HashKey::Raw(h) => h,
+            HashKey::Bytes(b) => xxh64(b, 0),
+            HashKey::Ip(ip) => match self.algo {
+                IpHash::Modulo => ip_hash64(ip),
+                _ => xxh64(IpText::new(ip).as_bytes(), 0),
+            },
+        }
+    }
+
+    /// The per-key state a probe sequence starts from.
+    #[inline]
+    pub fn start(&self, key: HashKey) -> u64 {
+        match self.algo {
+            IpHash::NginxIpHash => IP_HASH_SEED as u64,
+            IpHash::Ketama => {
+                let h = match key {
+                    HashKey::Raw(h) => h as u32,
+                    HashKey::Bytes(b) => super::hash::crc32(b),
+                    HashKey::Ip(ip) => super::hash::crc32(IpText::new(ip).as_bytes()),
+                };
+                self.ring.first_at(h as u64) as u64
+            }
+            IpHash::EnvoyRing => self.ring.first_at(self.hash64(key)) as u64,
+            IpHash::HaproxySource => {
+                if self.members.len() == 1 {
+                    return 0; // HAProxy does not hash for a single server.
+                }
+                (match key {
+                    HashKey::Raw(h) => h as u32,
+                    HashKey::Bytes(b) => haproxy::sdbm(b),
+                    HashKey::Ip(ip) => haproxy::source_hash(ip),
+                }) as u64
+            }
+            _ => self.hash64(key),
+        }
+    }
+
+    /// The member position of the `attempt`-th candidate (0 = first choice).
+    /// `state` comes from [`start`](Self::start) and is updated (nginx's
+    /// hash keeps accumulating across tries). The table must be non-empty.
+    #[inline]
+    pub fn probe(&self, key: HashKey, attempt: u32, state: &mut u64) -> usize {
+        let n = self.members.len();
+        debug_assert!(n > 0);
+        match self.algo {
+            IpHash::Modulo => ((*state).wrapping_add(attempt as u64) % n as u64) as usize,
+            IpHash::NginxIpHash => {
+                let mut buf = [0u8; 16];
+                let bytes: &[u8] = match key {
+                    HashKey::Ip(IpAddr::V4(v4)) => {
+                        buf[..3].copy_from_slice(&v4.octets()[..3]);
+                        &buf[..3]
+                    }
+                    HashKey::Ip(IpAddr::V6(v6)) => {
+                        buf = v6.octets();
+                        &buf[..]
+                    }
+                    HashKey::Bytes(b) => b,
+                    HashKey::Raw(h) => {
+                        buf[..8].copy_from_slice(&h.to_be_bytes());
+                        &buf[..8]
+                    }
+                };
+                let h = ip_hash_step(*state as u32, bytes);
+                *state = h as u64;
+                if self.equal_weights {
+                    // The walk lands on `w / weight` when every weight is equal.
+                    ((h as u64 % self.total_weight) / self.weights[0] as u64) as usize
+                } else {
+                    weighted_walk(h as u64, &self.weights, self.total_weight)
+                }
+            }
+            IpHash::HaproxySource => {
+                let tot = self.map.len() as u64;
+                self.map[((*state + attempt as u64) % tot) as usize] as usize
+            }
+            IpHash::Ketama | IpHash::EnvoyRing => {
+                self.ring.member_at(*state as usize + attempt as usize) as usize
+            }
+            IpHash::Maglev => self.maglev.lookup(*state, attempt) as usize,
+            IpHash::Jump => {
+                let k = if attempt == 0 {
+                    *state
+                } else {
+                    mix64(*state ^ attempt as u64)
+                };
+                jump(k, n as u32) as usize
+            }
+            IpHash::Rendezvous => {
+                let k = if attempt == 0 {
+                    *state
+                } else {
+                    mix64(*state ^ attempt as u64)
+                };
+                if self.equal_weights {
+                    let mut best = 0;
+                    let mut best_s = 0u64;
+                    for (i, &node) in self.nodes.iter().enumerate() {
+                        let s = rendezvous_score(k, node);
+                        if i == 0 || s > best_s {
+                            best = i;
+                            best_s = s;
+                        }
+                    }
+                    best
+                } else {
+                    let mut best = 0;
+                    let mut best_s = f64::NEG_INFINITY;
+                    for (i, &node) in self.nodes.iter().enumerate() {
+                        let s = rendezvous_weighted(rendezvous_score(k, node), self.weights[i]);
+                        if s > best_s {
+                            best = i;
+                            best_s = s;
+                        }
+                    }
+                    best
+                }
+            }
+        }
+    }
+
+    /// The first-choice backend for a key, or `None` if the table is empty
+    /// (what `stickysim route` prints; skips unusable backends as the product does).
+    pub fn lookup(&self, key: HashKey, pool: &Pool, on_draining: OnDraining) -> Option<BackendId> {
+        if self.members.is_empty() {
+            return None;
+        }
+        let mut st = self.start(key);
+        for attempt in 0..NGINX_MAX_TRIES.max(self.members.len() as u32) {
+            let b = self.members[self.probe(key, attempt, &mut st)];
+            if eligible(pool.get(b), on_draining) {
+                return Some(b);
+            }
+            if attempt + 1 >= NGINX_MAX_TRIES && self.algo.skips_unusable() {
+                break;
+            }
+        }
+        None
+    }
+}
+
+/// `source_ip` and `header`: a stateless hash of the key.
+#[derive(Debug, Clone)]
+pub struct Hashed {
+    key: KeySource,
+    table: HashTable,
+    balancer: Balancer,
+    on_unavailable: OnUnavailable,
+    on_draining: OnDraining,
+}
+
+impl Hashed {
+    pub fn new(
+        key: KeySource,
+        hash: IpHash,
+        tuning: HashTuning,
+        balance: Balance,
+        on_unavailable: OnUnavailable,
+        on_draining: OnDraining,
+    ) -> Self {
+        Hashed {
+            key,
+            table: HashTable::new(hash, tuning),
+            balancer: Balancer::new(balance),
+            on_unavailable,
+            on_draining,
+        }
+    }
+
+    pub fn key(&self) -> KeySource {
+        self.key
+    }
+
+    pub fn route(&mut self, req: &RouteRequest, pool: &Pool, rng: &mut RouteRng) -> Decision {
+        let keep_all = self.table.algo.skips_unusable();
+        self.table.ensure(pool, self.on_draining, keep_all);
+        let bytes;
+        let key = match self.key {
+            KeySource::SourceIp => HashKey::Ip(req.src),
+            KeySource::Header => match req.header {
+                Some(h) => {
+                    bytes = h.to_le_bytes();
+                    HashKey::Bytes(&bytes)
+                }
+                None => return self.fallback(pool, rng),
+            },
+            KeySource::Cookie => match req.app_id {
+                Some(h) => {
+                    bytes = h.to_le_bytes();
+                    HashKey::Bytes(&bytes)
+                }
+                None => return self.fallback(pool, rng),
+            },
+        };
+        if self.table.members.is_empty() {
+            return Decision::Refuse(Refusal::NoBackend);
+        }
+        let n = self.table.members.len() as u32;
+        let tries = if keep_all {
+            NGINX_MAX_TRIES
+        } else {
+            n.clamp(1, NGINX_MAX_TRIES)
+        };
+        let mut st = self.table.start(key);
+        let mut first: Option<BackendId> = None;
+        for attempt in 0..tries {
+            let b = self.table.members[self.table.probe(key, attempt, &mut st)];
+            let v = pool.get(b);
+            if !eligible(v, self.on_draining) {
+                continue;
+            }
+            if v.has_room() {
+                return forward(b);
+            }
+            if self.on_unavailable == OnUnavailable::Reject {
+                return Decision::Refuse(Refusal::PinnedUnavailable);
+            }
+            first.get_or_insert(b);
+        }
+        match first {
+            // Everything tried is full: the hashed backend will turn it away.
+            Some(b) => forward(b),
+            // nginx after 20 tries: round robin.
+            None => self.fallback(pool, rng),
+        }
+    }
+
+    fn fallback(&mut self, pool: &Pool, rng: &mut RouteRng) -> Decision {
+        match self.balancer.pick(pool, rng) {
+            Some(b) => forward(b),
+            None => Decision::Refuse(Refusal::NoBackend),
+        }
+    }
+}
+
+#[inline]
+fn forward(backend: BackendId) -> Decision {
+    Decision::Forward {
+        backend,
+        set_cookie: None,
+    }
+}
+
+/// Consistent hashing with bounded loads as HAProxy implements it
+/// (`hash-type consistent` + `hash-balance-factor`, `src/lb_chash.c`): walk
+/// the ring from the key's point to the first server that is usable and
+/// passes `chash_server_is_eligible` (`served < slots`, slots shared from
+/// `ceil((total served + 1) × factor / 100)` in proportion to weight). The
+/// ring is our ketama or Envoy ring, not HAProxy's eb32 tree of
+/// `full_hash`ed node keys, and its lookup takes the successor point, not
+/// the nearer of the two neighbours.
+#[derive(Debug, Clone)]
+pub struct BoundedLoad {
+    key: KeySource,
+    factor: u32,
+    table: HashTable,
+    balancer: Balancer,
+    on_draining: OnDraining,
+}
+
+impl BoundedLoad {
+    pub fn new(
+        key: KeySource,
+        hash: IpHash,
+        factor: u32,
+        tuning: HashTuning,
+        balance: Balance,
+        on_draining: OnDraining,
+    ) -> Self {
+        debug_assert!(matches!(hash, IpHash::Ketama | IpHash::EnvoyRing));
+        BoundedLoad {
+            key,
+            factor,
+            table: HashTable::new(hash, tuning),
+            balancer: Balancer::new(balance),
+            on_draining,
+        }
+    }
+
+    pub fn key(&self) -> KeySource {
+        self.key
+    }
+
+    pub fn route(&mut self, req: &RouteRequest, pool: &Pool, rng: &mut RouteRng) -> Decision {
+        self.table.ensure(pool, self.on_draining, false);
+        let id = match self.key {
+            KeySource::SourceIp => None,
+            KeySource::Header => req.header,
+            KeySource::Cookie => req.app_id,
+        };
+        let bytes = id.unwrap_or(0).to_le_bytes();
+        let key = match (self.key, id) {
+            (KeySource::SourceIp, _) => Some(HashKey::Ip(req.src)),
+            (_, Some(_)) => Some(HashKey::Bytes(&bytes)),
+            (_, None) => None,
+        };
+        let Some(key) = key else {
+            return match self.balancer.pick(pool, rng) {
+                Some(b) => forward(b),
+                None => Decision::Refuse(Refusal::NoBackend),
+            };
+        };
+        let t = &self.table;
+        if t.members.is_empty() {
+            return Decision::Refuse(Refusal::NoBackend);
+        }
+        let tot_weight = t.total_weight * BE_WEIGHT_SCALE;
+        // HAProxy counts the backend's `served` over all its servers.
+        let total_served = pool.total_outstanding();
+        let start = t.start(key) as usize;
+        let points = t.ring.points.len();
+        let mut first = None;
+        for k in 0..points {
+            let m = t.ring.member_at(start + k) as usize;
+            let b = t.members[m];
+            let v = pool.get(b);
+            first.get_or_insert(b);
+            if v.has_room()
+                && haproxy::bounded_eligible(
+                    v.outstanding as u64,
+                    t.weights[m] as u64 * BE_WEIGHT_SCALE,
+                    t.cumulative[m],
+                    total_served,
+                    tot_weight,
+                    self.factor,
+                )
+            {
+                return forward(b);
+            }
+        }
+        // Every server is full: the first choice turns it away.
+        forward(first.expect("the ring is not empty"))
+    }
+}
