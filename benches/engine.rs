@@ -58,6 +58,7 @@ fn routing(c: &mut Criterion) {
                 cookie: CookieAttrs::default(),
                 balance: Balance::RoundRobin,
                 on_unavailable: OnUnavailable::Redispatch,
+                on_draining: OnDraining::Redispatch,
             },
         ),
     ];

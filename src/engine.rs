@@ -10,14 +10,21 @@
 //! the request ends), whatever the outcome, so every strategy of a run faces
 //! the same sessions, with the same requests, at the same arrival times.
 
-use crate::metrics::{BucketRow, LossCause, Recorder, RunSummary};
-use crate::model::{Addresser, Backend, JarCookie, Request, Session, Slab};
-use crate::routing::{Affinity, BackendId, Decision, Health, Pool, RouteRequest, RouteRng, Router};
+use crate::control::{pick_victims, ramp_weight, Autoscaler, DeployRun, Life, Scale, Slot};
+use crate::metrics::{
+    BucketRow, ControlEvent, ControlKind, InstanceRow, LossCause, Recorder, RunSummary,
+};
+use crate::model::{Addresser, Backend, JarCookie, Pending, Request, Session, Slab, MAX_REPLICAS};
+use crate::routing::{
+    Affinity, BackendId, BackendView, Decision, Health, OnUnavailable, Pool, RouteRequest,
+    RouteRng, Router, StrategySpec,
+};
 use crate::scenario::{secs_to_ns as s_to_ns, Fault, Scenario, SessionState};
 use crate::sim::{name_key, stream, stream_seed, EventQueue, Nanos, SimRng, Stream};
 use rand::Rng;
 use rand_distr::Exp1;
 use rayon::prelude::*;
+use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 
 /// The outcome of one strategy's run.
 #[derive(Debug, Clone)]
@@ -37,6 +44,10 @@ pub struct RunOutput {
     pub peak_sessions: usize,
     /// What happened to every request, when asked for ([`run_strategy_traced`]).
     pub trace: Vec<Trace>,
+    /// Control events (faults, health marks, deploys, scaling), in time order.
+    pub events: Vec<ControlEvent>,
+    /// Instance counts at the end of each output bucket.
+    pub instances: Vec<InstanceRow>,
 }
 
 /// One step of a traced run.
@@ -57,6 +68,8 @@ pub enum TraceKind {
     Failed(BackendId),
     /// Refused by the router or by a full backend.
     Rejected,
+    /// Failed because the shared session store was down.
+    StoreDown,
     /// Reached a backend without its state.
     Lost(LossCause),
     Completed(BackendId),
@@ -67,19 +80,88 @@ pub enum TraceKind {
 enum Ev {
     Arrival,
     Send(u32),
-    Done { backend: u32, epoch: u32, req: u32 },
-    Check(u32),
-    CheckFailed(u32),
+    /// A request's second attempt after it failed on a dead backend.
+    Retry(u32),
+    Done {
+        backend: u32,
+        epoch: u32,
+        req: u32,
+    },
+    Check {
+        b: u32,
+        gen: u32,
+    },
+    CheckFailed {
+        b: u32,
+        gen: u32,
+    },
     Crash(u32),
     Recover(u32),
+    RandCrash {
+        b: u32,
+        inst: u32,
+    },
+    RandRecover {
+        b: u32,
+        inst: u32,
+    },
+    ZoneDown(u32),
+    ZoneUp(u32),
+    /// Fault number `.0` (a `slow` fault) begins / ends.
+    SlowOn(u32),
+    SlowOff(u32),
+    Booted {
+        b: u32,
+        inst: u32,
+    },
+    DrainEnd {
+        b: u32,
+        inst: u32,
+    },
+    Ramp {
+        b: u32,
+        inst: u32,
+    },
+    DeployStart(u32),
+    /// Next batch of deploy run number `.0`.
+    DeployBatch(u32),
+    Evaluate,
+    StoreDown,
+    StoreUp,
     Tick,
     WarmupEnd,
 }
 
-#[derive(Debug, Clone, Copy, Default)]
-struct HealthState {
-    ok_streak: u32,
-    fail_streak: u32,
+/// Where a run's sessions keep their state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Placement {
+    Local,
+    Shared,
+    Replicated,
+}
+
+/// Slow-start weights are in hundredths of a full weight.
+const FULL_WEIGHT: u32 = 100;
+/// A slow-start ramp moves in this many steps.
+const RAMP_STEPS: u64 = 20;
+
+/// The address of instance number `i`: `10.0.<i/250>.<i%250+1>` for the
+/// first 64 000 (as `Pool::with_default_addrs`), then on into 10.x.
+fn instance_addr(i: u32) -> SocketAddr {
+    let ip = 0x0A00_0000u32 | ((i / 250) % 65_536) << 8 | (i % 250 + 1);
+    SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::from(ip), 8080))
+}
+
+/// Whether a strategy retries a request that failed on a dead backend
+/// elsewhere: baselines always do; sticky strategies when they redispatch.
+fn retries(spec: &StrategySpec) -> bool {
+    match spec {
+        StrategySpec::LbCookie { on_unavailable, .. }
+        | StrategySpec::SourceIp { on_unavailable, .. } => {
+            *on_unavailable == OnUnavailable::Redispatch
+        }
+        _ => true,
+    }
 }
 
 struct World<'a> {
@@ -90,7 +172,9 @@ struct World<'a> {
     affinity: Affinity,
     route_rng: RouteRng,
     backends: Vec<Backend>,
-    health: Vec<HealthState>,
+    slots: Vec<Slot>,
+    free_slots: Vec<u32>,
+    next_instance: u32,
     sessions: Slab<Session>,
     requests: Slab<Request>,
     addressers: Vec<Addresser>,
@@ -102,7 +186,27 @@ struct World<'a> {
     digest: u64,
     planned_requests: u64,
     peak_sessions: usize,
-    shared_state: bool,
+    state: &'a SessionState,
+    placement: Placement,
+    store_down: bool,
+    retries: bool,
+    /// Pool weight of a full-weight backend (1, or 100 with slow start).
+    full_weight: u32,
+    autoscaler: Option<Autoscaler>,
+    deploys: Vec<DeployRun>,
+    zone_down: Vec<bool>,
+    /// Busy workers per slot as last reported (for the integrals below).
+    busy_seen: Vec<u32>,
+    /// Integral of busy workers on in-service (`Up`) backends, and of the
+    /// number of them, for the autoscaler's utilisation metric.
+    up_busy_int: u128,
+    up_int: u128,
+    cur_up_busy: u64,
+    cur_up: u64,
+    int_last_ns: Nanos,
+    eval_prev: (u128, u128),
+    events: Vec<ControlEvent>,
+    instances: Vec<InstanceRow>,
     trace: Option<Vec<Trace>>,
 }
 
@@ -125,6 +229,32 @@ impl<'a> World<'a> {
             &cfg.spec,
             stream_seed(seed, Stream::Routing, key ^ 0x5ec2e7),
         );
+        let state = cfg.session_state.as_ref().unwrap_or(&sc.session_state);
+        let placement = match state {
+            SessionState::Local => Placement::Local,
+            SessionState::Shared { .. } => Placement::Shared,
+            SessionState::Replicated { .. } => Placement::Replicated,
+        };
+        let slow_start = sc.deploys.iter().any(|d| d.slow_start_ns > 0)
+            || sc.autoscaling.as_ref().is_some_and(|a| a.slow_start_ns > 0);
+        let full_weight = if slow_start { FULL_WEIGHT } else { 1 };
+        let mut pool = Pool::with_default_addrs(n, capacity);
+        for i in 0..n {
+            pool.set_weight(BackendId(i as u32), full_weight);
+        }
+        let random = sc.faults.iter().any(|f| matches!(f, Fault::Random { .. }));
+        let zones = sc.backends.zones.len();
+        let slots = sc
+            .backends
+            .speeds
+            .iter()
+            .enumerate()
+            .map(|(i, &speed)| {
+                let mut s = Slot::new((i % zones) as u16, i as u32, 0, speed);
+                s.fault_rng = random.then(|| stream(seed, Stream::Faults, i as u64));
+                s
+            })
+            .collect();
         let mut total = 0.0;
         let cum_shares = sc
             .clients
@@ -137,7 +267,7 @@ impl<'a> World<'a> {
         World {
             sc,
             q: EventQueue::with_capacity(1024),
-            pool: Pool::with_default_addrs(n, capacity),
+            pool,
             affinity: router.affinity(),
             router,
             route_rng: RouteRng::new(stream_seed(seed, Stream::Routing, key)),
@@ -147,7 +277,9 @@ impl<'a> World<'a> {
                 .iter()
                 .map(|&s| Backend::new(s, sc.backends.workers, sc.backends.queue_limit))
                 .collect(),
-            health: vec![HealthState::default(); n],
+            slots,
+            free_slots: Vec::new(),
+            next_instance: n as u32,
             sessions: Slab::default(),
             requests: Slab::default(),
             addressers: sc
@@ -163,7 +295,23 @@ impl<'a> World<'a> {
             digest: 0,
             planned_requests: 0,
             peak_sessions: 0,
-            shared_state: matches!(sc.session_state, SessionState::Shared { .. }),
+            state,
+            placement,
+            store_down: false,
+            retries: retries(&cfg.spec),
+            full_weight,
+            autoscaler: sc.autoscaling.clone().map(Autoscaler::new),
+            deploys: Vec::new(),
+            zone_down: vec![false; zones],
+            busy_seen: vec![0; n],
+            up_busy_int: 0,
+            up_int: 0,
+            cur_up_busy: 0,
+            cur_up: n as u64,
+            int_last_ns: 0,
+            eval_prev: (0, 0),
+            events: Vec::new(),
+            instances: Vec::new(),
             trace: None,
         }
     }
@@ -206,25 +354,69 @@ impl<'a> World<'a> {
         let hc = &sc.health_check;
         for b in 0..self.backends.len() {
             let offset = phase.gen_range(0..hc.interval_ns.max(1));
-            self.q.schedule(offset, Ev::Check(b as u32));
+            self.q.schedule(
+                offset,
+                Ev::Check {
+                    b: b as u32,
+                    gen: 0,
+                },
+            );
         }
-        // Recoveries are scheduled first so that, at an instant where one
-        // crash window ends and another begins, the recovery runs before the
-        // crash whatever order the faults are listed in.
-        for f in &sc.faults {
-            let Fault::Crash {
-                backend,
-                at_ns,
-                recover_after_ns,
-            } = *f;
-            if let Some(r) = recover_after_ns {
-                self.q
-                    .schedule(at_ns.saturating_add(r), Ev::Recover(backend as u32));
+        for b in 0..self.slots.len() {
+            self.schedule_random_crash(0, b);
+        }
+        // Ends are scheduled before starts so that, at an instant where one
+        // window ends and another begins, the end runs first whatever order
+        // the faults are listed in.
+        for (i, f) in sc.faults.iter().enumerate() {
+            match *f {
+                Fault::Crash {
+                    backend,
+                    at_ns,
+                    recover_after_ns: Some(r),
+                } => self
+                    .q
+                    .schedule(at_ns.saturating_add(r), Ev::Recover(backend as u32)),
+                Fault::ZoneOutage {
+                    zone,
+                    at_ns,
+                    duration_ns: Some(d),
+                } => self
+                    .q
+                    .schedule(at_ns.saturating_add(d), Ev::ZoneUp(zone as u32)),
+                Fault::Slow {
+                    at_ns, duration_ns, ..
+                } => self
+                    .q
+                    .schedule(at_ns.saturating_add(duration_ns), Ev::SlowOff(i as u32)),
+                _ => {}
             }
         }
-        for f in &sc.faults {
-            let Fault::Crash { backend, at_ns, .. } = *f;
-            self.q.schedule(at_ns, Ev::Crash(backend as u32));
+        for (i, f) in sc.faults.iter().enumerate() {
+            match *f {
+                Fault::Crash { backend, at_ns, .. } => {
+                    self.q.schedule(at_ns, Ev::Crash(backend as u32))
+                }
+                Fault::ZoneOutage { zone, at_ns, .. } => {
+                    self.q.schedule(at_ns, Ev::ZoneDown(zone as u32))
+                }
+                Fault::Slow { at_ns, .. } => self.q.schedule(at_ns, Ev::SlowOn(i as u32)),
+                Fault::Random { .. } => {}
+            }
+        }
+        if let SessionState::Shared { outages, .. } = self.state {
+            for &(_, until) in outages {
+                self.q.schedule(until, Ev::StoreUp);
+            }
+            for &(from, _) in outages {
+                self.q.schedule(from, Ev::StoreDown);
+            }
+        }
+        for (i, d) in sc.deploys.iter().enumerate() {
+            self.q.schedule(d.at_ns, Ev::DeployStart(i as u32));
+        }
+        if let Some(a) = &sc.autoscaling {
+            self.q.schedule(a.evaluation_period_ns, Ev::Evaluate);
         }
     }
 
@@ -245,10 +437,37 @@ impl<'a> World<'a> {
                     epoch,
                     req,
                 } => self.on_done(now, backend as usize, epoch, req),
-                Ev::Check(b) => self.on_check(now, b as usize),
-                Ev::CheckFailed(b) => self.on_check_failed(b as usize),
-                Ev::Crash(b) => self.on_crash(now, b as usize),
-                Ev::Recover(b) => self.backends[b as usize].alive = true,
+                Ev::Retry(s) => self.on_retry(now, s),
+                Ev::Check { b, gen } => self.on_check(now, b as usize, gen),
+                Ev::CheckFailed { b, gen } => self.on_check_failed(now, b as usize, gen),
+                Ev::Crash(b) => self.crash(now, b as usize, LossCause::Failure),
+                Ev::Recover(b) => self.recover(now, b as usize),
+                Ev::RandCrash { b, inst } => self.on_rand_crash(now, b as usize, inst),
+                Ev::RandRecover { b, inst } => self.on_rand_recover(now, b as usize, inst),
+                Ev::ZoneDown(z) => self.on_zone_down(now, z as usize),
+                Ev::ZoneUp(z) => self.on_zone_up(now, z as usize),
+                Ev::SlowOn(i) => self.on_slow(now, i as usize, true),
+                Ev::SlowOff(i) => self.on_slow(now, i as usize, false),
+                Ev::Booted { b, inst } => self.on_booted(b as usize, inst),
+                Ev::DrainEnd { b, inst } => {
+                    if self.slots[b as usize].instance == inst
+                        && self.slots[b as usize].life == Life::Draining
+                    {
+                        self.stop(now, b as usize);
+                    }
+                }
+                Ev::Ramp { b, inst } => self.on_ramp(now, b as usize, inst),
+                Ev::DeployStart(i) => self.on_deploy_start(now, i as usize),
+                Ev::DeployBatch(k) => self.next_batch(now, k as usize),
+                Ev::Evaluate => self.on_evaluate(now),
+                Ev::StoreDown => {
+                    self.store_down = true;
+                    self.event(now, ControlKind::StoreDown, None);
+                }
+                Ev::StoreUp => {
+                    self.store_down = false;
+                    self.event(now, ControlKind::StoreUp, None);
+                }
                 Ev::Tick => {
                     self.close_bucket(now);
                     let next = now.saturating_add(self.sc.output.bucket_ns);
@@ -266,7 +485,7 @@ impl<'a> World<'a> {
         let in_flight = self.requests.iter().filter(|r| r.measured).count() as u64;
         let active = self.sessions.iter().filter(|s| s.measured).count() as u64;
         let cfg = &self.sc.strategies[strategy];
-        let (summary, buckets) = self.rec.finish(
+        let (mut summary, buckets) = self.rec.finish(
             &cfg.name,
             cfg.spec.kind(),
             end,
@@ -275,6 +494,12 @@ impl<'a> World<'a> {
             active,
             events,
         );
+        summary.placement = match self.placement {
+            Placement::Local => "local",
+            Placement::Shared => "shared",
+            Placement::Replicated => "replicated",
+        }
+        .to_string();
         RunOutput {
             summary,
             buckets,
@@ -282,6 +507,8 @@ impl<'a> World<'a> {
             planned_requests: self.planned_requests,
             peak_sessions: self.peak_sessions,
             trace: self.trace.unwrap_or_default(),
+            events: self.events,
+            instances: self.instances,
         }
     }
 
@@ -305,6 +532,67 @@ impl<'a> World<'a> {
                 pool.get(BackendId(b as u32)).health == Health::Up,
             )
         });
+        let start = self.instances.last().map_or(0, |r| r.t_end_ns);
+        self.instances.push(InstanceRow {
+            t_start_ns: start,
+            t_end_ns: now,
+            in_service: self.pool.up().len() as u32,
+            provisioned: self.slots.iter().filter(|s| s.life != Life::Absent).count() as u32,
+        });
+    }
+
+    #[inline]
+    fn event(&mut self, t: Nanos, kind: ControlKind, backend: Option<usize>) {
+        self.events.push(ControlEvent {
+            t_ns: t,
+            kind,
+            backend: backend.map(|b| b as u32),
+        });
+    }
+
+    /// Brings the in-service utilisation integrals up to `now`.
+    #[inline]
+    fn advance_integrals(&mut self, now: Nanos) {
+        let dt = (now - self.int_last_ns) as u128;
+        self.up_busy_int += dt * self.cur_up_busy as u128;
+        self.up_int += dt * self.cur_up as u128;
+        self.int_last_ns = now;
+    }
+
+    /// Backend `bi`'s busy workers or queue changed: tell the recorder and
+    /// the autoscaler's integrals.
+    #[inline]
+    fn backend_state(&mut self, bi: usize, now: Nanos) {
+        let be = &self.backends[bi];
+        let (busy, queued) = (be.busy(), be.queued());
+        self.rec.backend_state(bi, now, busy, queued);
+        let old = self.busy_seen[bi];
+        if old != busy {
+            self.advance_integrals(now);
+            if self.pool.get(BackendId(bi as u32)).health == Health::Up {
+                self.cur_up_busy = self.cur_up_busy + busy as u64 - old as u64;
+            }
+            self.busy_seen[bi] = busy;
+        }
+    }
+
+    /// Sets the balancer's view of backend `bi`.
+    fn set_health(&mut self, now: Nanos, bi: usize, h: Health) {
+        let id = BackendId(bi as u32);
+        let was_up = self.pool.get(id).health == Health::Up;
+        let is_up = h == Health::Up;
+        if was_up != is_up {
+            self.advance_integrals(now);
+            let busy = self.busy_seen[bi] as u64;
+            if is_up {
+                self.cur_up += 1;
+                self.cur_up_busy += busy;
+            } else {
+                self.cur_up -= 1;
+                self.cur_up_busy -= busy;
+            }
+        }
+        self.pool.set_health(id, h);
     }
 
     fn on_arrival(&mut self, now: Nanos) {
@@ -340,7 +628,8 @@ impl<'a> World<'a> {
             (segment as u64) << 32 | user as u64,
         );
         self.planned_requests += remaining as u64;
-        let store_rng = self.shared_state.then(|| stream(seed, Stream::Store, n));
+        let store_rng =
+            (self.placement != Placement::Local).then(|| stream(seed, Stream::Store, n));
         let id = self.sessions.insert(Session {
             no: n,
             digest,
@@ -361,6 +650,9 @@ impl<'a> World<'a> {
             lost: false,
             ip_changed: false,
             cookie_expired: false,
+            replicas: [(0, 0); MAX_REPLICAS],
+            n_replicas: 0,
+            pending: None,
         });
         self.peak_sessions = self.peak_sessions.max(self.sessions.len());
         self.log(now, id, TraceKind::Arrived);
@@ -377,8 +669,11 @@ impl<'a> World<'a> {
         s.remaining -= 1;
         // Workload draws first, whatever happens to the request.
         let demand_s = sc.workload.service_time.sample(&mut s.rng);
-        let store_s = match (&sc.session_state, &mut s.store_rng) {
-            (SessionState::Shared { store_latency }, Some(rng)) => store_latency.sample(rng),
+        let state_s = match (self.state, &mut s.store_rng) {
+            (SessionState::Shared { store_latency, .. }, Some(rng)) => store_latency.sample(rng),
+            (SessionState::Replicated { write_latency, .. }, Some(rng)) => {
+                write_latency.sample(rng)
+            }
             _ => 0.0,
         };
         s.digest = fold(s.digest, demand_s.to_bits());
@@ -393,6 +688,52 @@ impl<'a> World<'a> {
             let gap = s_to_ns(s.net_rng.sample::<f64, _>(Exp1) / seg.ip_change_rate);
             s.next_ip_change_ns = s.next_ip_change_ns.saturating_add(gap.max(1));
         }
+        let measured = self.rec.measured(now);
+        if measured {
+            self.rec.requests += 1;
+        }
+        let p = Pending {
+            start_ns: now,
+            demand_s,
+            state_s,
+            measured,
+            failed_on: BackendId(u32::MAX),
+        };
+        self.dispatch(now, sid, p, false);
+    }
+
+    /// The retry of a request that failed on a dead backend: routed again
+    /// with that backend taken out of the balancer's view for the decision.
+    fn on_retry(&mut self, now: Nanos, sid: u32) {
+        let p = self
+            .sessions
+            .get_mut(sid)
+            .pending
+            .take()
+            .expect("a retry has its pending request");
+        let x = p.failed_on.index();
+        let h = self.pool.get(p.failed_on).health;
+        if h != Health::Down {
+            self.set_health(now, x, Health::Down);
+        }
+        self.dispatch(now, sid, p, true);
+        if h != Health::Down {
+            self.set_health(now, x, h);
+        }
+    }
+
+    /// Routes one attempt of a request and hands it to a backend.
+    fn dispatch(&mut self, now: Nanos, sid: u32, p: Pending, is_retry: bool) {
+        let measured = p.measured;
+        if self.store_down && self.placement == Placement::Shared {
+            // The backend can neither read nor write the session: it fails.
+            if measured {
+                self.rec.failed += 1;
+            }
+            self.log(now, sid, TraceKind::StoreDown);
+            return self.continue_session(now, sid);
+        }
+        let s = self.sessions.get_mut(sid);
         let cookie = if s.blocks_cookies {
             None
         } else {
@@ -404,10 +745,6 @@ impl<'a> World<'a> {
             cookie,
             header: s.token,
         };
-        let measured = self.rec.measured(now);
-        if measured {
-            self.rec.requests += 1;
-        }
         let (b, set_cookie) = match self.router.route(&req, &self.pool, &mut self.route_rng) {
             Decision::Refuse(_) => {
                 if measured {
@@ -435,10 +772,19 @@ impl<'a> World<'a> {
         }
         if !be.alive {
             // Connection refused: the load balancer hasn't noticed yet.
+            self.log(now, sid, TraceKind::Failed(b));
+            if self.retries && !is_retry {
+                if measured {
+                    self.rec.retried += 1;
+                }
+                self.sessions.get_mut(sid).pending = Some(Pending { failed_on: b, ..p });
+                let at = now.saturating_add(self.sc.health_check.retry_delay_ns);
+                self.q.schedule(at, Ev::Retry(sid));
+                return;
+            }
             if measured {
                 self.rec.failed += 1;
             }
-            self.log(now, sid, TraceKind::Failed(b));
             return self.continue_session(now, sid);
         }
         if be.full() {
@@ -450,12 +796,14 @@ impl<'a> World<'a> {
         }
         self.touch_state(now, sid, b);
         self.log(now, sid, TraceKind::Accepted(b));
-        let hold_ns = s_to_ns(demand_s / self.backends[bi].speed + store_s);
+        let state_ns = s_to_ns(p.state_s);
+        let hold_ns = s_to_ns(p.demand_s / self.backends[bi].speed).saturating_add(state_ns);
         let rid = self.requests.insert(Request {
             session: sid,
-            start_ns: now,
+            start_ns: p.start_ns,
             hold_ns,
             measured,
+            state_ns,
         });
         self.pool.add_outstanding(b);
         let epoch = self.backends[bi].epoch;
@@ -473,12 +821,12 @@ impl<'a> World<'a> {
         } else {
             be.queue.push_back(rid);
         }
-        self.rec.backend_state(bi, now, be.busy(), be.queued());
+        self.backend_state(bi, now);
     }
 
     /// The request of session `sid` reached backend `b`: check the
     /// session's state is there; if not it is lost (with its cause) and
-    /// recreated here.
+    /// recreated here — unless the placement kept it (shared store, replica).
     fn touch_state(&mut self, now: Nanos, sid: u32, b: BackendId) {
         let s = self.sessions.get_mut(sid);
         let epoch = self.backends[b.index()].epoch;
@@ -489,9 +837,20 @@ impl<'a> World<'a> {
                 if survived {
                     self.backends[h.index()].pinned -= 1;
                 }
-                if !self.shared_state {
+                let replica = self.placement == Placement::Replicated
+                    && s.replicas[..s.n_replicas as usize]
+                        .iter()
+                        .any(|&(r, re)| r == b.0 && re == epoch);
+                if self.placement == Placement::Shared || replica {
+                    if s.measured {
+                        self.rec.losses_avoided += 1;
+                    }
+                } else {
+                    let slot = &self.slots[h.index()];
                     let cause = if !survived {
-                        LossCause::Failure
+                        slot.end_causes[e as usize]
+                    } else if let Some(c) = slot.retire {
+                        c
                     } else {
                         match self.affinity {
                             Affinity::None => LossCause::Rebalanced,
@@ -523,6 +882,24 @@ impl<'a> World<'a> {
         }
         s.ip_changed = false;
         s.cookie_expired = false;
+        if let SessionState::Replicated { copies, .. } = *self.state {
+            // Every request writes: the state is copied to the next `copies`
+            // running in-service backends after `b`, in slot order.
+            let up = self.pool.up();
+            let start = up.partition_point(|x| x.0 <= b.0);
+            let mut n = 0;
+            for k in 0..up.len() {
+                if n == copies as usize {
+                    break;
+                }
+                let r = up[(start + k) % up.len()];
+                if r != b && self.backends[r.index()].alive {
+                    s.replicas[n] = (r.0, self.backends[r.index()].epoch);
+                    n += 1;
+                }
+            }
+            s.n_replicas = n as u8;
+        }
     }
 
     /// After a request ends (answered, failed or refused): think, then send
@@ -573,67 +950,563 @@ impl<'a> World<'a> {
                 },
             );
         }
-        self.rec.backend_state(bi, now, be.busy(), be.queued());
+        self.backend_state(bi, now);
         self.pool.remove_outstanding(BackendId(bi as u32));
         let r = self.requests.remove(rid);
         if r.measured {
             self.rec.latency(now - r.start_ns);
+            self.rec.state_ns += r.state_ns as u128;
         }
         self.log(now, r.session, TraceKind::Completed(BackendId(bi as u32)));
         self.continue_session(now, r.session);
     }
 
-    fn on_check(&mut self, now: Nanos, bi: usize) {
-        let hc = &self.sc.health_check;
+    // ---- health checks ----
+
+    fn schedule_checks(&mut self, now: Nanos, bi: usize) {
+        let slot = &mut self.slots[bi];
+        slot.check_gen += 1;
+        let gen = slot.check_gen;
+        let interval = self.sc.health_check.interval_ns.max(1);
+        let mut phase = stream(
+            self.sc.simulation.seed,
+            Stream::Health,
+            1 + slot.instance as u64,
+        );
+        let offset = phase.gen_range(0..interval);
         self.q
-            .schedule(now.saturating_add(hc.interval_ns), Ev::Check(bi as u32));
+            .schedule(now.saturating_add(offset), Ev::Check { b: bi as u32, gen });
+    }
+
+    fn on_check(&mut self, now: Nanos, bi: usize, gen: u32) {
+        if self.slots[bi].check_gen != gen {
+            return; // the instance this chain probed is gone
+        }
+        let hc = &self.sc.health_check;
+        self.q.schedule(
+            now.saturating_add(hc.interval_ns),
+            Ev::Check { b: bi as u32, gen },
+        );
         if !self.backends[bi].alive {
             // The probe times out.
             self.q.schedule(
                 now.saturating_add(hc.timeout_ns),
-                Ev::CheckFailed(bi as u32),
+                Ev::CheckFailed { b: bi as u32, gen },
             );
             return;
         }
-        let h = &mut self.health[bi];
-        h.fail_streak = 0;
-        h.ok_streak += 1;
+        let healthy = self.slots[bi].health.ok(hc.healthy_threshold);
         let id = BackendId(bi as u32);
-        if self.pool.get(id).health == Health::Down && h.ok_streak >= hc.healthy_threshold {
-            self.pool.set_health(id, Health::Up);
+        if healthy
+            && self.pool.get(id).health == Health::Down
+            && self.slots[bi].life == Life::Active
+        {
+            self.set_health(now, bi, Health::Up);
+            let slot = &mut self.slots[bi];
+            if slot.announced {
+                self.event(now, ControlKind::MarkedUp, Some(bi));
+            } else {
+                slot.announced = true;
+                let ramp = slot.slow_start_ns;
+                let inst = slot.instance;
+                self.event(now, ControlKind::InService, Some(bi));
+                if ramp > 0 {
+                    self.slots[bi].ramp_from_ns = now;
+                    self.pool
+                        .set_weight(id, ramp_weight(self.full_weight, 0, ramp));
+                    self.q.schedule(
+                        now.saturating_add((ramp / RAMP_STEPS).max(1)),
+                        Ev::Ramp { b: bi as u32, inst },
+                    );
+                }
+                self.deploy_in_service(now, bi);
+            }
         }
     }
 
-    fn on_check_failed(&mut self, bi: usize) {
-        let hc = &self.sc.health_check;
-        let h = &mut self.health[bi];
-        h.ok_streak = 0;
-        h.fail_streak += 1;
-        let id = BackendId(bi as u32);
-        if self.pool.get(id).health == Health::Up && h.fail_streak >= hc.unhealthy_threshold {
-            self.pool.set_health(id, Health::Down);
-        }
-    }
-
-    fn on_crash(&mut self, now: Nanos, bi: usize) {
-        let be = &mut self.backends[bi];
-        if !be.alive {
+    fn on_check_failed(&mut self, now: Nanos, bi: usize, gen: u32) {
+        if self.slots[bi].check_gen != gen {
             return;
         }
-        be.alive = false;
+        let hc = &self.sc.health_check;
+        let unhealthy = self.slots[bi].health.failed(hc.unhealthy_threshold);
+        let h = self.pool.get(BackendId(bi as u32)).health;
+        if unhealthy && h != Health::Down {
+            self.set_health(now, bi, Health::Down);
+            self.event(now, ControlKind::MarkedDown, Some(bi));
+        }
+    }
+
+    // ---- failures ----
+
+    /// Ends incarnation `epoch` of backend `bi`: its state and in-flight
+    /// requests are gone.
+    fn end_epoch(&mut self, now: Nanos, bi: usize, cause: LossCause) {
+        let be = &mut self.backends[bi];
         be.epoch += 1;
         be.pinned = 0;
-        let mut dropped: Vec<u32> = be.in_service.drain(..).collect();
-        dropped.extend(be.queue.drain(..));
-        self.rec.backend_state(bi, now, 0, 0);
-        self.pool.reset_outstanding(BackendId(bi as u32));
-        for rid in dropped {
+        self.slots[bi].end_causes.push(cause);
+        debug_assert_eq!(self.slots[bi].end_causes.len(), be.epoch as usize);
+        let dropped = be.in_service.len() + be.queue.len();
+        for k in 0..dropped {
+            let be = &mut self.backends[bi];
+            let rid = if k < be.in_service.len() {
+                be.in_service[k]
+            } else {
+                be.queue[k - be.in_service.len()]
+            };
             let r = self.requests.remove(rid);
             if r.measured {
                 self.rec.failed += 1;
             }
             self.log(now, r.session, TraceKind::Failed(BackendId(bi as u32)));
             self.continue_session(now, r.session);
+        }
+        let be = &mut self.backends[bi];
+        be.in_service.clear();
+        be.queue.clear();
+        self.backend_state(bi, now);
+        self.pool.reset_outstanding(BackendId(bi as u32));
+    }
+
+    fn crash(&mut self, now: Nanos, bi: usize, cause: LossCause) {
+        let life = self.slots[bi].life;
+        if !self.backends[bi].alive || !matches!(life, Life::Active | Life::Draining) {
+            return;
+        }
+        self.backends[bi].alive = false;
+        self.event(now, ControlKind::Crash, Some(bi));
+        self.end_epoch(now, bi, cause);
+    }
+
+    fn recover(&mut self, now: Nanos, bi: usize) {
+        let slot = &self.slots[bi];
+        if self.backends[bi].alive
+            || slot.zone_down
+            || !matches!(slot.life, Life::Active | Life::Draining)
+        {
+            return;
+        }
+        self.backends[bi].alive = true;
+        self.event(now, ControlKind::Recover, Some(bi));
+    }
+
+    fn schedule_random_crash(&mut self, now: Nanos, bi: usize) {
+        let Some(Fault::Random { mtbf_ns, .. }) = self
+            .sc
+            .faults
+            .iter()
+            .find(|f| matches!(f, Fault::Random { .. }))
+        else {
+            return;
+        };
+        let slot = &mut self.slots[bi];
+        let Some(rng) = &mut slot.fault_rng else {
+            return;
+        };
+        let x: f64 = rng.sample(Exp1);
+        let at = now.saturating_add(s_to_ns(x * *mtbf_ns as f64 / 1e9).max(1));
+        self.q.schedule(
+            at,
+            Ev::RandCrash {
+                b: bi as u32,
+                inst: slot.instance,
+            },
+        );
+    }
+
+    fn on_rand_crash(&mut self, now: Nanos, bi: usize, inst: u32) {
+        if self.slots[bi].instance != inst || self.slots[bi].life == Life::Absent {
+            return;
+        }
+        if !self.backends[bi].alive {
+            // Booting or already down: this failure does not happen; draw the next.
+            return self.schedule_random_crash(now, bi);
+        }
+        self.crash(now, bi, LossCause::Failure);
+        let Some(Fault::Random { mttr_ns, .. }) = self
+            .sc
+            .faults
+            .iter()
+            .find(|f| matches!(f, Fault::Random { .. }))
+        else {
+            return;
+        };
+        let rng = self.slots[bi]
+            .fault_rng
+            .as_mut()
+            .expect("random faults give every instance a stream");
+        let x: f64 = rng.sample(Exp1);
+        let at = now.saturating_add(s_to_ns(x * *mttr_ns as f64 / 1e9).max(1));
+        self.q.schedule(at, Ev::RandRecover { b: bi as u32, inst });
+    }
+
+    fn on_rand_recover(&mut self, now: Nanos, bi: usize, inst: u32) {
+        if self.slots[bi].instance != inst || self.slots[bi].life == Life::Absent {
+            return;
+        }
+        self.recover(now, bi);
+        self.schedule_random_crash(now, bi);
+    }
+
+    fn on_zone_down(&mut self, now: Nanos, z: usize) {
+        self.zone_down[z] = true;
+        self.event(now, ControlKind::ZoneOutage, None);
+        for bi in 0..self.slots.len() {
+            let slot = &mut self.slots[bi];
+            if slot.zone as usize == z && slot.life != Life::Absent {
+                slot.zone_down = true;
+                self.crash(now, bi, LossCause::Failure);
+            }
+        }
+    }
+
+    fn on_zone_up(&mut self, now: Nanos, z: usize) {
+        self.zone_down[z] = false;
+        for bi in 0..self.slots.len() {
+            let slot = &mut self.slots[bi];
+            if slot.zone as usize == z && slot.zone_down {
+                slot.zone_down = false;
+                self.recover(now, bi);
+            }
+        }
+    }
+
+    fn on_slow(&mut self, now: Nanos, i: usize, on: bool) {
+        let Fault::Slow {
+            backend, factor, ..
+        } = self.sc.faults[i]
+        else {
+            return;
+        };
+        if self.slots[backend].life == Life::Absent {
+            return;
+        }
+        let base = self.slots[backend].base_speed;
+        self.backends[backend].speed = if on { base / factor } else { base };
+        let kind = if on {
+            ControlKind::SlowStart
+        } else {
+            ControlKind::SlowEnd
+        };
+        self.event(now, kind, Some(backend));
+    }
+
+    // ---- instances: launch, boot, drain, stop ----
+
+    /// Launches a new instance in `zone`; returns its slot.
+    fn launch(
+        &mut self,
+        now: Nanos,
+        zone: u16,
+        speed: f64,
+        boot_ns: Nanos,
+        slow_start_ns: Nanos,
+    ) -> usize {
+        let inst = self.next_instance;
+        self.next_instance += 1;
+        let addr = instance_addr(inst);
+        // The lowest free slot, so names stay small and memory bounded.
+        let bi = match self.free_slots.iter().enumerate().min_by_key(|(_, &b)| b) {
+            Some((k, _)) => {
+                let bi = self.free_slots.swap_remove(k) as usize;
+                let be = &mut self.backends[bi];
+                debug_assert!(be.in_service.is_empty() && be.queue.is_empty());
+                be.alive = false;
+                be.speed = speed;
+                be.pinned = 0;
+                let id = BackendId(bi as u32);
+                self.pool.set_addr(id, addr);
+                self.pool.set_weight(id, self.full_weight);
+                let old_gen = self.slots[bi].check_gen;
+                let end_causes = std::mem::take(&mut self.slots[bi].end_causes);
+                self.slots[bi] = Slot::new(zone, inst, now, speed);
+                self.slots[bi].end_causes = end_causes;
+                self.slots[bi].check_gen = old_gen;
+                bi
+            }
+            None => {
+                let capacity = self
+                    .sc
+                    .backends
+                    .queue_limit
+                    .map(|l| self.sc.backends.workers.saturating_add(l));
+                let mut be = Backend::new(
+                    speed,
+                    self.sc.backends.workers,
+                    self.sc.backends.queue_limit,
+                );
+                be.alive = false;
+                self.backends.push(be);
+                let id = self.pool.push(BackendView {
+                    addr,
+                    weight: self.full_weight,
+                    health: Health::Down,
+                    outstanding: 0,
+                    capacity,
+                });
+                let b = self.rec.add_backend(now);
+                debug_assert_eq!(
+                    (id.index(), b),
+                    (self.backends.len() - 1, self.backends.len() - 1)
+                );
+                self.slots.push(Slot::new(zone, inst, now, speed));
+                self.busy_seen.push(0);
+                self.backends.len() - 1
+            }
+        };
+        self.rec.set_present(bi, now, true);
+        let slot = &mut self.slots[bi];
+        slot.life = Life::Booting;
+        slot.announced = false;
+        slot.slow_start_ns = slow_start_ns;
+        if self
+            .sc
+            .faults
+            .iter()
+            .any(|f| matches!(f, Fault::Random { .. }))
+        {
+            slot.fault_rng = Some(stream(self.sc.simulation.seed, Stream::Faults, inst as u64));
+        }
+        self.event(now, ControlKind::BootStart, Some(bi));
+        self.schedule_checks(now, bi);
+        self.q.schedule(
+            now.saturating_add(boot_ns),
+            Ev::Booted { b: bi as u32, inst },
+        );
+        self.schedule_random_crash(now, bi);
+        bi
+    }
+
+    fn on_booted(&mut self, bi: usize, inst: u32) {
+        let slot = &mut self.slots[bi];
+        if slot.instance != inst || slot.life != Life::Booting {
+            return;
+        }
+        slot.life = Life::Active;
+        if self.zone_down[slot.zone as usize] {
+            slot.zone_down = true; // comes up with its zone
+        } else {
+            self.backends[bi].alive = true;
+        }
+    }
+
+    fn on_ramp(&mut self, now: Nanos, bi: usize, inst: u32) {
+        let slot = &self.slots[bi];
+        if slot.instance != inst || slot.life == Life::Absent {
+            return;
+        }
+        let len = slot.slow_start_ns;
+        let w = ramp_weight(self.full_weight, now - slot.ramp_from_ns, len);
+        self.pool.set_weight(BackendId(bi as u32), w);
+        if w < self.full_weight {
+            self.q.schedule(
+                now.saturating_add((len / RAMP_STEPS).max(1)),
+                Ev::Ramp { b: bi as u32, inst },
+            );
+        }
+    }
+
+    /// Deregisters backend `bi` for `cause`: it drains for `delay_ns`, then stops.
+    fn retire(&mut self, now: Nanos, bi: usize, cause: LossCause, delay_ns: Nanos) {
+        let slot = &mut self.slots[bi];
+        debug_assert!(slot.life == Life::Active);
+        slot.life = Life::Draining;
+        slot.retire = Some(cause);
+        let inst = slot.instance;
+        if self.pool.get(BackendId(bi as u32)).health == Health::Up {
+            self.set_health(now, bi, Health::Draining);
+        }
+        self.event(now, ControlKind::DrainStart, Some(bi));
+        if delay_ns == 0 {
+            self.stop(now, bi);
+        } else {
+            self.q.schedule(
+                now.saturating_add(delay_ns),
+                Ev::DrainEnd { b: bi as u32, inst },
+            );
+        }
+    }
+
+    /// The end of a drain: the instance stops; what is left on it is lost.
+    fn stop(&mut self, now: Nanos, bi: usize) {
+        let cause = self.slots[bi].retire.unwrap_or(LossCause::Failure);
+        self.backends[bi].alive = false;
+        self.end_epoch(now, bi, cause);
+        self.set_health(now, bi, Health::Down);
+        let slot = &mut self.slots[bi];
+        slot.life = Life::Absent;
+        slot.check_gen += 1;
+        self.rec.set_present(bi, now, false);
+        self.free_slots.push(bi as u32);
+        self.event(now, ControlKind::Stopped, Some(bi));
+    }
+
+    /// The zone with the fewest serving instances that is not out.
+    fn emptiest_zone(&self) -> u16 {
+        let mut count = vec![0u32; self.zone_down.len()];
+        for s in &self.slots {
+            if s.serving() {
+                count[s.zone as usize] += 1;
+            }
+        }
+        (0..count.len())
+            .filter(|&z| !self.zone_down[z])
+            .min_by_key(|&z| (count[z], z))
+            .unwrap_or(0) as u16
+    }
+
+    // ---- rolling deploys ----
+
+    fn on_deploy_start(&mut self, now: Nanos, i: usize) {
+        let todo = self
+            .slots
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.life == Life::Active)
+            .map(|(b, s)| (b as u32, s.instance))
+            .collect();
+        self.deploys.push(DeployRun {
+            index: i,
+            todo,
+            batch_old: Vec::new(),
+            batch_new: Vec::new(),
+        });
+        self.next_batch(now, self.deploys.len() - 1);
+    }
+
+    fn next_batch(&mut self, now: Nanos, k: usize) {
+        let d = &self.sc.deploys[self.deploys[k].index];
+        let mut old = Vec::with_capacity(d.batch_size as usize);
+        while old.len() < d.batch_size as usize {
+            let Some((b, inst)) = self.deploys[k].todo.pop_front() else {
+                break;
+            };
+            let s = &self.slots[b as usize];
+            if s.instance == inst && s.life == Life::Active {
+                old.push((b, inst));
+            }
+        }
+        let mut new = Vec::with_capacity(old.len());
+        for &(b, _) in &old {
+            let s = &self.slots[b as usize];
+            let (zone, speed) = (s.zone, s.base_speed);
+            let nb = self.launch(now, zone, speed, d.boot_time_ns, d.slow_start_ns);
+            new.push((nb as u32, self.slots[nb].instance));
+        }
+        let run = &mut self.deploys[k];
+        run.batch_old = old;
+        run.batch_new = new;
+    }
+
+    /// Backend `bi` entered service for the first time: if it is a deploy's
+    /// replacement and the last of its batch, the batch's old instances
+    /// drain and the next batch follows after the pause.
+    fn deploy_in_service(&mut self, now: Nanos, bi: usize) {
+        let inst = self.slots[bi].instance;
+        for k in 0..self.deploys.len() {
+            let run = &mut self.deploys[k];
+            let Some(pos) = run
+                .batch_new
+                .iter()
+                .position(|&(b, i)| b as usize == bi && i == inst)
+            else {
+                continue;
+            };
+            run.batch_new.swap_remove(pos);
+            if !run.batch_new.is_empty() {
+                return;
+            }
+            let d = &self.sc.deploys[run.index];
+            let old = std::mem::take(&mut run.batch_old);
+            for (b, i) in old {
+                let s = &self.slots[b as usize];
+                if s.instance == i && s.life == Life::Active {
+                    self.retire(
+                        now,
+                        b as usize,
+                        LossCause::Deploy,
+                        d.deregistration_delay_ns,
+                    );
+                }
+            }
+            if !self.deploys[k].todo.is_empty() {
+                self.q
+                    .schedule(now.saturating_add(d.pause_ns), Ev::DeployBatch(k as u32));
+            }
+            return;
+        }
+    }
+
+    // ---- autoscaling ----
+
+    fn on_evaluate(&mut self, now: Nanos) {
+        let Some(cfg) = self.autoscaler.as_ref().map(|a| a.cfg.clone()) else {
+            return;
+        };
+        self.q
+            .schedule(now.saturating_add(cfg.evaluation_period_ns), Ev::Evaluate);
+        self.advance_integrals(now);
+        let (busy, up) = (self.up_busy_int, self.up_int);
+        let (pb, pu) = self.eval_prev;
+        self.eval_prev = (busy, up);
+        let util = (up > pu)
+            .then(|| (busy - pb) as f64 / ((up - pu) as f64 * self.sc.backends.workers as f64));
+        let in_service = self.pool.up().len() as u32;
+        let serving = self.slots.iter().filter(|s| s.serving()).count() as u32;
+        let booting = self
+            .slots
+            .iter()
+            .filter(|s| s.serving() && !s.announced)
+            .count() as u32;
+        let decision = self
+            .autoscaler
+            .as_mut()
+            .expect("checked above")
+            .evaluate(now, util, in_service, serving, booting);
+        match decision {
+            Scale::Hold => {}
+            Scale::Out(n) => {
+                let n = n.min(cfg.max.saturating_sub(serving));
+                let speed = self.sc.backends.speeds[0];
+                for _ in 0..n {
+                    let zone = self.emptiest_zone();
+                    let bi = self.launch(now, zone, speed, cfg.boot_time_ns, cfg.slow_start_ns);
+                    // `scale_out` goes before the `boot_start` launch wrote.
+                    let at = self.events.len() - 1;
+                    self.events.insert(
+                        at,
+                        ControlEvent {
+                            t_ns: now,
+                            kind: ControlKind::ScaleOut,
+                            backend: Some(bi as u32),
+                        },
+                    );
+                }
+            }
+            Scale::In(n) => {
+                let n = n.min(serving.saturating_sub(cfg.min)) as usize;
+                let mut candidates: Vec<(u32, Nanos, u32)> = self
+                    .slots
+                    .iter()
+                    .enumerate()
+                    .filter(|(b, s)| {
+                        s.life == Life::Active
+                            && s.announced
+                            && self.pool.get(BackendId(*b as u32)).health == Health::Up
+                    })
+                    .map(|(b, s)| (b as u32, s.launched_ns, self.backends[b].pinned))
+                    .collect();
+                for b in pick_victims(cfg.victim, &mut candidates, n) {
+                    self.event(now, ControlKind::ScaleIn, Some(b as usize));
+                    self.retire(
+                        now,
+                        b as usize,
+                        LossCause::ScaleIn,
+                        cfg.deregistration_delay_ns,
+                    );
+                }
+            }
         }
     }
 }

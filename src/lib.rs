@@ -37,6 +37,7 @@
 //! ```
 
 pub mod cli;
+pub mod control;
 pub mod engine;
 pub mod metrics;
 pub mod model;

@@ -83,6 +83,8 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
         .map(|o| StrategyResult {
             summary: &o.summary,
             buckets: &o.buckets,
+            events: &o.events,
+            instances: &o.instances,
         })
         .collect();
     let written = write_run(&out_dir, &meta, &results)

@@ -89,6 +89,21 @@ pub struct JarCookie {
     pub expires_ns: Option<Nanos>,
 }
 
+/// Most replica holders a session's state may have (`replicated` placement).
+pub const MAX_REPLICAS: usize = 8;
+
+/// A request between a failed attempt and its retry: what it drew, so the
+/// retry does not draw again.
+#[derive(Debug, Clone, Copy)]
+pub struct Pending {
+    pub start_ns: Nanos,
+    pub demand_s: f64,
+    pub state_s: f64,
+    pub measured: bool,
+    /// The backend the failed attempt went to.
+    pub failed_on: BackendId,
+}
+
 /// One user session: a run of requests separated by think time.
 #[derive(Debug)]
 pub struct Session {
@@ -123,6 +138,12 @@ pub struct Session {
     pub ip_changed: bool,
     /// Since the session last reached its home: its cookie expired.
     pub cookie_expired: bool,
+    /// Backends holding a copy of its state (`replicated`): `(backend,
+    /// epoch)`, the first `n_replicas` entries.
+    pub replicas: [(u32, u32); MAX_REPLICAS],
+    pub n_replicas: u8,
+    /// A request waiting for its retry.
+    pub pending: Option<Pending>,
 }
 
 impl Session {
@@ -152,6 +173,8 @@ pub struct Request {
     /// Time the backend's worker is held (service demand / speed + store round trip).
     pub hold_ns: Nanos,
     pub measured: bool,
+    /// Part of the hold spent on the session store or on replication.
+    pub state_ns: Nanos,
 }
 
 /// A backend server.

@@ -1,9 +1,9 @@
-//! Writing results: `summary.csv`, `summary.json`, `backends.csv` and the
-//! stdout table. Everything is rendered in memory first, then written to
+//! Writing results: `summary.csv`, `summary.json`, `backends.csv`,
+//! `events.csv`, `instances.csv` and the stdout table. Everything is rendered in memory first, then written to
 //! temporary files and renamed into place, so a run's outputs appear whole
 //! or not at all.
 
-use crate::metrics::{BucketRow, RunSummary};
+use crate::metrics::{BucketRow, ControlEvent, InstanceRow, RunSummary};
 use serde::Serialize;
 use std::fmt::Write as _;
 use std::fs;
@@ -28,6 +28,10 @@ pub struct RunMeta {
 pub struct StrategyResult<'a> {
     pub summary: &'a RunSummary,
     pub buckets: &'a [BucketRow],
+    /// Control events (faults, health marks, deploys, scaling), in time order.
+    pub events: &'a [ControlEvent],
+    /// Instance counts per output bucket.
+    pub instances: &'a [InstanceRow],
 }
 
 type Col = (&'static str, fn(&RunSummary) -> String);
@@ -72,6 +76,12 @@ pub const SUMMARY_COLUMNS: &[Col] = &[
         f(s.max_backend_request_share, 4)
     }),
     ("measured_s", |s| f(s.measured_s, 3)),
+    ("lost_deploy", |s| s.lost_deploy.to_string()),
+    ("lost_scale_in", |s| s.lost_scale_in.to_string()),
+    ("retried", |s| s.retried.to_string()),
+    ("placement", |s| s.placement.clone()),
+    ("losses_avoided", |s| s.losses_avoided.to_string()),
+    ("state_latency_mean_ms", |s| f(s.state_latency_mean_ms, 3)),
 ];
 
 /// Quotes a CSV field if it needs it (RFC 4180).
@@ -174,6 +184,55 @@ pub fn backends_csv(meta: &RunMeta, results: &[StrategyResult]) -> String {
     out
 }
 
+/// The columns of `events.csv` (documented in `docs/output.md`).
+pub const EVENT_COLUMNS: &[&str] = &["strategy", "time_s", "event", "backend"];
+
+/// `events.csv`: one row per control event, per strategy in time order.
+pub fn events_csv(results: &[StrategyResult]) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "{}", EVENT_COLUMNS.join(","));
+    for r in results {
+        let name = csv_field(&r.summary.strategy);
+        for e in r.events {
+            let _ = write!(out, "{name},{:.3},{},", e.t_ns as f64 / 1e9, e.kind.name());
+            if let Some(b) = e.backend {
+                let _ = write!(out, "b{b}");
+            }
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// The columns of `instances.csv` (documented in `docs/output.md`).
+pub const INSTANCE_COLUMNS: &[&str] = &[
+    "strategy",
+    "t_start_s",
+    "t_end_s",
+    "in_service",
+    "provisioned",
+];
+
+/// `instances.csv`: instance counts per strategy and output bucket.
+pub fn instances_csv(results: &[StrategyResult]) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "{}", INSTANCE_COLUMNS.join(","));
+    for r in results {
+        let name = csv_field(&r.summary.strategy);
+        for row in r.instances {
+            let _ = writeln!(
+                out,
+                "{name},{:.3},{:.3},{},{}",
+                row.t_start_ns as f64 / 1e9,
+                row.t_end_ns as f64 / 1e9,
+                row.in_service,
+                row.provisioned
+            );
+        }
+    }
+    out
+}
+
 /// The short table printed on stdout.
 pub fn text_table(meta: &RunMeta, results: &[StrategyResult]) -> String {
     let mut out = String::new();
@@ -203,6 +262,8 @@ pub fn text_table(meta: &RunMeta, results: &[StrategyResult]) -> String {
             ("cookie_blocked", s.lost_cookie_blocked),
             ("ttl_expired", s.lost_ttl_expired),
             ("rebalanced", s.lost_rebalanced),
+            ("deploy", s.lost_deploy),
+            ("scale_in", s.lost_scale_in),
         ];
         let main = causes
             .iter()
@@ -313,6 +374,8 @@ pub fn write_run(
         ("summary.csv", summary_csv(meta, results)),
         ("summary.json", summary_json(meta, results)),
         ("backends.csv", backends_csv(meta, results)),
+        ("events.csv", events_csv(results)),
+        ("instances.csv", instances_csv(results)),
     ];
     write_all_or_nothing(dir, &files)?;
     Ok(files.iter().map(|(n, _)| dir.join(n)).collect())

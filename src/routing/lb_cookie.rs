@@ -7,12 +7,13 @@
 //! backend with room go there. A forged, stale or undecodable value is
 //! treated as absent. A pinned backend that is down, draining or full is
 //! handled per `on_unavailable`: redispatch (pick anew, rewrite the cookie,
-//! as ALB does) or reject.
+//! as ALB does) or reject; one that is draining per `on_draining`: pick
+//! anew (ALB) or keep going there while it drains (AppGW, nginx `drain`).
 
 use super::hash::{keyed, mix64};
 use super::{
-    BackendId, Balance, Balancer, CookieAttrs, Decision, Health, OnUnavailable, Pool, Refusal,
-    RouteRequest, RouteRng, SameSite, SetCookie, TtlMode,
+    BackendId, Balance, Balancer, CookieAttrs, Decision, Health, OnDraining, OnUnavailable, Pool,
+    Refusal, RouteRequest, RouteRng, SameSite, SetCookie, TtlMode,
 };
 use std::net::SocketAddr;
 
@@ -23,6 +24,7 @@ pub struct LbCookie {
     attrs: CookieAttrs,
     balancer: Balancer,
     on_unavailable: OnUnavailable,
+    on_draining: OnDraining,
     secret: u64,
     /// `(cookie value, backend)` sorted by value, for decoding.
     values: Vec<(u64, BackendId)>,
@@ -55,10 +57,17 @@ impl LbCookie {
             attrs,
             balancer: Balancer::new(balance),
             on_unavailable,
+            on_draining: OnDraining::Redispatch,
             secret,
             values: Vec::new(),
             built_for: None,
         }
+    }
+
+    /// The same strategy with another draining policy.
+    pub fn with_on_draining(mut self, on_draining: OnDraining) -> Self {
+        self.on_draining = on_draining;
+        self
     }
 
     /// The cookie value that names `backend` in `pool`.
@@ -127,8 +136,23 @@ impl LbCookie {
             };
         }
         if view.health == Health::Draining {
-            // ALB: sticky clients of a deregistered target are re-routed at once.
-            return self.fresh(pool, rng);
+            return match self.on_draining {
+                // ALB: sticky clients of a deregistered target are re-routed at once.
+                OnDraining::Redispatch => self.fresh(pool, rng),
+                // AppGW / nginx `drain` / HAProxy DRAIN: persistent traffic
+                // still goes there (if it has room).
+                OnDraining::Stick if view.has_room() => Decision::Forward {
+                    backend: b,
+                    set_cookie: match self.ttl_mode {
+                        TtlMode::Sliding => Some(self.issue(pool, b)),
+                        TtlMode::Absolute | TtlMode::Session => None,
+                    },
+                },
+                OnDraining::Stick => match self.on_unavailable {
+                    OnUnavailable::Redispatch => self.fresh(pool, rng),
+                    OnUnavailable::Reject => Decision::Refuse(Refusal::PinnedUnavailable),
+                },
+            };
         }
         match self.on_unavailable {
             OnUnavailable::Redispatch => self.fresh(pool, rng),

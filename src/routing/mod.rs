@@ -139,14 +139,18 @@ impl Router {
                 cookie,
                 balance,
                 on_unavailable,
-            } => Router::LbCookie(LbCookie::new(
-                *ttl_ns,
-                *ttl_mode,
-                cookie.clone(),
-                *balance,
-                *on_unavailable,
-                secret,
-            )),
+                on_draining,
+            } => Router::LbCookie(
+                LbCookie::new(
+                    *ttl_ns,
+                    *ttl_mode,
+                    cookie.clone(),
+                    *balance,
+                    *on_unavailable,
+                    secret,
+                )
+                .with_on_draining(*on_draining),
+            ),
             StrategySpec::SourceIp {
                 hash,
                 on_unavailable,
@@ -219,6 +223,7 @@ mod tests {
                 cookie: CookieAttrs::default(),
                 balance: Balance::RoundRobin,
                 on_unavailable,
+                on_draining: OnDraining::Redispatch,
             });
             v.push(StrategySpec::SourceIp {
                 hash: IpHash::Modulo,

@@ -14,6 +14,19 @@ pub enum OnUnavailable {
     Reject,
 }
 
+/// What a cookie strategy does with a request pinned to a backend that is
+/// draining (deregistered, finishing its sessions).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OnDraining {
+    /// Pick anew and rewrite the cookie: AWS ALB ("sticky requests are not
+    /// sent to a deregistering target").
+    #[default]
+    Redispatch,
+    /// Keep sending it there while it drains: Azure Application Gateway,
+    /// nginx `server … drain`, HAProxy `DRAIN` state.
+    Stick,
+}
+
 /// The balancer a sticky strategy uses for requests that carry no usable
 /// affinity (first request, expired cookie, redispatch), and the
 /// non-sticky baselines themselves.
@@ -90,6 +103,7 @@ pub enum StrategySpec {
         cookie: CookieAttrs,
         balance: Balance,
         on_unavailable: OnUnavailable,
+        on_draining: OnDraining,
     },
     /// Stateless hash of the client's source address.
     SourceIp {

@@ -1,7 +1,7 @@
 use super::raw::{DIST_PARAMS, STRATEGY_KEYS};
 use super::*;
 use crate::routing::{
-    Balance, CookieAttrs, IpHash, OnUnavailable, SameSite, StrategySpec, TtlMode, KINDS,
+    Balance, CookieAttrs, IpHash, OnDraining, OnUnavailable, SameSite, StrategySpec, TtlMode, KINDS,
 };
 use std::path::PathBuf;
 
@@ -186,7 +186,7 @@ fn full_scenario_resolves_units_and_keeps_every_value() {
     assert_eq!((h.unhealthy_threshold, h.healthy_threshold), (3, 1));
     assert!(matches!(
         s.session_state,
-        SessionState::Shared { store_latency: dist::Dist::Uniform { min, max, .. } }
+        SessionState::Shared { store_latency: dist::Dist::Uniform { min, max, .. }, .. }
             if min == 0.001 && max == 0.003
     ));
     assert_eq!(s.output.bucket_ns, 500_000_000);
@@ -201,6 +201,7 @@ fn full_scenario_resolves_units_and_keeps_every_value() {
             cookie: CookieAttrs::default(),
             balance: Balance::RoundRobin,
             on_unavailable: OnUnavailable::Redispatch,
+            on_draining: OnDraining::Redispatch,
         }
     );
     assert_eq!(
@@ -217,6 +218,7 @@ fn full_scenario_resolves_units_and_keeps_every_value() {
             },
             balance: Balance::P2c,
             on_unavailable: OnUnavailable::Reject,
+            on_draining: OnDraining::Redispatch,
         }
     );
     assert_eq!(
@@ -708,7 +710,7 @@ fn more_validation_errors() {
         (
             "kind = \"round_robin\"",
             "kind = \"round_robin\"\n[[faults]]\nkind = \"crsh\"\nbackend = \"b0\"\nat = 6",
-            &["`faults[0].kind`", "expected one of `crash`, found `crsh`", "did you mean `crash`?"],
+            &["`faults[0].kind`", "expected one of `crash`, `random`, `zone_outage`, `slow`, found `crsh`", "did you mean `crash`?"],
         ),
         (
             "kind = \"round_robin\"",
