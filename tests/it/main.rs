@@ -2,5 +2,7 @@
 
 mod cli;
 mod common;
+mod elasticity;
 mod engine;
+mod faults;
 mod queueing;
