@@ -837,10 +837,23 @@ impl<'a> World<'a> {
                 if survived {
                     self.backends[h.index()].pinned -= 1;
                 }
-                let replica = self.placement == Placement::Replicated
-                    && s.replicas[..s.n_replicas as usize]
-                        .iter()
-                        .any(|&(r, re)| r == b.0 && re == epoch);
+                let replica = match *self.state {
+                    SessionState::Replicated { cluster_reads, .. } => {
+                        let backends = &self.backends;
+                        // Local lookup: only a copy on `b` counts; cluster
+                        // lookup: `b` fetches from any surviving holder,
+                        // the primary included.
+                        (cluster_reads && survived)
+                            || s.replicas[..s.n_replicas as usize].iter().any(|&(r, re)| {
+                                if cluster_reads {
+                                    backends[r as usize].epoch == re
+                                } else {
+                                    r == b.0 && re == epoch
+                                }
+                            })
+                    }
+                    _ => false,
+                };
                 if self.placement == Placement::Shared || replica {
                     if s.measured {
                         self.rec.losses_avoided += 1;

@@ -193,7 +193,9 @@ impl Autoscaler {
         if desired > serving && out_ok {
             return self.out(now, desired - serving);
         }
-        if desired < serving && booting == 0 && in_ok {
+        // Scale in only on a full window of evidence.
+        let full = self.samples.len() == keep;
+        if desired < serving && booting == 0 && in_ok && full {
             self.last_in_ns = Some(now);
             return Scale::In(serving - desired);
         }

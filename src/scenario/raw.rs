@@ -186,6 +186,14 @@ pub struct RawSessionState {
     pub store_outages: Option<Vec<RawWindow>>,
     pub copies: Option<u32>,
     pub write_latency: Option<RawDist>,
+    pub replica_lookup: Option<RawReplicaLookup>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RawReplicaLookup {
+    Local,
+    Cluster,
 }
 
 /// `{ at, duration }`: a time window.

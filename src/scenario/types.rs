@@ -195,7 +195,12 @@ pub enum SessionState {
     /// State lives on the backend that wrote it and is copied to `copies`
     /// other in-service backends on every request (a write), which adds
     /// `write_latency` to the request.
-    Replicated { copies: u32, write_latency: Dist },
+    Replicated {
+        copies: u32,
+        write_latency: Dist,
+        /// Whether a backend without a copy fetches one from a surviving holder.
+        cluster_reads: bool,
+    },
 }
 
 #[derive(Debug, Clone)]

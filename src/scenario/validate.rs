@@ -640,7 +640,7 @@ fn placement_keys(p: RawPlacement) -> (&'static str, &'static [&'static str]) {
     match p {
         RawPlacement::Local => ("local", &[]),
         RawPlacement::Shared => ("shared", &["store_latency", "store_outages"]),
-        RawPlacement::Replicated => ("replicated", &["copies", "write_latency"]),
+        RawPlacement::Replicated => ("replicated", &["copies", "write_latency", "replica_lookup"]),
     }
 }
 
@@ -667,6 +667,7 @@ fn session_state(
             ("store_outages", r.store_outages.is_some()),
             ("copies", r.copies.is_some()),
             ("write_latency", r.write_latency.is_some()),
+            ("replica_lookup", r.replica_lookup.is_some()),
         ];
         for (key, set) in present {
             if set && !allowed.contains(&key) {
@@ -738,6 +739,8 @@ fn session_state(
             Ok(SessionState::Replicated {
                 copies,
                 write_latency,
+                cluster_reads: raw.and_then(|r| r.replica_lookup)
+                    == Some(RawReplicaLookup::Cluster),
             })
         }
     }

@@ -320,6 +320,7 @@ fn everything(seed: u64) -> Scenario {
     repl.session_state = Some(SessionState::Replicated {
         copies: 2,
         write_latency: Dist::constant(0.001).unwrap(),
+        cluster_reads: false,
     });
     sc.strategies = vec![
         strategy("rr-shared", StrategySpec::Balance(Balance::RoundRobin)),
