@@ -9,6 +9,14 @@
 //! request (service demand and store latency when it sends, think time when
 //! the request ends), whatever the outcome, so every strategy of a run faces
 //! the same sessions, with the same requests, at the same arrival times.
+//!
+//! Control (see [`crate::control`]): health checks, faults, rolling deploys
+//! and the autoscaler are events in the same queue. At one instant, window
+//! ends (recoveries, zone returns, slow-down ends, store returns) are
+//! scheduled before window starts, so touching windows never depend on the
+//! order faults are listed in. Random failures draw from a stream per
+//! instance and health-check phases from a stream per instance, never from
+//! the routing or workload streams.
 
 use crate::control::{pick_victims, ramp_weight, Autoscaler, DeployRun, Life, Scale, Slot};
 use crate::metrics::{
@@ -482,7 +490,13 @@ impl<'a> World<'a> {
         for s in self.sessions.iter() {
             self.digest = self.digest.wrapping_add(s.digest);
         }
-        let in_flight = self.requests.iter().filter(|r| r.measured).count() as u64;
+        // Requests in a worker or a queue, or waiting for their retry.
+        let in_flight = self.requests.iter().filter(|r| r.measured).count() as u64
+            + self
+                .sessions
+                .iter()
+                .filter(|s| s.pending.is_some_and(|p| p.measured))
+                .count() as u64;
         let active = self.sessions.iter().filter(|s| s.measured).count() as u64;
         let cfg = &self.sc.strategies[strategy];
         let (mut summary, buckets) = self.rec.finish(
