@@ -22,7 +22,7 @@ use crate::control::{pick_victims, ramp_weight, Autoscaler, DeployRun, Life, Sca
 use crate::metrics::{
     BucketRow, ControlEvent, ControlKind, InstanceRow, LossCause, Recorder, RunSummary,
 };
-use crate::model::{Addresser, Backend, JarCookie, Pending, Request, Session, Slab, MAX_REPLICAS};
+use crate::model::{Addresser, Backend, JarCookie, Pending, Replicas, Request, Session, Slab};
 use crate::routing::{
     Affinity, BackendId, BackendView, Decision, Health, OnUnavailable, Pool, RouteRequest,
     RouteRng, Router, StrategySpec,
@@ -148,6 +148,9 @@ enum Placement {
     Replicated,
 }
 
+// Every copy a scenario may ask for fits a session's replica table.
+const _: () = assert!(crate::scenario::MAX_COPIES as usize <= crate::model::MAX_REPLICAS);
+
 /// Slow-start weights are in hundredths of a full weight.
 const FULL_WEIGHT: u32 = 100;
 /// A slow-start ramp moves in this many steps.
@@ -184,6 +187,11 @@ struct World<'a> {
     free_slots: Vec<u32>,
     next_instance: u32,
     sessions: Slab<Session>,
+    /// Per session id: a request waiting for its retry (rare, so beside
+    /// the sessions rather than in them).
+    pending: Vec<Option<Pending>>,
+    /// Per session id, with `replicated` state: where its copies are.
+    replicas: Vec<Replicas>,
     requests: Slab<Request>,
     addressers: Vec<Addresser>,
     /// Cumulative segment shares, for picking a session's segment.
@@ -289,6 +297,8 @@ impl<'a> World<'a> {
             free_slots: Vec::new(),
             next_instance: n as u32,
             sessions: Slab::default(),
+            pending: Vec::new(),
+            replicas: Vec::new(),
             requests: Slab::default(),
             addressers: sc
                 .clients
@@ -492,11 +502,7 @@ impl<'a> World<'a> {
         }
         // Requests in a worker or a queue, or waiting for their retry.
         let in_flight = self.requests.iter().filter(|r| r.measured).count() as u64
-            + self
-                .sessions
-                .iter()
-                .filter(|s| s.pending.is_some_and(|p| p.measured))
-                .count() as u64;
+            + self.pending.iter().flatten().filter(|p| p.measured).count() as u64;
         let active = self.sessions.iter().filter(|s| s.measured).count() as u64;
         let cfg = &self.sc.strategies[strategy];
         let (mut summary, buckets) = self.rec.finish(
@@ -581,7 +587,7 @@ impl<'a> World<'a> {
         let (busy, queued) = (be.busy(), be.queued());
         self.rec.backend_state(bi, now, busy, queued);
         let old = self.busy_seen[bi];
-        if old != busy {
+        if old != busy && self.autoscaler.is_some() {
             self.advance_integrals(now);
             if self.pool.get(BackendId(bi as u32)).health == Health::Up {
                 self.cur_up_busy = self.cur_up_busy + busy as u64 - old as u64;
@@ -595,7 +601,7 @@ impl<'a> World<'a> {
         let id = BackendId(bi as u32);
         let was_up = self.pool.get(id).health == Health::Up;
         let is_up = h == Health::Up;
-        if was_up != is_up {
+        if was_up != is_up && self.autoscaler.is_some() {
             self.advance_integrals(now);
             let busy = self.busy_seen[bi] as u64;
             if is_up {
@@ -664,10 +670,14 @@ impl<'a> World<'a> {
             lost: false,
             ip_changed: false,
             cookie_expired: false,
-            replicas: [(0, 0); MAX_REPLICAS],
-            n_replicas: 0,
-            pending: None,
         });
+        if self.placement == Placement::Replicated {
+            let i = id as usize;
+            if i >= self.replicas.len() {
+                self.replicas.resize(i + 1, Replicas::default());
+            }
+            self.replicas[i] = Replicas::default();
+        }
         self.peak_sessions = self.peak_sessions.max(self.sessions.len());
         self.log(now, id, TraceKind::Arrived);
         self.on_send(now, id);
@@ -719,10 +729,7 @@ impl<'a> World<'a> {
     /// The retry of a request that failed on a dead backend: routed again
     /// with that backend taken out of the balancer's view for the decision.
     fn on_retry(&mut self, now: Nanos, sid: u32) {
-        let p = self
-            .sessions
-            .get_mut(sid)
-            .pending
+        let p = self.pending[sid as usize]
             .take()
             .expect("a retry has its pending request");
         let x = p.failed_on.index();
@@ -791,7 +798,11 @@ impl<'a> World<'a> {
                 if measured {
                     self.rec.retried += 1;
                 }
-                self.sessions.get_mut(sid).pending = Some(Pending { failed_on: b, ..p });
+                let i = sid as usize;
+                if i >= self.pending.len() {
+                    self.pending.resize(i + 1, None);
+                }
+                self.pending[i] = Some(Pending { failed_on: b, ..p });
                 let at = now.saturating_add(self.sc.health_check.retry_delay_ns);
                 self.q.schedule(at, Ev::Retry(sid));
                 return;
@@ -858,13 +869,16 @@ impl<'a> World<'a> {
                         // lookup: `b` fetches from any surviving holder,
                         // the primary included.
                         (cluster_reads && survived)
-                            || s.replicas[..s.n_replicas as usize].iter().any(|&(r, re)| {
-                                if cluster_reads {
-                                    backends[r as usize].epoch == re
-                                } else {
-                                    r == b.0 && re == epoch
-                                }
-                            })
+                            || self.replicas[sid as usize]
+                                .holders()
+                                .iter()
+                                .any(|&(r, re)| {
+                                    if cluster_reads {
+                                        backends[r as usize].epoch == re
+                                    } else {
+                                        r == b.0 && re == epoch
+                                    }
+                                })
                     }
                     _ => false,
                 };
@@ -914,6 +928,7 @@ impl<'a> World<'a> {
             // running in-service backends after `b`, in slot order.
             let up = self.pool.up();
             let start = up.partition_point(|x| x.0 <= b.0);
+            let reps = &mut self.replicas[sid as usize];
             let mut n = 0;
             for k in 0..up.len() {
                 if n == copies as usize {
@@ -921,11 +936,11 @@ impl<'a> World<'a> {
                 }
                 let r = up[(start + k) % up.len()];
                 if r != b && self.backends[r.index()].alive {
-                    s.replicas[n] = (r.0, self.backends[r.index()].epoch);
+                    reps.at[n] = (r.0, self.backends[r.index()].epoch);
                     n += 1;
                 }
             }
-            s.n_replicas = n as u8;
+            reps.len = n as u8;
         }
     }
 

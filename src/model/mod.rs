@@ -138,12 +138,22 @@ pub struct Session {
     pub ip_changed: bool,
     /// Since the session last reached its home: its cookie expired.
     pub cookie_expired: bool,
-    /// Backends holding a copy of its state (`replicated`): `(backend,
-    /// epoch)`, the first `n_replicas` entries.
-    pub replicas: [(u32, u32); MAX_REPLICAS],
-    pub n_replicas: u8,
-    /// A request waiting for its retry.
-    pub pending: Option<Pending>,
+}
+
+/// Backends holding copies of a session's state (`replicated` placement):
+/// `(backend, epoch)`, the first `len` entries. Kept beside the sessions,
+/// not in them, so runs without replication don't carry it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Replicas {
+    pub len: u8,
+    pub at: [(u32, u32); MAX_REPLICAS],
+}
+
+impl Replicas {
+    #[inline]
+    pub fn holders(&self) -> &[(u32, u32)] {
+        &self.at[..self.len as usize]
+    }
 }
 
 impl Session {
