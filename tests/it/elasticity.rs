@@ -549,3 +549,27 @@ fn bad_control_inputs_get_one_clear_error() {
         assert!(!out.exists());
     }
 }
+
+#[test]
+fn slow_start_ramps_a_new_instance_in() {
+    // Round robin honours weights: during the first minute of a 5-minute
+    // slow start a replacement gets a small share of what it gets without.
+    let first_minute = |slow_start_s: f64| {
+        let mut sc = deploy_scenario(46, 300.0);
+        sc.deploys[0].slow_start_ns = secs_to_ns(slow_start_s);
+        sc.strategies = vec![strategy("rr", StrategySpec::Balance(Balance::RoundRobin))];
+        let out = run_strategy_traced(&sc, 0);
+        let (t0, b) = times(&out, ControlKind::InService)[0];
+        out.trace
+            .iter()
+            .filter(|t| {
+                t.what == TraceKind::Accepted(BackendId(b))
+                    && (t0..t0 + secs_to_ns(60.0)).contains(&t.t)
+            })
+            .count()
+    };
+    let (ramped, full) = (first_minute(300.0), first_minute(0.0));
+    assert!(full > 100, "{full}");
+    assert!(ramped * 4 < full, "slow start {ramped} vs none {full}");
+    assert!(ramped > 0);
+}
