@@ -9,15 +9,32 @@
 //! request (service demand and store latency when it sends, think time when
 //! the request ends), whatever the outcome, so every strategy of a run faces
 //! the same sessions, with the same requests, at the same arrival times.
+//!
+//! Control (see [`crate::control`]): health checks, faults, rolling deploys
+//! and the autoscaler are events in the same queue. At one instant, window
+//! ends (recoveries, zone returns, slow-down ends, store returns) are
+//! scheduled before window starts, so touching windows never depend on the
+//! order faults are listed in. Random failures draw from a stream per
+//! instance and health-check phases from a stream per instance, never from
+//! the routing or workload streams.
 
-use crate::metrics::{BucketRow, LossCause, Recorder, RunSummary};
-use crate::model::{Addresser, Backend, JarCookie, Request, Session, Slab};
-use crate::routing::{Affinity, BackendId, Decision, Health, Pool, RouteRequest, RouteRng, Router};
+use crate::control::{Autoscaler, DeployRun, Life, Slot};
+use crate::metrics::{
+    BucketRow, ControlEvent, ControlKind, InstanceRow, LossCause, Recorder, RunSummary,
+};
+use crate::model::{Addresser, Backend, JarCookie, Pending, Replicas, Request, Session, Slab};
+use crate::routing::{
+    Affinity, BackendId, Decision, Health, OnUnavailable, Pool, RouteRequest, RouteRng, Router,
+    StrategySpec,
+};
 use crate::scenario::{secs_to_ns as s_to_ns, Fault, Scenario, SessionState};
 use crate::sim::{name_key, stream, stream_seed, EventQueue, Nanos, SimRng, Stream};
 use rand::Rng;
 use rand_distr::Exp1;
 use rayon::prelude::*;
+use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
+
+mod fleet;
 
 /// The outcome of one strategy's run.
 #[derive(Debug, Clone)]
@@ -37,6 +54,10 @@ pub struct RunOutput {
     pub peak_sessions: usize,
     /// What happened to every request, when asked for ([`run_strategy_traced`]).
     pub trace: Vec<Trace>,
+    /// Control events (faults, health marks, deploys, scaling), in time order.
+    pub events: Vec<ControlEvent>,
+    /// Instance counts at the end of each output bucket.
+    pub instances: Vec<InstanceRow>,
 }
 
 /// One step of a traced run.
@@ -57,6 +78,8 @@ pub enum TraceKind {
     Failed(BackendId),
     /// Refused by the router or by a full backend.
     Rejected,
+    /// Failed because the shared session store was down.
+    StoreDown,
     /// Reached a backend without its state.
     Lost(LossCause),
     Completed(BackendId),
@@ -67,19 +90,94 @@ pub enum TraceKind {
 enum Ev {
     Arrival,
     Send(u32),
-    Done { backend: u32, epoch: u32, req: u32 },
-    Check(u32),
-    CheckFailed(u32),
+    /// A request's second attempt after it failed on a dead backend.
+    Retry(u32),
+    Done {
+        backend: u32,
+        epoch: u32,
+        req: u32,
+    },
+    Check {
+        b: u32,
+        gen: u32,
+    },
+    CheckFailed {
+        b: u32,
+        gen: u32,
+    },
     Crash(u32),
     Recover(u32),
+    RandCrash {
+        b: u32,
+        inst: u32,
+    },
+    RandRecover {
+        b: u32,
+        inst: u32,
+    },
+    ZoneDown(u32),
+    ZoneUp(u32),
+    /// Fault number `.0` (a `slow` fault) begins / ends.
+    SlowOn(u32),
+    SlowOff(u32),
+    Booted {
+        b: u32,
+        inst: u32,
+    },
+    DrainEnd {
+        b: u32,
+        inst: u32,
+    },
+    Ramp {
+        b: u32,
+        inst: u32,
+    },
+    DeployStart(u32),
+    /// Next batch of deploy run number `.0`.
+    DeployBatch(u32),
+    Evaluate,
+    StoreDown,
+    StoreUp,
     Tick,
     WarmupEnd,
 }
 
-#[derive(Debug, Clone, Copy, Default)]
-struct HealthState {
-    ok_streak: u32,
-    fail_streak: u32,
+/// Where a run's sessions keep their state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Placement {
+    Local,
+    Shared,
+    Replicated,
+}
+
+// Every copy a scenario may ask for fits a session's replica table.
+const _: () = assert!(crate::scenario::MAX_COPIES as usize <= crate::model::MAX_REPLICAS);
+
+/// Slow-start weights are in hundredths of a full weight.
+const FULL_WEIGHT: u32 = 100;
+/// A slow-start ramp moves in this many steps.
+const RAMP_STEPS: u64 = 20;
+
+/// The address of instance number `i`: `10.0.<i/250>.<i%250+1>` for the
+/// first 64 000 (as `Pool::with_default_addrs`), then on into 10.x.
+fn instance_addr(i: u32) -> SocketAddr {
+    let ip = 0x0A00_0000u32 | ((i / 250) % 65_536) << 8 | (i % 250 + 1);
+    SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::from(ip), 8080))
+}
+
+/// Whether a strategy retries a request that failed on a dead backend
+/// elsewhere: baselines always do; sticky strategies when they redispatch.
+fn retries(spec: &StrategySpec) -> bool {
+    match spec {
+        StrategySpec::LbCookie { on_unavailable, .. }
+        | StrategySpec::SourceIp { on_unavailable, .. }
+        | StrategySpec::Header { on_unavailable, .. }
+        | StrategySpec::SourceIpTable { on_unavailable, .. }
+        | StrategySpec::Learn { on_unavailable, .. } => {
+            *on_unavailable == OnUnavailable::Redispatch
+        }
+        StrategySpec::Balance(_) | StrategySpec::BoundedLoad { .. } => true,
+    }
 }
 
 struct World<'a> {
@@ -90,8 +188,15 @@ struct World<'a> {
     affinity: Affinity,
     route_rng: RouteRng,
     backends: Vec<Backend>,
-    health: Vec<HealthState>,
+    slots: Vec<Slot>,
+    free_slots: Vec<u32>,
+    next_instance: u32,
     sessions: Slab<Session>,
+    /// Per session id: a request waiting for its retry (rare, so beside
+    /// the sessions rather than in them).
+    pending: Vec<Option<Pending>>,
+    /// Per session id, with `replicated` state: where its copies are.
+    replicas: Vec<Replicas>,
     requests: Slab<Request>,
     addressers: Vec<Addresser>,
     /// Cumulative segment shares, for picking a session's segment.
@@ -102,7 +207,27 @@ struct World<'a> {
     digest: u64,
     planned_requests: u64,
     peak_sessions: usize,
-    shared_state: bool,
+    state: &'a SessionState,
+    placement: Placement,
+    store_down: bool,
+    retries: bool,
+    /// Pool weight of a full-weight backend (1, or 100 with slow start).
+    full_weight: u32,
+    autoscaler: Option<Autoscaler>,
+    deploys: Vec<DeployRun>,
+    zone_down: Vec<bool>,
+    /// Busy workers per slot as last reported (for the integrals below).
+    busy_seen: Vec<u32>,
+    /// Integral of busy workers on in-service (`Up`) backends, and of the
+    /// number of them, for the autoscaler's utilisation metric.
+    up_busy_int: u128,
+    up_int: u128,
+    cur_up_busy: u64,
+    cur_up: u64,
+    int_last_ns: Nanos,
+    eval_prev: (u128, u128),
+    events: Vec<ControlEvent>,
+    instances: Vec<InstanceRow>,
     trace: Option<Vec<Trace>>,
 }
 
@@ -125,6 +250,43 @@ impl<'a> World<'a> {
             &cfg.spec,
             stream_seed(seed, Stream::Routing, key ^ 0x5ec2e7),
         );
+        let state = cfg.session_state.as_ref().unwrap_or(&sc.session_state);
+        let placement = match state {
+            SessionState::Local => Placement::Local,
+            SessionState::Shared { .. } => Placement::Shared,
+            SessionState::Replicated { .. } => Placement::Replicated,
+        };
+        // Slow start ramps the weights the balancers read on every pick;
+        // hash tables are built from weights once per membership change, so
+        // hashing strategies keep full weights (as ALB, whose slow start
+        // applies to round robin and least outstanding requests only).
+        let hashes = matches!(
+            cfg.spec,
+            StrategySpec::SourceIp { .. }
+                | StrategySpec::Header { .. }
+                | StrategySpec::BoundedLoad { .. }
+        );
+        let slow_start = !hashes
+            && (sc.deploys.iter().any(|d| d.slow_start_ns > 0)
+                || sc.autoscaling.as_ref().is_some_and(|a| a.slow_start_ns > 0));
+        let full_weight = if slow_start { FULL_WEIGHT } else { 1 };
+        let mut pool = Pool::with_default_addrs(n, capacity);
+        for i in 0..n {
+            pool.set_weight(BackendId(i as u32), full_weight);
+        }
+        let random = sc.faults.iter().any(|f| matches!(f, Fault::Random { .. }));
+        let zones = sc.backends.zones.len();
+        let slots = sc
+            .backends
+            .speeds
+            .iter()
+            .enumerate()
+            .map(|(i, &speed)| {
+                let mut s = Slot::new((i % zones) as u16, i as u32, 0, speed);
+                s.fault_rng = random.then(|| stream(seed, Stream::Faults, i as u64));
+                s
+            })
+            .collect();
         let mut total = 0.0;
         let cum_shares = sc
             .clients
@@ -137,7 +299,7 @@ impl<'a> World<'a> {
         World {
             sc,
             q: EventQueue::with_capacity(1024),
-            pool: Pool::with_default_addrs(n, capacity),
+            pool,
             affinity: router.affinity(),
             router,
             route_rng: RouteRng::new(stream_seed(seed, Stream::Routing, key)),
@@ -147,8 +309,12 @@ impl<'a> World<'a> {
                 .iter()
                 .map(|&s| Backend::new(s, sc.backends.workers, sc.backends.queue_limit))
                 .collect(),
-            health: vec![HealthState::default(); n],
+            slots,
+            free_slots: Vec::new(),
+            next_instance: n as u32,
             sessions: Slab::default(),
+            pending: Vec::new(),
+            replicas: Vec::new(),
             requests: Slab::default(),
             addressers: sc
                 .clients
@@ -163,7 +329,23 @@ impl<'a> World<'a> {
             digest: 0,
             planned_requests: 0,
             peak_sessions: 0,
-            shared_state: matches!(sc.session_state, SessionState::Shared { .. }),
+            state,
+            placement,
+            store_down: false,
+            retries: retries(&cfg.spec),
+            full_weight,
+            autoscaler: sc.autoscaling.clone().map(Autoscaler::new),
+            deploys: Vec::new(),
+            zone_down: vec![false; zones],
+            busy_seen: vec![0; n],
+            up_busy_int: 0,
+            up_int: 0,
+            cur_up_busy: 0,
+            cur_up: n as u64,
+            int_last_ns: 0,
+            eval_prev: (0, 0),
+            events: Vec::new(),
+            instances: Vec::new(),
             trace: None,
         }
     }
@@ -206,25 +388,69 @@ impl<'a> World<'a> {
         let hc = &sc.health_check;
         for b in 0..self.backends.len() {
             let offset = phase.gen_range(0..hc.interval_ns.max(1));
-            self.q.schedule(offset, Ev::Check(b as u32));
+            self.q.schedule(
+                offset,
+                Ev::Check {
+                    b: b as u32,
+                    gen: 0,
+                },
+            );
         }
-        // Recoveries are scheduled first so that, at an instant where one
-        // crash window ends and another begins, the recovery runs before the
-        // crash whatever order the faults are listed in.
-        for f in &sc.faults {
-            let Fault::Crash {
-                backend,
-                at_ns,
-                recover_after_ns,
-            } = *f;
-            if let Some(r) = recover_after_ns {
-                self.q
-                    .schedule(at_ns.saturating_add(r), Ev::Recover(backend as u32));
+        for b in 0..self.slots.len() {
+            self.schedule_random_crash(0, b);
+        }
+        // Ends are scheduled before starts so that, at an instant where one
+        // window ends and another begins, the end runs first whatever order
+        // the faults are listed in.
+        for (i, f) in sc.faults.iter().enumerate() {
+            match *f {
+                Fault::Crash {
+                    backend,
+                    at_ns,
+                    recover_after_ns: Some(r),
+                } => self
+                    .q
+                    .schedule(at_ns.saturating_add(r), Ev::Recover(backend as u32)),
+                Fault::ZoneOutage {
+                    zone,
+                    at_ns,
+                    duration_ns: Some(d),
+                } => self
+                    .q
+                    .schedule(at_ns.saturating_add(d), Ev::ZoneUp(zone as u32)),
+                Fault::Slow {
+                    at_ns, duration_ns, ..
+                } => self
+                    .q
+                    .schedule(at_ns.saturating_add(duration_ns), Ev::SlowOff(i as u32)),
+                _ => {}
             }
         }
-        for f in &sc.faults {
-            let Fault::Crash { backend, at_ns, .. } = *f;
-            self.q.schedule(at_ns, Ev::Crash(backend as u32));
+        for (i, f) in sc.faults.iter().enumerate() {
+            match *f {
+                Fault::Crash { backend, at_ns, .. } => {
+                    self.q.schedule(at_ns, Ev::Crash(backend as u32))
+                }
+                Fault::ZoneOutage { zone, at_ns, .. } => {
+                    self.q.schedule(at_ns, Ev::ZoneDown(zone as u32))
+                }
+                Fault::Slow { at_ns, .. } => self.q.schedule(at_ns, Ev::SlowOn(i as u32)),
+                Fault::Random { .. } => {}
+            }
+        }
+        if let SessionState::Shared { outages, .. } = self.state {
+            for &(_, until) in outages {
+                self.q.schedule(until, Ev::StoreUp);
+            }
+            for &(from, _) in outages {
+                self.q.schedule(from, Ev::StoreDown);
+            }
+        }
+        for (i, d) in sc.deploys.iter().enumerate() {
+            self.q.schedule(d.at_ns, Ev::DeployStart(i as u32));
+        }
+        if let Some(a) = &sc.autoscaling {
+            self.q.schedule(a.evaluation_period_ns, Ev::Evaluate);
         }
     }
 
@@ -245,10 +471,37 @@ impl<'a> World<'a> {
                     epoch,
                     req,
                 } => self.on_done(now, backend as usize, epoch, req),
-                Ev::Check(b) => self.on_check(now, b as usize),
-                Ev::CheckFailed(b) => self.on_check_failed(b as usize),
-                Ev::Crash(b) => self.on_crash(now, b as usize),
-                Ev::Recover(b) => self.backends[b as usize].alive = true,
+                Ev::Retry(s) => self.on_retry(now, s),
+                Ev::Check { b, gen } => self.on_check(now, b as usize, gen),
+                Ev::CheckFailed { b, gen } => self.on_check_failed(now, b as usize, gen),
+                Ev::Crash(b) => self.crash(now, b as usize, LossCause::Failure),
+                Ev::Recover(b) => self.recover(now, b as usize),
+                Ev::RandCrash { b, inst } => self.on_rand_crash(now, b as usize, inst),
+                Ev::RandRecover { b, inst } => self.on_rand_recover(now, b as usize, inst),
+                Ev::ZoneDown(z) => self.on_zone_down(now, z as usize),
+                Ev::ZoneUp(z) => self.on_zone_up(now, z as usize),
+                Ev::SlowOn(i) => self.on_slow(now, i as usize, true),
+                Ev::SlowOff(i) => self.on_slow(now, i as usize, false),
+                Ev::Booted { b, inst } => self.on_booted(b as usize, inst),
+                Ev::DrainEnd { b, inst } => {
+                    if self.slots[b as usize].instance == inst
+                        && self.slots[b as usize].life == Life::Draining
+                    {
+                        self.stop(now, b as usize);
+                    }
+                }
+                Ev::Ramp { b, inst } => self.on_ramp(now, b as usize, inst),
+                Ev::DeployStart(i) => self.on_deploy_start(now, i as usize),
+                Ev::DeployBatch(k) => self.next_batch(now, k as usize),
+                Ev::Evaluate => self.on_evaluate(now),
+                Ev::StoreDown => {
+                    self.store_down = true;
+                    self.event(now, ControlKind::StoreDown, None);
+                }
+                Ev::StoreUp => {
+                    self.store_down = false;
+                    self.event(now, ControlKind::StoreUp, None);
+                }
                 Ev::Tick => {
                     self.close_bucket(now);
                     let next = now.saturating_add(self.sc.output.bucket_ns);
@@ -263,10 +516,12 @@ impl<'a> World<'a> {
         for s in self.sessions.iter() {
             self.digest = self.digest.wrapping_add(s.digest);
         }
-        let in_flight = self.requests.iter().filter(|r| r.measured).count() as u64;
+        // Requests in a worker or a queue, or waiting for their retry.
+        let in_flight = self.requests.iter().filter(|r| r.measured).count() as u64
+            + self.pending.iter().flatten().filter(|p| p.measured).count() as u64;
         let active = self.sessions.iter().filter(|s| s.measured).count() as u64;
         let cfg = &self.sc.strategies[strategy];
-        let (summary, buckets) = self.rec.finish(
+        let (mut summary, buckets) = self.rec.finish(
             &cfg.name,
             cfg.spec.kind(),
             end,
@@ -275,6 +530,12 @@ impl<'a> World<'a> {
             active,
             events,
         );
+        summary.placement = match self.placement {
+            Placement::Local => "local",
+            Placement::Shared => "shared",
+            Placement::Replicated => "replicated",
+        }
+        .to_string();
         RunOutput {
             summary,
             buckets,
@@ -282,6 +543,8 @@ impl<'a> World<'a> {
             planned_requests: self.planned_requests,
             peak_sessions: self.peak_sessions,
             trace: self.trace.unwrap_or_default(),
+            events: self.events,
+            instances: self.instances,
         }
     }
 
@@ -305,6 +568,67 @@ impl<'a> World<'a> {
                 pool.get(BackendId(b as u32)).health == Health::Up,
             )
         });
+        let start = self.instances.last().map_or(0, |r| r.t_end_ns);
+        self.instances.push(InstanceRow {
+            t_start_ns: start,
+            t_end_ns: now,
+            in_service: self.pool.up().len() as u32,
+            provisioned: self.slots.iter().filter(|s| s.life != Life::Absent).count() as u32,
+        });
+    }
+
+    #[inline]
+    fn event(&mut self, t: Nanos, kind: ControlKind, backend: Option<usize>) {
+        self.events.push(ControlEvent {
+            t_ns: t,
+            kind,
+            backend: backend.map(|b| b as u32),
+        });
+    }
+
+    /// Brings the in-service utilisation integrals up to `now`.
+    #[inline]
+    fn advance_integrals(&mut self, now: Nanos) {
+        let dt = (now - self.int_last_ns) as u128;
+        self.up_busy_int += dt * self.cur_up_busy as u128;
+        self.up_int += dt * self.cur_up as u128;
+        self.int_last_ns = now;
+    }
+
+    /// Backend `bi`'s busy workers or queue changed: tell the recorder and
+    /// the autoscaler's integrals.
+    #[inline]
+    fn backend_state(&mut self, bi: usize, now: Nanos) {
+        let be = &self.backends[bi];
+        let (busy, queued) = (be.busy(), be.queued());
+        self.rec.backend_state(bi, now, busy, queued);
+        let old = self.busy_seen[bi];
+        if old != busy && self.autoscaler.is_some() {
+            self.advance_integrals(now);
+            if self.pool.get(BackendId(bi as u32)).health == Health::Up {
+                self.cur_up_busy = self.cur_up_busy + busy as u64 - old as u64;
+            }
+            self.busy_seen[bi] = busy;
+        }
+    }
+
+    /// Sets the balancer's view of backend `bi`.
+    fn set_health(&mut self, now: Nanos, bi: usize, h: Health) {
+        let id = BackendId(bi as u32);
+        let was_up = self.pool.get(id).health == Health::Up;
+        let is_up = h == Health::Up;
+        if was_up != is_up && self.autoscaler.is_some() {
+            self.advance_integrals(now);
+            let busy = self.busy_seen[bi] as u64;
+            if is_up {
+                self.cur_up += 1;
+                self.cur_up_busy += busy;
+            } else {
+                self.cur_up -= 1;
+                self.cur_up_busy -= busy;
+            }
+        }
+        self.pool.set_health(id, h);
     }
 
     fn on_arrival(&mut self, now: Nanos) {
@@ -340,7 +664,8 @@ impl<'a> World<'a> {
             (segment as u64) << 32 | user as u64,
         );
         self.planned_requests += remaining as u64;
-        let store_rng = self.shared_state.then(|| stream(seed, Stream::Store, n));
+        let store_rng =
+            (self.placement != Placement::Local).then(|| stream(seed, Stream::Store, n));
         let id = self.sessions.insert(Session {
             no: n,
             digest,
@@ -367,6 +692,13 @@ impl<'a> World<'a> {
             ip_changed: false,
             cookie_expired: false,
         });
+        if self.placement == Placement::Replicated {
+            let i = id as usize;
+            if i >= self.replicas.len() {
+                self.replicas.resize(i + 1, Replicas::default());
+            }
+            self.replicas[i] = Replicas::default();
+        }
         self.peak_sessions = self.peak_sessions.max(self.sessions.len());
         self.log(now, id, TraceKind::Arrived);
         self.on_send(now, id);
@@ -382,8 +714,11 @@ impl<'a> World<'a> {
         s.remaining -= 1;
         // Workload draws first, whatever happens to the request.
         let demand_s = sc.workload.service_time.sample(&mut s.rng);
-        let store_s = match (&sc.session_state, &mut s.store_rng) {
-            (SessionState::Shared { store_latency }, Some(rng)) => store_latency.sample(rng),
+        let state_s = match (self.state, &mut s.store_rng) {
+            (SessionState::Shared { store_latency, .. }, Some(rng)) => store_latency.sample(rng),
+            (SessionState::Replicated { write_latency, .. }, Some(rng)) => {
+                write_latency.sample(rng)
+            }
             _ => 0.0,
         };
         s.digest = fold(s.digest, demand_s.to_bits());
@@ -406,6 +741,49 @@ impl<'a> World<'a> {
                 s.token_rotated = true;
             }
         }
+        let measured = self.rec.measured(now);
+        if measured {
+            self.rec.requests += 1;
+        }
+        let p = Pending {
+            start_ns: now,
+            demand_s,
+            state_s,
+            measured,
+            failed_on: BackendId(u32::MAX),
+        };
+        self.dispatch(now, sid, p, false);
+    }
+
+    /// The retry of a request that failed on a dead backend: routed again
+    /// with that backend taken out of the balancer's view for the decision.
+    fn on_retry(&mut self, now: Nanos, sid: u32) {
+        let p = self.pending[sid as usize]
+            .take()
+            .expect("a retry has its pending request");
+        let x = p.failed_on.index();
+        let h = self.pool.get(p.failed_on).health;
+        if h != Health::Down {
+            self.set_health(now, x, Health::Down);
+        }
+        self.dispatch(now, sid, p, true);
+        if h != Health::Down {
+            self.set_health(now, x, h);
+        }
+    }
+
+    /// Routes one attempt of a request and hands it to a backend.
+    fn dispatch(&mut self, now: Nanos, sid: u32, p: Pending, is_retry: bool) {
+        let measured = p.measured;
+        if self.store_down && self.placement == Placement::Shared {
+            // The backend can neither read nor write the session: it fails.
+            if measured {
+                self.rec.failed += 1;
+            }
+            self.log(now, sid, TraceKind::StoreDown);
+            return self.continue_session(now, sid);
+        }
+        let s = self.sessions.get_mut(sid);
         let cookie = if s.blocks_cookies {
             None
         } else {
@@ -418,10 +796,6 @@ impl<'a> World<'a> {
             header: s.token,
             app_id: s.app_id,
         };
-        let measured = self.rec.measured(now);
-        if measured {
-            self.rec.requests += 1;
-        }
         let (b, set_cookie) = match self.router.route(&req, &self.pool, &mut self.route_rng) {
             Decision::Refuse(_) => {
                 if measured {
@@ -449,10 +823,23 @@ impl<'a> World<'a> {
         }
         if !be.alive {
             // Connection refused: the load balancer hasn't noticed yet.
+            self.log(now, sid, TraceKind::Failed(b));
+            if self.retries && !is_retry {
+                if measured {
+                    self.rec.retried += 1;
+                }
+                let i = sid as usize;
+                if i >= self.pending.len() {
+                    self.pending.resize(i + 1, None);
+                }
+                self.pending[i] = Some(Pending { failed_on: b, ..p });
+                let at = now.saturating_add(self.sc.health_check.retry_delay_ns);
+                self.q.schedule(at, Ev::Retry(sid));
+                return;
+            }
             if measured {
                 self.rec.failed += 1;
             }
-            self.log(now, sid, TraceKind::Failed(b));
             return self.continue_session(now, sid);
         }
         if be.full() {
@@ -464,12 +851,14 @@ impl<'a> World<'a> {
         }
         self.touch_state(now, sid, b);
         self.log(now, sid, TraceKind::Accepted(b));
-        let hold_ns = s_to_ns(demand_s / self.backends[bi].speed + store_s);
+        let state_ns = s_to_ns(p.state_s);
+        let hold_ns = s_to_ns(p.demand_s / self.backends[bi].speed).saturating_add(state_ns);
         let rid = self.requests.insert(Request {
             session: sid,
-            start_ns: now,
+            start_ns: p.start_ns,
             hold_ns,
             measured,
+            state_ns,
         });
         self.pool.add_outstanding(b);
         let epoch = self.backends[bi].epoch;
@@ -487,12 +876,12 @@ impl<'a> World<'a> {
         } else {
             be.queue.push_back(rid);
         }
-        self.rec.backend_state(bi, now, be.busy(), be.queued());
+        self.backend_state(bi, now);
     }
 
     /// The request of session `sid` reached backend `b`: check the
     /// session's state is there; if not it is lost (with its cause) and
-    /// recreated here.
+    /// recreated here — unless the placement kept it (shared store, replica).
     fn touch_state(&mut self, now: Nanos, sid: u32, b: BackendId) {
         let s = self.sessions.get_mut(sid);
         let epoch = self.backends[b.index()].epoch;
@@ -503,9 +892,36 @@ impl<'a> World<'a> {
                 if survived {
                     self.backends[h.index()].pinned -= 1;
                 }
-                if !self.shared_state {
+                let replica = match *self.state {
+                    SessionState::Replicated { cluster_reads, .. } => {
+                        let backends = &self.backends;
+                        // Local lookup: only a copy on `b` counts; cluster
+                        // lookup: `b` fetches from any surviving holder,
+                        // the primary included.
+                        (cluster_reads && survived)
+                            || self.replicas[sid as usize]
+                                .holders()
+                                .iter()
+                                .any(|&(r, re)| {
+                                    if cluster_reads {
+                                        backends[r as usize].epoch == re
+                                    } else {
+                                        r == b.0 && re == epoch
+                                    }
+                                })
+                    }
+                    _ => false,
+                };
+                if self.placement == Placement::Shared || replica {
+                    if s.measured {
+                        self.rec.losses_avoided += 1;
+                    }
+                } else {
+                    let slot = &self.slots[h.index()];
                     let cause = if !survived {
-                        LossCause::Failure
+                        slot.end_causes[e as usize]
+                    } else if let Some(c) = slot.retire {
+                        c
                     } else {
                         match self.affinity {
                             Affinity::None => LossCause::Rebalanced,
@@ -547,6 +963,25 @@ impl<'a> World<'a> {
         s.ip_changed = false;
         s.cookie_expired = false;
         s.token_rotated = false;
+        if let SessionState::Replicated { copies, .. } = *self.state {
+            // Every request writes: the state is copied to the next `copies`
+            // running in-service backends after `b`, in slot order.
+            let up = self.pool.up();
+            let start = up.partition_point(|x| x.0 <= b.0);
+            let reps = &mut self.replicas[sid as usize];
+            let mut n = 0;
+            for k in 0..up.len() {
+                if n == copies as usize {
+                    break;
+                }
+                let r = up[(start + k) % up.len()];
+                if r != b && self.backends[r.index()].alive {
+                    reps.at[n] = (r.0, self.backends[r.index()].epoch);
+                    n += 1;
+                }
+            }
+            reps.len = n as u8;
+        }
     }
 
     /// The application on backend `b` created the session's state and
@@ -612,68 +1047,15 @@ impl<'a> World<'a> {
                 },
             );
         }
-        self.rec.backend_state(bi, now, be.busy(), be.queued());
+        self.backend_state(bi, now);
         self.pool.remove_outstanding(BackendId(bi as u32));
         let r = self.requests.remove(rid);
         if r.measured {
             self.rec.latency(now - r.start_ns);
+            self.rec.state_ns += r.state_ns as u128;
         }
         self.log(now, r.session, TraceKind::Completed(BackendId(bi as u32)));
         self.continue_session(now, r.session);
-    }
-
-    fn on_check(&mut self, now: Nanos, bi: usize) {
-        let hc = &self.sc.health_check;
-        self.q
-            .schedule(now.saturating_add(hc.interval_ns), Ev::Check(bi as u32));
-        if !self.backends[bi].alive {
-            // The probe times out.
-            self.q.schedule(
-                now.saturating_add(hc.timeout_ns),
-                Ev::CheckFailed(bi as u32),
-            );
-            return;
-        }
-        let h = &mut self.health[bi];
-        h.fail_streak = 0;
-        h.ok_streak += 1;
-        let id = BackendId(bi as u32);
-        if self.pool.get(id).health == Health::Down && h.ok_streak >= hc.healthy_threshold {
-            self.pool.set_health(id, Health::Up);
-        }
-    }
-
-    fn on_check_failed(&mut self, bi: usize) {
-        let hc = &self.sc.health_check;
-        let h = &mut self.health[bi];
-        h.ok_streak = 0;
-        h.fail_streak += 1;
-        let id = BackendId(bi as u32);
-        if self.pool.get(id).health == Health::Up && h.fail_streak >= hc.unhealthy_threshold {
-            self.pool.set_health(id, Health::Down);
-        }
-    }
-
-    fn on_crash(&mut self, now: Nanos, bi: usize) {
-        let be = &mut self.backends[bi];
-        if !be.alive {
-            return;
-        }
-        be.alive = false;
-        be.epoch += 1;
-        be.pinned = 0;
-        let mut dropped: Vec<u32> = be.in_service.drain(..).collect();
-        dropped.extend(be.queue.drain(..));
-        self.rec.backend_state(bi, now, 0, 0);
-        self.pool.reset_outstanding(BackendId(bi as u32));
-        for rid in dropped {
-            let r = self.requests.remove(rid);
-            if r.measured {
-                self.rec.failed += 1;
-            }
-            self.log(now, r.session, TraceKind::Failed(BackendId(bi as u32)));
-            self.continue_session(now, r.session);
-        }
     }
 }
 

@@ -3,8 +3,9 @@
 //!
 //! A [`scenario`] describes clients, backends, failures and the routing
 //! strategies to compare; the [`engine`] pushes one identical workload
-//! through each strategy via the [`routing`] core; [`metrics`] gathers what
-//! happened and [`report`] writes it out.
+//! through each strategy via the [`routing`] core, while [`control`] changes
+//! the fleet (health checks, failures, deploys, autoscaling); [`metrics`]
+//! gathers what happened and [`report`] writes it out.
 //!
 //! ```
 //! let toml = r#"
@@ -37,6 +38,7 @@
 //! ```
 
 pub mod cli;
+pub mod control;
 pub mod engine;
 pub mod metrics;
 pub mod model;

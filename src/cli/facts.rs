@@ -15,8 +15,7 @@ fn when(ns: u64) -> String {
 }
 
 /// One plain sentence per fault.
-fn fault_text(f: &Fault) -> String {
-    #[allow(unreachable_patterns)]
+fn fault_text(sc: &Scenario, f: &Fault) -> String {
     match f {
         Fault::Crash {
             backend,
@@ -30,8 +29,63 @@ fn fault_text(f: &Fault) -> String {
             }
             s
         }
-        other => format!("{other:?}"),
+        Fault::Random { mtbf_ns, mttr_ns } => format!(
+            "every instance fails at random (mean {} between failures, {} to repair)",
+            when(*mtbf_ns),
+            when(*mttr_ns)
+        ),
+        Fault::ZoneOutage {
+            zone,
+            at_ns,
+            duration_ns,
+        } => {
+            let name = sc.backends.zones.get(*zone).map_or("?", String::as_str);
+            let mut s = format!("zone {name} goes down at {}", when(*at_ns));
+            match duration_ns {
+                Some(d) => s.push_str(&format!(" for {}", when(*d))),
+                None => s.push_str(" for good"),
+            }
+            s
+        }
+        Fault::Slow {
+            backend,
+            at_ns,
+            duration_ns,
+            factor,
+        } => format!(
+            "b{backend} serves {factor}× slower from {} for {}",
+            when(*at_ns),
+            when(*duration_ns)
+        ),
     }
+}
+
+/// Deploys and autoscaling, one sentence each.
+fn change_texts(sc: &Scenario) -> Vec<String> {
+    let mut v: Vec<String> = sc
+        .deploys
+        .iter()
+        .map(|d| {
+            format!(
+                "rolling deploy at {} in batches of {}, {} deregistration delay, {} boot",
+                when(d.at_ns),
+                d.batch_size,
+                when(d.deregistration_delay_ns),
+                when(d.boot_time_ns)
+            )
+        })
+        .collect();
+    if let Some(a) = &sc.autoscaling {
+        v.push(format!(
+            "autoscaling {}–{} instances on {:.0}% target utilisation, {} boot, {} deregistration delay",
+            a.min,
+            a.max,
+            a.target * 100.0,
+            when(a.boot_time_ns),
+            when(a.deregistration_delay_ns)
+        ));
+    }
+    v
 }
 
 /// The facts of a validated scenario.
@@ -67,8 +121,14 @@ pub(crate) fn scenario_facts(sc: &Scenario) -> ScenarioFacts {
         session_state: match sc.session_state {
             SessionState::Local => "local",
             SessionState::Shared { .. } => "shared",
+            SessionState::Replicated { .. } => "replicated",
         }
         .to_string(),
-        faults: sc.faults.iter().map(fault_text).collect(),
+        faults: sc
+            .faults
+            .iter()
+            .map(|f| fault_text(sc, f))
+            .chain(change_texts(sc))
+            .collect(),
     }
 }

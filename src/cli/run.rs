@@ -104,6 +104,8 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
         .map(|o| StrategyResult {
             summary: &o.summary,
             buckets: &o.buckets,
+            events: &o.events,
+            instances: &o.instances,
         })
         .collect();
     let written = write_run_report(&out_dir, &meta, &results, !args.no_charts)

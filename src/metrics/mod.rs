@@ -22,16 +22,26 @@ pub enum LossCause {
     Rebalanced,
     /// The client's API token rotated and the header hash moved it.
     TokenRotation,
+    /// The backend holding the state was replaced by a rolling deploy (the
+    /// session was sent elsewhere while it drained, or it stopped).
+    Deploy,
+    /// The backend holding the state was removed by a scale-in.
+    ScaleIn,
 }
 
+/// Number of [`LossCause`]s.
+pub const LOSS_CAUSES: usize = 8;
+
 impl LossCause {
-    pub const ALL: [LossCause; 6] = [
+    pub const ALL: [LossCause; LOSS_CAUSES] = [
         LossCause::Failure,
         LossCause::IpChange,
         LossCause::CookieBlocked,
         LossCause::TtlExpired,
         LossCause::Rebalanced,
         LossCause::TokenRotation,
+        LossCause::Deploy,
+        LossCause::ScaleIn,
     ];
 
     pub fn name(self) -> &'static str {
@@ -42,8 +52,90 @@ impl LossCause {
             LossCause::TtlExpired => "ttl_expired",
             LossCause::Rebalanced => "rebalanced",
             LossCause::TokenRotation => "token_rotation",
+            LossCause::Deploy => "deploy",
+            LossCause::ScaleIn => "scale_in",
         }
     }
+}
+
+/// What a control event was (`events.csv`'s `event` column).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ControlKind {
+    /// The instance stopped running (fault).
+    Crash,
+    /// A crashed instance runs again (empty).
+    Recover,
+    /// The load balancer's health checks marked it down.
+    MarkedDown,
+    /// The health checks marked it up again.
+    MarkedUp,
+    /// A zone went down (backend empty; one `crash` row per instance follows).
+    ZoneOutage,
+    /// A slow period began (service times multiplied).
+    SlowStart,
+    SlowEnd,
+    /// Deregistered: takes no new sessions, stops after the delay.
+    DrainStart,
+    /// Stopped for good (end of a drain); its slot may be reused.
+    Stopped,
+    /// A new instance was launched.
+    BootStart,
+    /// A new instance passed its health checks and takes traffic.
+    InService,
+    /// The autoscaler decided to add instances (one row per instance).
+    ScaleOut,
+    /// The autoscaler decided to remove instances (one row per instance).
+    ScaleIn,
+    /// The shared session store went down / came back.
+    StoreDown,
+    StoreUp,
+}
+
+impl ControlKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            ControlKind::Crash => "crash",
+            ControlKind::Recover => "recover",
+            ControlKind::MarkedDown => "marked_down",
+            ControlKind::MarkedUp => "marked_up",
+            ControlKind::ZoneOutage => "zone_outage",
+            ControlKind::SlowStart => "slow_start",
+            ControlKind::SlowEnd => "slow_end",
+            ControlKind::DrainStart => "drain_start",
+            ControlKind::Stopped => "stopped",
+            ControlKind::BootStart => "boot_start",
+            ControlKind::InService => "in_service",
+            ControlKind::ScaleOut => "scale_out",
+            ControlKind::ScaleIn => "scale_in",
+            ControlKind::StoreDown => "store_down",
+            ControlKind::StoreUp => "store_up",
+        }
+    }
+}
+
+/// One control event of a run, in time order (`events.csv`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct ControlEvent {
+    pub t_ns: Nanos,
+    #[serde(serialize_with = "ser_kind")]
+    pub kind: ControlKind,
+    /// The backend slot concerned, if any.
+    pub backend: Option<u32>,
+}
+
+fn ser_kind<S: serde::Serializer>(k: &ControlKind, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(k.name())
+}
+
+/// Instance counts for one output bucket (`instances.csv`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct InstanceRow {
+    pub t_start_ns: Nanos,
+    pub t_end_ns: Nanos,
+    /// Backends taking traffic (up or draining in the load balancer's view) at the bucket's end.
+    pub in_service: u32,
+    /// Instances running or starting, including booting and draining ones, at the bucket's end.
+    pub provisioned: u32,
 }
 
 /// One backend's figures for one time bucket.
@@ -77,6 +169,12 @@ struct BackendAcc {
     /// Since the end of warm-up.
     total_requests: u64,
     total_busy_ns: u128,
+    /// Time provisioned since the end of warm-up.
+    total_present_ns: u128,
+    /// Provisioned now (a slot may be empty between instances).
+    present: bool,
+    /// Provisioned at some time during the current bucket.
+    seen: bool,
 }
 
 impl BackendAcc {
@@ -86,6 +184,9 @@ impl BackendAcc {
         self.bucket_busy_ns += dt * self.busy as u128;
         self.bucket_queue_ns += dt * self.queued as u128;
         self.total_busy_ns += dt * self.busy as u128;
+        if self.present {
+            self.total_present_ns += dt;
+        }
         self.last_ns = now;
     }
 }
@@ -103,9 +204,16 @@ pub struct Recorder {
     pub sessions: u64,
     pub sessions_completed: u64,
     pub sessions_lost: u64,
-    pub lost_by_cause: [u64; LossCause::ALL.len()],
+    pub lost_by_cause: [u64; LOSS_CAUSES],
     pub loss_events: u64,
-    pub loss_events_by_cause: [u64; LossCause::ALL.len()],
+    pub loss_events_by_cause: [u64; LOSS_CAUSES],
+    /// Attempts that failed on a dead backend and were retried.
+    pub retried: u64,
+    /// Requests that reached a backend without their state where the
+    /// placement (shared store, replica) saved it: losses avoided.
+    pub losses_avoided: u64,
+    /// Time requests spent on the session store or replication.
+    pub state_ns: u128,
     backends: Vec<BackendAcc>,
     pub rows: Vec<BucketRow>,
     bucket_start_ns: Nanos,
@@ -129,10 +237,20 @@ impl Recorder {
             sessions: 0,
             sessions_completed: 0,
             sessions_lost: 0,
-            lost_by_cause: [0; LossCause::ALL.len()],
+            lost_by_cause: [0; LOSS_CAUSES],
             loss_events: 0,
-            loss_events_by_cause: [0; LossCause::ALL.len()],
-            backends: vec![BackendAcc::default(); backends],
+            loss_events_by_cause: [0; LOSS_CAUSES],
+            retried: 0,
+            losses_avoided: 0,
+            state_ns: 0,
+            backends: vec![
+                BackendAcc {
+                    present: true,
+                    seen: true,
+                    ..BackendAcc::default()
+                };
+                backends
+            ],
             rows: Vec::new(),
             bucket_start_ns: 0,
         }
@@ -174,6 +292,24 @@ impl Recorder {
         }
     }
 
+    /// A new backend slot, not provisioned yet; returns its index.
+    pub fn add_backend(&mut self, now: Nanos) -> usize {
+        self.backends.push(BackendAcc {
+            last_ns: now,
+            ..BackendAcc::default()
+        });
+        self.backends.len() - 1
+    }
+
+    /// Slot `b` holds an instance (`true`) or none (`false`) from `now`.
+    /// Slots without an instance during a whole bucket get no row in it.
+    pub fn set_present(&mut self, b: usize, now: Nanos, present: bool) {
+        let acc = &mut self.backends[b];
+        acc.advance(now);
+        acc.present = present;
+        acc.seen |= present;
+    }
+
     /// Backend `b`'s busy workers and queue length changed to these at `now`.
     #[inline]
     pub fn backend_state(&mut self, b: usize, now: Nanos, busy: u32, queued: u32) {
@@ -189,6 +325,7 @@ impl Recorder {
             acc.advance(now);
             acc.total_busy_ns = 0;
             acc.total_requests = 0;
+            acc.total_present_ns = 0;
         }
     }
 
@@ -197,6 +334,10 @@ impl Recorder {
     pub fn close_bucket(&mut self, now: Nanos, mut state: impl FnMut(usize) -> (u32, bool, bool)) {
         for (b, acc) in self.backends.iter_mut().enumerate() {
             acc.advance(now);
+            if !acc.seen && acc.bucket_requests == 0 {
+                continue;
+            }
+            acc.seen = acc.present;
             let (pinned_sessions, alive, lb_up) = state(b);
             self.rows.push(BucketRow {
                 backend: b as u32,
@@ -231,22 +372,28 @@ impl Recorder {
         for acc in &mut self.backends {
             acc.advance(end_ns);
         }
+        // Each backend slot over the time it held an instance: with a fixed
+        // fleet that is the whole measured window; with autoscaling or
+        // deploys, slots that held nothing after warm-up are left out.
         let window = end_ns.saturating_sub(self.warmup_ns) as f64;
-        let utils: Vec<f64> = self
+        let present: Vec<&BackendAcc> = self
             .backends
+            .iter()
+            .filter(|a| a.total_present_ns > 0)
+            .collect();
+        let utils: Vec<f64> = present
+            .iter()
+            .map(|a| a.total_busy_ns as f64 / (a.total_present_ns as f64 * workers as f64))
+            .collect();
+        let reqs: Vec<f64> = present
             .iter()
             .map(|a| {
-                if window > 0.0 {
-                    a.total_busy_ns as f64 / (window * workers as f64)
+                if a.total_present_ns as f64 == window {
+                    a.total_requests as f64
                 } else {
-                    0.0
+                    a.total_requests as f64 * window / a.total_present_ns as f64
                 }
             })
-            .collect();
-        let reqs: Vec<f64> = self
-            .backends
-            .iter()
-            .map(|a| a.total_requests as f64)
             .collect();
         let util_mean = mean(&utils);
         let util_max = utils.iter().copied().fold(0.0, f64::max);
@@ -286,6 +433,15 @@ impl Recorder {
             lost_ttl_expired: self.lost_by_cause[LossCause::TtlExpired as usize],
             lost_rebalanced: self.lost_by_cause[LossCause::Rebalanced as usize],
             lost_token_rotation: self.lost_by_cause[LossCause::TokenRotation as usize],
+            lost_deploy: self.lost_by_cause[LossCause::Deploy as usize],
+            lost_scale_in: self.lost_by_cause[LossCause::ScaleIn as usize],
+            retried: self.retried,
+            losses_avoided: self.losses_avoided,
+            state_latency_mean_ms: if self.completed == 0 {
+                0.0
+            } else {
+                self.state_ns as f64 / self.completed as f64 / 1e6
+            },
             loss_events: self.loss_events,
             latency_mean_ms: if self.completed == 0 {
                 0.0
@@ -316,6 +472,7 @@ impl Recorder {
             },
             measured_s: ns_to_s(end_ns.saturating_sub(self.warmup_ns)),
             events,
+            placement: String::new(),
         };
         (summary, self.rows)
     }
@@ -361,6 +518,15 @@ pub struct RunSummary {
     pub lost_ttl_expired: u64,
     pub lost_rebalanced: u64,
     pub lost_token_rotation: u64,
+    pub lost_deploy: u64,
+    pub lost_scale_in: u64,
+    /// Attempts that failed on a dead backend and were retried elsewhere.
+    pub retried: u64,
+    /// Times a request reached a backend without its local state but the
+    /// placement (shared store, replica) had it: losses avoided.
+    pub losses_avoided: u64,
+    /// Mean time per completed request spent on the store or on replication.
+    pub state_latency_mean_ms: f64,
     pub loss_events: u64,
     pub latency_mean_ms: f64,
     pub latency_p50_ms: f64,
@@ -375,6 +541,8 @@ pub struct RunSummary {
     pub max_backend_request_share: f64,
     pub measured_s: f64,
     pub events: u64,
+    /// Where session state lived in this run: `local`, `shared`, `replicated`.
+    pub placement: String,
 }
 
 #[cfg(test)]

@@ -89,6 +89,21 @@ pub struct JarCookie {
     pub expires_ns: Option<Nanos>,
 }
 
+/// Most replica holders a session's state may have (`replicated` placement).
+pub const MAX_REPLICAS: usize = 8;
+
+/// A request between a failed attempt and its retry: what it drew, so the
+/// retry does not draw again.
+#[derive(Debug, Clone, Copy)]
+pub struct Pending {
+    pub start_ns: Nanos,
+    pub demand_s: f64,
+    pub state_s: f64,
+    pub measured: bool,
+    /// The backend the failed attempt went to.
+    pub failed_on: BackendId,
+}
+
 /// One user session: a run of requests separated by think time.
 #[derive(Debug)]
 pub struct Session {
@@ -134,6 +149,22 @@ pub struct Session {
     pub cookie_expired: bool,
 }
 
+/// Backends holding copies of a session's state (`replicated` placement):
+/// `(backend, epoch)`, the first `len` entries. Kept beside the sessions,
+/// not in them, so runs without replication don't carry it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Replicas {
+    pub len: u8,
+    pub at: [(u32, u32); MAX_REPLICAS],
+}
+
+impl Replicas {
+    #[inline]
+    pub fn holders(&self) -> &[(u32, u32)] {
+        &self.at[..self.len as usize]
+    }
+}
+
 impl Session {
     /// The cookie the client sends now, expiring it first if its time is up.
     #[inline]
@@ -161,6 +192,8 @@ pub struct Request {
     /// Time the backend's worker is held (service demand / speed + store round trip).
     pub hold_ns: Nanos,
     pub measured: bool,
+    /// Part of the hold spent on the session store or on replication.
+    pub state_ns: Nanos,
 }
 
 /// A backend server.

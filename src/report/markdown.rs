@@ -119,16 +119,20 @@ fn scenario_lines(o: &mut String, f: &ScenarioFacts, data: &RunData) {
         num(f.health_check_interval_s),
         f.unhealthy_threshold,
         f.healthy_threshold,
-        if f.session_state == "local" {
-            "in the memory of the backend that created it: a request that lands elsewhere loses it"
-        } else {
-            "in a shared store: nothing is lost, every request pays a store round trip"
+        match f.session_state.as_str() {
+            "local" => {
+                "in the memory of the backend that created it: a request that lands elsewhere loses it"
+            }
+            "replicated" => {
+                "in the memory of the backend that created it, copied to other backends on every write"
+            }
+            _ => "in a shared store: nothing is lost, every request pays a store round trip",
         }
     );
     if f.faults.is_empty() {
-        o.push_str("- Faults: none.\n");
+        o.push_str("- Faults and fleet changes: none.\n");
     } else {
-        let _ = writeln!(o, "- Faults: {}.", f.faults.join("; "));
+        let _ = writeln!(o, "- Faults and fleet changes: {}.", f.faults.join("; "));
     }
     let _ = data;
 }

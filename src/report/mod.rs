@@ -1,5 +1,5 @@
-//! Writing results: `summary.csv`, `summary.json`, `backends.csv` and the
-//! stdout table. Everything is rendered in memory first, then written to
+//! Writing results: `summary.csv`, `summary.json`, `backends.csv`,
+//! `events.csv`, `instances.csv` and the stdout table. Everything is rendered in memory first, then written to
 //! temporary files and renamed into place, so a run's outputs appear whole
 //! or not at all.
 
@@ -7,7 +7,7 @@ pub mod charts;
 pub mod data;
 pub mod markdown;
 
-use crate::metrics::{BucketRow, RunSummary};
+use crate::metrics::{BucketRow, ControlEvent, InstanceRow, RunSummary};
 use serde::Serialize;
 use std::fmt::Write as _;
 use std::fs;
@@ -36,6 +36,10 @@ pub struct RunMeta {
 pub struct StrategyResult<'a> {
     pub summary: &'a RunSummary,
     pub buckets: &'a [BucketRow],
+    /// Control events (faults, health marks, deploys, scaling), in time order.
+    pub events: &'a [ControlEvent],
+    /// Instance counts per output bucket.
+    pub instances: &'a [InstanceRow],
 }
 
 type Col = (&'static str, fn(&RunSummary) -> String);
@@ -51,6 +55,7 @@ pub const SUMMARY_COLUMNS: &[Col] = &[
     ("requests", |s| s.requests.to_string()),
     ("completed", |s| s.completed.to_string()),
     ("failed", |s| s.failed.to_string()),
+    ("retried", |s| s.retried.to_string()),
     ("rejected", |s| s.rejected.to_string()),
     ("in_flight_end", |s| s.in_flight_end.to_string()),
     ("sessions", |s| s.sessions.to_string()),
@@ -64,8 +69,12 @@ pub const SUMMARY_COLUMNS: &[Col] = &[
     ("lost_ttl_expired", |s| s.lost_ttl_expired.to_string()),
     ("lost_rebalanced", |s| s.lost_rebalanced.to_string()),
     ("lost_token_rotation", |s| s.lost_token_rotation.to_string()),
+    ("lost_deploy", |s| s.lost_deploy.to_string()),
+    ("lost_scale_in", |s| s.lost_scale_in.to_string()),
     ("loss_events", |s| s.loss_events.to_string()),
+    ("losses_avoided", |s| s.losses_avoided.to_string()),
     ("latency_mean_ms", |s| f(s.latency_mean_ms, 3)),
+    ("state_latency_mean_ms", |s| f(s.state_latency_mean_ms, 3)),
     ("latency_p50_ms", |s| f(s.latency_p50_ms, 3)),
     ("latency_p95_ms", |s| f(s.latency_p95_ms, 3)),
     ("latency_p99_ms", |s| f(s.latency_p99_ms, 3)),
@@ -81,6 +90,7 @@ pub const SUMMARY_COLUMNS: &[Col] = &[
         f(s.max_backend_request_share, 4)
     }),
     ("measured_s", |s| f(s.measured_s, 3)),
+    ("placement", |s| s.placement.clone()),
 ];
 
 /// Quotes a CSV field if it needs it (RFC 4180).
@@ -183,6 +193,55 @@ pub fn backends_csv(meta: &RunMeta, results: &[StrategyResult]) -> String {
     out
 }
 
+/// The columns of `events.csv` (documented in `docs/output.md`).
+pub const EVENT_COLUMNS: &[&str] = &["strategy", "time_s", "event", "backend"];
+
+/// `events.csv`: one row per control event, per strategy in time order.
+pub fn events_csv(results: &[StrategyResult]) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "{}", EVENT_COLUMNS.join(","));
+    for r in results {
+        let name = csv_field(&r.summary.strategy);
+        for e in r.events {
+            let _ = write!(out, "{name},{:.3},{},", e.t_ns as f64 / 1e9, e.kind.name());
+            if let Some(b) = e.backend {
+                let _ = write!(out, "b{b}");
+            }
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// The columns of `instances.csv` (documented in `docs/output.md`).
+pub const INSTANCE_COLUMNS: &[&str] = &[
+    "strategy",
+    "t_start_s",
+    "t_end_s",
+    "in_service",
+    "provisioned",
+];
+
+/// `instances.csv`: instance counts per strategy and output bucket.
+pub fn instances_csv(results: &[StrategyResult]) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "{}", INSTANCE_COLUMNS.join(","));
+    for r in results {
+        let name = csv_field(&r.summary.strategy);
+        for row in r.instances {
+            let _ = writeln!(
+                out,
+                "{name},{:.3},{:.3},{},{}",
+                row.t_start_ns as f64 / 1e9,
+                row.t_end_ns as f64 / 1e9,
+                row.in_service,
+                row.provisioned
+            );
+        }
+    }
+    out
+}
+
 /// The short table printed on stdout.
 pub fn text_table(meta: &RunMeta, results: &[StrategyResult]) -> String {
     let mut out = String::new();
@@ -213,6 +272,8 @@ pub fn text_table(meta: &RunMeta, results: &[StrategyResult]) -> String {
             ("ttl_expired", s.lost_ttl_expired),
             ("rebalanced", s.lost_rebalanced),
             ("token_rotation", s.lost_token_rotation),
+            ("deploy", s.lost_deploy),
+            ("scale_in", s.lost_scale_in),
         ];
         let main = causes
             .iter()
@@ -320,6 +381,8 @@ pub fn data_files(meta: &RunMeta, results: &[StrategyResult]) -> Vec<(&'static s
         ("summary.csv", summary_csv(meta, results)),
         ("summary.json", summary_json(meta, results)),
         ("backends.csv", backends_csv(meta, results)),
+        ("events.csv", events_csv(results)),
+        ("instances.csv", instances_csv(results)),
     ]
 }
 

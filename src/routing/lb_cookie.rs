@@ -16,7 +16,8 @@
 //! further ahead than the TTL is rejected, as HAProxy ignores dates in the
 //! future). A pinned backend that is down, draining or full is
 //! handled per `on_unavailable`: redispatch (pick anew, rewrite the cookie,
-//! as ALB does) or reject.
+//! as ALB does) or reject; one that is draining per `on_draining`: pick
+//! anew (ALB) or keep going there while it drains (AppGW, nginx `drain`).
 
 use super::hash::{keyed, mix64};
 use super::{

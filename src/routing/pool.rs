@@ -141,6 +141,30 @@ impl Pool {
         self.total_outstanding
     }
 
+    /// Appends a backend (health `Down` until it passes its checks).
+    pub fn push(&mut self, mut view: BackendView) -> BackendId {
+        view.health = Health::Down;
+        self.backends.push(view);
+        self.generation += 1;
+        BackendId((self.backends.len() - 1) as u32)
+    }
+
+    /// Gives a backend slot a new address (a new instance in a reused slot):
+    /// cookies naming the old instance no longer match it.
+    pub fn set_addr(&mut self, id: BackendId, addr: SocketAddr) {
+        if self.backends[id.index()].addr != addr {
+            self.backends[id.index()].addr = addr;
+            self.generation += 1;
+        }
+    }
+
+    /// Sets a backend's weight (slow start). Weights are read live by the
+    /// balancers and derive no table, so the generation does not change.
+    #[inline]
+    pub fn set_weight(&mut self, id: BackendId, weight: u32) {
+        self.backends[id.index()].weight = weight.max(1);
+    }
+
     #[inline]
     pub fn add_outstanding(&mut self, id: BackendId) {
         self.backends[id.index()].outstanding += 1;

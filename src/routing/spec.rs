@@ -153,9 +153,10 @@ pub fn is_prime(n: u64) -> bool {
 
 /// How a sticky strategy treats a pinned backend that is draining
 /// (deregistered, finishing its work).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum OnDraining {
     /// Move the client at once (AWS ALB deregistration).
+    #[default]
     Reroute,
     /// Keep sending it there until the drain ends (HAProxy DRAIN, nginx
     /// `drain`, Azure Application Gateway).

@@ -40,7 +40,9 @@ mod tests;
 pub use error::{Location, ScenarioError};
 pub use overrides::parse_override;
 pub use types::*;
-pub use validate::{DEFAULT_USERS_PER_NAT_IP, MAX_BACKENDS, MAX_BUCKETS, SHARE_TOLERANCE};
+pub use validate::{
+    DEFAULT_USERS_PER_NAT_IP, MAX_BACKENDS, MAX_BUCKETS, MAX_COPIES, SHARE_TOLERANCE,
+};
 
 use error::{describe_serde, line_col, KeyPath, Seg};
 use raw::RawScenario;

@@ -13,7 +13,7 @@ const NAMED_ARRAYS: &[(&str, &str, &str)] = &[
 ];
 
 /// Arrays of tables an override may address but not create.
-const TABLE_ARRAYS: &[&str] = &["strategies", "clients", "faults"];
+const TABLE_ARRAYS: &[&str] = &["strategies", "clients", "faults", "deploys"];
 
 fn flag_error(flag: &str, reason: impl Into<String>) -> ScenarioError {
     ScenarioError::Override {

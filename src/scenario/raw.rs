@@ -19,6 +19,8 @@ pub struct RawScenario {
     pub output: Option<RawOutput>,
     pub strategies: Vec<RawStrategy>,
     pub faults: Option<Vec<RawFault>>,
+    pub deploys: Option<Vec<RawDeploy>>,
+    pub autoscaling: Option<RawAutoscaling>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -120,6 +122,7 @@ pub struct RawBackends {
     pub workers: Option<u32>,
     pub queue_limit: Option<u32>,
     pub speed: Option<RawSpeed>,
+    pub zones: Option<Vec<String>>,
 }
 
 /// `speed = 1.0` (every backend) or `speed = [1, 1, 0.5]` (one per backend).
@@ -165,6 +168,7 @@ pub struct RawHealthCheck {
     pub timeout: Option<f64>,
     pub unhealthy_threshold: Option<u32>,
     pub healthy_threshold: Option<u32>,
+    pub retry_delay: Option<f64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -172,6 +176,7 @@ pub struct RawHealthCheck {
 pub enum RawPlacement {
     Local,
     Shared,
+    Replicated,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -179,6 +184,25 @@ pub enum RawPlacement {
 pub struct RawSessionState {
     pub placement: Option<RawPlacement>,
     pub store_latency: Option<RawDist>,
+    pub store_outages: Option<Vec<RawWindow>>,
+    pub copies: Option<u32>,
+    pub write_latency: Option<RawDist>,
+    pub replica_lookup: Option<RawReplicaLookup>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RawReplicaLookup {
+    Local,
+    Cluster,
+}
+
+/// `{ at, duration }`: a time window.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawWindow {
+    pub at: f64,
+    pub duration: f64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -273,6 +297,9 @@ pub struct RawStrategy {
     pub size: Option<u32>,
     pub factor: Option<u32>,
     pub key: Option<RawKeySource>,
+    /// Where this strategy's sessions keep state (any kind); the
+    /// placement's parameters come from `[session_state]`.
+    pub placement: Option<RawPlacement>,
 }
 
 /// The keys (besides `name` and `kind`) each strategy kind accepts, all optional.
@@ -397,10 +424,75 @@ impl RawStrategy {
 #[serde(deny_unknown_fields)]
 pub struct RawFault {
     pub kind: String,
-    pub backend: String,
-    pub at: f64,
+    pub backend: Option<String>,
+    pub at: Option<f64>,
     pub recover_after: Option<f64>,
+    pub mtbf: Option<f64>,
+    pub mttr: Option<f64>,
+    pub zone: Option<String>,
+    pub duration: Option<f64>,
+    pub factor: Option<f64>,
 }
 
-/// Every fault `kind` a scenario may name.
-pub const FAULT_KINDS: &[&str] = &["crash"];
+/// Every fault `kind` a scenario may name, with the keys it requires and
+/// the optional ones it accepts (besides `kind`).
+pub const FAULT_KINDS: &[(&str, &[&str], &[&str])] = &[
+    ("crash", &["backend", "at"], &["recover_after"]),
+    ("random", &["mtbf", "mttr"], &[]),
+    ("zone_outage", &["zone", "at"], &["duration"]),
+    ("slow", &["backend", "at", "duration", "factor"], &[]),
+];
+
+impl RawFault {
+    /// The keys (besides `kind`) this entry sets, in schema order.
+    pub fn present_keys(&self) -> Vec<&'static str> {
+        [
+            ("backend", self.backend.is_some()),
+            ("at", self.at.is_some()),
+            ("recover_after", self.recover_after.is_some()),
+            ("mtbf", self.mtbf.is_some()),
+            ("mttr", self.mttr.is_some()),
+            ("zone", self.zone.is_some()),
+            ("duration", self.duration.is_some()),
+            ("factor", self.factor.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(k, set)| set.then_some(k))
+        .collect()
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDeploy {
+    pub at: f64,
+    pub batch_size: Option<u32>,
+    pub pause: Option<f64>,
+    pub deregistration_delay: Option<f64>,
+    pub boot_time: Option<f64>,
+    pub slow_start: Option<f64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RawVictim {
+    Newest,
+    Oldest,
+    LeastSessions,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAutoscaling {
+    pub min: u32,
+    pub max: u32,
+    pub target_utilisation: Option<f64>,
+    pub metric_window: Option<f64>,
+    pub evaluation_period: Option<f64>,
+    pub scale_out_cooldown: Option<f64>,
+    pub scale_in_cooldown: Option<f64>,
+    pub boot_time: Option<f64>,
+    pub victim: Option<RawVictim>,
+    pub deregistration_delay: Option<f64>,
+    pub slow_start: Option<f64>,
+}

@@ -187,7 +187,7 @@ fn full_scenario_resolves_units_and_keeps_every_value() {
     assert_eq!((h.unhealthy_threshold, h.healthy_threshold), (3, 1));
     assert!(matches!(
         s.session_state,
-        SessionState::Shared { store_latency: dist::Dist::Uniform { min, max, .. } }
+        SessionState::Shared { store_latency: dist::Dist::Uniform { min, max, .. }, .. }
             if min == 0.001 && max == 0.003
     ));
     assert_eq!(s.output.bucket_ns, 500_000_000);
@@ -387,6 +387,78 @@ fn bad_fixtures_name_file_key_position_and_expectation() {
                 "key_not_for_kind.toml:16:7:",
                 "`strategies[0].ttl`",
                 "`ttl` does not apply to kind `round_robin`",
+            ],
+        ),
+        (
+            "fault_unknown_zone",
+            &[
+                "fault_unknown_zone.toml:20:8:",
+                "`faults[0].zone`",
+                "expected one of the zones in `backends.zones` (`a`, `b`), found `c`",
+            ],
+        ),
+        (
+            "fault_key_not_for_kind",
+            &[
+                "fault_key_not_for_kind.toml:21:11:",
+                "`faults[0].backend`",
+                "`backend` does not apply to fault kind `random`; its keys are `mtbf`, `mttr`",
+            ],
+        ),
+        (
+            "slow_factor_below_one",
+            &[
+                "slow_factor_below_one.toml:22:10:",
+                "`faults[0].factor`",
+                "expected a slow-down factor from 1 to 1000, found 0.5",
+            ],
+        ),
+        (
+            "deploy_delay_too_long",
+            &[
+                "deploy_delay_too_long.toml:19:24:",
+                "`deploys[0].deregistration_delay`",
+                "expected a delay from 0 to 3600 s (ALB's range), found 4000 s",
+            ],
+        ),
+        (
+            "autoscaling_max_below_min",
+            &[
+                "autoscaling_max_below_min.toml:19:7:",
+                "`autoscaling.max`",
+                "expected `max` >= `min` (4), found 2",
+            ],
+        ),
+        (
+            "autoscaling_bad_victim",
+            &[
+                "autoscaling_bad_victim.toml:20:10:",
+                "`autoscaling.victim`",
+                "expected one of `newest`, `oldest`, `least_sessions`, found `random`",
+            ],
+        ),
+        (
+            "replicated_zero_copies",
+            &[
+                "replicated_zero_copies.toml:15:10:",
+                "`session_state.copies`",
+                "expected a number of copies from 1 to 8, found 0",
+            ],
+        ),
+        (
+            "store_outage_on_local",
+            &[
+                "store_outage_on_local.toml:15:17:",
+                "`session_state.store_outages`",
+                "`store_outages` does not apply to `placement = \"local\"`",
+            ],
+        ),
+        (
+            "on_draining_not_for_kind",
+            &[
+                "on_draining_not_for_kind.toml:16:15:",
+                "`strategies[0].on_draining`",
+                "`on_draining` does not apply to kind `round_robin`",
             ],
         ),
     ];
@@ -743,7 +815,7 @@ fn more_validation_errors() {
         (
             "kind = \"round_robin\"",
             "kind = \"round_robin\"\n[[faults]]\nkind = \"crsh\"\nbackend = \"b0\"\nat = 6",
-            &["`faults[0].kind`", "expected one of `crash`, found `crsh`", "did you mean `crash`?"],
+            &["`faults[0].kind`", "expected one of `crash`, `random`, `zone_outage`, `slow`, found `crsh`", "did you mean `crash`?"],
         ),
         (
             "kind = \"round_robin\"",

@@ -31,6 +31,9 @@ pub struct Scenario {
     pub strategies: Vec<StrategyConfig>,
     pub faults: Vec<Fault>,
     pub output: Output,
+    /// Rolling deploys, in start order.
+    pub deploys: Vec<Deploy>,
+    pub autoscaling: Option<Autoscaling>,
 }
 
 #[derive(Debug, Clone)]
@@ -152,6 +155,9 @@ pub struct Backends {
     pub workers: u32,
     /// Maximum queued (not yet in service) requests; `None` = unbounded.
     pub queue_limit: Option<u32>,
+    /// Availability-zone names; backend `i` starts in zone `i % zones.len()`.
+    /// One zone (`"default"`) when none are given.
+    pub zones: Vec<String>,
 }
 
 impl Backends {
@@ -173,6 +179,9 @@ pub struct HealthCheck {
     pub unhealthy_threshold: u32,
     /// Consecutive successes before a down backend is marked up again.
     pub healthy_threshold: u32,
+    /// How long a request sent to a dead backend takes to fail (a connect
+    /// timeout) before it is retried elsewhere or reported failed.
+    pub retry_delay_ns: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -180,7 +189,21 @@ pub enum SessionState {
     /// State lives in the memory of the backend that created it.
     Local,
     /// State lives in an external store; every request pays one round trip.
-    Shared { store_latency: Dist },
+    /// While the store is down (`outages`, `(from, until)` in ns, sorted,
+    /// disjoint), every request fails.
+    Shared {
+        store_latency: Dist,
+        outages: Vec<(u64, u64)>,
+    },
+    /// State lives on the backend that wrote it and is copied to `copies`
+    /// other in-service backends on every request (a write), which adds
+    /// `write_latency` to the request.
+    Replicated {
+        copies: u32,
+        write_latency: Dist,
+        /// Whether a backend without a copy fetches one from a surviving holder.
+        cluster_reads: bool,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -188,6 +211,9 @@ pub struct StrategyConfig {
     /// Unique label used in outputs.
     pub name: String,
     pub spec: StrategySpec,
+    /// This strategy's own session-state placement (`placement` key), if it
+    /// overrides the scenario's `[session_state]`.
+    pub session_state: Option<SessionState>,
 }
 
 #[derive(Debug, Clone)]
@@ -199,6 +225,67 @@ pub enum Fault {
         at_ns: u64,
         recover_after_ns: Option<u64>,
     },
+    /// Every instance fails after an exponential time with mean `mtbf_ns`
+    /// of running, and is repaired (running again, empty) after an
+    /// exponential time with mean `mttr_ns`.
+    Random { mtbf_ns: u64, mttr_ns: u64 },
+    /// Every instance in zone `zone` (an index into `Backends::zones`)
+    /// crashes at `at_ns`; with `duration_ns` they are back after it.
+    ZoneOutage {
+        zone: usize,
+        at_ns: u64,
+        duration_ns: Option<u64>,
+    },
+    /// Backend `backend` serves `factor` times slower from `at_ns` for `duration_ns`.
+    Slow {
+        backend: usize,
+        at_ns: u64,
+        duration_ns: u64,
+        factor: f64,
+    },
+}
+
+/// A rolling deploy: every instance running at `at_ns` is replaced, in
+/// batches of `batch_size`.
+#[derive(Debug, Clone)]
+pub struct Deploy {
+    pub at_ns: u64,
+    pub batch_size: u32,
+    /// Wait between one batch's old instances starting to drain and the
+    /// next batch's replacements being launched.
+    pub pause_ns: u64,
+    /// How long a replaced instance drains before it stops (0 = at once).
+    pub deregistration_delay_ns: u64,
+    /// Launch to running for a replacement.
+    pub boot_time_ns: u64,
+    /// Linear weight ramp after a replacement enters service (0 = off).
+    pub slow_start_ns: u64,
+}
+
+/// Which instance a scale-in removes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Victim {
+    Newest,
+    Oldest,
+    LeastSessions,
+}
+
+/// Target tracking on average utilisation of the in-service instances.
+#[derive(Debug, Clone)]
+pub struct Autoscaling {
+    pub min: u32,
+    pub max: u32,
+    /// Utilisation (busy workers / workers, 0..1) to hold.
+    pub target: f64,
+    /// The metric is the average over this window (a multiple of the evaluation period).
+    pub metric_window_ns: u64,
+    pub evaluation_period_ns: u64,
+    pub scale_out_cooldown_ns: u64,
+    pub scale_in_cooldown_ns: u64,
+    pub boot_time_ns: u64,
+    pub victim: Victim,
+    pub deregistration_delay_ns: u64,
+    pub slow_start_ns: u64,
 }
 
 #[derive(Debug, Clone)]

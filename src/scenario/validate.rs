@@ -32,6 +32,20 @@ pub const MAX_IP_CHANGE_RATE: f64 = 1.0;
 /// The shortest health-check interval (HAProxy's `inter` goes down to
 /// milliseconds, ALB to 5 s; below this the checks would dominate the run).
 pub const MIN_HEALTH_INTERVAL_S: f64 = 0.1;
+/// Time a request to a dead backend takes to fail before its retry.
+pub const DEFAULT_RETRY_DELAY_S: f64 = 1.0;
+/// Most copies `replicated` session state may keep besides the primary.
+pub const MAX_COPIES: u32 = 8;
+/// The shortest mean time between failures of `random` faults (shorter would
+/// make the run mostly crash handling).
+pub const MIN_MTBF_S: f64 = 1.0;
+/// ALB's deregistration delay default (`deregistration_delay.timeout_seconds`).
+pub const DEFAULT_DEREGISTRATION_DELAY_S: f64 = 300.0;
+/// Launch-to-running time of a new instance when not given.
+pub const DEFAULT_BOOT_TIME_S: f64 = 60.0;
+/// ALB's longest deregistration delay and slow start.
+const MAX_DEREGISTRATION_DELAY_S: f64 = 3600.0;
+const SLOW_START_RANGE_S: (f64, f64) = (30.0, 900.0);
 
 fn problem<T>(key: &KeyPath, message: impl Into<String>) -> R<T> {
     Err(Problem::new(key.clone(), message))
@@ -171,10 +185,41 @@ pub(crate) fn validate(raw: RawScenario, name_hint: &str) -> R<Scenario> {
     let clients = clients(raw.clients.as_deref())?;
     let backends = backends(&raw.backends)?;
     let health_check = health_check(raw.health_check.as_ref())?;
-    let session_state = session_state(raw.session_state.as_ref())?;
+    let placements: Vec<RawPlacement> = raw.strategies.iter().filter_map(|s| s.placement).collect();
+    let session_state = session_state(raw.session_state.as_ref(), None, &placements)?;
     let output = output(raw.output.as_ref(), &raw.simulation, simulation.duration_ns)?;
-    let strategies = strategies(&raw.strategies)?;
+    let mut strategies = strategies(&raw.strategies)?;
+    for (st, rs) in strategies.iter_mut().zip(&raw.strategies) {
+        if let Some(p) = rs.placement {
+            st.session_state = Some(self::session_state(
+                raw.session_state.as_ref(),
+                Some(p),
+                &[],
+            )?);
+        }
+    }
     let faults = faults(raw.faults.as_deref().unwrap_or(&[]), &backends, &simulation)?;
+    let deploys = deploys(raw.deploys.as_deref().unwrap_or(&[]), &simulation)?;
+    let autoscaling = match &raw.autoscaling {
+        Some(a) => Some(autoscaling(a, &backends)?),
+        None => None,
+    };
+    if let SessionState::Shared { outages, .. } = &session_state {
+        if let Some(&(at, _)) = outages.iter().find(|w| w.0 >= simulation.duration_ns) {
+            let i = outages.iter().position(|w| w.0 == at).unwrap_or(0);
+            return problem(
+                &KeyPath::from("session_state")
+                    .k("store_outages")
+                    .i(i)
+                    .k("at"),
+                format!(
+                    "expected a time before the end of the run ({} s), found {} s",
+                    simulation.duration_ns as f64 / NS_PER_S,
+                    at as f64 / NS_PER_S
+                ),
+            );
+        }
+    }
     Ok(Scenario {
         name,
         simulation,
@@ -186,6 +231,8 @@ pub(crate) fn validate(raw: RawScenario, name_hint: &str) -> R<Scenario> {
         strategies,
         faults,
         output,
+        deploys,
+        autoscaling,
     })
 }
 
@@ -517,10 +564,35 @@ fn backends(raw: &RawBackends) -> R<Backends> {
     if workers == 0 {
         return problem(&k.k("workers"), "expected at least 1 worker, found 0");
     }
+    let zones = match &raw.zones {
+        None => vec!["default".to_string()],
+        Some(z) if z.is_empty() => {
+            return problem(
+                &k.k("zones"),
+                "expected at least one zone name, found an empty array (leave `zones` out \
+                 for a single zone)",
+            )
+        }
+        Some(z) => {
+            for (i, zn) in z.iter().enumerate() {
+                name(&k.k("zones").i(i), zn)?;
+                if let Some(j) = z[..i].iter().position(|o| o == zn) {
+                    return problem(
+                        &k.k("zones").i(i),
+                        format!(
+                            "expected unique zone names, found `{zn}` again (first at zones[{j}])"
+                        ),
+                    );
+                }
+            }
+            z.clone()
+        }
+    };
     Ok(Backends {
         speeds,
         workers,
         queue_limit: raw.queue_limit,
+        zones,
     })
 }
 
@@ -556,33 +628,133 @@ fn health_check(raw: Option<&RawHealthCheck>) -> R<HealthCheck> {
             .unwrap_or(default);
         count_in(&k.k(key), v, 1, 10, "a number of consecutive checks")
     };
+    let retry_delay = raw
+        .and_then(|h| h.retry_delay)
+        .unwrap_or(DEFAULT_RETRY_DELAY_S);
+    let retry_delay_ns = secs(&k.k("retry_delay"), retry_delay, true)?;
+    if retry_delay > 60.0 {
+        return problem(
+            &k.k("retry_delay"),
+            format!("expected a connect timeout of at most 60 s, found {retry_delay} s"),
+        );
+    }
     Ok(HealthCheck {
         interval_ns,
         timeout_ns,
         unhealthy_threshold: threshold("unhealthy_threshold", 2)?,
         healthy_threshold: threshold("healthy_threshold", 5)?,
+        retry_delay_ns,
     })
 }
 
-fn session_state(raw: Option<&RawSessionState>) -> R<SessionState> {
+/// The keys of `[session_state]` each placement takes.
+fn placement_keys(p: RawPlacement) -> (&'static str, &'static [&'static str]) {
+    match p {
+        RawPlacement::Local => ("local", &[]),
+        RawPlacement::Shared => ("shared", &["store_latency", "store_outages"]),
+        RawPlacement::Replicated => ("replicated", &["copies", "write_latency", "replica_lookup"]),
+    }
+}
+
+/// `[session_state]` for its own placement, or for `as_placement` (a
+/// strategy's override). `also` are placements strategies choose, whose
+/// keys may appear in the table too.
+fn session_state(
+    raw: Option<&RawSessionState>,
+    as_placement: Option<RawPlacement>,
+    also: &[RawPlacement],
+) -> R<SessionState> {
     let k = KeyPath::from("session_state");
-    let placement = raw.and_then(|s| s.placement).unwrap_or(RawPlacement::Local);
-    let latency = raw.and_then(|s| s.store_latency.as_ref());
-    match (placement, latency) {
-        (RawPlacement::Local, None) => Ok(SessionState::Local),
-        (RawPlacement::Local, Some(_)) => problem(
-            &k.k("store_latency"),
-            "`store_latency` does not apply to `placement = \"local\"`; expected it only with \
-             `placement = \"shared\"`",
-        ),
-        (RawPlacement::Shared, Some(d)) => Ok(SessionState::Shared {
-            store_latency: dist(&k.k("store_latency"), d)?,
-        }),
-        (RawPlacement::Shared, None) => problem(
-            &k.k("store_latency"),
-            "required key `store_latency` is missing: `placement = \"shared\"` needs the \
-             store's round-trip time as a distribution",
-        ),
+    let placement = as_placement
+        .or_else(|| raw.and_then(|s| s.placement))
+        .unwrap_or(RawPlacement::Local);
+    let (pname, own) = placement_keys(placement);
+    let mut allowed: Vec<&str> = own.to_vec();
+    for p in also {
+        allowed.extend(placement_keys(*p).1);
+    }
+    if let (Some(r), None) = (raw, as_placement) {
+        let present = [
+            ("store_latency", r.store_latency.is_some()),
+            ("store_outages", r.store_outages.is_some()),
+            ("copies", r.copies.is_some()),
+            ("write_latency", r.write_latency.is_some()),
+            ("replica_lookup", r.replica_lookup.is_some()),
+        ];
+        for (key, set) in present {
+            if set && !allowed.contains(&key) {
+                let takes = if own.is_empty() {
+                    "it takes no other key".to_string()
+                } else {
+                    format!("its keys are {}", ticked(own))
+                };
+                return problem(
+                    &k.k(key),
+                    format!("`{key}` does not apply to `placement = \"{pname}\"`; {takes}"),
+                );
+            }
+        }
+    }
+    match placement {
+        RawPlacement::Local => Ok(SessionState::Local),
+        RawPlacement::Shared => {
+            let Some(d) = raw.and_then(|s| s.store_latency.as_ref()) else {
+                return problem(
+                    &k.k("store_latency"),
+                    "required key `store_latency` is missing: `placement = \"shared\"` (here or \
+                     in a strategy) needs the store's round-trip time as a distribution",
+                );
+            };
+            let store_latency = dist(&k.k("store_latency"), d)?;
+            let mut outages: Vec<(u64, u64)> = Vec::new();
+            for (i, w) in raw
+                .and_then(|s| s.store_outages.as_deref())
+                .unwrap_or(&[])
+                .iter()
+                .enumerate()
+            {
+                let wk = k.k("store_outages").i(i);
+                let at = secs(&wk.k("at"), w.at, true)?;
+                let dur = secs(&wk.k("duration"), w.duration, false)?;
+                if let Some(&(_, prev_end)) = outages.last() {
+                    if at < prev_end {
+                        return problem(
+                            &wk.k("at"),
+                            format!(
+                                "expected outages in time order, not overlapping, found one at \
+                                 {} s before the previous one ends ({} s)",
+                                w.at,
+                                prev_end as f64 / NS_PER_S
+                            ),
+                        );
+                    }
+                }
+                outages.push((at, at.saturating_add(dur)));
+            }
+            Ok(SessionState::Shared {
+                store_latency,
+                outages,
+            })
+        }
+        RawPlacement::Replicated => {
+            let copies = count_in(
+                &k.k("copies"),
+                raw.and_then(|r| r.copies).unwrap_or(1),
+                1,
+                MAX_COPIES,
+                "a number of copies",
+            )?;
+            let write_latency = match raw.and_then(|r| r.write_latency.as_ref()) {
+                Some(d) => dist(&k.k("write_latency"), d)?,
+                None => Dist::constant(0.0).expect("0 is a valid constant"),
+            };
+            Ok(SessionState::Replicated {
+                copies,
+                write_latency,
+                cluster_reads: raw.and_then(|r| r.replica_lookup)
+                    == Some(RawReplicaLookup::Cluster),
+            })
+        }
     }
 }
 
@@ -627,6 +799,7 @@ fn strategies(raw: &[RawStrategy]) -> R<Vec<StrategyConfig>> {
         out.push(StrategyConfig {
             name: s.name.clone(),
             spec: strategy(&sk, s)?,
+            session_state: None,
         });
     }
     Ok(out)
@@ -964,78 +1137,368 @@ fn backend_names(n: usize) -> String {
     }
 }
 
+/// A backend name (`b0`, …) at `key`, as an index.
+fn backend_ref(key: &KeyPath, v: &str, n: usize) -> R<usize> {
+    let backend = v
+        .strip_prefix('b')
+        .and_then(|d| d.parse::<usize>().ok())
+        .filter(|&b| b < n && Backends::name(b) == v);
+    match backend {
+        Some(b) => Ok(b),
+        None => problem(
+            key,
+            format!(
+                "expected the name of a backend ({n} declared: {}), found `{v}`",
+                backend_names(n)
+            ),
+        ),
+    }
+}
+
+/// A start time within the run.
+fn start_time(key: &KeyPath, v: f64, sim: &Simulation) -> R<u64> {
+    let at_ns = secs(key, v, true)?;
+    if at_ns >= sim.duration_ns {
+        return problem(
+            key,
+            format!(
+                "expected a time before the end of the run ({} s), found {v} s",
+                sim.duration_ns as f64 / NS_PER_S
+            ),
+        );
+    }
+    Ok(at_ns)
+}
+
 fn faults(raw: &[RawFault], backends: &Backends, sim: &Simulation) -> R<Vec<Fault>> {
     let k = KeyPath::from("faults");
     let mut out = Vec::with_capacity(raw.len());
     for (i, f) in raw.iter().enumerate() {
         let fk = k.i(i);
-        if !FAULT_KINDS.contains(&f.kind.as_str()) {
+        let kinds: Vec<&str> = FAULT_KINDS.iter().map(|(n, _, _)| *n).collect();
+        let Some(&(kind, required, optional)) = FAULT_KINDS.iter().find(|(n, _, _)| *n == f.kind)
+        else {
             return problem(
                 &fk.k("kind"),
                 format!(
                     "expected one of {}, found `{}`{}",
-                    ticked(FAULT_KINDS),
+                    ticked(&kinds),
                     f.kind,
-                    did_you_mean(&f.kind, FAULT_KINDS)
-                ),
-            );
-        }
-        let n = backends.count();
-        let backend = f
-            .backend
-            .strip_prefix('b')
-            .and_then(|d| d.parse::<usize>().ok())
-            .filter(|&b| b < n && Backends::name(b) == f.backend);
-        let Some(backend) = backend else {
-            return problem(
-                &fk.k("backend"),
-                format!(
-                    "expected the name of a backend ({n} declared: {}), found `{}`",
-                    backend_names(n),
-                    f.backend
+                    did_you_mean(&f.kind, &kinds)
                 ),
             );
         };
-        let at_ns = secs(&fk.k("at"), f.at, true)?;
-        if at_ns >= sim.duration_ns {
-            return problem(
-                &fk.k("at"),
-                format!(
-                    "expected a time before the end of the run ({} s), found {} s",
-                    sim.duration_ns as f64 / NS_PER_S,
-                    f.at
-                ),
-            );
-        }
-        let recover_after_ns = match f.recover_after {
-            Some(r) => Some(secs(&fk.k("recover_after"), r, false)?),
-            None => None,
-        };
-        let down = |at: u64, rec: Option<u64>| (at, rec.map_or(u64::MAX, |r| at.saturating_add(r)));
-        let (a0, a1) = down(at_ns, recover_after_ns);
-        for (j, prev) in out.iter().enumerate() {
-            let Fault::Crash {
-                backend: pb,
-                at_ns: pa,
-                recover_after_ns: pr,
-            } = *prev;
-            let (b0, b1) = down(pa, pr);
-            if pb == backend && a0 < b1 && b0 < a1 {
+        let present = f.present_keys();
+        for key in &present {
+            if !required.contains(key) && !optional.contains(key) {
+                let all: Vec<&str> = required.iter().chain(optional).copied().collect();
                 return problem(
-                    &fk.k("at"),
+                    &fk.k(key),
                     format!(
-                        "expected crashes of `{}` not to overlap, found this one overlapping \
-                         faults[{j}]",
-                        f.backend
+                        "`{key}` does not apply to fault kind `{kind}`; its keys are {}",
+                        ticked(&all)
                     ),
                 );
             }
         }
-        out.push(Fault::Crash {
-            backend,
+        for key in required.iter() {
+            if !present.contains(key) {
+                return problem(
+                    &fk.k(key),
+                    format!(
+                        "required key `{key}` is missing: fault kind `{kind}` needs {}",
+                        ticked(required)
+                    ),
+                );
+            }
+        }
+        let n = backends.count();
+        let fault = match kind {
+            "crash" => {
+                let backend = backend_ref(&fk.k("backend"), f.backend.as_deref().unwrap_or(""), n)?;
+                let at_ns = start_time(&fk.k("at"), f.at.unwrap_or(0.0), sim)?;
+                let recover_after_ns = match f.recover_after {
+                    Some(r) => Some(secs(&fk.k("recover_after"), r, false)?),
+                    None => None,
+                };
+                let down = |at: u64, rec: Option<u64>| {
+                    (at, rec.map_or(u64::MAX, |r| at.saturating_add(r)))
+                };
+                let (a0, a1) = down(at_ns, recover_after_ns);
+                for (j, prev) in out.iter().enumerate() {
+                    let Fault::Crash {
+                        backend: pb,
+                        at_ns: pa,
+                        recover_after_ns: pr,
+                    } = *prev
+                    else {
+                        continue;
+                    };
+                    let (b0, b1) = down(pa, pr);
+                    if pb == backend && a0 < b1 && b0 < a1 {
+                        return problem(
+                            &fk.k("at"),
+                            format!(
+                                "expected crashes of `{}` not to overlap, found this one \
+                                 overlapping faults[{j}]",
+                                Backends::name(backend)
+                            ),
+                        );
+                    }
+                }
+                Fault::Crash {
+                    backend,
+                    at_ns,
+                    recover_after_ns,
+                }
+            }
+            "random" => {
+                let mtbf = f.mtbf.unwrap_or(0.0);
+                let mtbf_ns = secs(&fk.k("mtbf"), mtbf, false)?;
+                if mtbf < MIN_MTBF_S {
+                    return problem(
+                        &fk.k("mtbf"),
+                        format!("expected a mean time between failures of at least {MIN_MTBF_S} s, found {mtbf} s"),
+                    );
+                }
+                let mttr_ns = secs(&fk.k("mttr"), f.mttr.unwrap_or(0.0), false)?;
+                Fault::Random { mtbf_ns, mttr_ns }
+            }
+            "zone_outage" => {
+                let zn = f.zone.as_deref().unwrap_or("");
+                let Some(zone) = backends.zones.iter().position(|z| z == zn) else {
+                    return problem(
+                        &fk.k("zone"),
+                        format!(
+                            "expected one of the zones in `backends.zones` ({}), found `{zn}`",
+                            ticked(
+                                &backends
+                                    .zones
+                                    .iter()
+                                    .map(String::as_str)
+                                    .collect::<Vec<_>>()
+                            )
+                        ),
+                    );
+                };
+                let at_ns = start_time(&fk.k("at"), f.at.unwrap_or(0.0), sim)?;
+                let duration_ns = match f.duration {
+                    Some(d) => Some(secs(&fk.k("duration"), d, false)?),
+                    None => None,
+                };
+                Fault::ZoneOutage {
+                    zone,
+                    at_ns,
+                    duration_ns,
+                }
+            }
+            _ => {
+                let backend = backend_ref(&fk.k("backend"), f.backend.as_deref().unwrap_or(""), n)?;
+                let at_ns = start_time(&fk.k("at"), f.at.unwrap_or(0.0), sim)?;
+                let duration_ns = secs(&fk.k("duration"), f.duration.unwrap_or(0.0), false)?;
+                let factor = f.factor.unwrap_or(0.0);
+                if !(factor.is_finite() && (1.0..=1000.0).contains(&factor)) {
+                    return problem(
+                        &fk.k("factor"),
+                        format!("expected a slow-down factor from 1 to 1000, found {factor}"),
+                    );
+                }
+                for (j, prev) in out.iter().enumerate() {
+                    if let Fault::Slow {
+                        backend: pb,
+                        at_ns: pa,
+                        duration_ns: pd,
+                        ..
+                    } = *prev
+                    {
+                        if pb == backend
+                            && at_ns < pa.saturating_add(pd)
+                            && pa < at_ns.saturating_add(duration_ns)
+                        {
+                            return problem(
+                                &fk.k("at"),
+                                format!(
+                                    "expected slow periods of `{}` not to overlap, found this \
+                                     one overlapping faults[{j}]",
+                                    Backends::name(backend)
+                                ),
+                            );
+                        }
+                    }
+                }
+                Fault::Slow {
+                    backend,
+                    at_ns,
+                    duration_ns,
+                    factor,
+                }
+            }
+        };
+        out.push(fault);
+    }
+    Ok(out)
+}
+
+fn drain_delay(key: &KeyPath, v: Option<f64>) -> R<u64> {
+    let d = v.unwrap_or(DEFAULT_DEREGISTRATION_DELAY_S);
+    let ns = secs(key, d, true)?;
+    if d > MAX_DEREGISTRATION_DELAY_S {
+        return problem(
+            key,
+            format!("expected a delay from 0 to {MAX_DEREGISTRATION_DELAY_S} s (ALB's range), found {d} s"),
+        );
+    }
+    Ok(ns)
+}
+
+fn slow_start(key: &KeyPath, v: Option<f64>) -> R<u64> {
+    let d = v.unwrap_or(0.0);
+    let (lo, hi) = SLOW_START_RANGE_S;
+    if d != 0.0 && !(d.is_finite() && (lo..=hi).contains(&d)) {
+        return problem(
+            key,
+            format!("expected 0 (off) or a duration from {lo} to {hi} s (ALB's range), found {d}"),
+        );
+    }
+    secs(key, d, true)
+}
+
+fn deploys(raw: &[RawDeploy], sim: &Simulation) -> R<Vec<Deploy>> {
+    let k = KeyPath::from("deploys");
+    let mut out: Vec<Deploy> = Vec::with_capacity(raw.len());
+    for (i, d) in raw.iter().enumerate() {
+        let dk = k.i(i);
+        let at_ns = start_time(&dk.k("at"), d.at, sim)?;
+        if let Some(prev) = out.last() {
+            if at_ns <= prev.at_ns {
+                return problem(
+                    &dk.k("at"),
+                    format!(
+                        "expected deploys in increasing order of `at`, found {} s after {} s",
+                        d.at,
+                        prev.at_ns as f64 / NS_PER_S
+                    ),
+                );
+            }
+        }
+        let batch_size = d.batch_size.unwrap_or(1);
+        if batch_size == 0 {
+            return problem(
+                &dk.k("batch_size"),
+                "expected at least 1 backend per batch, found 0",
+            );
+        }
+        out.push(Deploy {
             at_ns,
-            recover_after_ns,
+            batch_size,
+            pause_ns: secs(&dk.k("pause"), d.pause.unwrap_or(0.0), true)?,
+            deregistration_delay_ns: drain_delay(
+                &dk.k("deregistration_delay"),
+                d.deregistration_delay,
+            )?,
+            boot_time_ns: secs(
+                &dk.k("boot_time"),
+                d.boot_time.unwrap_or(DEFAULT_BOOT_TIME_S),
+                true,
+            )?,
+            slow_start_ns: slow_start(&dk.k("slow_start"), d.slow_start)?,
         });
     }
     Ok(out)
+}
+
+fn autoscaling(raw: &RawAutoscaling, backends: &Backends) -> R<Autoscaling> {
+    let k = KeyPath::from("autoscaling");
+    let min = count_in(
+        &k.k("min"),
+        raw.min,
+        1,
+        MAX_BACKENDS,
+        "a minimum instance count",
+    )?;
+    let max = count_in(
+        &k.k("max"),
+        raw.max,
+        1,
+        MAX_BACKENDS,
+        "a maximum instance count",
+    )?;
+    if max < min {
+        return problem(
+            &k.k("max"),
+            format!("expected `max` >= `min` ({min}), found {max}"),
+        );
+    }
+    let n = backends.count() as u32;
+    if !(min..=max).contains(&n) {
+        return problem(
+            &KeyPath::from("backends").k("count"),
+            format!(
+                "expected a starting backend count within `autoscaling.min`..=`max` \
+                 ({min}..={max}), found {n}"
+            ),
+        );
+    }
+    let target = within(
+        &k.k("target_utilisation"),
+        raw.target_utilisation.unwrap_or(0.5),
+        0.05,
+        0.95,
+        "a target utilisation",
+    )?;
+    let evaluation_period_ns = secs(
+        &k.k("evaluation_period"),
+        raw.evaluation_period.unwrap_or(60.0),
+        false,
+    )?;
+    let window_key = k.k("metric_window");
+    let metric_window_ns = secs(&window_key, raw.metric_window.unwrap_or(180.0), false)?;
+    if metric_window_ns < evaluation_period_ns || metric_window_ns % evaluation_period_ns != 0 {
+        return problem(
+            &window_key,
+            format!(
+                "expected a whole multiple of `evaluation_period` ({} s), found {} s",
+                evaluation_period_ns as f64 / NS_PER_S,
+                metric_window_ns as f64 / NS_PER_S
+            ),
+        );
+    }
+    if metric_window_ns / evaluation_period_ns > 1000 {
+        return problem(
+            &window_key,
+            "expected at most 1000 evaluation periods in the window",
+        );
+    }
+    Ok(Autoscaling {
+        min,
+        max,
+        target,
+        metric_window_ns,
+        evaluation_period_ns,
+        scale_out_cooldown_ns: secs(
+            &k.k("scale_out_cooldown"),
+            raw.scale_out_cooldown.unwrap_or(300.0),
+            true,
+        )?,
+        scale_in_cooldown_ns: secs(
+            &k.k("scale_in_cooldown"),
+            raw.scale_in_cooldown.unwrap_or(300.0),
+            true,
+        )?,
+        boot_time_ns: secs(
+            &k.k("boot_time"),
+            raw.boot_time.unwrap_or(DEFAULT_BOOT_TIME_S),
+            true,
+        )?,
+        victim: match raw.victim.unwrap_or(RawVictim::Oldest) {
+            RawVictim::Newest => Victim::Newest,
+            RawVictim::Oldest => Victim::Oldest,
+            RawVictim::LeastSessions => Victim::LeastSessions,
+        },
+        deregistration_delay_ns: drain_delay(
+            &k.k("deregistration_delay"),
+            raw.deregistration_delay,
+        )?,
+        slow_start_ns: slow_start(&k.k("slow_start"), raw.slow_start)?,
+    })
 }

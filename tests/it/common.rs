@@ -13,6 +13,7 @@ pub fn strategy(name: &str, spec: StrategySpec) -> StrategyConfig {
     StrategyConfig {
         name: name.into(),
         spec,
+        session_state: None,
     }
 }
 
@@ -65,12 +66,14 @@ pub fn queueing(
             speeds: vec![1.0; backends],
             workers,
             queue_limit: None,
+            zones: vec!["default".into()],
         },
         health_check: HealthCheck {
             interval_ns: secs_to_ns(30.0),
             timeout_ns: secs_to_ns(5.0),
             unhealthy_threshold: 2,
             healthy_threshold: 5,
+            retry_delay_ns: secs_to_ns(1.0),
         },
         session_state: SessionState::Local,
         strategies: vec![strategy("rr", StrategySpec::Balance(Balance::RoundRobin))],
@@ -78,6 +81,8 @@ pub fn queueing(
         output: Output {
             bucket_ns: secs_to_ns(duration_s / 10.0),
         },
+        deploys: vec![],
+        autoscaling: None,
     }
 }
 

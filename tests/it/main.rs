@@ -2,7 +2,9 @@
 
 mod cli;
 mod common;
+mod elasticity;
 mod engine;
+mod faults;
 mod queueing;
 mod report;
 mod route;

@@ -10,10 +10,8 @@ use crate::report::data::RunData;
 /// vary, or deploy / scaling events.
 pub fn wanted(data: &RunData) -> bool {
     let varies = data.instances.as_ref().is_some_and(|rows| {
-        rows.iter().any(|r| {
-            rows.first()
-                .is_some_and(|f| r.in_service != f.in_service || r.provisioned != f.provisioned)
-        })
+        rows.iter()
+            .any(|r| rows.first().is_some_and(|f| r.provisioned != f.provisioned))
     });
     let capacity_events = data.events.as_ref().is_some_and(|ev| {
         ev.iter()
