@@ -259,22 +259,31 @@ pub fn findings(data: &RunData) -> Vec<String> {
         out.push(line);
     }
 
-    // Failed requests, and the least-connections black hole after a crash.
-    let failed: Vec<(usize, f64)> = (0..n).map(|s| (s, v(s, "failed"))).collect();
-    if failed.iter().any(|f| f.1 > 0.0) {
-        let parts: Vec<String> = failed
-            .iter()
-            .map(|&(s, f)| {
-                format!(
-                    "{} {} ({}% of requests)",
+    // Requests that hit a crashed backend (failed, or failed and were
+    // retried elsewhere), and the least-connections black hole after a crash.
+    let hit = |s: usize| v(s, "failed") + v(s, "retried");
+    if (0..n).any(|s| hit(s) > 0.0) {
+        let parts: Vec<String> = (0..n)
+            .map(|s| {
+                let mut p = format!(
+                    "{} {} ({}% of requests",
                     name(s),
-                    count(f),
-                    pct_label(100.0 * f / v(s, "requests").max(1.0))
-                )
+                    count(hit(s)),
+                    pct_label(100.0 * hit(s) / v(s, "requests").max(1.0))
+                );
+                if v(s, "retried") > 0.0 {
+                    p.push_str(&format!(
+                        "; {} retried elsewhere, {} failed",
+                        count(v(s, "retried")),
+                        count(v(s, "failed"))
+                    ));
+                }
+                p.push(')');
+                p
             })
             .collect();
         out.push(format!(
-            "Requests that failed at a crashed backend (sent before the health check marked it down, or in progress when it crashed): {}.",
+            "Requests that reached a crashed backend (sent before the health check marked it down, or in progress when it crashed): {}.",
             parts.join(", ")
         ));
         for s in 0..n {
@@ -283,18 +292,18 @@ pub fn findings(data: &RunData) -> Vec<String> {
             }
             let others: Vec<f64> = (0..n)
                 .filter(|&o| o != s && !sm.text(o, "kind").contains("least"))
-                .map(|o| v(o, "failed"))
+                .map(hit)
                 .collect();
             if others.is_empty() {
                 continue;
             }
             let median = median(&others);
-            if v(s, "failed") > 2.0 * median.max(1.0) {
+            if hit(s) > 2.0 * median.max(1.0) {
                 let mut line = format!(
-                    "{} failed {} requests, {:.1}× the other strategies' median of {}: a crashed backend has no outstanding requests, so least-connections pours requests into it until the health check notices",
+                    "{} sent {} requests to a crashed backend, {:.1}× the other strategies' median of {}: a crashed backend has no outstanding requests, so least-connections pours requests into it until the health check notices",
                     name(s),
-                    count(v(s, "failed")),
-                    v(s, "failed") / median.max(1.0),
+                    count(hit(s)),
+                    hit(s) / median.max(1.0),
                     count(median)
                 );
                 if let Some((secs, share, fair)) = dead_share(data, s) {
@@ -624,7 +633,10 @@ lc,least_conn,1000,90,0,100,4,4.0000,4,0,11,21,31,41,0.5,0.6,1.2,0.55\n";
         assert!(all.contains("Lost to a backend crash: `rr` lost 5.00% of sessions (5); `lc` lost 4.00% of sessions (4)."), "{all}");
         // lc failed 90 against rr's 10: 9×; in the buckets starting with b1
         // dead but up (20–40 s), lc sent 450 of 550 requests there.
-        assert!(all.contains("`lc` failed 90 requests, 9.0×"), "{all}");
+        assert!(
+            all.contains("`lc` sent 90 requests to a crashed backend, 9.0×"),
+            "{all}"
+        );
         assert!(all.contains("in the 20 s of time buckets"), "{all}");
         assert!(
             all.contains("`lc` sent 81.8% of its requests to it, against an even share of 50.0%"),
@@ -635,7 +647,7 @@ lc,least_conn,1000,90,0,100,4,4.0000,4,0,11,21,31,41,0.5,0.6,1.2,0.55\n";
             "{all}"
         );
         // No black-hole finding for round robin.
-        assert!(!all.contains("`rr` failed 10 requests,"), "{all}");
+        assert!(!all.contains("`rr` sent 10 requests to a crashed"), "{all}");
         // Every finding has a number behind it.
         for line in &f {
             assert!(

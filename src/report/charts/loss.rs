@@ -147,7 +147,9 @@ pub fn pct_label(p: f64) -> String {
         format!("{p:.1}")
     } else if p >= 0.1 {
         format!("{p:.2}")
-    } else {
+    } else if p >= 0.001 {
         format!("{p:.3}")
+    } else {
+        "<0.001".to_string()
     }
 }
