@@ -1,7 +1,9 @@
 //! Command-line parsing and wiring; one file per subcommand.
 
+mod merge;
 pub mod progress;
 mod run;
+mod sweep;
 mod validate;
 
 use clap::{Parser, Subcommand};
@@ -23,6 +25,10 @@ pub enum Command {
     Run(run::RunArgs),
     /// Check a scenario file (and overrides) without running it.
     Validate(validate::ValidateArgs),
+    /// Sweep parameters over a grid with replications; resumable, shardable.
+    Sweep(sweep::SweepArgs),
+    /// Combine the shards of one sweep into the unsharded sweep's outputs.
+    Merge(merge::MergeArgs),
 }
 
 /// Exit status for usage, configuration and I/O errors.
@@ -33,6 +39,8 @@ pub fn main(cli: Cli) -> ExitCode {
     let result = match cli.command {
         Command::Run(args) => run::run(args),
         Command::Validate(args) => validate::run(args),
+        Command::Sweep(args) => sweep::run(args),
+        Command::Merge(args) => merge::run(args),
     };
     match result {
         Ok(code) => code,

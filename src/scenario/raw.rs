@@ -19,6 +19,8 @@ pub struct RawScenario {
     pub output: Option<RawOutput>,
     pub strategies: Vec<RawStrategy>,
     pub faults: Option<Vec<RawFault>>,
+    /// Parameter sweep for `stickysim sweep`; ignored by `run`.
+    pub sweep: Option<super::sweep::RawSweep>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
