@@ -28,7 +28,7 @@ pub fn metric_names(records: &[RunRecord]) -> Vec<&'static str> {
         .map(|(name, _)| *name)
         .filter(|name| !LABEL_COLUMNS.contains(name))
         .filter(|name| match &sample {
-            Some(v) => v.get(*name).map_or(true, Value::is_number),
+            Some(v) => v.get(*name).is_none_or(Value::is_number),
             None => true,
         })
         .collect()
