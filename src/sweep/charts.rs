@@ -12,6 +12,7 @@ use crate::report::charts::{
     LineChart, StrategyColours, GRID, HEIGHT, TICK_PX, WIDTH,
 };
 use plotters::prelude::*;
+use rayon::prelude::*;
 
 /// Metrics charted against the swept parameter, when present.
 pub const KEY_METRICS: &[(&str, &str)] = &[
@@ -121,10 +122,8 @@ pub fn pareto_front(points: &[(f64, f64)]) -> Vec<usize> {
 pub fn render(meta: &SweepMeta, summary: &Summary) -> Charts {
     let mut out = Charts::default();
     let colours = StrategyColours::new(&meta.strategies);
-    let push = |out: &mut Charts, file: String, title: String, png| match png {
-        Ok(png) => out.charts.push(Chart { file, title, png }),
-        Err(e) => out.notes.push(format!("{file} was not drawn: {e}")),
-    };
+    // What to draw, in report order; drawn in parallel below.
+    let mut jobs: Vec<(String, String, Job)> = Vec::new();
 
     if let Some(first) = meta.params.first() {
         let axis = axis_map(&first.key, &first.values);
@@ -186,7 +185,7 @@ pub fn render(meta: &SweepMeta, summary: &Summary) -> Charts {
                 } else {
                     format!("sweep_{metric}_{}.png", slice + 1)
                 };
-                push(&mut out, file, title, style::line_chart(&spec));
+                jobs.push((file, title, Job::Line(spec)));
             }
         }
     }
@@ -195,11 +194,11 @@ pub fn render(meta: &SweepMeta, summary: &Summary) -> Charts {
         summary.metric_index(TRADEOFF.0),
         summary.metric_index(TRADEOFF.1),
     ) {
-        let title = "Trade-off: imbalance vs session loss, every grid point".to_string();
-        let png = render_png(&title, WIDTH, HEIGHT, |root| {
-            draw_tradeoff(root, &title, meta, summary, &colours, x, y)
-        });
-        push(&mut out, "sweep_tradeoff.png".into(), title, png);
+        jobs.push((
+            "sweep_tradeoff.png".into(),
+            "Trade-off: imbalance vs session loss, every grid point".into(),
+            Job::Tradeoff { x, y },
+        ));
     }
 
     if meta.params.len() == 2 {
@@ -208,20 +207,46 @@ pub fn render(meta: &SweepMeta, summary: &Summary) -> Charts {
                 continue;
             };
             for (s, name) in meta.strategies.iter().enumerate() {
-                let title = format!("{label}: {name}");
-                let png = render_png(&title, WIDTH, HEIGHT, |root| {
-                    draw_heatmap(root, &title, meta, summary, s, m)
-                });
-                push(
-                    &mut out,
+                jobs.push((
                     format!("sweep_heatmap_{metric}_{name}.png"),
-                    title,
-                    png,
-                );
+                    format!("{label}: {name}"),
+                    Job::Heatmap {
+                        strategy: s,
+                        metric: m,
+                    },
+                ));
             }
         }
     }
+    let drawn: Vec<_> = jobs
+        .into_par_iter()
+        .map(|(file, title, job)| {
+            let png = match job {
+                Job::Line(spec) => style::line_chart(&spec),
+                Job::Tradeoff { x, y } => render_png(&title, WIDTH, HEIGHT, |root| {
+                    draw_tradeoff(root, &title, meta, summary, &colours, x, y)
+                }),
+                Job::Heatmap { strategy, metric } => render_png(&title, WIDTH, HEIGHT, |root| {
+                    draw_heatmap(root, &title, meta, summary, strategy, metric)
+                }),
+            };
+            (file, title, png)
+        })
+        .collect();
+    for (file, title, png) in drawn {
+        match png {
+            Ok(png) => out.charts.push(Chart { file, title, png }),
+            Err(e) => out.notes.push(format!("{file} was not drawn: {e}")),
+        }
+    }
     out
+}
+
+/// One chart to draw.
+enum Job {
+    Line(LineChart),
+    Tradeoff { x: usize, y: usize },
+    Heatmap { strategy: usize, metric: usize },
 }
 
 fn draw_tradeoff(

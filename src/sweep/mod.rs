@@ -144,7 +144,7 @@ pub fn shard_from_env(
         }
     };
     if let Some(id) = num("SLURM_ARRAY_TASK_ID")? {
-        let source = "Slurm job array (SLURM_ARRAY_TASK_ID, SLURM_ARRAY_TASK_COUNT)";
+        let source = "Slurm job array: SLURM_ARRAY_TASK_ID, SLURM_ARRAY_TASK_COUNT";
         let Some(count) = num("SLURM_ARRAY_TASK_COUNT")? else {
             return Err(SweepError::flag(
                 "environment variable SLURM_ARRAY_TASK_ID",
@@ -172,7 +172,7 @@ pub fn shard_from_env(
         }));
     }
     if let Some(index) = num("JOB_COMPLETION_INDEX")? {
-        let source = "Kubernetes Indexed Job (JOB_COMPLETION_INDEX, STICKYSIM_SHARD_COUNT)";
+        let source = "Kubernetes Indexed Job: JOB_COMPLETION_INDEX, STICKYSIM_SHARD_COUNT";
         let Some(count) = num("STICKYSIM_SHARD_COUNT")? else {
             return Err(SweepError::flag(
                 "environment variable JOB_COMPLETION_INDEX",
