@@ -126,7 +126,11 @@ pub fn run(args: SweepArgs) -> Result<ExitCode> {
             bar.inc();
             let rate = (done - *first) as f64 / start.elapsed().as_secs_f64().max(1e-9);
             let left = (total - done) as f64 / rate;
-            bar.message(format!("ETA {}", eta(left)));
+            bar.message(if done == total {
+                "writing outputs…".to_string()
+            } else {
+                format!("ETA {}", eta(left))
+            });
         }
     };
     let outcome = sweep::execute(&plan, &opts, &tick)

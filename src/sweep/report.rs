@@ -313,3 +313,69 @@ pub fn recommendation(meta: &SweepMeta, summary: &Summary) -> String {
 
     o
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stats::MeanCi;
+    use crate::sweep::{Param, Shard, LOG_FORMAT};
+
+    fn ci(mean: f64, hw: f64) -> MeanCi {
+        MeanCi {
+            n: 5,
+            mean,
+            sd: Some(hw),
+            half_width: Some(hw),
+        }
+    }
+
+    #[test]
+    fn the_recommendation_is_the_least_imbalanced_within_the_best_loss_ci() {
+        let meta = SweepMeta {
+            format: LOG_FORMAT.into(),
+            scenario: "s".into(),
+            scenario_hash: "h".into(),
+            seed: 1,
+            replications: 5,
+            params: vec![Param {
+                key: "strategies.c.ttl".into(),
+                values: ["900", "60", "300", "3600"].map(String::from).to_vec(),
+            }],
+            strategies: vec!["c".into()],
+            stickysim_version: "0".into(),
+            fingerprint: "f".into(),
+            runs_total: 20,
+            shard: Shard::ALL,
+        };
+        // (loss, imbalance) per TTL in the order above: 3600 has the lowest
+        // loss (1.0 ± 0.5); 900 (1.4) and 300 (1.2) are within its CI, 60 is not.
+        let cells = [(1.4, 1.30), (9.0, 1.01), (1.2, 1.20), (1.0, 1.50)]
+            .iter()
+            .enumerate()
+            .map(|(point, &(loss, imb))| Cell {
+                point,
+                strategy: 0,
+                kind: "lb_cookie".into(),
+                stats: vec![ci(loss, 0.5), ci(imb, 0.01)],
+            })
+            .collect();
+        let summary = Summary {
+            metrics: vec!["sessions_lost_pct", "imbalance_util_max_over_mean"],
+            cells,
+        };
+        let text = recommendation(&meta, &summary);
+        assert!(
+            text.contains("**`c` at `strategies.c.ttl=300`**: sessions lost 1.200 ± 0.500 %"),
+            "{text}"
+        );
+        assert!(text.contains("The lowest mean loss is `c` at `strategies.c.ttl=3600`"));
+        assert!(text.contains("3 configurations have a mean loss within that interval (≤ 1.500 %)"));
+        // Per strategy: the smallest TTL within the best's CI is 300, not 60.
+        assert!(
+            text.contains(
+                "| `c` | 1.000 ± 0.500 | `strategies.c.ttl=3600` | 300 | 1.200 ± 0.500 |"
+            ),
+            "{text}"
+        );
+    }
+}
