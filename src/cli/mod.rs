@@ -1,7 +1,9 @@
 //! Command-line parsing and wiring; one file per subcommand.
 
+mod facts;
 mod merge;
 pub mod progress;
+mod report;
 mod run;
 mod sweep;
 mod validate;
@@ -29,6 +31,8 @@ pub enum Command {
     Sweep(sweep::SweepArgs),
     /// Combine the shards of one sweep into the unsharded sweep's outputs.
     Merge(merge::MergeArgs),
+    /// Redraw the charts and report.md of an earlier run from its files.
+    Report(report::ReportArgs),
 }
 
 /// Exit status for usage, configuration and I/O errors.
@@ -41,6 +45,7 @@ pub fn main(cli: Cli) -> ExitCode {
         Command::Validate(args) => validate::run(args),
         Command::Sweep(args) => sweep::run(args),
         Command::Merge(args) => merge::run(args),
+        Command::Report(args) => report::run(args),
     };
     match result {
         Ok(code) => code,

@@ -1,9 +1,11 @@
 //! `stickysim run SCENARIO`: every strategy, one workload, a report.
 
-use crate::engine::run_strategies;
-use crate::report::{text_table, write_run, RunMeta, StrategyResult};
+use super::progress::Progress;
+use crate::engine::run_strategy;
+use crate::report::{text_table, write_run_report, RunMeta, StrategyResult};
 use anyhow::{bail, Context, Result};
 use clap::Args;
+use rayon::prelude::*;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -29,6 +31,9 @@ pub struct RunArgs {
     /// Print nothing on stderr.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Skip the PNG charts (`report.md` and the CSV/JSON are still written).
+    #[arg(long)]
+    pub no_charts: bool,
 }
 
 pub fn run(args: RunArgs) -> Result<ExitCode> {
@@ -69,7 +74,22 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
             sc.simulation.duration_ns as f64 / 1e9
         );
     }
-    let outputs = run_strategies(&sc, &which);
+    let progress = Progress::new(which.len() as u64, "strategies", args.quiet);
+    progress.message("simulating");
+    // As `engine::run_strategies`, advancing the bar as each strategy ends.
+    let outputs: Vec<_> = which
+        .par_iter()
+        .map(|&i| {
+            let o = run_strategy(&sc, i);
+            progress.inc();
+            o
+        })
+        .collect();
+    progress.message(if args.no_charts {
+        "writing"
+    } else {
+        "drawing charts"
+    });
     let meta = RunMeta {
         scenario: sc.name.clone(),
         seed: sc.simulation.seed,
@@ -77,6 +97,7 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
         stickysim_version: env!("CARGO_PKG_VERSION").to_string(),
         bucket_s: sc.output.bucket_ns as f64 / 1e9,
         workers: sc.backends.workers,
+        scenario_facts: Some(super::facts::scenario_facts(&sc)),
     };
     let results: Vec<StrategyResult> = outputs
         .iter()
@@ -85,16 +106,21 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
             buckets: &o.buckets,
         })
         .collect();
-    let written = write_run(&out_dir, &meta, &results)
-        .with_context(|| format!("writing results to {}", out_dir.display()))?;
+    let written = write_run_report(&out_dir, &meta, &results, !args.no_charts)
+        .with_context(|| format!("writing results to {}", out_dir.display()));
+    progress.finish();
+    let written = written?;
     if args.json {
         super::print_stdout(&crate::report::summary_json(&meta, &results))?;
     } else {
         super::print_stdout(&text_table(&meta, &results))?;
     }
     if !args.quiet {
-        for p in written {
+        for p in &written.paths {
             eprintln!("wrote {}", p.display());
+        }
+        if !args.no_charts {
+            eprintln!("charts drawn in {:.2} s", written.chart_time.as_secs_f64());
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -4,6 +4,8 @@
 //! or not at all.
 
 pub mod charts;
+pub mod data;
+pub mod markdown;
 
 use crate::metrics::{BucketRow, RunSummary};
 use serde::Serialize;
@@ -24,6 +26,10 @@ pub struct RunMeta {
     pub bucket_s: f64,
     /// Backends' workers (to turn busy time into utilisation).
     pub workers: u32,
+    /// The scenario in a few facts, for `report.md` (`summary.json` key
+    /// `scenario_facts`; left out when `None`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scenario_facts: Option<data::ScenarioFacts>,
 }
 
 /// One strategy's results as the report needs them.
@@ -306,19 +312,130 @@ pub fn write_all_or_nothing<C: AsRef<[u8]>>(dir: &Path, files: &[(&str, C)]) -> 
     result
 }
 
-/// Renders and writes a run's files into `dir`; returns the paths written.
+/// A run's data files (CSV and JSON), rendered in memory: `(file name, contents)`.
+pub fn data_files(meta: &RunMeta, results: &[StrategyResult]) -> Vec<(&'static str, String)> {
+    vec![
+        ("summary.csv", summary_csv(meta, results)),
+        ("summary.json", summary_json(meta, results)),
+        ("backends.csv", backends_csv(meta, results)),
+    ]
+}
+
+/// Renders and writes a run's data files into `dir` (no charts, no
+/// report); returns the paths written.
 pub fn write_run(
     dir: &Path,
     meta: &RunMeta,
     results: &[StrategyResult],
 ) -> io::Result<Vec<PathBuf>> {
-    let files = [
-        ("summary.csv", summary_csv(meta, results)),
-        ("summary.json", summary_json(meta, results)),
-        ("backends.csv", backends_csv(meta, results)),
-    ];
+    let files = data_files(meta, results);
     write_all_or_nothing(dir, &files)?;
     Ok(files.iter().map(|(n, _)| dir.join(n)).collect())
+}
+
+/// Why a report could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error("{0}")]
+    Input(Box<data::InputError>),
+    #[error("{0}")]
+    Chart(#[from] charts::ChartError),
+    #[error("writing to {dir}: {source}")]
+    Io { dir: String, source: io::Error },
+}
+
+impl From<data::InputError> for ReportError {
+    fn from(e: data::InputError) -> Self {
+        ReportError::Input(Box::new(e))
+    }
+}
+
+/// A file to write: name and contents.
+pub type NamedFile = (String, Vec<u8>);
+
+/// The report's files drawn from `data`: `report.md`, then the charts
+/// (unless `!charts`), each `(file name, contents)`. Also returns how long
+/// drawing the charts took.
+pub fn report_files(
+    data: &data::RunData,
+    charts: bool,
+) -> Result<(Vec<NamedFile>, std::time::Duration), ReportError> {
+    let t0 = std::time::Instant::now();
+    let pngs = if charts {
+        charts::render_run_charts(data)?
+    } else {
+        Vec::new()
+    };
+    let took = t0.elapsed();
+    let shown: Vec<(&str, &str)> = charts::run_chart_names(data)
+        .into_iter()
+        .filter(|(n, _)| pngs.iter().any(|(p, _)| p == n))
+        .collect();
+    let mut files = vec![(
+        "report.md".to_string(),
+        markdown::report_md(data, &shown).into_bytes(),
+    )];
+    files.extend(pngs.into_iter().map(|(n, b)| (n.to_string(), b)));
+    Ok((files, took))
+}
+
+/// What [`write_run_report`] and [`write_report`] wrote.
+#[derive(Debug)]
+pub struct Written {
+    pub paths: Vec<PathBuf>,
+    /// Time spent drawing and encoding the charts.
+    pub chart_time: std::time::Duration,
+}
+
+/// Writes a run's data files, its charts (unless `!charts`) and
+/// `report.md` into `dir`, all or nothing. The report is drawn from the data
+/// files as rendered (read back through [`data::RunData`]), exactly as
+/// `stickysim report DIR` would draw it from disk.
+pub fn write_run_report(
+    dir: &Path,
+    meta: &RunMeta,
+    results: &[StrategyResult],
+    charts: bool,
+) -> Result<Written, ReportError> {
+    let mut files: Vec<(String, Vec<u8>)> = data_files(meta, results)
+        .into_iter()
+        .map(|(n, c)| (n.to_string(), c.into_bytes()))
+        .collect();
+    let data = data::RunData::from_files(&files)?;
+    let (report, chart_time) = report_files(&data, charts)?;
+    files.extend(report);
+    write_files(dir, &files, chart_time)
+}
+
+/// Redraws the charts (unless `!charts`) and `report.md` of the run in
+/// `dir` from its files, without touching them.
+pub fn write_report(dir: &Path, charts: bool) -> Result<Written, ReportError> {
+    let data = data::RunData::read_dir(dir)?;
+    let (files, chart_time) = report_files(&data, charts)?;
+    write_files(dir, &files, chart_time)
+}
+
+fn write_files(
+    dir: &Path,
+    files: &[(String, Vec<u8>)],
+    chart_time: std::time::Duration,
+) -> Result<Written, ReportError> {
+    let named: Vec<(&str, &[u8])> = files.iter().map(|(n, c)| (n.as_str(), &c[..])).collect();
+    write_all_or_nothing(dir, &named).map_err(|source| ReportError::Io {
+        dir: dir.display().to_string(),
+        source,
+    })?;
+    // Charts of an earlier report that this one does not have would
+    // contradict it: remove them.
+    for (name, _, _) in charts::RUN_CHARTS {
+        if !files.iter().any(|(n, _)| n == name) {
+            let _ = fs::remove_file(dir.join(name));
+        }
+    }
+    Ok(Written {
+        paths: files.iter().map(|(n, _)| dir.join(n)).collect(),
+        chart_time,
+    })
 }
 
 #[cfg(test)]

@@ -4,4 +4,5 @@ mod cli;
 mod common;
 mod engine;
 mod queueing;
+mod report;
 mod sweep;

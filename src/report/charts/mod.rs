@@ -21,9 +21,19 @@
 //! numeric x axis, each optionally with a shaded band (min–max, or a
 //! confidence interval around a mean), with vertical event markers.
 
+pub mod events;
+pub mod heatmap;
+pub mod instances;
+pub mod latency;
+pub mod load;
+pub mod loss;
+pub mod tradeoff;
+
+use crate::report::data::RunData;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::{FontStyle, RGBColor};
+use rayon::prelude::*;
 use std::sync::Once;
 
 /// Chart width, pixels.
@@ -120,6 +130,14 @@ pub const PALETTE: [RGBColor; 8] = [
     RGBColor(0, 0, 0),       // black
 ];
 
+/// `c` at opacity `alpha` over white, as an opaque colour (for thin lines
+/// that should recede without blending with each other).
+pub fn tint(c: RGBColor, alpha: f64) -> RGBColor {
+    let a = alpha.clamp(0.0, 1.0);
+    let b = |v: u8| (v as f64 * a + 255.0 * (1.0 - a)).round() as u8;
+    RGBColor(b(c.0), b(c.1), b(c.2))
+}
+
 /// The colour of series number `i` (cycles through [`PALETTE`]).
 pub fn colour(i: usize) -> RGBColor {
     PALETTE[i % PALETTE.len()]
@@ -155,6 +173,47 @@ impl StrategyColours {
     pub fn names(&self) -> &[String] {
         &self.names
     }
+}
+
+/// A second colour-blind-safe palette (Paul Tol's "muted") for categories
+/// that are not strategies (loss causes), so they are not mistaken for one.
+pub const CATEGORY_PALETTE: [RGBColor; 9] = [
+    RGBColor(204, 102, 119), // rose
+    RGBColor(51, 34, 136),   // indigo
+    RGBColor(221, 204, 119), // sand
+    RGBColor(68, 170, 153),  // teal
+    RGBColor(136, 204, 238), // cyan
+    RGBColor(136, 34, 85),   // wine
+    RGBColor(17, 119, 51),   // green
+    RGBColor(153, 153, 51),  // olive
+    RGBColor(170, 68, 153),  // purple
+];
+
+/// The colour of category number `i` (cycles through [`CATEGORY_PALETTE`]).
+pub fn category_colour(i: usize) -> RGBColor {
+    CATEGORY_PALETTE[i % CATEGORY_PALETTE.len()]
+}
+
+/// The unit a time axis of `end_s` seconds reads best in: `(divisor, unit)`,
+/// minutes from 10 min up, hours from 20 h up.
+pub fn time_unit(end_s: f64) -> (f64, &'static str) {
+    if end_s >= 20.0 * 3600.0 {
+        (3600.0, "h")
+    } else if end_s >= 600.0 {
+        (60.0, "min")
+    } else {
+        (1.0, "s")
+    }
+}
+
+/// Splits `area` into `n` panels in a grid of `cols` columns, row by row.
+pub fn panels<'a>(area: &Area<'a>, n: usize, cols: usize) -> Vec<Area<'a>> {
+    let cols = cols.max(1);
+    let rows = n.div_ceil(cols).max(1);
+    area.split_evenly((rows, cols))
+        .into_iter()
+        .take(n)
+        .collect()
 }
 
 /// Viridis at 0 ≤ `t` ≤ 1 (clamped): dark purple → blue → green → yellow.
@@ -214,7 +273,9 @@ pub fn font(px: u32, bold: bool) -> TextStyle<'static> {
 /// A standard chart frame: title on top, then the area left for the plot.
 /// Returns the area below the title.
 pub fn titled<'a>(root: &Area<'a>, title: &str) -> Result<Area<'a>, Box<dyn std::error::Error>> {
-    root.titled(title, title_font()).map_err(Into::into)
+    root.margin(14, 0, 0, 0)
+        .titled(title, title_font())
+        .map_err(Into::into)
 }
 
 /// Nice `[lo, hi]` for an axis holding values in `[min, max]`: pads by 5 % and
@@ -311,6 +372,53 @@ pub const BAND_ALPHA: f64 = 0.18;
 
 /// Draws a [`LineChart`] on `root` (the whole image).
 pub fn draw_line_chart(root: &Area, spec: &LineChart) -> DrawResult {
+    draw_line_chart_in(root, spec, &PanelStyle::FULL)
+}
+
+/// How much of a chart's furniture a [`LineChart`] drawn as one panel of a
+/// bigger image gets.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PanelStyle {
+    /// Title size, pixels (no title if the chart's title is empty).
+    pub title_px: u32,
+    /// A legend at the right of the plot.
+    pub legend: bool,
+    /// Description of the x axis (bottom row only, say); tick labels are
+    /// always drawn, so panels keep equal plot heights.
+    pub x_desc: bool,
+    /// Description of the y axis (left column only, say).
+    pub y_desc: bool,
+}
+
+impl PanelStyle {
+    /// A whole image: everything.
+    pub const FULL: PanelStyle = PanelStyle {
+        title_px: TITLE_PX,
+        legend: true,
+        x_desc: true,
+        y_desc: true,
+    };
+}
+
+/// Styles for `n` panels in `cols` columns: x descriptions on the bottom panel of
+/// each column, y descriptions in the first column, titles in `title_px`,
+/// no legends.
+pub fn panel_styles(n: usize, cols: usize, title_px: u32) -> Vec<PanelStyle> {
+    let cols = cols.max(1);
+    (0..n)
+        .map(|i| PanelStyle {
+            title_px,
+            legend: false,
+            x_desc: i + cols >= n,
+            y_desc: i % cols == 0,
+        })
+        .collect()
+}
+
+/// Draws a [`LineChart`] on `root`, which may be one panel of a bigger
+/// image, with the furniture `style` asks for.
+pub fn draw_line_chart_in(root: &Area, spec: &LineChart, style: &PanelStyle) -> DrawResult {
+    let (title_px, with_legend) = (style.title_px, style.legend);
     let xs = spec.lines.iter().flat_map(|l| {
         l.points
             .iter()
@@ -337,25 +445,49 @@ pub fn draw_line_chart(root: &Area, spec: &LineChart) -> DrawResult {
         });
         axis_range(a, b, true)
     });
-    let mut chart = ChartBuilder::on(root)
-        .caption(&spec.title, title_font())
-        .margin(24)
+    let area = if spec.title.is_empty() {
+        root.clone()
+    } else {
+        root.margin(10, 0, 0, 0)
+            .titled(&spec.title, font(title_px, true))?
+    };
+    let entries: Vec<(String, RGBColor)> = spec
+        .lines
+        .iter()
+        .filter_map(|l| l.name.clone().map(|n| (n, l.colour)))
+        .collect();
+    let plot = if with_legend && !entries.is_empty() {
+        let w = area.dim_in_pixel().0 as i32;
+        let (plot, side) = area.split_horizontally(w - legend_width(&entries));
+        draw_side_legend(&side, &entries, Swatch::Line)?;
+        plot
+    } else {
+        area
+    };
+    let full = *style == PanelStyle::FULL;
+    let mut chart = ChartBuilder::on(&plot)
+        .margin(if full { 24 } else { 10 })
         .margin_right(40)
-        .x_label_area_size(80)
-        .y_label_area_size(110)
+        .x_label_area_size(if full { 80 } else { 70 })
+        .y_label_area_size(if style.y_desc { 110 } else { 70 })
         .build_cartesian_2d(xmin..xmax, ymin..ymax)?;
-    chart
-        .configure_mesh()
-        .x_desc(&spec.x_label)
-        .y_desc(&spec.y_label)
-        .axis_desc_style(label_font())
+    let xfmt = |v: &f64| tick_label(*v);
+    let mut mesh = chart.configure_mesh();
+    mesh.axis_desc_style(label_font())
         .label_style(tick_font())
-        .x_label_formatter(&|v| tick_label(*v))
-        .y_label_formatter(&|v| tick_label(*v))
+        .y_labels(if full { 10 } else { 5 })
+        .x_label_formatter(&xfmt)
+        .y_label_formatter(&xfmt)
         .x_max_light_lines(0)
         .y_max_light_lines(0)
-        .bold_line_style(GRID)
-        .draw()?;
+        .bold_line_style(GRID);
+    if style.x_desc {
+        mesh.x_desc(spec.x_label.as_str());
+    }
+    if style.y_desc {
+        mesh.y_desc(spec.y_label.as_str());
+    }
+    mesh.draw()?;
     draw_markers(&mut chart, &spec.markers, ymin, ymax)?;
     for l in &spec.lines {
         if l.band.len() >= 2 {
@@ -367,19 +499,54 @@ pub fn draw_line_chart(root: &Area, spec: &LineChart) -> DrawResult {
             )))?;
         }
     }
-    let mut any_legend = false;
     for l in &spec.lines {
         let style = l.colour.stroke_width(l.width);
-        let s = chart.draw_series(LineSeries::new(l.points.iter().copied(), style))?;
-        if let Some(name) = &l.name {
-            any_legend = true;
-            let c = l.colour;
-            s.label(name.as_str())
-                .legend(move |(x, y)| Rectangle::new([(x, y - 4), (x + 30, y + 4)], c.filled()));
-        }
+        chart.draw_series(LineSeries::new(l.points.iter().copied(), style))?;
     }
-    if any_legend {
-        legend(&mut chart)?;
+    Ok(())
+}
+
+/// How a legend entry's colour is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Swatch {
+    /// A thick short line (line charts).
+    Line,
+    /// A filled square (bars).
+    Block,
+    /// A filled disc (scatter points).
+    Dot,
+}
+
+/// The width, pixels, a side legend of these entries needs.
+pub fn legend_width(entries: &[(String, RGBColor)]) -> i32 {
+    let longest = entries
+        .iter()
+        .map(|e| e.0.chars().count())
+        .max()
+        .unwrap_or(0) as i32;
+    (longest * (TICK_PX as i32 * 62 / 100) + 90).clamp(160, 480)
+}
+
+/// Draws a legend in its own `area` (right of the plot, so it never hides
+/// data): one row per entry, top-aligned.
+pub fn draw_side_legend(area: &Area, entries: &[(String, RGBColor)], swatch: Swatch) -> DrawResult {
+    let row = TICK_PX as i32 + 16;
+    let (x, mut y) = (12, 40);
+    for (name, c) in entries {
+        let mid = y + TICK_PX as i32 / 2;
+        match swatch {
+            Swatch::Line => area.draw(&Rectangle::new(
+                [(x, mid - 3), (x + 34, mid + 3)],
+                c.filled(),
+            ))?,
+            Swatch::Block => area.draw(&Rectangle::new(
+                [(x + 4, mid - 11), (x + 26, mid + 11)],
+                c.filled(),
+            ))?,
+            Swatch::Dot => area.draw(&Circle::new((x + 15, mid), 11, c.filled()))?,
+        }
+        area.draw(&Text::new(name.clone(), (x + 46, y), tick_font()))?;
+        y += row;
     }
     Ok(())
 }
@@ -398,9 +565,12 @@ pub type F64Chart<'a, 'b> = ChartContext<
     Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
 >;
 
-/// Draws dashed vertical markers from `ymin` to `ymax`, labelled at the top.
+/// Draws dashed vertical markers from `ymin` to `ymax`, labelled at the
+/// top; labels of neighbouring markers are staggered over three rows so
+/// close events stay readable.
 pub fn draw_markers(chart: &mut F64Chart, markers: &[Marker], ymin: f64, ymax: f64) -> DrawResult {
-    for m in markers {
+    let px = TICK_PX - 4;
+    for (i, m) in markers.iter().enumerate() {
         let style = m.colour.stroke_width(2);
         chart.draw_series(DashedLineSeries::new(
             [(m.x, ymin), (m.x, ymax)],
@@ -408,13 +578,13 @@ pub fn draw_markers(chart: &mut F64Chart, markers: &[Marker], ymin: f64, ymax: f
             6,
             style,
         ))?;
+        if m.label.is_empty() {
+            continue;
+        }
+        let dy = 4 + (i % 3) as i32 * (px as i32 + 6);
         chart.draw_series(std::iter::once(
             EmptyElement::at((m.x, ymax))
-                + Text::new(
-                    m.label.clone(),
-                    (6, 4),
-                    font(TICK_PX - 4, false).color(&m.colour),
-                ),
+                + Text::new(m.label.clone(), (6, dy), font(px, false).color(&m.colour)),
         ))?;
     }
     Ok(())
@@ -433,6 +603,53 @@ pub fn legend<'a, DB: DrawingBackend + 'a, CT: CoordTranslate>(
         .legend_area_size(44)
         .margin(12)
         .draw()
+}
+
+/// A run's charts: file name, what it shows (the image's alt text in
+/// `report.md`), and how it is drawn.
+pub type ChartFn = fn(&RunData) -> Result<Vec<u8>, ChartError>;
+
+/// Every chart of a run report, in report order. `instances.png` is drawn
+/// only when [`instances::wanted`].
+pub const RUN_CHARTS: &[(&str, &str, ChartFn)] = &[
+    (
+        "tradeoff.png",
+        "Trade-off: imbalance against session loss",
+        tradeoff::tradeoff,
+    ),
+    ("loss.png", "Sessions lost by cause", loss::loss),
+    (
+        "heatmap.png",
+        "Hotspot heatmap: utilisation per backend over time",
+        heatmap::heatmap,
+    ),
+    ("load.png", "Per-backend utilisation over time", load::load),
+    ("latency.png", "Latency percentiles", latency::latency),
+    (
+        "instances.png",
+        "Instances in service over time",
+        instances::instances,
+    ),
+];
+
+/// The charts this run gets: `(file name, alt text)`, in report order.
+pub fn run_chart_names(data: &RunData) -> Vec<(&'static str, &'static str)> {
+    RUN_CHARTS
+        .iter()
+        .filter(|(name, _, _)| *name != "instances.png" || instances::wanted(data))
+        .map(|(n, a, _)| (*n, *a))
+        .collect()
+}
+
+/// Renders this run's charts (in parallel): `(file name, PNG bytes)` in
+/// report order.
+pub fn render_run_charts(data: &RunData) -> Result<Vec<(&'static str, Vec<u8>)>, ChartError> {
+    let wanted = run_chart_names(data);
+    RUN_CHARTS
+        .par_iter()
+        .filter(|(name, _, _)| wanted.iter().any(|(n, _)| n == name))
+        .map(|(name, _, draw)| draw(data).map(|png| (*name, png)))
+        .collect()
 }
 
 #[cfg(test)]

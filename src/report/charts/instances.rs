@@ -1,0 +1,87 @@
+//! Chart 6, `instances.png`: instances in service over time, one line per
+//! strategy, with a band up to the instances provisioned (booting, draining).
+//! Drawn when the run varies its capacity (see [`wanted`]).
+
+use super::events::{events_for, markers, CAPACITY_EVENTS};
+use super::*;
+use crate::report::data::RunData;
+
+/// Whether the run has something to show: `instances.csv` whose counts
+/// vary, or deploy / scaling events.
+pub fn wanted(data: &RunData) -> bool {
+    let varies = data.instances.as_ref().is_some_and(|rows| {
+        rows.iter().any(|r| {
+            rows.first()
+                .is_some_and(|f| r.in_service != f.in_service || r.provisioned != f.provisioned)
+        })
+    });
+    let capacity_events = data.events.as_ref().is_some_and(|ev| {
+        ev.iter()
+            .any(|e| CAPACITY_EVENTS.contains(&e.event.as_str()))
+    });
+    varies || capacity_events
+}
+
+/// Per strategy: `(t_start_s, t_end_s, in_service, provisioned)` per bucket,
+/// from `instances.csv`, or else counted from `backends.csv` (`lb_up` and
+/// `alive` at each bucket's end).
+fn series(data: &RunData, s: usize) -> Vec<(f64, f64, f64, f64)> {
+    if let Some(rows) = &data.instances {
+        return rows
+            .iter()
+            .filter(|r| r.strategy == s)
+            .map(|r| (r.t_start_s, r.t_end_s, r.in_service, r.provisioned))
+            .collect();
+    }
+    let mut out: Vec<(f64, f64, f64, f64)> = Vec::new();
+    for r in data.backend_rows(s) {
+        match out.last_mut() {
+            Some(b) if b.0 == r.t_start_s => {
+                b.2 += r.lb_up as u8 as f64;
+                b.3 += r.alive as u8 as f64;
+            }
+            _ => out.push((
+                r.t_start_s,
+                r.t_end_s,
+                r.lb_up as u8 as f64,
+                r.alive as u8 as f64,
+            )),
+        }
+    }
+    out
+}
+
+/// Renders `instances.png`.
+pub fn instances(data: &RunData) -> Result<Vec<u8>, ChartError> {
+    let end = data.end_s();
+    let (div, unit) = time_unit(end);
+    let mut lines = Vec::new();
+    let mut ymax: f64 = 1.0;
+    for s in 0..data.strategies.len() {
+        let rows = series(data, s);
+        // Steps: each bucket's count held over the bucket.
+        let mut pts = Vec::new();
+        let mut band = Vec::new();
+        for &(t0, t1, inn, prov) in &rows {
+            pts.push((t0 / div, inn));
+            pts.push((t1 / div, inn));
+            band.push((t0 / div, inn, prov.max(inn)));
+            band.push((t1 / div, inn, prov.max(inn)));
+            ymax = ymax.max(prov).max(inn);
+        }
+        lines.push(Line::new(data.strategies[s].clone(), colour(s), pts).with_band(band));
+    }
+    let all_events: Vec<_> = (0..data.strategies.len())
+        .flat_map(|s| events_for(data, s))
+        .filter(|e| CAPACITY_EVENTS.contains(&e.event.as_str()) && e.backend.is_none())
+        .collect();
+    let spec = LineChart {
+        title: "Instances in service over time (band: provisioned but not serving)".into(),
+        x_label: format!("time ({unit})"),
+        y_label: "instances".into(),
+        lines,
+        markers: markers(&all_events, div, end / div, 8),
+        y_range: Some((0.0, (ymax * 1.15).ceil())),
+    };
+    line_chart(&spec)
+}
