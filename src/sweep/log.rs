@@ -129,9 +129,21 @@ impl Appender {
     }
 
     /// Writes the record's line and flushes it to the operating system.
+    /// A record that would not read back (a metric that is not a finite
+    /// number is written as `null`) is refused rather than logged.
     pub fn append(&mut self, rec: &RunRecord) -> Result<(), SweepError> {
+        let text = line(rec);
+        if serde_json::from_str::<RunRecord>(&text).ok().as_ref() != Some(rec) {
+            return Err(bad(
+                &self.path,
+                format!(
+                    "run `{}` has a metric that is not a finite number; it cannot be                      logged (please report this as a bug)",
+                    rec.key
+                ),
+            ));
+        }
         self.file
-            .write_all(line(rec).as_bytes())
+            .write_all(text.as_bytes())
             .and_then(|_| self.file.flush())
             .map_err(|e| SweepError::io(&self.path, e))
     }
@@ -144,4 +156,85 @@ pub fn render(meta: &SweepMeta, records: &[RunRecord]) -> Vec<u8> {
         s.push_str(&line(r));
     }
     s.into_bytes()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sweep::{Shard, LOG_FORMAT};
+
+    fn meta() -> SweepMeta {
+        SweepMeta {
+            format: LOG_FORMAT.into(),
+            scenario: "s".into(),
+            scenario_hash: "h".into(),
+            seed: 1,
+            replications: 1,
+            params: Vec::new(),
+            strategies: vec!["a".into()],
+            stickysim_version: "0".into(),
+            fingerprint: "f".into(),
+            runs_total: 1,
+            shard: Shard::ALL,
+        }
+    }
+
+    fn record(x: f64) -> RunRecord {
+        let sc = crate::scenario::from_str(
+            include_str!("../../tests/data/tiny.toml"),
+            "tiny.toml",
+            "tiny",
+            &["simulation.duration=120".into(), "faults=[]".into()],
+        )
+        .unwrap();
+        let mut summary = crate::engine::run_strategy(&sc, 0).summary;
+        summary.latency_mean_ms = x;
+        RunRecord {
+            key: "-/r0/a".into(),
+            point: 0,
+            params: Vec::new(),
+            strategy: "a".into(),
+            replication: 0,
+            seed: 1,
+            summary,
+        }
+    }
+
+    #[test]
+    fn records_read_back_exactly_and_a_torn_line_is_ignored() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(LOG_FILE);
+        create(&path, &meta()).unwrap();
+        let mut w = Appender::open(&path).unwrap();
+        // A float that needs all 17 digits to read back.
+        let rec = record(0.1 + 0.2);
+        w.append(&rec).unwrap();
+        let good = std::fs::metadata(&path).unwrap().len();
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap()
+            .write_all(b"{\"key\":\"-/r1")
+            .unwrap();
+        let read = read(&path).unwrap();
+        assert_eq!((read.meta, read.records), (meta(), vec![rec]));
+        assert!(read.torn);
+        assert_eq!(read.valid_len, good);
+        truncate_to(&path, read.valid_len).unwrap();
+        assert_eq!(std::fs::metadata(&path).unwrap().len(), good);
+    }
+
+    #[test]
+    fn a_record_that_would_not_read_back_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(LOG_FILE);
+        create(&path, &meta()).unwrap();
+        let e = Appender::open(&path)
+            .unwrap()
+            .append(&record(f64::NAN))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("not a finite number"), "{e}");
+        assert_eq!(read(&path).unwrap().records.len(), 0);
+    }
 }

@@ -116,6 +116,17 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<Merged, SweepError> {
     }
 
     let whole = first.with_shard(Shard::ALL);
+    let existing = out.join(LOG_FILE);
+    if existing.is_file() {
+        let there = log::read(&existing)?;
+        if there.meta.fingerprint != whole.fingerprint {
+            return Err(SweepError::Merge(format!(
+                "--out {} already holds another sweep ({}); merge into an empty directory",
+                out.display(),
+                whole.differences(&there.meta).join("; ")
+            )));
+        }
+    }
     let shard_of = whole.shard_of_each(count);
     let order: HashMap<String, (RunId, u32)> = whole
         .runs()

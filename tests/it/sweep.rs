@@ -366,6 +366,19 @@ fn merge_refuses_other_sweeps_missing_and_duplicate_shards() {
     let e = merge(&[shard(1), other.clone()]);
     assert!(e.contains("hold different sweeps"), "{e}");
     assert!(e.contains("grid"), "{e}");
+    // Nor is another sweep's directory overwritten by a merge.
+    let a = bin()
+        .arg("merge")
+        .args([shard(1), shard(2)])
+        .arg("--out")
+        .arg(&other)
+        .assert()
+        .code(2);
+    assert!(
+        stderr(&a).contains("already holds another sweep"),
+        "{}",
+        stderr(&a)
+    );
 
     // An unfinished shard.
     let cut = dir.path().join("cut");
