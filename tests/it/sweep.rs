@@ -366,6 +366,15 @@ fn merge_refuses_other_sweeps_missing_and_duplicate_shards() {
     let e = merge(&[shard(1), other.clone()]);
     assert!(e.contains("hold different sweeps"), "{e}");
     assert!(e.contains("grid"), "{e}");
+    // Shard 2 of the same grid on another scenario (a different --set).
+    let busier = dir.path().join("busier");
+    sweep(
+        &busier,
+        &["--shard", "2/2", "--set", "workload.session_rate=2.5"],
+    )
+    .success();
+    let e = merge(&[shard(1), busier]);
+    assert!(e.contains("scenario hash"), "{e}");
     // Nor is another sweep's directory overwritten by a merge.
     let a = bin()
         .arg("merge")
