@@ -287,6 +287,23 @@ pub fn recommendation(meta: &SweepMeta, summary: &Summary) -> String {
                 format!("`{}`", meta.point_label(c.point))
             }
         };
+        // A strategy the grid does not touch (e.g. round robin in a cookie
+        // TTL sweep) gives identical runs at every point (common random
+        // numbers): say so rather than pick an arbitrary point.
+        let untouched = mine.len() > 1
+            && mine
+                .iter()
+                .all(|c| c.stats.iter().zip(&mine[0].stats).all(|(a, b)| a == b));
+        if untouched {
+            let _ =
+                writeln!(
+                o,
+                "| `{name}` | {} | every point: the grid does not change this strategy's runs |{}",
+                loss_s(best),
+                if first.is_some() { " - | - | - | - |" } else { " - | - |" }
+            );
+            continue;
+        }
         let mut row = format!("| `{name}` | {} | {} |", loss_s(best), at(best));
         if let Some(p) = first {
             let idx0 = |c: &Cell| meta.point_indices(c.point)[0];
