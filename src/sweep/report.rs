@@ -358,15 +358,15 @@ mod tests {
                 key: "strategies.c.ttl".into(),
                 values: ["900", "60", "300", "3600"].map(String::from).to_vec(),
             }],
-            strategies: vec!["c".into()],
+            strategies: vec!["c".into(), "rr".into()],
             stickysim_version: "0".into(),
             fingerprint: "f".into(),
-            runs_total: 20,
+            runs_total: 40,
             shard: Shard::ALL,
         };
         // (loss, imbalance) per TTL in the order above: 3600 has the lowest
         // loss (1.0 ± 0.5); 900 (1.4) and 300 (1.2) are within its CI, 60 is not.
-        let cells = [(1.4, 1.30), (9.0, 1.01), (1.2, 1.20), (1.0, 1.50)]
+        let mut cells: Vec<Cell> = [(1.4, 1.30), (9.0, 1.01), (1.2, 1.20), (1.0, 1.50)]
             .iter()
             .enumerate()
             .map(|(point, &(loss, imb))| Cell {
@@ -376,6 +376,13 @@ mod tests {
                 stats: vec![ci(loss, 0.5), ci(imb, 0.01)],
             })
             .collect();
+        // Round robin: the TTL does not change its runs.
+        cells.extend((0..4).map(|point| Cell {
+            point,
+            strategy: 1,
+            kind: "round_robin".into(),
+            stats: vec![ci(40.0, 1.0), ci(1.05, 0.01)],
+        }));
         let summary = Summary {
             metrics: vec!["sessions_lost_pct", "imbalance_util_max_over_mean"],
             cells,
@@ -392,6 +399,10 @@ mod tests {
             text.contains(
                 "| `c` | 1.000 ± 0.500 | `strategies.c.ttl=3600` | 300 | 1.200 ± 0.500 |"
             ),
+            "{text}"
+        );
+        assert!(
+            text.contains("| `rr` | 40.000 ± 1.000 | every point: the grid does not change"),
             "{text}"
         );
     }
