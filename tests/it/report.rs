@@ -204,26 +204,39 @@ fn no_charts_writes_the_report_without_images_and_removes_stale_ones() {
     assert!(md.contains("## Findings"));
 }
 
-/// `tests/data/golden/tiny_summary.csv` is `summary.csv` of tiny.toml at its
-/// seed. A change to it must be deliberate.
-#[test]
-fn golden_summary_csv_of_tiny() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("res");
-    run_tiny(&out, &["--no-charts"]);
-    let got = fs::read_to_string(out.join("summary.csv")).unwrap();
-    let golden = data("golden/tiny_summary.csv");
+/// Compares `got` with the golden file `name` in `tests/data/golden/`
+/// (rewriting it first under `STICKYSIM_BLESS=1`).
+fn check_golden(name: &str, got: &str, test: &str) {
+    let golden = data(&format!("golden/{name}"));
     if std::env::var_os("STICKYSIM_BLESS").is_some() {
-        fs::write(&golden, &got).unwrap();
+        fs::write(&golden, got).unwrap();
     }
     let want = fs::read_to_string(&golden).unwrap_or_default();
     assert!(
         got == want,
-        "summary.csv of tests/data/tiny.toml differs from {}.\n\
-         If the change is intended (a model change, a new column documented in docs/output.md), \
-         regenerate it deliberately with\n    STICKYSIM_BLESS=1 cargo test golden_summary_csv_of_tiny\n\
+        "the run of tests/data/tiny.toml differs from {}.\n\
+         If the change is intended (a model change, a new column documented in docs/output.md, \
+         a reworded report), regenerate it deliberately with\n    STICKYSIM_BLESS=1 cargo test {test}\n\
          and review the diff before committing.\n--- golden\n{want}\n--- got\n{got}",
         golden.display()
+    );
+}
+
+/// `tests/data/golden/tiny_summary.csv` is `summary.csv` of tiny.toml at
+/// its seed, and `tiny_report.md` its `report.md`. A change to either must
+/// be deliberate.
+#[test]
+fn golden_summary_csv_and_report_md_of_tiny() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("res");
+    run_tiny(&out, &[]);
+    let got = fs::read_to_string(out.join("summary.csv")).unwrap();
+    let test = "golden_summary_csv_and_report_md_of_tiny";
+    check_golden("tiny_summary.csv", &got, test);
+    check_golden(
+        "tiny_report.md",
+        &fs::read_to_string(out.join("report.md")).unwrap(),
+        test,
     );
     // The columns are the documented ones.
     let doc =

@@ -108,6 +108,11 @@ fn draw(root: &Area, data: &RunData) -> DrawResult {
                     ))?;
                 }
                 None => {
+                    // White under the colour: visible on dark and light cells.
+                    chart.draw_series(LineSeries::new(
+                        [(x, -0.5), (x, nb - 0.5)],
+                        WHITE.stroke_width(6),
+                    ))?;
                     chart.draw_series(DashedLineSeries::new(
                         [(x, -0.5), (x, nb - 0.5)],
                         8,

@@ -69,7 +69,11 @@ pub fn instances(data: &RunData) -> Result<Vec<u8>, ChartError> {
             band.push((t1 / div, inn, prov.max(inn)));
             ymax = ymax.max(prov).max(inn);
         }
-        lines.push(Line::new(data.strategies[s].clone(), colour(s), pts).with_band(band));
+        let mut line = Line::new(data.strategies[s].clone(), colour(s), pts).with_band(band);
+        // Strategies often share the same counts (a deploy is the same for
+        // all): earlier ones are drawn wider, so every line stays visible.
+        line.width = 3 + 3 * (data.strategies.len() - 1 - s) as u32;
+        lines.push(line);
     }
     let all_events: Vec<_> = (0..data.strategies.len())
         .flat_map(|s| events_for(data, s))

@@ -364,6 +364,19 @@ pub struct LineChart {
     pub y_range: Option<(f64, f64)>,
 }
 
+impl LineChart {
+    /// Whether every y value is a whole number (counts): then only whole
+    /// ticks are labelled.
+    fn whole_y(&self) -> bool {
+        self.lines.iter().all(|l| {
+            l.points.iter().all(|p| p.1.fract() == 0.0)
+                && l.band
+                    .iter()
+                    .all(|b| b.1.fract() == 0.0 && b.2.fract() == 0.0)
+        })
+    }
+}
+
 /// The colour of grid lines.
 pub const GRID: RGBColor = RGBColor(225, 225, 225);
 
@@ -472,12 +485,20 @@ pub fn draw_line_chart_in(root: &Area, spec: &LineChart, style: &PanelStyle) -> 
         .y_label_area_size(if style.y_desc { 110 } else { 70 })
         .build_cartesian_2d(xmin..xmax, ymin..ymax)?;
     let xfmt = |v: &f64| tick_label(*v);
+    let whole = spec.whole_y();
+    let yfmt = |v: &f64| {
+        if whole && v.fract().abs() > 1e-9 {
+            String::new()
+        } else {
+            tick_label(*v)
+        }
+    };
     let mut mesh = chart.configure_mesh();
     mesh.axis_desc_style(label_font())
         .label_style(tick_font())
         .y_labels(if full { 10 } else { 5 })
         .x_label_formatter(&xfmt)
-        .y_label_formatter(&xfmt)
+        .y_label_formatter(&yfmt)
         .x_max_light_lines(0)
         .y_max_light_lines(0)
         .bold_line_style(GRID);
