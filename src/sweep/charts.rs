@@ -100,21 +100,25 @@ fn slice_points(meta: &SweepMeta, slice: usize) -> Vec<usize> {
 }
 
 /// Indices of the non-dominated cells (lower x and lower y are better),
-/// sorted by x.
+/// sorted by x; of identical points only the first is kept. O(n log n).
 pub fn pareto_front(points: &[(f64, f64)]) -> Vec<usize> {
-    let mut front: Vec<usize> = (0..points.len())
-        .filter(|&i| {
-            let (x, y) = points[i];
-            x.is_finite()
-                && y.is_finite()
-                && !points
-                    .iter()
-                    .any(|&(a, b)| a <= x && b <= y && (a < x || b < y))
-        })
+    let mut order: Vec<usize> = (0..points.len())
+        .filter(|&i| points[i].0.is_finite() && points[i].1.is_finite())
         .collect();
-    front.sort_by(|&a, &b| points[a].0.total_cmp(&points[b].0).then(a.cmp(&b)));
-    // Identical points: keep the first.
-    front.dedup_by(|a, b| points[*a] == points[*b]);
+    order.sort_by(|&a, &b| {
+        let (pa, pb) = (points[a], points[b]);
+        pa.0.total_cmp(&pb.0)
+            .then(pa.1.total_cmp(&pb.1))
+            .then(a.cmp(&b))
+    });
+    let mut best_y = f64::INFINITY;
+    let mut front = Vec::new();
+    for i in order {
+        if points[i].1 < best_y {
+            best_y = points[i].1;
+            front.push(i);
+        }
+    }
     front
 }
 

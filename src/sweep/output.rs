@@ -8,7 +8,9 @@
 use super::{charts, report, RunRecord, SweepMeta};
 use crate::report::{csv_field, SUMMARY_COLUMNS};
 use crate::stats::{mean_ci, MeanCi};
+use serde::Serialize;
 use serde_json::{json, Map, Value};
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 /// Confidence level of every interval in a sweep's outputs.
@@ -66,6 +68,8 @@ pub struct Cell {
 #[derive(Debug, Clone)]
 pub struct Summary {
     pub metrics: Vec<&'static str>,
+    /// Strategies in the sweep.
+    pub strategies: usize,
     /// In canonical order: grid point, then strategy.
     pub cells: Vec<Cell>,
 }
@@ -75,10 +79,20 @@ impl Summary {
         self.metrics.iter().position(|m| *m == name)
     }
 
+    /// The cell of `point` and `strategy`: directly by position when the
+    /// sweep is complete (cells are in canonical order), else by search.
     pub fn cell(&self, point: usize, strategy: usize) -> Option<&Cell> {
-        self.cells
-            .iter()
-            .find(|c| c.point == point && c.strategy == strategy)
+        let direct = point
+            .checked_mul(self.strategies)
+            .and_then(|i| i.checked_add(strategy))
+            .and_then(|i| self.cells.get(i));
+        match direct {
+            Some(c) if c.point == point && c.strategy == strategy => Some(c),
+            _ => self
+                .cells
+                .iter()
+                .find(|c| c.point == point && c.strategy == strategy),
+        }
     }
 }
 
@@ -120,7 +134,11 @@ pub fn summarize(meta: &SweepMeta, records: &[RunRecord]) -> Summary {
         });
         i = j;
     }
-    Summary { metrics, cells }
+    Summary {
+        metrics,
+        strategies: meta.strategies.len(),
+        cells,
+    }
 }
 
 fn param_header(meta: &SweepMeta) -> Vec<String> {
@@ -211,43 +229,74 @@ fn json_value(s: &str) -> Value {
     }
 }
 
-fn opt(x: Option<f64>) -> Value {
+/// A finite number, or `null`.
+fn finite(x: Option<f64>) -> Option<f64> {
     x.filter(|x| x.is_finite())
-        .map_or(Value::Null, |x| json!(x))
 }
 
-/// `sweep_summary.json`: the sweep's identity and every cell, full precision.
+#[derive(Serialize)]
+struct StatJson {
+    mean: Option<f64>,
+    ci95: Option<f64>,
+    sd: Option<f64>,
+}
+
+#[derive(Serialize)]
+struct CellJson<'a> {
+    params: Map<String, Value>,
+    strategy: &'a str,
+    kind: &'a str,
+    replications: usize,
+    metrics: BTreeMap<&'static str, StatJson>,
+}
+
+#[derive(Serialize)]
+struct SummaryJson<'a> {
+    sweep: &'a SweepMeta,
+    confidence: f64,
+    metrics: &'a [&'static str],
+    cells: Vec<CellJson<'a>>,
+}
+
+/// `sweep_summary.json`: the sweep's identity and every cell, full
+/// precision (typed structs, not a `Value` tree: large grids stay small).
 pub fn summary_json(meta: &SweepMeta, summary: &Summary) -> String {
-    let rows: Vec<Value> = summary
+    let cells = summary
         .cells
         .iter()
-        .map(|c| {
-            let mut params = Map::new();
-            for (p, v) in meta.params.iter().zip(meta.point_values(c.point)) {
-                params.insert(p.key.clone(), json_value(&v));
-            }
-            let mut metrics = Map::new();
-            for (m, s) in summary.metrics.iter().zip(&c.stats) {
-                metrics.insert(
-                    m.to_string(),
-                    json!({ "mean": opt(Some(s.mean)), "ci95": opt(s.half_width), "sd": opt(s.sd) }),
-                );
-            }
-            json!({
-                "params": params,
-                "strategy": meta.strategies[c.strategy],
-                "kind": c.kind,
-                "replications": c.stats.first().map_or(0, |s| s.n),
-                "metrics": metrics,
-            })
+        .map(|c| CellJson {
+            params: meta
+                .params
+                .iter()
+                .zip(meta.point_values(c.point))
+                .map(|(p, v)| (p.key.clone(), json_value(&v)))
+                .collect(),
+            strategy: &meta.strategies[c.strategy],
+            kind: &c.kind,
+            replications: c.stats.first().map_or(0, |s| s.n),
+            metrics: summary
+                .metrics
+                .iter()
+                .zip(&c.stats)
+                .map(|(m, s)| {
+                    (
+                        *m,
+                        StatJson {
+                            mean: finite(Some(s.mean)),
+                            ci95: finite(s.half_width),
+                            sd: finite(s.sd),
+                        },
+                    )
+                })
+                .collect(),
         })
         .collect();
-    let doc = json!({
-        "sweep": meta,
-        "confidence": CONFIDENCE,
-        "metrics": summary.metrics,
-        "cells": rows,
-    });
+    let doc = SummaryJson {
+        sweep: meta,
+        confidence: CONFIDENCE,
+        metrics: &summary.metrics,
+        cells,
+    };
     let mut s = serde_json::to_string_pretty(&doc).expect("summary serialises");
     s.push('\n');
     s

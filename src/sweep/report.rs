@@ -385,6 +385,7 @@ mod tests {
         }));
         let summary = Summary {
             metrics: vec!["sessions_lost_pct", "imbalance_util_max_over_mean"],
+            strategies: 2,
             cells,
         };
         let text = recommendation(&meta, &summary);
