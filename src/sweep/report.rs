@@ -53,6 +53,30 @@ fn least<'a>(cells: &[&'a Cell], m: usize) -> Option<Pick<'a>> {
         .map(|c| Pick { cell: c })
 }
 
+/// Whether the grid leaves strategy `s` alone: every one of its cells has
+/// the same figures (common random numbers make its runs identical).
+fn untouched(summary: &Summary, s: usize) -> bool {
+    let mut mine = summary.cells.iter().filter(|c| c.strategy == s);
+    let Some(first) = mine.next() else {
+        return false;
+    };
+    let mut others = mine.peekable();
+    others.peek().is_some() && others.all(|c| c.stats == first.stats)
+}
+
+/// "`strategy` at `k=v,…`", or for a strategy the grid does not change,
+/// "`strategy` (at every grid point)".
+fn cell_label(meta: &SweepMeta, summary: &Summary, c: &Cell) -> String {
+    let name = &meta.strategies[c.strategy];
+    if meta.params.is_empty() {
+        format!("`{name}` at the scenario's values")
+    } else if untouched(summary, c.strategy) {
+        format!("`{name}` (the same at every grid point)")
+    } else {
+        format!("`{name}` at `{}`", meta.point_label(c.point))
+    }
+}
+
 /// Renders `report.md`.
 pub fn markdown(meta: &SweepMeta, summary: &Summary, charts: &Charts) -> String {
     let mut o = String::new();
@@ -100,17 +124,7 @@ pub fn markdown(meta: &SweepMeta, summary: &Summary, charts: &Charts) -> String 
     ) else {
         return o;
     };
-    let label = |c: &Cell| {
-        format!(
-            "`{}` at {}",
-            meta.strategies[c.strategy],
-            if meta.params.is_empty() {
-                "the scenario's values".to_string()
-            } else {
-                format!("`{}`", meta.point_label(c.point))
-            }
-        )
-    };
+    let label = |c: &Cell| cell_label(meta, summary, c);
     let loss_s = |c: &Cell| pm(c.stats[loss].mean, c.stats[loss].half_width, 3);
     let imb_s = |c: &Cell| pm(c.stats[imb].mean, c.stats[imb].half_width, 3);
 
@@ -214,17 +228,7 @@ pub fn recommendation(meta: &SweepMeta, summary: &Summary) -> String {
     ) else {
         return o;
     };
-    let label = |c: &Cell| {
-        format!(
-            "`{}` at {}",
-            meta.strategies[c.strategy],
-            if meta.params.is_empty() {
-                "the scenario's values".to_string()
-            } else {
-                format!("`{}`", meta.point_label(c.point))
-            }
-        )
-    };
+    let label = |c: &Cell| cell_label(meta, summary, c);
     let loss_s = |c: &Cell| pm(c.stats[loss].mean, c.stats[loss].half_width, 3);
     let imb_s = |c: &Cell| pm(c.stats[imb].mean, c.stats[imb].half_width, 3);
 
@@ -290,11 +294,7 @@ pub fn recommendation(meta: &SweepMeta, summary: &Summary) -> String {
         // A strategy the grid does not touch (e.g. round robin in a cookie
         // TTL sweep) gives identical runs at every point (common random
         // numbers): say so rather than pick an arbitrary point.
-        let untouched = mine.len() > 1
-            && mine
-                .iter()
-                .all(|c| c.stats.iter().zip(&mine[0].stats).all(|(a, b)| a == b));
-        if untouched {
+        if untouched(summary, s) {
             let _ =
                 writeln!(
                 o,
