@@ -36,12 +36,7 @@ pub fn metric_names(records: &[RunRecord]) -> Vec<&'static str> {
         .collect()
 }
 
-/// A metric's value in a run, at full precision.
-pub fn metric(rec: &RunRecord, name: &str) -> f64 {
-    let v = serde_json::to_value(&rec.summary).expect("summaries serialise");
-    number(&v, rec, name)
-}
-
+/// A metric's value in a run (its summary as JSON), at full precision.
 fn number(v: &Value, rec: &RunRecord, name: &str) -> f64 {
     if let Some(x) = v.get(name).and_then(Value::as_f64) {
         return x;
