@@ -46,3 +46,5 @@ pub mod report;
 pub mod routing;
 pub mod scenario;
 pub mod sim;
+pub mod stats;
+pub mod sweep;

@@ -1,10 +1,12 @@
 //! Command-line parsing and wiring; one file per subcommand.
 
 mod facts;
+mod merge;
 pub mod progress;
 mod report;
 mod route;
 mod run;
+mod sweep;
 mod validate;
 
 use clap::{Parser, Subcommand};
@@ -26,6 +28,10 @@ pub enum Command {
     Run(run::RunArgs),
     /// Check a scenario file (and overrides) without running it.
     Validate(validate::ValidateArgs),
+    /// Sweep parameters over a grid with replications; resumable, shardable.
+    Sweep(sweep::SweepArgs),
+    /// Combine the shards of one sweep into the unsharded sweep's outputs.
+    Merge(merge::MergeArgs),
     /// Redraw the charts and report.md of an earlier run from its files.
     Report(report::ReportArgs),
     /// Print the backend each key lands on under a product's hash.
@@ -40,6 +46,8 @@ pub fn main(cli: Cli) -> ExitCode {
     let result = match cli.command {
         Command::Run(args) => run::run(args),
         Command::Validate(args) => validate::run(args),
+        Command::Sweep(args) => sweep::run(args),
+        Command::Merge(args) => merge::run(args),
         Command::Report(args) => report::run(args),
         Command::Route(args) => route::run(args),
     };

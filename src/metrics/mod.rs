@@ -4,7 +4,7 @@
 
 use crate::sim::{ns_to_s, Nanos};
 use hdrhistogram::Histogram;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Why a session's next request reached a backend without its state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -497,8 +497,9 @@ fn mean_sd(xs: &[f64]) -> (f64, f64) {
 }
 
 /// The figures of one strategy's run; one row of `summary.csv`. Column
-/// meanings are documented in `docs/output.md`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// meanings are documented in `docs/output.md`. Deserialize: sweeps read
+/// summaries back from their results log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunSummary {
     pub strategy: String,
     pub kind: String,

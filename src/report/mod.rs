@@ -94,7 +94,7 @@ pub const SUMMARY_COLUMNS: &[Col] = &[
 ];
 
 /// Quotes a CSV field if it needs it (RFC 4180).
-fn csv_field(s: &str) -> String {
+pub fn csv_field(s: &str) -> String {
     if s.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {

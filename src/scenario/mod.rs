@@ -31,6 +31,7 @@ mod error;
 mod overrides;
 pub mod raw;
 mod spans;
+pub mod sweep;
 mod types;
 mod validate;
 
@@ -39,6 +40,7 @@ mod tests;
 
 pub use error::{Location, ScenarioError};
 pub use overrides::parse_override;
+pub use sweep::SweepSpec;
 pub use types::*;
 pub use validate::{
     DEFAULT_USERS_PER_NAT_IP, MAX_BACKENDS, MAX_BUCKETS, MAX_COPIES, SHARE_TOLERANCE,
@@ -53,6 +55,14 @@ use std::path::Path;
 /// Reads, overrides, parses and validates a scenario file. The scenario's
 /// default name is the file stem.
 pub fn load(path: &Path, overrides: &[String]) -> Result<Scenario, ScenarioError> {
+    load_with_sweep(path, overrides).map(|(sc, _)| sc)
+}
+
+/// Same as [`load`], also returning the file's validated `[sweep]` table.
+pub fn load_with_sweep(
+    path: &Path,
+    overrides: &[String],
+) -> Result<(Scenario, Option<SweepSpec>), ScenarioError> {
     let origin = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|cause| ScenarioError::Read {
         path: origin.clone(),
@@ -62,7 +72,7 @@ pub fn load(path: &Path, overrides: &[String]) -> Result<Scenario, ScenarioError
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
-    from_str(&text, &origin, &name_hint, overrides)
+    from_str_with_sweep(&text, &origin, &name_hint, overrides)
 }
 
 /// Same as [`load`] from text; `origin` names the file in messages and
@@ -73,6 +83,16 @@ pub fn from_str(
     name_hint: &str,
     overrides: &[String],
 ) -> Result<Scenario, ScenarioError> {
+    from_str_with_sweep(text, origin, name_hint, overrides).map(|(sc, _)| sc)
+}
+
+/// Same as [`from_str`], also returning the validated `[sweep]` table.
+pub fn from_str_with_sweep(
+    text: &str,
+    origin: &str,
+    name_hint: &str,
+    overrides: &[String],
+) -> Result<(Scenario, Option<SweepSpec>), ScenarioError> {
     let with_origin = |e: ScenarioError| match e {
         ScenarioError::Override { flag, reason, .. } => ScenarioError::Override {
             origin: Some(origin.to_string()),
@@ -147,8 +167,11 @@ pub fn from_str(
         invalid(&key, location, message)
     })?;
 
-    validate::validate(raw, name_hint).map_err(|p| {
+    let place = |p: error::Problem| {
         let location = locate(&p.key, None);
         invalid(&p.key, location, p.message)
-    })
+    };
+    let sweep = raw.sweep.as_ref().map(sweep::validate).transpose();
+    let scenario = validate::validate(raw, name_hint).map_err(place)?;
+    Ok((scenario, sweep.map_err(place)?))
 }

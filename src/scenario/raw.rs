@@ -21,6 +21,8 @@ pub struct RawScenario {
     pub faults: Option<Vec<RawFault>>,
     pub deploys: Option<Vec<RawDeploy>>,
     pub autoscaling: Option<RawAutoscaling>,
+    /// Parameter sweep for `stickysim sweep`; ignored by `run`.
+    pub sweep: Option<super::sweep::RawSweep>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

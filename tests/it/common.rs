@@ -106,17 +106,8 @@ pub fn all(sc: &Scenario) -> Vec<usize> {
     (0..sc.strategies.len()).collect()
 }
 
-/// Mean and 95 % Student-t half-width of `xs`.
+/// Mean and 95 % Student-t half-width of `xs` (the library's, shared with
+/// sweeps).
 pub fn mean_ci95(xs: &[f64]) -> (f64, f64) {
-    let n = xs.len() as f64;
-    let m = xs.iter().sum::<f64>() / n;
-    let var = xs.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1.0);
-    // t quantiles (0.975) for 1..=30 degrees of freedom.
-    const T: [f64; 30] = [
-        12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160,
-        2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056,
-        2.052, 2.048, 2.045, 2.042,
-    ];
-    let t = T[(xs.len() - 2).min(29)];
-    (m, t * (var / n).sqrt())
+    stickysim::stats::mean_ci95(xs)
 }

@@ -9,3 +9,4 @@ mod queueing;
 mod report;
 mod route;
 mod scenarios;
+mod sweep;

@@ -1,0 +1,185 @@
+//! `stickysim sweep SCENARIO`: a grid of parameter values × replications ×
+//! strategies, in parallel, resumable and shardable.
+
+use super::progress::Progress;
+use crate::sweep::{self, ExecOptions, Shard, SweepRequest};
+use anyhow::{Context, Result};
+use clap::Args;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+#[derive(Debug, Args)]
+pub struct SweepArgs {
+    /// The scenario file (TOML); its `[sweep]` table, if any, gives the grid.
+    pub scenario: PathBuf,
+    /// A parameter to sweep: any `--set` key and its values, as a list
+    /// (`strategies.sticky.ttl=60,300,900`) or a range FROM..TO:STEP
+    /// (`backends.count=4..16:4`). Repeat for a grid; replaces the file's
+    /// values for the same key.
+    #[arg(long = "param", value_name = "KEY=VALUES")]
+    pub params: Vec<String>,
+    /// Runs per grid point and strategy, each with its own seed [default:
+    /// `[sweep] replications`, else 5].
+    #[arg(long, value_name = "N")]
+    pub replications: Option<u32>,
+    /// Runs at once [default: one per core]. Results do not depend on it.
+    #[arg(long, short, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=4096))]
+    pub jobs: Option<u32>,
+    /// Output directory [default: results/<scenario name>-sweep, and
+    /// results/<scenario name>-sweep/shard-K-of-N for a shard].
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Continue an interrupted sweep from DIR/runs.jsonl: finished runs are
+    /// not run again.
+    #[arg(long)]
+    pub resume: bool,
+    /// Run only shard K of N (1-based), for several machines; combine the
+    /// shards with `stickysim merge`. Default: from SLURM_ARRAY_TASK_ID /
+    /// SLURM_ARRAY_TASK_COUNT, or JOB_COMPLETION_INDEX / STICKYSIM_SHARD_COUNT,
+    /// when set; else the whole sweep.
+    #[arg(long, value_name = "K/N", value_parser = parse_shard)]
+    pub shard: Option<Shard>,
+    /// Master seed (overrides `simulation.seed`).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Run only this strategy (by name); repeat for several.
+    #[arg(long = "strategy", value_name = "NAME")]
+    pub strategies: Vec<String>,
+    /// Override a scenario key at every grid point, e.g. `--set simulation.duration=3600`.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+    /// Print nothing on stderr.
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Testing: start at most N runs, then stop as if killed.
+    #[arg(long, value_name = "N", hide = true)]
+    pub stop_after: Option<usize>,
+}
+
+fn parse_shard(s: &str) -> Result<Shard, String> {
+    Shard::parse(s)
+}
+
+pub fn run(args: SweepArgs) -> Result<ExitCode> {
+    let plan = sweep::plan(&SweepRequest {
+        scenario: args.scenario.clone(),
+        set: args.set.clone(),
+        params: args.params.clone(),
+        replications: args.replications,
+        seed: args.seed,
+        strategies: args.strategies.clone(),
+    })?;
+    let (shard, source) = match args.shard {
+        Some(s) => (s, None),
+        None => match sweep::shard_from_env(|k| std::env::var(k).ok())? {
+            Some(found) => (found.shard, Some(found.source)),
+            None => (Shard::ALL, None),
+        },
+    };
+    let base = PathBuf::from("results").join(format!("{}-sweep", plan.meta.scenario));
+    let out = args.out.clone().unwrap_or_else(|| {
+        if shard.count == 1 {
+            base
+        } else {
+            base.join(format!("shard-{}-of-{}", shard.index, shard.count))
+        }
+    });
+    let meta = &plan.meta;
+    if !args.quiet {
+        let shard_note = match (shard.count, source) {
+            (1, _) => String::new(),
+            (_, Some(src)) => format!(", shard {shard} (from the {src})"),
+            (_, None) => format!(", shard {shard}"),
+        };
+        eprintln!(
+            "stickysim: sweeping `{}`: {} grid point{} × {} strateg{} × {} replication{} = {} runs{shard_note}…",
+            meta.scenario,
+            meta.points(),
+            if meta.points() == 1 { "" } else { "s" },
+            meta.strategies.len(),
+            if meta.strategies.len() == 1 { "y" } else { "ies" },
+            meta.replications,
+            if meta.replications == 1 { "" } else { "s" },
+            meta.runs_total,
+        );
+    }
+    let opts = ExecOptions {
+        out: out.clone(),
+        jobs: args.jobs.map(|j| j as usize),
+        resume: args.resume,
+        shard,
+        stop_after: args.stop_after,
+    };
+    let progress: std::sync::Mutex<Option<(Progress, Instant, usize)>> =
+        std::sync::Mutex::new(None);
+    let tick = |done: usize, total: usize| {
+        let mut p = progress.lock().expect("no panics while held");
+        let (bar, start, first) = p.get_or_insert_with(|| {
+            let bar = Progress::new(total as u64, "runs", args.quiet);
+            for _ in 0..done {
+                bar.inc();
+            }
+            (bar, Instant::now(), done)
+        });
+        if done > *first {
+            bar.inc();
+            let rate = (done - *first) as f64 / start.elapsed().as_secs_f64().max(1e-9);
+            let left = (total - done) as f64 / rate;
+            bar.message(if done == total {
+                "writing outputs…".to_string()
+            } else {
+                format!("ETA {}", eta(left))
+            });
+        }
+    };
+    let outcome = sweep::execute(&plan, &opts, &tick)
+        .with_context(|| format!("sweep into {}", out.display()))?;
+    if let Some((bar, _, _)) = progress.lock().expect("no panics while held").take() {
+        bar.finish();
+    }
+    if outcome.stopped {
+        if !args.quiet {
+            eprintln!(
+                "stopped after {} new runs ({} of {} done); continue with --resume",
+                outcome.ran,
+                outcome.ran + outcome.reused,
+                outcome.runs
+            );
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    if let Some(text) = &outcome.recommendation {
+        super::print_stdout(text)?;
+    }
+    if !args.quiet {
+        if outcome.reused > 0 {
+            eprintln!(
+                "{} runs were already in {}; ran {}",
+                outcome.reused,
+                out.join(sweep::log::LOG_FILE).display(),
+                outcome.ran
+            );
+        }
+        if shard.count > 1 {
+            eprintln!(
+                "shard {shard} done ({} runs); combine all {} shards with `stickysim merge DIR... --out DIR`",
+                outcome.runs, shard.count
+            );
+        }
+        for p in &outcome.written {
+            eprintln!("wrote {}", p.display());
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `1h02m`, `3m05s`, `12s`.
+fn eta(secs: f64) -> String {
+    let s = secs.round().max(0.0) as u64;
+    match s {
+        0..=59 => format!("{s}s"),
+        60..=3599 => format!("{}m{:02}s", s / 60, s % 60),
+        _ => format!("{}h{:02}m", s / 3600, (s % 3600) / 60),
+    }
+}

@@ -1,0 +1,444 @@
+//! A sweep's charts, drawn with the report's shared style
+//! ([`crate::report::charts`]): each key metric against the first swept
+//! parameter (mean with its 95 % confidence band, one line per strategy,
+//! one chart per combination of the other parameters' values); the
+//! imbalance × loss trade-off across every grid point and strategy with the
+//! Pareto front marked; and, for two-parameter grids, heatmaps.
+
+use super::output::Summary;
+use super::SweepMeta;
+use crate::report::charts::{
+    self as style, axis_range, font, label_font, legend, render_png, tick_font, tick_label, Line,
+    LineChart, StrategyColours, GRID, HEIGHT, TICK_PX, WIDTH,
+};
+use plotters::prelude::*;
+use rayon::prelude::*;
+
+/// Metrics charted against the swept parameter, when present.
+pub const KEY_METRICS: &[(&str, &str)] = &[
+    ("sessions_lost_pct", "sessions lost (%)"),
+    ("imbalance_util_max_over_mean", "utilisation max / mean"),
+    (
+        "max_backend_request_share",
+        "largest request share of one backend",
+    ),
+    ("latency_p99_ms", "p99 latency (ms)"),
+];
+/// The trade-off chart's axes: imbalance (x) and loss (y).
+pub const TRADEOFF: (&str, &str) = ("imbalance_util_max_over_mean", "sessions_lost_pct");
+/// At most this many charts per metric for grids of several parameters.
+pub const MAX_SLICES: usize = 8;
+
+/// One rendered chart.
+#[derive(Debug, Clone)]
+pub struct Chart {
+    /// File name in the sweep's output directory.
+    pub file: String,
+    pub title: String,
+    pub png: Vec<u8>,
+}
+
+/// Charts and notes about charts left out.
+#[derive(Debug, Clone, Default)]
+pub struct Charts {
+    pub charts: Vec<Chart>,
+    pub notes: Vec<String>,
+}
+
+impl IntoIterator for Charts {
+    type Item = Chart;
+    type IntoIter = std::vec::IntoIter<Chart>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.charts.into_iter()
+    }
+}
+
+/// How a parameter's values are placed on an axis.
+pub struct AxisMap {
+    pub label: String,
+    /// x position of each value.
+    pub xs: Vec<f64>,
+}
+
+/// Numeric values as themselves (log10 when they span two decades or
+/// more, all positive); anything else by position.
+pub fn axis_map(key: &str, values: &[String]) -> AxisMap {
+    let nums: Option<Vec<f64>> = values.iter().map(|v| v.parse::<f64>().ok()).collect();
+    match nums {
+        Some(n) if n.iter().all(|x| x.is_finite()) => {
+            let (lo, hi) = n
+                .iter()
+                .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| {
+                    (a.min(x), b.max(x))
+                });
+            if lo > 0.0 && hi / lo >= 100.0 {
+                AxisMap {
+                    label: format!("{key} (log10)"),
+                    xs: n.iter().map(|x| x.log10()).collect(),
+                }
+            } else {
+                AxisMap {
+                    label: key.to_string(),
+                    xs: n,
+                }
+            }
+        }
+        _ => AxisMap {
+            label: format!("{key} (value number: {})", values.join(", ")),
+            xs: (0..values.len()).map(|i| i as f64).collect(),
+        },
+    }
+}
+
+/// The grid points where every parameter but the first has the given
+/// values, in order of the first parameter: for slice `s` (0-based, over
+/// the other parameters' combinations).
+fn slice_points(meta: &SweepMeta, slice: usize) -> Vec<usize> {
+    let n0 = meta.params.first().map_or(1, |p| p.values.len());
+    let rest = meta.points() / n0;
+    (0..n0).map(|i| i * rest + slice).collect()
+}
+
+/// Indices of the non-dominated cells (lower x and lower y are better),
+/// sorted by x; of identical points only the first is kept. O(n log n).
+pub fn pareto_front(points: &[(f64, f64)]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..points.len())
+        .filter(|&i| points[i].0.is_finite() && points[i].1.is_finite())
+        .collect();
+    order.sort_by(|&a, &b| {
+        let (pa, pb) = (points[a], points[b]);
+        pa.0.total_cmp(&pb.0)
+            .then(pa.1.total_cmp(&pb.1))
+            .then(a.cmp(&b))
+    });
+    let mut best_y = f64::INFINITY;
+    let mut front = Vec::new();
+    for i in order {
+        if points[i].1 < best_y {
+            best_y = points[i].1;
+            front.push(i);
+        }
+    }
+    front
+}
+
+/// Every chart of a sweep.
+pub fn render(meta: &SweepMeta, summary: &Summary) -> Charts {
+    let mut out = Charts::default();
+    let colours = StrategyColours::new(&meta.strategies);
+    // What to draw, in report order; drawn in parallel below.
+    let mut jobs: Vec<(String, String, Job)> = Vec::new();
+
+    if let Some(first) = meta.params.first() {
+        let axis = axis_map(&first.key, &first.values);
+        let slices = meta.points() / first.values.len();
+        if slices > MAX_SLICES {
+            out.notes.push(format!(
+                "line charts are drawn for the first {MAX_SLICES} of {slices} combinations \
+                 of the other parameters"
+            ));
+        }
+        for &(metric, label) in KEY_METRICS {
+            let Some(m) = summary.metric_index(metric) else {
+                continue;
+            };
+            for slice in 0..slices.min(MAX_SLICES) {
+                let points = slice_points(meta, slice);
+                let fixed: Vec<String> = meta.params[1..]
+                    .iter()
+                    .zip(&meta.point_values(points[0])[1..])
+                    .map(|(p, v)| format!("{}={v}", p.key))
+                    .collect();
+                let mut lines = Vec::new();
+                for (s, name) in meta.strategies.iter().enumerate() {
+                    let mut pts = Vec::new();
+                    let mut band = Vec::new();
+                    for (i, &p) in points.iter().enumerate() {
+                        if let Some(c) = summary.cell(p, s) {
+                            let st = &c.stats[m];
+                            pts.push((axis.xs[i], st.mean));
+                            if let Some(h) = st.half_width {
+                                band.push((axis.xs[i], st.mean - h, st.mean + h));
+                            }
+                        }
+                    }
+                    let mut sorted: Vec<usize> = (0..pts.len()).collect();
+                    sorted.sort_by(|&a, &b| pts[a].0.total_cmp(&pts[b].0));
+                    let pts: Vec<_> = sorted.iter().map(|&i| pts[i]).collect();
+                    let band = if band.len() == pts.len() {
+                        sorted.iter().map(|&i| band[i]).collect()
+                    } else {
+                        Vec::new()
+                    };
+                    lines.push(Line::new(name, colours.get(name), pts).with_band(band));
+                }
+                let mut title = format!("{} vs {}", label, first.key);
+                if !fixed.is_empty() {
+                    title.push_str(&format!(" ({})", fixed.join(", ")));
+                }
+                let spec = LineChart {
+                    title: title.clone(),
+                    x_label: axis.label.clone(),
+                    y_label: format!("{label}, mean and 95 % CI"),
+                    lines,
+                    markers: Vec::new(),
+                    y_range: None,
+                };
+                let file = if slices == 1 {
+                    format!("sweep_{metric}.png")
+                } else {
+                    format!("sweep_{metric}_{}.png", slice + 1)
+                };
+                jobs.push((file, title, Job::Line(spec)));
+            }
+        }
+    }
+
+    if let (Some(x), Some(y)) = (
+        summary.metric_index(TRADEOFF.0),
+        summary.metric_index(TRADEOFF.1),
+    ) {
+        jobs.push((
+            "sweep_tradeoff.png".into(),
+            "Trade-off: imbalance vs session loss, every grid point".into(),
+            Job::Tradeoff { x, y },
+        ));
+    }
+
+    if meta.params.len() == 2 {
+        for &(metric, label) in &KEY_METRICS[..2] {
+            let Some(m) = summary.metric_index(metric) else {
+                continue;
+            };
+            for (s, name) in meta.strategies.iter().enumerate() {
+                jobs.push((
+                    format!("sweep_heatmap_{metric}_{name}.png"),
+                    format!("{label}: {name}"),
+                    Job::Heatmap {
+                        strategy: s,
+                        metric: m,
+                    },
+                ));
+            }
+        }
+    }
+    let drawn: Vec<_> = jobs
+        .into_par_iter()
+        .map(|(file, title, job)| {
+            let png = match job {
+                Job::Line(spec) => style::line_chart(&spec),
+                Job::Tradeoff { x, y } => render_png(&title, WIDTH, HEIGHT, |root| {
+                    draw_tradeoff(root, &title, meta, summary, &colours, x, y)
+                }),
+                Job::Heatmap { strategy, metric } => render_png(&title, WIDTH, HEIGHT, |root| {
+                    draw_heatmap(root, &title, meta, summary, strategy, metric)
+                }),
+            };
+            (file, title, png)
+        })
+        .collect();
+    for (file, title, png) in drawn {
+        match png {
+            Ok(png) => out.charts.push(Chart { file, title, png }),
+            Err(e) => out.notes.push(format!("{file} was not drawn: {e}")),
+        }
+    }
+    out
+}
+
+/// One chart to draw.
+enum Job {
+    Line(LineChart),
+    Tradeoff { x: usize, y: usize },
+    Heatmap { strategy: usize, metric: usize },
+}
+
+fn draw_tradeoff(
+    root: &style::Area,
+    title: &str,
+    meta: &SweepMeta,
+    summary: &Summary,
+    colours: &StrategyColours,
+    x: usize,
+    y: usize,
+) -> style::DrawResult {
+    let pts: Vec<(f64, f64)> = summary
+        .cells
+        .iter()
+        .map(|c| (c.stats[x].mean, c.stats[y].mean))
+        .collect();
+    let fold = |f: fn(&(f64, f64)) -> f64| {
+        pts.iter()
+            .map(f)
+            .filter(|v| v.is_finite())
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+                (a.min(v), b.max(v))
+            })
+    };
+    let (x0, x1) = fold(|p| p.0);
+    let (y0, y1) = fold(|p| p.1);
+    let (x0, x1) = axis_range(x0, x1, false);
+    let (y0, y1) = axis_range(y0, y1, true);
+    let mut chart = ChartBuilder::on(root)
+        .caption(title, style::title_font())
+        .margin(24)
+        .margin_right(40)
+        .x_label_area_size(80)
+        .y_label_area_size(110)
+        .build_cartesian_2d(x0..x1, y0..y1)?;
+    chart
+        .configure_mesh()
+        .x_desc("utilisation max / mean (mean over replications; 1 = perfect balance)")
+        .y_desc("sessions lost (%)")
+        .axis_desc_style(label_font())
+        .label_style(tick_font())
+        .x_label_formatter(&|v| tick_label(*v))
+        .y_label_formatter(&|v| tick_label(*v))
+        .x_max_light_lines(0)
+        .y_max_light_lines(0)
+        .bold_line_style(GRID)
+        .draw()?;
+    let front = pareto_front(&pts);
+    let black = RGBColor(0, 0, 0);
+    chart
+        .draw_series(LineSeries::new(
+            front.iter().map(|&i| pts[i]),
+            black.stroke_width(2),
+        ))?
+        .label("Pareto front")
+        .legend(move |(x, y)| PathElement::new([(x, y), (x + 30, y)], black.stroke_width(2)));
+    for (s, name) in meta.strategies.iter().enumerate() {
+        let c = colours.get(name);
+        let mine: Vec<(f64, f64)> = summary
+            .cells
+            .iter()
+            .zip(&pts)
+            .filter(|(cell, p)| cell.strategy == s && p.0.is_finite() && p.1.is_finite())
+            .map(|(_, p)| *p)
+            .collect();
+        chart
+            .draw_series(mine.into_iter().map(|p| Circle::new(p, 8, c.filled())))?
+            .label(name.as_str())
+            .legend(move |(x, y)| Circle::new((x + 15, y), 8, c.filled()));
+    }
+    chart.draw_series(
+        front
+            .iter()
+            .map(|&i| Circle::new(pts[i], 14, black.stroke_width(3))),
+    )?;
+    legend(&mut chart)?;
+    Ok(())
+}
+
+fn draw_heatmap(
+    root: &style::Area,
+    title: &str,
+    meta: &SweepMeta,
+    summary: &Summary,
+    strategy: usize,
+    m: usize,
+) -> style::DrawResult {
+    let (px, py) = (&meta.params[0], &meta.params[1]);
+    let (nx, ny) = (px.values.len(), py.values.len());
+    let vals: Vec<f64> = (0..nx * ny)
+        .map(|p| {
+            summary
+                .cell(p, strategy)
+                .map_or(f64::NAN, |c| c.stats[m].mean)
+        })
+        .collect();
+    let (lo, hi) = vals
+        .iter()
+        .filter(|v| v.is_finite())
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
+            (a.min(v), b.max(v))
+        });
+    let xl = px.values.clone();
+    let yl = py.values.clone();
+    let mut chart = ChartBuilder::on(root)
+        .caption(title, style::title_font())
+        .margin(24)
+        .margin_right(40)
+        .x_label_area_size(80)
+        .y_label_area_size(160)
+        .build_cartesian_2d(0f64..nx as f64, 0f64..ny as f64)?;
+    chart
+        .configure_mesh()
+        .disable_mesh()
+        .x_desc(px.key.as_str())
+        .y_desc(py.key.as_str())
+        .axis_desc_style(label_font())
+        .label_style(tick_font())
+        .x_labels(nx * 2 + 1)
+        .y_labels(ny * 2 + 1)
+        .x_label_formatter(&|v| label_at(&xl, *v))
+        .y_label_formatter(&|v| label_at(&yl, *v))
+        .draw()?;
+    for i in 0..nx {
+        for j in 0..ny {
+            let v = vals[i * ny + j];
+            let t = if hi > lo { (v - lo) / (hi - lo) } else { 0.5 };
+            let fill = if v.is_finite() {
+                style::sequential(t)
+            } else {
+                RGBColor(200, 200, 200)
+            };
+            let (x, y) = (i as f64, j as f64);
+            chart.draw_series(std::iter::once(Rectangle::new(
+                [(x, y), (x + 1.0, y + 1.0)],
+                fill.filled(),
+            )))?;
+            let ink = if t > 0.6 {
+                RGBColor(0, 0, 0)
+            } else {
+                RGBColor(255, 255, 255)
+            };
+            chart.draw_series(std::iter::once(Text::new(
+                tick_label(v),
+                (x + 0.4, y + 0.5),
+                font(TICK_PX, true).color(&ink),
+            )))?;
+        }
+    }
+    Ok(())
+}
+
+/// The value label for a tick at the middle of a category cell, else nothing.
+fn label_at(labels: &[String], v: f64) -> String {
+    let i = v.floor();
+    if (v - i - 0.5).abs() < 1e-6 && i >= 0.0 && (i as usize) < labels.len() {
+        labels[i as usize].clone()
+    } else {
+        String::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_pareto_front_keeps_non_dominated_points_in_x_order() {
+        let pts = [
+            (1.0, 5.0),
+            (2.0, 2.0),
+            (3.0, 3.0),
+            (4.0, 1.0),
+            (2.0, 2.0),
+            (1.5, 6.0),
+        ];
+        assert_eq!(pareto_front(&pts), [0, 1, 3]);
+        assert_eq!(pareto_front(&[]), Vec::<usize>::new());
+    }
+
+    #[test]
+    fn wide_numeric_axes_go_log() {
+        let a = axis_map("ttl", &["60".into(), "86400".into()]);
+        assert!(a.label.contains("log10"));
+        assert!((a.xs[1] - 86400f64.log10()).abs() < 1e-12);
+        let b = axis_map("n", &["4".into(), "8".into()]);
+        assert_eq!(b.xs, [4.0, 8.0]);
+        let c = axis_map("kind", &["a".into(), "b".into()]);
+        assert_eq!(c.xs, [0.0, 1.0]);
+    }
+}

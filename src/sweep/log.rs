@@ -1,0 +1,240 @@
+//! The results log, `runs.jsonl`: JSON Lines, the [`SweepMeta`] on the
+//! first line, then one [`RunRecord`] per finished run, appended (one
+//! `write` of a whole line) as soon as the run ends. A process killed
+//! mid-write leaves at most a torn last line without its newline; reading
+//! ignores it and [`truncate_to`] cuts it off before appending resumes.
+
+use super::{RunRecord, SweepError, SweepMeta, LOG_FORMAT};
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// The log's file name inside a sweep's output directory.
+pub const LOG_FILE: &str = "runs.jsonl";
+
+/// A log as read back.
+#[derive(Debug)]
+pub struct ReadLog {
+    pub meta: SweepMeta,
+    /// Complete records, in file order.
+    pub records: Vec<RunRecord>,
+    /// Bytes up to the end of the last complete line.
+    pub valid_len: u64,
+    /// A torn last line was found (and is not in `records`).
+    pub torn: bool,
+}
+
+fn bad(path: &Path, message: impl Into<String>) -> SweepError {
+    SweepError::Log {
+        path: path.to_path_buf(),
+        message: message.into(),
+    }
+}
+
+/// Reads a log, ignoring a torn (unterminated) last line.
+pub fn read(path: &Path) -> Result<ReadLog, SweepError> {
+    let bytes = std::fs::read(path).map_err(|e| SweepError::io(path, e))?;
+    let mut lines = Vec::new();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        if b == b'\n' {
+            lines.push(&bytes[start..i]);
+            start = i + 1;
+        }
+    }
+    let valid_len = start as u64;
+    let torn = start < bytes.len();
+    let Some((head, rest)) = lines.split_first() else {
+        return Err(bad(
+            path,
+            "has no complete first line (the sweep's description); it is not a sweep \
+             results log, or was cut off as it was created: remove it and start again",
+        ));
+    };
+    let meta: SweepMeta = serde_json::from_slice(head).map_err(|e| {
+        bad(
+            path,
+            format!("line 1: expected the sweep's description ({LOG_FORMAT}), found something else: {e}"),
+        )
+    })?;
+    if meta.format != LOG_FORMAT {
+        return Err(bad(
+            path,
+            format!(
+                "line 1: expected format `{LOG_FORMAT}`, found `{}` (written by another stickysim version?)",
+                meta.format
+            ),
+        ));
+    }
+    let mut records = Vec::with_capacity(rest.len());
+    for (n, line) in rest.iter().enumerate() {
+        let rec: RunRecord = serde_json::from_slice(line).map_err(|e| {
+            bad(
+                path,
+                format!(
+                    "line {}: expected a run record, found something else: {e}",
+                    n + 2
+                ),
+            )
+        })?;
+        records.push(rec);
+    }
+    Ok(ReadLog {
+        meta,
+        records,
+        valid_len,
+        torn,
+    })
+}
+
+/// Cuts the file to `len` bytes (dropping a torn last line).
+pub fn truncate_to(path: &Path, len: u64) -> Result<(), SweepError> {
+    let f = OpenOptions::new()
+        .write(true)
+        .open(path)
+        .map_err(|e| SweepError::io(path, e))?;
+    if f.metadata().map_err(|e| SweepError::io(path, e))?.len() != len {
+        f.set_len(len).map_err(|e| SweepError::io(path, e))?;
+    }
+    Ok(())
+}
+
+fn line<T: serde::Serialize>(v: &T) -> String {
+    let mut s = serde_json::to_string(v).expect("sweep records serialise");
+    s.push('\n');
+    s
+}
+
+/// Starts a new log holding only the sweep's description.
+pub fn create(path: &Path, meta: &SweepMeta) -> Result<(), SweepError> {
+    std::fs::write(path, line(meta)).map_err(|e| SweepError::io(path, e))
+}
+
+/// Appends records to a log, one whole line per write.
+pub struct Appender {
+    path: PathBuf,
+    file: File,
+}
+
+impl Appender {
+    pub fn open(path: &Path) -> Result<Self, SweepError> {
+        let file = OpenOptions::new()
+            .append(true)
+            .open(path)
+            .map_err(|e| SweepError::io(path, e))?;
+        Ok(Appender {
+            path: path.to_path_buf(),
+            file,
+        })
+    }
+
+    /// Writes the record's line and flushes it to the operating system.
+    /// A record that would not read back (a metric that is not a finite
+    /// number is written as `null`) is refused rather than logged.
+    pub fn append(&mut self, rec: &RunRecord) -> Result<(), SweepError> {
+        let text = line(rec);
+        if serde_json::from_str::<RunRecord>(&text).ok().as_ref() != Some(rec) {
+            return Err(bad(
+                &self.path,
+                format!(
+                    "run `{}` has a metric that is not a finite number; it cannot be                      logged (please report this as a bug)",
+                    rec.key
+                ),
+            ));
+        }
+        self.file
+            .write_all(text.as_bytes())
+            .and_then(|_| self.file.flush())
+            .map_err(|e| SweepError::io(&self.path, e))
+    }
+}
+
+/// A complete log: the description, then the records in the order given.
+pub fn render(meta: &SweepMeta, records: &[RunRecord]) -> Vec<u8> {
+    let mut s = line(meta);
+    for r in records {
+        s.push_str(&line(r));
+    }
+    s.into_bytes()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sweep::{Shard, LOG_FORMAT};
+
+    fn meta() -> SweepMeta {
+        SweepMeta {
+            format: LOG_FORMAT.into(),
+            scenario: "s".into(),
+            scenario_hash: "h".into(),
+            seed: 1,
+            replications: 1,
+            params: Vec::new(),
+            strategies: vec!["a".into()],
+            stickysim_version: "0".into(),
+            fingerprint: "f".into(),
+            runs_total: 1,
+            shard: Shard::ALL,
+        }
+    }
+
+    fn record(x: f64) -> RunRecord {
+        let sc = crate::scenario::from_str(
+            include_str!("../../tests/data/tiny.toml"),
+            "tiny.toml",
+            "tiny",
+            &["simulation.duration=120".into(), "faults=[]".into()],
+        )
+        .unwrap();
+        let mut summary = crate::engine::run_strategy(&sc, 0).summary;
+        summary.latency_mean_ms = x;
+        RunRecord {
+            key: "-/r0/a".into(),
+            point: 0,
+            params: Vec::new(),
+            strategy: "a".into(),
+            replication: 0,
+            seed: 1,
+            summary,
+        }
+    }
+
+    #[test]
+    fn records_read_back_exactly_and_a_torn_line_is_ignored() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(LOG_FILE);
+        create(&path, &meta()).unwrap();
+        let mut w = Appender::open(&path).unwrap();
+        // A float that needs all 17 digits to read back.
+        let rec = record(0.1 + 0.2);
+        w.append(&rec).unwrap();
+        let good = std::fs::metadata(&path).unwrap().len();
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap()
+            .write_all(b"{\"key\":\"-/r1")
+            .unwrap();
+        let read = read(&path).unwrap();
+        assert_eq!((read.meta, read.records), (meta(), vec![rec]));
+        assert!(read.torn);
+        assert_eq!(read.valid_len, good);
+        truncate_to(&path, read.valid_len).unwrap();
+        assert_eq!(std::fs::metadata(&path).unwrap().len(), good);
+    }
+
+    #[test]
+    fn a_record_that_would_not_read_back_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(LOG_FILE);
+        create(&path, &meta()).unwrap();
+        let e = Appender::open(&path)
+            .unwrap()
+            .append(&record(f64::NAN))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("not a finite number"), "{e}");
+        assert_eq!(read(&path).unwrap().records.len(), 0);
+    }
+}

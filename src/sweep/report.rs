@@ -1,0 +1,410 @@
+//! `report.md` for a sweep: what was swept, the recommendation the numbers
+//! support (with the numbers), the Pareto front of imbalance × loss, a
+//! summary table and the charts.
+//!
+//! The recommendation rule, stated in the report itself: take the
+//! configuration (grid point × strategy) with the lowest mean session loss;
+//! every configuration whose mean loss lies within that one's 95 %
+//! confidence interval is as good on loss as the data can tell; among them,
+//! recommend the least imbalanced. Per strategy, the same rule, plus the
+//! smallest value of the first parameter whose loss is within the CI of
+//! that strategy's best (e.g. the shortest cookie TTL that loses no more
+//! sessions than the best TTL, to within the noise).
+
+use super::charts::{pareto_front, Charts, TRADEOFF};
+use super::output::{Cell, Summary, CONFIDENCE};
+use super::SweepMeta;
+use std::fmt::Write as _;
+
+/// Most rows of the summary table in the report (the CSV has them all).
+pub const MAX_TABLE_ROWS: usize = 120;
+
+fn pm(mean: f64, hw: Option<f64>, decimals: usize) -> String {
+    match hw {
+        Some(h) => format!("{mean:.decimals$} ± {h:.decimals$}"),
+        None => format!("{mean:.decimals$}"),
+    }
+}
+
+struct Pick<'a> {
+    cell: &'a Cell,
+}
+
+/// The cells whose mean loss is within the CI of the lowest-loss cell of
+/// `cells`, and that best cell.
+fn within_best<'a>(cells: &[&'a Cell], loss: usize) -> Option<(&'a Cell, Vec<&'a Cell>)> {
+    let best = cells
+        .iter()
+        .filter(|c| c.stats[loss].mean.is_finite())
+        .min_by(|a, b| a.stats[loss].mean.total_cmp(&b.stats[loss].mean))?;
+    let bound = best.stats[loss].mean + best.stats[loss].half_width.unwrap_or(0.0);
+    let near = cells
+        .iter()
+        .copied()
+        .filter(|c| c.stats[loss].mean <= bound)
+        .collect();
+    Some((best, near))
+}
+
+fn least<'a>(cells: &[&'a Cell], m: usize) -> Option<Pick<'a>> {
+    cells
+        .iter()
+        .min_by(|a, b| a.stats[m].mean.total_cmp(&b.stats[m].mean))
+        .map(|c| Pick { cell: c })
+}
+
+/// Whether the grid leaves strategy `s` alone: every one of its cells has
+/// the same figures (common random numbers make its runs identical).
+fn untouched(summary: &Summary, s: usize) -> bool {
+    let mut mine = summary.cells.iter().filter(|c| c.strategy == s);
+    let Some(first) = mine.next() else {
+        return false;
+    };
+    let mut others = mine.peekable();
+    others.peek().is_some() && others.all(|c| c.stats == first.stats)
+}
+
+/// "`strategy` at `k=v,…`", or for a strategy the grid does not change,
+/// "`strategy` (at every grid point)".
+fn cell_label(meta: &SweepMeta, summary: &Summary, c: &Cell) -> String {
+    let name = &meta.strategies[c.strategy];
+    if meta.params.is_empty() {
+        format!("`{name}` at the scenario's values")
+    } else if untouched(summary, c.strategy) {
+        format!("`{name}` (the same at every grid point)")
+    } else {
+        format!("`{name}` at `{}`", meta.point_label(c.point))
+    }
+}
+
+/// Renders `report.md`.
+pub fn markdown(meta: &SweepMeta, summary: &Summary, charts: &Charts) -> String {
+    let mut o = String::new();
+    let runs = meta.runs_total;
+    let _ = writeln!(o, "# Sweep of `{}`\n", meta.scenario);
+    let _ = writeln!(
+        o,
+        "{} grid point{} × {} strateg{} × {} replication{} = {runs} runs; master seed {}, \
+         scenario hash `{}`, sweep fingerprint `{}`, stickysim {}.\n",
+        meta.points(),
+        if meta.points() == 1 { "" } else { "s" },
+        meta.strategies.len(),
+        if meta.strategies.len() == 1 {
+            "y"
+        } else {
+            "ies"
+        },
+        meta.replications,
+        if meta.replications == 1 { "" } else { "s" },
+        meta.seed,
+        meta.scenario_hash,
+        meta.fingerprint,
+        meta.stickysim_version,
+    );
+    if meta.params.is_empty() {
+        let _ = writeln!(o, "No parameter is swept: replications only.\n");
+    } else {
+        let _ = writeln!(o, "| parameter | values |\n|---|---|");
+        for p in &meta.params {
+            let _ = writeln!(o, "| `{}` | {} |", p.key, p.values.join(", "));
+        }
+        o.push('\n');
+    }
+    let _ = writeln!(
+        o,
+        "Every strategy at every grid point faces the same workload in a given \
+         replication (common random numbers); intervals are {:.0} % Student t \
+         confidence intervals over the replications (mean ± half-width).\n",
+        CONFIDENCE * 100.0
+    );
+
+    let (Some(loss), Some(imb)) = (
+        summary.metric_index(TRADEOFF.1),
+        summary.metric_index(TRADEOFF.0),
+    ) else {
+        return o;
+    };
+    let label = |c: &Cell| cell_label(meta, summary, c);
+    let loss_s = |c: &Cell| pm(c.stats[loss].mean, c.stats[loss].half_width, 3);
+    let imb_s = |c: &Cell| pm(c.stats[imb].mean, c.stats[imb].half_width, 3);
+
+    o.push_str(&recommendation(meta, summary));
+
+    let pts: Vec<(f64, f64)> = summary
+        .cells
+        .iter()
+        .map(|c| (c.stats[imb].mean, c.stats[loss].mean))
+        .collect();
+    let front = pareto_front(&pts);
+    let _ = writeln!(
+        o,
+        "### Pareto front of imbalance × loss\n\nConfigurations no other beats on both \
+         utilisation max/mean and session loss (means), from most even to least lossy:\n"
+    );
+    let _ = writeln!(
+        o,
+        "| configuration | max/mean | sessions lost (%) |\n|---|---|---|"
+    );
+    for i in front {
+        let c = &summary.cells[i];
+        let _ = writeln!(o, "| {} | {} | {} |", label(c), imb_s(c), loss_s(c));
+    }
+    o.push('\n');
+
+    let _ = writeln!(o, "## Results\n");
+    let extra: Vec<(usize, &str)> = ["latency_p99_ms"]
+        .iter()
+        .filter_map(|m| summary.metric_index(m).map(|i| (i, *m)))
+        .collect();
+    let mut head = String::from("|");
+    let mut rule = String::from("|");
+    for p in &meta.params {
+        head.push_str(&format!(" `{}` |", p.key));
+        rule.push_str("---|");
+    }
+    head.push_str(" strategy | sessions lost (%) | util max/mean |");
+    rule.push_str("---|---|---|");
+    for (_, m) in &extra {
+        head.push_str(&format!(" {m} |"));
+        rule.push_str("---|");
+    }
+    let _ = writeln!(o, "{head}\n{rule}");
+    for c in summary.cells.iter().take(MAX_TABLE_ROWS) {
+        let mut row = String::from("|");
+        for v in meta.point_values(c.point) {
+            row.push_str(&format!(" {v} |"));
+        }
+        row.push_str(&format!(
+            " {} | {} | {} |",
+            meta.strategies[c.strategy],
+            loss_s(c),
+            imb_s(c)
+        ));
+        for (i, _) in &extra {
+            row.push_str(&format!(
+                " {} |",
+                pm(c.stats[*i].mean, c.stats[*i].half_width, 1)
+            ));
+        }
+        let _ = writeln!(o, "{row}");
+    }
+    if summary.cells.len() > MAX_TABLE_ROWS {
+        let _ = writeln!(
+            o,
+            "\n({} more rows in `sweep_summary.csv`.)",
+            summary.cells.len() - MAX_TABLE_ROWS
+        );
+    }
+    o.push('\n');
+
+    if !charts.charts.is_empty() || !charts.notes.is_empty() {
+        let _ = writeln!(o, "## Charts\n");
+        for c in &charts.charts {
+            let _ = writeln!(o, "![{}]({})\n", c.title, c.file);
+        }
+        for n in &charts.notes {
+            let _ = writeln!(o, "- {n}");
+        }
+        if !charts.notes.is_empty() {
+            o.push('\n');
+        }
+    }
+    let _ = writeln!(
+        o,
+        "Every run is in `sweep.csv` (one row per run, with its seed: `stickysim run \
+         --seed SEED --set KEY=VALUE …` reproduces it); every mean and interval in \
+         `sweep_summary.csv` and `sweep_summary.json`."
+    );
+    o
+}
+
+/// The recommendation and the per-strategy table (Markdown), also printed
+/// on stdout by `sweep` and `merge`.
+pub fn recommendation(meta: &SweepMeta, summary: &Summary) -> String {
+    let mut o = String::new();
+    let (Some(loss), Some(imb)) = (
+        summary.metric_index(TRADEOFF.1),
+        summary.metric_index(TRADEOFF.0),
+    ) else {
+        return o;
+    };
+    let label = |c: &Cell| cell_label(meta, summary, c);
+    let loss_s = |c: &Cell| pm(c.stats[loss].mean, c.stats[loss].half_width, 3);
+    let imb_s = |c: &Cell| pm(c.stats[imb].mean, c.stats[imb].half_width, 3);
+
+    let _ = writeln!(o, "## Recommendation\n");
+    let all: Vec<&Cell> = summary.cells.iter().collect();
+    if let Some((best, near)) = within_best(&all, loss) {
+        if let Some(rec) = least(&near, imb) {
+            let _ = writeln!(
+                o,
+                "**{}**: sessions lost {} %, utilisation max/mean {}.\n",
+                label(rec.cell),
+                loss_s(rec.cell),
+                imb_s(rec.cell)
+            );
+            let _ = writeln!(
+                o,
+                "The lowest mean loss is {} ({} %). {} configuration{} ha{} a mean loss within \
+                 that interval (≤ {:.3} %); of those, the one above spreads load most evenly.{}\n",
+                label(best),
+                loss_s(best),
+                near.len(),
+                if near.len() == 1 { "" } else { "s" },
+                if near.len() == 1 { "s" } else { "ve" },
+                best.stats[loss].mean + best.stats[loss].half_width.unwrap_or(0.0),
+                if meta.replications < 2 {
+                    " With one replication there is no interval: run more replications \
+                     before trusting a difference."
+                } else {
+                    ""
+                }
+            );
+        }
+    }
+
+    let first = meta.params.first();
+    let _ = writeln!(o, "### Per strategy\n");
+    let mut head = "| strategy | lowest loss (%) | at |".to_string();
+    let mut rule = "|---|---|---|".to_string();
+    if let Some(p) = first {
+        head.push_str(&format!(
+            " smallest `{}` within its CI | loss there (%) |",
+            p.key
+        ));
+        rule.push_str("---|---|");
+    }
+    head.push_str(" least imbalanced within its CI | max/mean there |");
+    rule.push_str("---|---|");
+    let _ = writeln!(o, "{head}\n{rule}");
+    let first_numeric: Option<Vec<f64>> =
+        first.and_then(|p| p.values.iter().map(|v| v.parse::<f64>().ok()).collect());
+    for (s, name) in meta.strategies.iter().enumerate() {
+        let mine: Vec<&Cell> = summary.cells.iter().filter(|c| c.strategy == s).collect();
+        let Some((best, near)) = within_best(&mine, loss) else {
+            continue;
+        };
+        let at = |c: &Cell| {
+            if meta.params.is_empty() {
+                "-".to_string()
+            } else {
+                format!("`{}`", meta.point_label(c.point))
+            }
+        };
+        // A strategy the grid does not touch (e.g. round robin in a cookie
+        // TTL sweep) gives identical runs at every point (common random
+        // numbers): say so rather than pick an arbitrary point.
+        if untouched(summary, s) {
+            let _ =
+                writeln!(
+                o,
+                "| `{name}` | {} | every point: the grid does not change this strategy's runs |{}",
+                loss_s(best),
+                if first.is_some() { " - | - | - | - |" } else { " - | - |" }
+            );
+            continue;
+        }
+        let mut row = format!("| `{name}` | {} | {} |", loss_s(best), at(best));
+        if let Some(p) = first {
+            let idx0 = |c: &Cell| meta.point_indices(c.point)[0];
+            let smallest = match &first_numeric {
+                Some(nums) => near.iter().min_by(|a, b| {
+                    nums[idx0(a)]
+                        .total_cmp(&nums[idx0(b)])
+                        .then(a.point.cmp(&b.point))
+                }),
+                None => near.iter().min_by_key(|c| c.point),
+            };
+            match smallest {
+                Some(c) => row.push_str(&format!(" {} | {} |", p.values[idx0(c)], loss_s(c))),
+                None => row.push_str(" - | - |"),
+            }
+        }
+        match least(&near, imb) {
+            Some(pick) => row.push_str(&format!(" {} | {} |", at(pick.cell), imb_s(pick.cell))),
+            None => row.push_str(" - | - |"),
+        }
+        let _ = writeln!(o, "{row}");
+    }
+    o.push('\n');
+
+    o
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stats::MeanCi;
+    use crate::sweep::{Param, Shard, LOG_FORMAT};
+
+    fn ci(mean: f64, hw: f64) -> MeanCi {
+        MeanCi {
+            n: 5,
+            mean,
+            sd: Some(hw),
+            half_width: Some(hw),
+        }
+    }
+
+    #[test]
+    fn the_recommendation_is_the_least_imbalanced_within_the_best_loss_ci() {
+        let meta = SweepMeta {
+            format: LOG_FORMAT.into(),
+            scenario: "s".into(),
+            scenario_hash: "h".into(),
+            seed: 1,
+            replications: 5,
+            params: vec![Param {
+                key: "strategies.c.ttl".into(),
+                values: ["900", "60", "300", "3600"].map(String::from).to_vec(),
+            }],
+            strategies: vec!["c".into(), "rr".into()],
+            stickysim_version: "0".into(),
+            fingerprint: "f".into(),
+            runs_total: 40,
+            shard: Shard::ALL,
+        };
+        // (loss, imbalance) per TTL in the order above: 3600 has the lowest
+        // loss (1.0 ± 0.5); 900 (1.4) and 300 (1.2) are within its CI, 60 is not.
+        let mut cells: Vec<Cell> = [(1.4, 1.30), (9.0, 1.01), (1.2, 1.20), (1.0, 1.50)]
+            .iter()
+            .enumerate()
+            .map(|(point, &(loss, imb))| Cell {
+                point,
+                strategy: 0,
+                kind: "lb_cookie".into(),
+                stats: vec![ci(loss, 0.5), ci(imb, 0.01)],
+            })
+            .collect();
+        // Round robin: the TTL does not change its runs.
+        cells.extend((0..4).map(|point| Cell {
+            point,
+            strategy: 1,
+            kind: "round_robin".into(),
+            stats: vec![ci(40.0, 1.0), ci(1.05, 0.01)],
+        }));
+        let summary = Summary {
+            metrics: vec!["sessions_lost_pct", "imbalance_util_max_over_mean"],
+            strategies: 2,
+            cells,
+        };
+        let text = recommendation(&meta, &summary);
+        assert!(
+            text.contains("**`c` at `strategies.c.ttl=300`**: sessions lost 1.200 ± 0.500 %"),
+            "{text}"
+        );
+        assert!(text.contains("The lowest mean loss is `c` at `strategies.c.ttl=3600`"));
+        assert!(text.contains("3 configurations have a mean loss within that interval (≤ 1.500 %)"));
+        // Per strategy: the smallest TTL within the best's CI is 300, not 60.
+        assert!(
+            text.contains(
+                "| `c` | 1.000 ± 0.500 | `strategies.c.ttl=3600` | 300 | 1.200 ± 0.500 |"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("| `rr` | 40.000 ± 1.000 | every point: the grid does not change"),
+            "{text}"
+        );
+    }
+}
