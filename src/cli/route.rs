@@ -10,6 +10,9 @@ use clap::Args;
 use std::net::{IpAddr, SocketAddr};
 use std::process::ExitCode;
 
+/// Largest `--weights` value (HAProxy's `weight` limit).
+const MAX_WEIGHT: u32 = 256;
+
 #[derive(Debug, Args)]
 pub struct RouteArgs {
     /// Hash algorithm: modulo, nginx_ip_hash, haproxy_source, ketama,
@@ -86,8 +89,10 @@ pub fn run(args: RouteArgs) -> Result<ExitCode> {
             .iter()
             .map(|w| match w.trim().parse::<u32>() {
                 Ok(0) => bail!("--weights: expected weights of at least 1, found 0"),
-                Ok(n) if n > 1_000_000 => {
-                    bail!("--weights: expected weights up to 1000000, found {n}")
+                // HAProxy's maximum; it also bounds ketama's 160 points per
+                // weight unit and HAProxy's weighted map to sane sizes.
+                Ok(n) if n > MAX_WEIGHT => {
+                    bail!("--weights: expected weights up to {MAX_WEIGHT} (HAProxy's maximum), found {n}")
                 }
                 Ok(n) => Ok(n),
                 Err(_) => bail!("--weights: expected a positive integer, found `{w}`"),

@@ -574,6 +574,11 @@ fn more_validation_errors() {
             "duration = 600\nname = \"a b\"",
             &["`simulation.name`", "found \"a b\""],
         ),
+        (
+            "duration = 600",
+            "duration = 600\nname = \"..\"",
+            &["`simulation.name`", "not starting with `.`", "found \"..\""],
+        ),
         ("count = 2", "count = 0", &["`backends.count`", "from 1 to 10000, found 0"]),
         ("count = 2", "count = 2\nworkers = 0", &["`backends.workers`", "found 0"]),
         ("count = 2", "speed = 2", &["`backends.count`", "required key `count` is missing"]),

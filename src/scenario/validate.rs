@@ -103,8 +103,11 @@ fn count_in(key: &KeyPath, v: u32, lo: u32, hi: u32, what: &str) -> R<u32> {
     }
 }
 
+/// Names become directory and file names (`results/<name>/`): no leading
+/// `.`, so `.` and `..` can't point outside the results directory.
 fn is_name(s: &str) -> bool {
     !s.is_empty()
+        && !s.starts_with('.')
         && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
 }
@@ -115,7 +118,10 @@ fn name(key: &KeyPath, s: &str) -> R<()> {
     } else {
         problem(
             key,
-            format!("expected a name made of letters, digits, `_`, `.` and `-`, found {s:?}"),
+            format!(
+                "expected a name made of letters, digits, `_`, `.` and `-`, not starting \
+                 with `.`, found {s:?}"
+            ),
         )
     }
 }

@@ -165,6 +165,18 @@ fn usage_errors_exit_2_with_a_clear_message() {
             "weights of at least 1, found 0",
         ),
         (
+            &[
+                "--hash",
+                "ketama",
+                "--backends",
+                "10.0.0.1:80,10.0.0.2:80",
+                "--weights",
+                "1,1000000",
+                "k",
+            ],
+            "weights up to 256 (HAProxy's maximum), found 1000000",
+        ),
+        (
             &["--hash", "ketama", "--backends", "10.0.0.1", "k"],
             "expected an address `ip:port`",
         ),
