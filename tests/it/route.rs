@@ -135,7 +135,7 @@ fn every_hash_answers_for_ipv4_and_ipv6_keys() {
 
 #[test]
 fn usage_errors_exit_2_with_a_clear_message() {
-    let cases: [(&[&str], &str); 6] = [
+    let cases: [(&[&str], &str); 7] = [
         (
             &["--hash", "magelv", "--backends", "10.0.0.1:80", "k"],
             "--hash: expected one of",
