@@ -405,7 +405,7 @@ pub enum ReportError {
     Input(Box<data::InputError>),
     #[error("{0}")]
     Chart(#[from] charts::ChartError),
-    #[error("writing to {dir}: {source}")]
+    #[error("writing to {dir}")]
     Io { dir: String, source: io::Error },
 }
 
