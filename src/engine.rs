@@ -338,7 +338,10 @@ impl<'a> World<'a> {
             store_down: false,
             retries: retries(&cfg.spec),
             full_weight,
-            autoscaler: sc.autoscaling.clone().map(Autoscaler::new),
+            autoscaler: sc
+                .autoscaling
+                .clone()
+                .map(|a| Autoscaler::new(a).after_warmup(sc.simulation.warmup_ns)),
             deploys: Vec::new(),
             zone_down: vec![false; zones],
             busy_seen: vec![0; n],

@@ -183,6 +183,13 @@ zone = "b"
 at = 600
 duration = 90
 
+# Zone a too, inside zone b's outage: every backend is down for 30 s.
+[[faults]]
+kind = "zone_outage"
+zone = "a"
+at = 640
+duration = 30
+
 [[faults]]
 kind = "slow"
 backend = "b0"
