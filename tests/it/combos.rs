@@ -58,6 +58,10 @@ fn strategies() -> String {
                     format!("ip-{h}-{u}-{d}"),
                     format!("kind = \"source_ip\"\nhash = \"{h}\"\n{extra}{pol}"),
                 );
+                // Headers share the hashes' code: two of the four policies.
+                if (u == "reject") != (d == "honor") {
+                    continue;
+                }
                 add(
                     format!("hdr-{h}-{u}-{d}"),
                     format!("kind = \"header\"\nhash = \"{h}\"\n{extra}{pol}"),
@@ -101,7 +105,7 @@ warmup = 30
 seed = 11
 
 [workload]
-session_rate = 1.5
+session_rate = 0.8
 requests_per_session = {{ dist = "geometric", mean = 6 }}
 think_time = {{ dist = "exponential", mean = 6 }}
 service_time = {{ dist = "exponential", mean = 0.25 }}
@@ -243,7 +247,6 @@ fn check(sc: &Scenario, o: &RunOutput) {
     let mut booting: HashMap<u32, bool> = HashMap::new();
     let mut serving = sc.backends.count() as i64;
     let mut ev = o.events.iter().peekable();
-    let mut scaled = (false, false);
     for t in &o.trace {
         while let Some(e) = ev.next_if(|e| e.t_ns <= t.t) {
             match e.kind {
@@ -255,13 +258,9 @@ fn check(sc: &Scenario, o: &RunOutput) {
                     booting.insert(e.backend.unwrap(), false);
                 }
                 ControlKind::DrainStart => serving -= 1,
-                ControlKind::ScaleOut => scaled.0 = true,
-                ControlKind::ScaleIn => scaled.1 = true,
                 _ => {}
             }
-            if e.kind == ControlKind::ScaleIn {
-                // Counted after its drain_start, below.
-            }
+            // A deploy's batch of 2 launches before its old instances drain.
             assert!(serving <= (a.max + 2) as i64, "{name}: {serving} serving");
         }
         if let TraceKind::Accepted(b) | TraceKind::Failed(b) = t.what {
@@ -305,7 +304,6 @@ fn check(sc: &Scenario, o: &RunOutput) {
             }
         }
     }
-    let _ = scaled;
 }
 
 fn run_all(place: &str) {
