@@ -158,6 +158,10 @@ const FULL_WEIGHT: u32 = 100;
 /// A slow-start ramp moves in this many steps.
 const RAMP_STEPS: u64 = 20;
 
+/// The pool address of a slot whose instance has stopped: no instance has
+/// it, so no cookie decodes to an empty slot.
+const STOPPED_ADDR: SocketAddr = SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0));
+
 /// The address of instance number `i`: `10.0.<i/250>.<i%250+1>` for the
 /// first 64 000 (as `Pool::with_default_addrs`), then on into 10.x.
 fn instance_addr(i: u32) -> SocketAddr {
@@ -334,7 +338,10 @@ impl<'a> World<'a> {
             store_down: false,
             retries: retries(&cfg.spec),
             full_weight,
-            autoscaler: sc.autoscaling.clone().map(Autoscaler::new),
+            autoscaler: sc
+                .autoscaling
+                .clone()
+                .map(|a| Autoscaler::new(a).after_warmup(sc.simulation.warmup_ns)),
             deploys: Vec::new(),
             zone_down: vec![false; zones],
             busy_seen: vec![0; n],

@@ -140,6 +140,8 @@ pub struct Autoscaler {
     samples: VecDeque<f64>,
     last_out_ns: Option<Nanos>,
     last_in_ns: Option<Nanos>,
+    /// No scale-in before this time (see [`Autoscaler::after_warmup`]).
+    scale_in_from_ns: Nanos,
 }
 
 impl Autoscaler {
@@ -150,7 +152,20 @@ impl Autoscaler {
             samples: VecDeque::with_capacity(keep),
             last_out_ns: None,
             last_in_ns: None,
+            scale_in_from_ns: 0,
         }
+    }
+
+    /// The simulated fleet starts with no sessions: during the warm-up
+    /// utilisation climbs from 0 to its steady level, which no real fleet
+    /// shows. A window that covers any of it understates the load, so the
+    /// autoscaler scales in only on a window that lies wholly after the
+    /// warm-up (scale-out, which the ramp can only delay, is unaffected).
+    pub fn after_warmup(mut self, warmup_ns: Nanos) -> Self {
+        if warmup_ns > 0 {
+            self.scale_in_from_ns = warmup_ns.saturating_add(self.cfg.metric_window_ns);
+        }
+        self
     }
 
     /// One evaluation at `now`: `util` is the in-service instances' average
@@ -195,7 +210,7 @@ impl Autoscaler {
         }
         // Scale in only on a full window of evidence.
         let full = self.samples.len() == keep;
-        if desired < serving && booting == 0 && in_ok && full {
+        if desired < serving && booting == 0 && in_ok && full && now >= self.scale_in_from_ns {
             self.last_in_ns = Some(now);
             return Scale::In(serving - desired);
         }
@@ -273,6 +288,19 @@ mod tests {
         assert_eq!(a.evaluate(0, Some(0.5), 4, 4, 0), Scale::Hold);
         // Mean of 0.5 and 0.8 over the 2-period window: ceil(4 × 0.65 / 0.5) = 6.
         assert_eq!(a.evaluate(1, Some(0.8), 4, 4, 0), Scale::Out(2));
+    }
+
+    #[test]
+    fn no_scale_in_on_a_window_that_covers_the_warm_up() {
+        // Window 2, warm-up 3: the first window wholly after it ends at 5.
+        let mut a = Autoscaler::new(cfg()).after_warmup(3);
+        for t in 1..5 {
+            assert_eq!(a.evaluate(t, Some(0.1), 4, 4, 0), Scale::Hold, "at {t}");
+        }
+        assert_eq!(a.evaluate(5, Some(0.1), 4, 4, 0), Scale::In(2));
+        // Scale-out is not held back.
+        let mut a = Autoscaler::new(cfg()).after_warmup(100);
+        assert_eq!(a.evaluate(1, Some(0.9), 4, 4, 0), Scale::Out(2));
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! (thresholds, target tracking, victims, slow-start weights) live in
 //! [`crate::control`]; this applies them to the world's backends and pool.
 
-use super::{instance_addr, Ev, TraceKind, World, RAMP_STEPS};
+use super::{instance_addr, Ev, TraceKind, World, RAMP_STEPS, STOPPED_ADDR};
 use crate::control::{pick_victims, ramp_weight, DeployRun, Life, Scale, Slot};
 use crate::metrics::{ControlEvent, ControlKind, LossCause};
 use crate::model::Backend;
@@ -388,6 +388,13 @@ impl World<'_> {
         self.backends[bi].alive = false;
         self.end_epoch(now, bi, cause);
         self.set_health(now, bi, Health::Down);
+        // The target is gone, not down: pins naming it are dropped and
+        // cookies naming it no longer decode, so under `reject` its sessions
+        // are re-placed (and counted lost to `cause`) rather than refused
+        // until their pin expires.
+        let id = BackendId(bi as u32);
+        self.pool.set_addr(id, STOPPED_ADDR);
+        self.router.forget(id);
         let slot = &mut self.slots[bi];
         slot.life = Life::Absent;
         slot.check_gen += 1;

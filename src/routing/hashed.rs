@@ -61,6 +61,13 @@ pub struct HashTable {
     /// Effective weight before each member (bounded loads).
     cumulative: Vec<u64>,
     built_for: Option<u64>,
+    /// The membership the table was built for: member, address, weight.
+    sig: Vec<(BackendId, SocketAddr, u32)>,
+    /// The table built before this one. A membership change that is undone
+    /// — a retry takes the backend it failed on out of the view for one
+    /// decision and puts it back; a health flap — swaps the two instead of
+    /// building a Maglev table or a ring twice per retry.
+    prev: Option<Box<HashTable>>,
 }
 
 impl HashTable {
@@ -78,7 +85,40 @@ impl HashTable {
             equal_weights: true,
             cumulative: Vec::new(),
             built_for: None,
+            sig: Vec::new(),
+            prev: None,
         }
+    }
+
+    /// The membership a build over `pool` would have.
+    fn signature(
+        pool: &Pool,
+        on_draining: OnDraining,
+        keep_all: bool,
+        out: &mut Vec<(BackendId, SocketAddr, u32)>,
+    ) {
+        out.clear();
+        out.extend(
+            pool.backends()
+                .iter()
+                .enumerate()
+                .filter(|(_, b)| keep_all || eligible(b, on_draining))
+                .map(|(i, b)| (BackendId(i as u32), b.addr, b.weight.max(1))),
+        );
+    }
+
+    /// Swaps what was built (not the algorithm or the generation) with `o`.
+    fn swap_built(&mut self, o: &mut HashTable) {
+        std::mem::swap(&mut self.members, &mut o.members);
+        std::mem::swap(&mut self.weights, &mut o.weights);
+        std::mem::swap(&mut self.total_weight, &mut o.total_weight);
+        std::mem::swap(&mut self.ring, &mut o.ring);
+        std::mem::swap(&mut self.maglev, &mut o.maglev);
+        std::mem::swap(&mut self.map, &mut o.map);
+        std::mem::swap(&mut self.nodes, &mut o.nodes);
+        std::mem::swap(&mut self.equal_weights, &mut o.equal_weights);
+        std::mem::swap(&mut self.cumulative, &mut o.cumulative);
+        std::mem::swap(&mut self.sig, &mut o.sig);
     }
 
     pub fn members(&self) -> &[BackendId] {
@@ -93,7 +133,29 @@ impl HashTable {
     /// Rebuilds if the pool changed since the last build.
     #[inline]
     pub fn ensure(&mut self, pool: &Pool, on_draining: OnDraining, keep_all: bool) {
-        if self.built_for != Some(pool.generation()) {
+        if self.built_for == Some(pool.generation()) {
+            return;
+        }
+        if self.built_for.is_none() {
+            return self.build(pool, on_draining, keep_all);
+        }
+        let mut sig = Vec::with_capacity(pool.len());
+        Self::signature(pool, on_draining, keep_all, &mut sig);
+        if sig == self.sig {
+            // A change that leaves the membership as it was (a draining
+            // backend under `reroute`, a down one for nginx's full table).
+            self.built_for = Some(pool.generation());
+            return;
+        }
+        let mut prev = self
+            .prev
+            .take()
+            .unwrap_or_else(|| Box::new(HashTable::new(self.algo, self.tuning)));
+        self.swap_built(&mut prev);
+        self.prev = Some(prev);
+        if sig == self.sig {
+            self.built_for = Some(pool.generation());
+        } else {
             self.build(pool, on_draining, keep_all);
         }
     }
@@ -149,6 +211,9 @@ impl HashTable {
             IpHash::Modulo | IpHash::NginxIpHash | IpHash::Jump => {}
         }
         self.built_for = Some(pool.generation());
+        let mut sig = std::mem::take(&mut self.sig);
+        Self::signature(pool, on_draining, keep_all, &mut sig);
+        self.sig = sig;
     }
 
     /// The 64-bit hash of a key for the 64-bit hashes.

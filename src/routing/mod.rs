@@ -288,6 +288,18 @@ impl Router {
         }
     }
 
+    /// The instance behind `backend` was deregistered and has stopped: the
+    /// load balancer drops pins naming it (a stick-table entry or learned
+    /// identifier naming a target that is no longer registered is treated
+    /// as absent, not as a down target to refuse under `reject`). Cookies
+    /// naming it stop matching when the pool gives the slot a new address
+    /// ([`Pool::set_addr`]).
+    pub fn forget(&mut self, backend: BackendId) {
+        if let Router::Sticky(s) = self {
+            s.forget(backend);
+        }
+    }
+
     pub fn affinity(&self) -> Affinity {
         match self {
             Router::Balance(_) => Affinity::None,

@@ -129,6 +129,11 @@ impl Sticky {
         }
     }
 
+    /// `backend` was deregistered and stopped: its pins are gone.
+    pub fn forget(&mut self, backend: BackendId) {
+        self.table.remove_backend(backend);
+    }
+
     /// The application's response from `backend` carried identifier `id`.
     pub fn learn(&mut self, now_ns: u64, backend: BackendId, id: u64) {
         if let TableKey::Learned(_) = self.key {

@@ -175,6 +175,23 @@ impl AffinityTable {
         self.find(key, now_ns).map(|i| self.backend(i))
     }
 
+    /// Drops every entry that points at `backend` (it was deregistered and
+    /// has stopped: its pins name a target that no longer exists). Walks
+    /// the list, not the map, so the order of the free list — and thus the
+    /// table's layout — stays deterministic.
+    pub fn remove_backend(&mut self, backend: BackendId) {
+        let mut i = self.head;
+        while i != NIL {
+            let next = self.nodes[i as usize].next;
+            if self.nodes[i as usize].backend == backend {
+                self.unlink(i);
+                self.map.remove(&self.nodes[i as usize].key);
+                self.free.push(i);
+            }
+            i = next;
+        }
+    }
+
     /// Creates or refreshes an entry: `key` now points at `backend`, last
     /// used `now_ns`. A full table first drops its least recently used entry.
     pub fn put(&mut self, key: u128, backend: BackendId, now_ns: u64) {
@@ -229,6 +246,28 @@ mod tests {
         assert_eq!(t.get(4, 204), None);
         assert_eq!(t.get(3, 204), Some(BackendId(3)));
         assert_eq!(t.get(5, 204), Some(BackendId(5)));
+    }
+
+    #[test]
+    fn removing_a_backend_drops_only_its_entries() {
+        let mut t = AffinityTable::new(100, 10);
+        for k in 0..6u128 {
+            t.put(k, BackendId(k as u32 % 3), 0);
+        }
+        t.remove_backend(BackendId(1));
+        assert_eq!(t.len(), 4);
+        for k in 0..6u128 {
+            let expect = (k % 3 != 1).then_some(BackendId(k as u32 % 3));
+            assert_eq!(t.get(k, 1), expect);
+        }
+        // Freed nodes are reused and the list stays whole.
+        t.put(9, BackendId(2), 2);
+        t.put(10, BackendId(2), 3);
+        assert_eq!(t.len(), 6);
+        t.remove_backend(BackendId(2));
+        assert_eq!(t.len(), 2);
+        assert_eq!(t.get(0, 4), Some(BackendId(0)));
+        assert_eq!(t.get(3, 4), Some(BackendId(0)));
     }
 
     proptest::proptest! {

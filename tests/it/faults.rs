@@ -346,3 +346,51 @@ fn random_failures_follow_mtbf_and_mttr() {
     };
     assert_eq!(crash_times(&out), crash_times(&run_strategy(&other, 0)));
 }
+
+#[test]
+fn a_least_conn_black_hole_in_a_zone_outage_adds_up_in_retried_and_failed() {
+    // Three backends, zone a = b0 and b2. When zone a goes out, least
+    // connections sends to the dead backends (no outstanding requests);
+    // a retry leaves out only the backend it failed on, so it often lands
+    // on the other dead one and fails for good.
+    let mut sc = queueing(20.0, 0.05, 3, 4, 900.0, 41);
+    sc.simulation.warmup_ns = 0;
+    sc.backends.zones = vec!["a".into(), "b".into()];
+    sc.health_check.interval_ns = secs_to_ns(10.0);
+    sc.health_check.timeout_ns = secs_to_ns(2.0);
+    sc.faults.push(Fault::ZoneOutage {
+        zone: 0,
+        at_ns: secs_to_ns(300.0),
+        duration_ns: Some(secs_to_ns(120.0)),
+    });
+    sc.strategies = vec![strategy("lc", StrategySpec::Balance(Balance::LeastConn))];
+    let out = run_strategy_traced(&sc, 0);
+    let s = &out.summary;
+    // Every failed attempt is either retried or a failure, once.
+    let failed_attempts = out
+        .trace
+        .iter()
+        .filter(|t| matches!(t.what, TraceKind::Failed(_)))
+        .count() as u64;
+    assert_eq!(failed_attempts, s.retried + s.failed, "{s:?}");
+    // Some retries failed again: a session's two failed attempts one
+    // `retry_delay` apart, on the two dead backends.
+    let mut last: HashMap<u64, (u64, BackendId)> = HashMap::new();
+    let mut twice = 0;
+    for t in &out.trace {
+        if let TraceKind::Failed(b) = t.what {
+            if let Some(&(at, prev)) = last.get(&t.session) {
+                if t.t - at == sc.health_check.retry_delay_ns {
+                    assert_ne!(prev, b, "a retry went back to the backend it failed on");
+                    twice += 1;
+                }
+            }
+            last.insert(t.session, (t.t, b));
+        }
+    }
+    assert!(twice > 0 && s.retried > twice, "{twice} of {}", s.retried);
+    assert_eq!(
+        s.requests,
+        s.completed + s.failed + s.rejected + s.in_flight_end
+    );
+}

@@ -1,6 +1,7 @@
 //! Integration tests, one binary with topic modules.
 
 mod cli;
+mod combos;
 mod common;
 mod elasticity;
 mod engine;
