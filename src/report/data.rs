@@ -629,14 +629,21 @@ impl RunData {
             .map(|r| r.t_start_s)
             .fold(f64::INFINITY, f64::min);
         for b in 0..self.backend_count {
+            let name = format!("b{b}");
+            // A slot launched into during the first bucket has a row there
+            // too; an instance present from the start has no `boot_start`
+            // before its slot is freed (`stopped`).
+            let first_change = self
+                .events_of(s)
+                .find(|e| e.backend == name && (e.event == "boot_start" || e.event == "stopped"));
             let initial = self
                 .backend_rows(s)
-                .any(|r| r.backend == b && r.t_start_s == start);
+                .any(|r| r.backend == b && r.t_start_s == start)
+                && first_change.is_none_or(|e| e.event != "boot_start" || e.time_s <= 0.0);
             // (in service since, launched, first in service)
             let mut up: Option<f64> = initial.then_some(0.0);
             let mut launched = false;
             let mut first = 0.0;
-            let name = format!("b{b}");
             for e in self.events_of(s).filter(|e| e.backend == name) {
                 match e.event.as_str() {
                     "boot_start" => {
