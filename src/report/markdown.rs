@@ -13,13 +13,24 @@ pub fn report_md(data: &RunData, charts: &[(&str, &str)]) -> String {
     let m = &data.meta;
     let mut o = String::new();
     let _ = writeln!(o, "# Stickiness report: {}\n", m.scenario);
+    let mut sources = vec!["`summary.csv`", "`backends.csv`"];
+    if data.events.is_some() {
+        sources.push("`events.csv`");
+    }
+    if data.instances.is_some() {
+        sources.push("`instances.csv`");
+    }
     let _ = writeln!(
         o,
         "Scenario `{}`, seed {}, scenario hash `{}`, stickysim {}. \
-         Every figure below comes from `summary.csv`, `backends.csv` and \
-         `summary.json` in this directory; `stickysim report <this directory>` \
-         redraws the charts and this report from them.\n",
-        m.scenario, m.seed, m.scenario_hash, m.stickysim_version
+         Every figure below comes from {} and `summary.json` in this \
+         directory; `stickysim report <this directory>` redraws the charts \
+         and this report from them.\n",
+        m.scenario,
+        m.seed,
+        m.scenario_hash,
+        m.stickysim_version,
+        sources.join(", ")
     );
     o.push_str("## The scenario\n\n");
     match &m.facts {
@@ -282,7 +293,10 @@ pub fn findings(data: &RunData) -> Vec<String> {
     // Requests that hit a crashed or stopped backend (failed, or failed and
     // were retried elsewhere), not counting those the store outage failed;
     // and the least-connections black hole after a crash.
-    let store = |s: usize| store_outage(data, s).map_or(0.0, |o| o.failed_est);
+    let store_est: Vec<f64> = (0..n)
+        .map(|s| store_outage(data, s).map_or(0.0, |o| o.failed_est))
+        .collect();
+    let store = |s: usize| store_est[s];
     let hit = |s: usize| (v(s, "failed") + v(s, "retried") - store(s)).max(0.0);
     let crashed = |s: usize| data.events.is_none() || data.has_event(s, "crash");
     if (0..n).any(|s| hit(s) > 0.0) {
