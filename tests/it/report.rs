@@ -383,3 +383,79 @@ fn bad_run_files_get_one_clear_error() {
         .code(2)
         .stderr(predicate::str::contains("backends.csv"));
 }
+
+/// `tests/data/elastic.toml` (scale-out, a deploy, a crash, a store
+/// outage): the placement, store-outage and cold-instance findings are
+/// there with the run's own numbers, every finding has a number, and
+/// `stickysim report` re-renders the same bytes.
+#[test]
+fn elastic_run_reports_placement_store_outage_and_cold_instances() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("res");
+    bin()
+        .arg("run")
+        .arg(data("elastic.toml"))
+        .arg("--out")
+        .arg(&out)
+        .args(["--quiet", "--no-charts"])
+        .assert()
+        .success();
+    let md = fs::read_to_string(out.join("report.md")).unwrap();
+    let csv = fs::read_to_string(out.join("summary.csv")).unwrap();
+    let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+    let row: Vec<&str> = csv
+        .lines()
+        .find(|l| l.starts_with("rr-shared,"))
+        .unwrap()
+        .split(',')
+        .collect();
+    let cell = |c: &str| row[header.iter().position(|h| *h == c).unwrap()];
+    let avoided: u64 = cell("losses_avoided").parse().unwrap();
+    assert!(avoided > 1000, "{avoided}");
+    let with_commas = {
+        let d = avoided.to_string();
+        let mut s = String::new();
+        for (i, ch) in d.chars().enumerate() {
+            if i > 0 && (d.len() - i) % 3 == 0 {
+                s.push(',');
+            }
+            s.push(ch);
+        }
+        s
+    };
+    let findings: Vec<&str> = md
+        .split("## Findings\n\n")
+        .nth(1)
+        .unwrap()
+        .split("\n\n")
+        .next()
+        .unwrap()
+        .lines()
+        .collect();
+    let all = findings.join("\n");
+    assert!(
+        all.contains(&format!(
+            "`rr-shared` (shared store) lost no sessions: the store avoided {with_commas} losses"
+        )),
+        "{all}"
+    );
+    assert!(
+        all.contains("The shared store was down 60 s in all (1 outage, the first at 25 min)"),
+        "{all}"
+    );
+    assert!(
+        all.contains("Instances added by scale-out and deploys, in their first 60 s in service"),
+        "{all}"
+    );
+    assert!(all.contains("a crashed or stopped backend"), "{all}");
+    for f in &findings {
+        assert!(f.chars().any(|c| c.is_ascii_digit()), "no number in: {f}");
+    }
+    bin()
+        .arg("report")
+        .arg(&out)
+        .args(["--quiet", "--no-charts"])
+        .assert()
+        .success();
+    assert_eq!(fs::read_to_string(out.join("report.md")).unwrap(), md);
+}
