@@ -85,7 +85,8 @@ fn draw(root: &Area, data: &RunData) -> DrawResult {
     };
     for &s in &order {
         let (px, py) = chart.backend_coord(&pts[s]);
-        let tw = (label_text(data, s, pts[s]).chars().count() as i32) * (TICK_PX as i32 * 6 / 10);
+        // Bold DejaVu averages about 0.55 em per character.
+        let tw = (label_text(data, s, pts[s]).chars().count() as i32) * (TICK_PX as i32 * 55 / 100);
         // Right, left, then one line further up or down at a time.
         let mut candidates = Vec::new();
         for k in 0..8 {
@@ -111,9 +112,20 @@ fn draw(root: &Area, data: &RunData) -> DrawResult {
         let pick = candidates
             .iter()
             .copied()
-            .find(|&(dx, dy)| free((px + dx, py + dy, px + dx + tw, py + dy + lh), &taken))
+            // The text's own height, not the line's, must stay clear.
+            .find(|&(dx, dy)| {
+                free(
+                    (px + dx, py + dy + 3, px + dx + tw, py + dy + lh - 3),
+                    &taken,
+                )
+            })
             .unwrap_or((18, -(lh / 2)));
-        placed.push((px + pick.0, py + pick.1, px + pick.0 + tw, py + pick.1 + lh));
+        placed.push((
+            px + pick.0,
+            py + pick.1 + 3,
+            px + pick.0 + tw,
+            py + pick.1 + lh - 3,
+        ));
         label_pos[s] = pick;
         label_w[s] = tw;
     }
