@@ -8,10 +8,11 @@
 use super::output::Summary;
 use super::SweepMeta;
 use crate::report::charts::{
-    self as style, axis_range, font, label_font, legend, render_png, tick_font, tick_label, Line,
+    self as style, axis_range, font, label_font, render_png, tick_font, tick_label, Line,
     LineChart, StrategyColours, GRID, HEIGHT, TICK_PX, WIDTH,
 };
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 use rayon::prelude::*;
 
 /// Metrics charted against the swept parameter, when present.
@@ -58,6 +59,9 @@ pub struct AxisMap {
     pub label: String,
     /// x position of each value.
     pub xs: Vec<f64>,
+    /// Labelled ticks, one per value, for axes whose positions are not the
+    /// values (log scale, value numbers); `None`: plain numbers.
+    pub ticks: Option<Vec<(f64, String)>>,
 }
 
 /// Numeric values as themselves (log10 when they span two decades or
@@ -72,20 +76,30 @@ pub fn axis_map(key: &str, values: &[String]) -> AxisMap {
                     (a.min(x), b.max(x))
                 });
             if lo > 0.0 && hi / lo >= 100.0 {
+                let xs: Vec<f64> = n.iter().map(|x| x.log10()).collect();
                 AxisMap {
-                    label: format!("{key} (log10)"),
-                    xs: n.iter().map(|x| x.log10()).collect(),
+                    label: format!("{key} (log scale)"),
+                    ticks: Some(xs.iter().copied().zip(values.iter().cloned()).collect()),
+                    xs,
                 }
             } else {
                 AxisMap {
                     label: key.to_string(),
                     xs: n,
+                    ticks: None,
                 }
             }
         }
         _ => AxisMap {
-            label: format!("{key} (value number: {})", values.join(", ")),
+            label: key.to_string(),
             xs: (0..values.len()).map(|i| i as f64).collect(),
+            ticks: Some(
+                values
+                    .iter()
+                    .enumerate()
+                    .map(|(i, v)| (i as f64, v.clone()))
+                    .collect(),
+            ),
         },
     }
 }
@@ -170,7 +184,9 @@ pub fn render(meta: &SweepMeta, summary: &Summary) -> Charts {
                     } else {
                         Vec::new()
                     };
-                    lines.push(Line::new(name, colours.get(name), pts).with_band(band));
+                    let mut line = Line::new(name, colours.get(name), pts).with_band(band);
+                    line.dots = 7;
+                    lines.push(line);
                 }
                 let mut title = format!("{} vs {}", label, first.key);
                 if !fixed.is_empty() {
@@ -183,6 +199,7 @@ pub fn render(meta: &SweepMeta, summary: &Summary) -> Charts {
                     lines,
                     markers: Vec::new(),
                     y_range: None,
+                    x_ticks: axis.ticks.clone(),
                 };
                 let file = if slices == 1 {
                     format!("sweep_{metric}.png")
@@ -279,8 +296,27 @@ fn draw_tradeoff(
     let (y0, y1) = fold(|p| p.1);
     let (x0, x1) = axis_range(x0, x1, false);
     let (y0, y1) = axis_range(y0, y1, true);
-    let mut chart = ChartBuilder::on(root)
-        .caption(title, style::title_font())
+    // Legend in its own column right of the plot, so it never hides a point.
+    let mut entries: Vec<(String, RGBColor)> = meta
+        .strategies
+        .iter()
+        .map(|n| (n.clone(), colours.get(n)))
+        .collect();
+    let area = root
+        .margin(14, 0, 0, 0)
+        .titled(title, style::title_font())?;
+    let front_key = "Pareto front (ringed)".to_string();
+    entries.push((front_key.clone(), RGBColor(0, 0, 0)));
+    let w = area.dim_in_pixel().0 as i32;
+    let (plot, side) = area.split_horizontally(w - style::legend_width(&entries));
+    let n = entries.len();
+    style::draw_side_legend(&side, &entries[..n - 1], style::Swatch::Dot)?;
+    style::draw_side_legend(
+        &side.margin((TICK_PX + 16) * (n as u32 - 1), 0, 0, 0),
+        &entries[n - 1..],
+        style::Swatch::Line,
+    )?;
+    let mut chart = ChartBuilder::on(&plot)
         .margin(24)
         .margin_right(40)
         .x_label_area_size(80)
@@ -288,7 +324,7 @@ fn draw_tradeoff(
         .build_cartesian_2d(x0..x1, y0..y1)?;
     chart
         .configure_mesh()
-        .x_desc("utilisation max / mean (mean over replications; 1 = perfect balance)")
+        .x_desc("utilisation max / mean (mean over replications; 1 = even)")
         .y_desc("sessions lost (%)")
         .axis_desc_style(label_font())
         .label_style(tick_font())
@@ -300,13 +336,10 @@ fn draw_tradeoff(
         .draw()?;
     let front = pareto_front(&pts);
     let black = RGBColor(0, 0, 0);
-    chart
-        .draw_series(LineSeries::new(
-            front.iter().map(|&i| pts[i]),
-            black.stroke_width(2),
-        ))?
-        .label("Pareto front")
-        .legend(move |(x, y)| PathElement::new([(x, y), (x + 30, y)], black.stroke_width(2)));
+    chart.draw_series(LineSeries::new(
+        front.iter().map(|&i| pts[i]),
+        black.stroke_width(2),
+    ))?;
     for (s, name) in meta.strategies.iter().enumerate() {
         let c = colours.get(name);
         let mine: Vec<(f64, f64)> = summary
@@ -316,19 +349,58 @@ fn draw_tradeoff(
             .filter(|(cell, p)| cell.strategy == s && p.0.is_finite() && p.1.is_finite())
             .map(|(_, p)| *p)
             .collect();
-        chart
-            .draw_series(mine.into_iter().map(|p| Circle::new(p, 8, c.filled())))?
-            .label(name.as_str())
-            .legend(move |(x, y)| Circle::new((x + 15, y), 8, c.filled()));
+        chart.draw_series(mine.into_iter().map(|p| Circle::new(p, 8, c.filled())))?;
     }
     chart.draw_series(
         front
             .iter()
             .map(|&i| Circle::new(pts[i], 14, black.stroke_width(3))),
     )?;
-    legend(&mut chart)?;
+    // The front's points, named (strategy and grid values), when few enough
+    // to stay readable.
+    if front.len() <= MAX_FRONT_LABELS {
+        let tf = font(TICK_PX - 4, true);
+        for &i in &front {
+            let cell = &summary.cells[i];
+            let name = meta
+                .strategies
+                .get(cell.strategy)
+                .cloned()
+                .unwrap_or_default();
+            // `ttl=300, count=8`: each key's last part, which the axes name in full.
+            let values = meta
+                .params
+                .iter()
+                .zip(meta.point_values(cell.point))
+                .map(|(p, v)| {
+                    let short = p.key.rsplit('.').next().unwrap_or(&p.key);
+                    format!("{short}={v}")
+                })
+                .collect::<Vec<_>>()
+                .join(", ");
+            let c = colours.get(&name);
+            // Labels right of the point, or left of it in the plot's right third.
+            let right = pts[i].0 < x0 + (x1 - x0) * 0.66;
+            let pos = if right {
+                Pos::new(HPos::Left, VPos::Center)
+            } else {
+                Pos::new(HPos::Right, VPos::Center)
+            };
+            chart.draw_series(std::iter::once(
+                EmptyElement::at(pts[i])
+                    + Text::new(
+                        format!("{name} @ {values}"),
+                        (if right { 20 } else { -20 }, 0),
+                        tf.clone().color(&c).pos(pos),
+                    ),
+            ))?;
+        }
+    }
     Ok(())
 }
+
+/// Up to this many Pareto-optimal points are labelled on the trade-off chart.
+pub const MAX_FRONT_LABELS: usize = 8;
 
 fn draw_heatmap(
     root: &style::Area,
@@ -355,25 +427,47 @@ fn draw_heatmap(
         });
     let xl = px.values.clone();
     let yl = py.values.clone();
-    let mut chart = ChartBuilder::on(root)
-        .caption(title, style::title_font())
+    let area = root
+        .margin(14, 0, 0, 0)
+        .titled(title, style::title_font())?;
+    let w = area.dim_in_pixel().0 as i32;
+    let (plot, bar) = area.split_horizontally(w - 200);
+    let mut chart = ChartBuilder::on(&plot)
         .margin(24)
-        .margin_right(40)
+        .margin_right(24)
         .x_label_area_size(80)
         .y_label_area_size(160)
         .build_cartesian_2d(0f64..nx as f64, 0f64..ny as f64)?;
     chart
         .configure_mesh()
         .disable_mesh()
+        .x_labels(0)
+        .y_labels(0)
         .x_desc(px.key.as_str())
         .y_desc(py.key.as_str())
         .axis_desc_style(label_font())
         .label_style(tick_font())
-        .x_labels(nx * 2 + 1)
-        .y_labels(ny * 2 + 1)
-        .x_label_formatter(&|v| label_at(&xl, *v))
-        .y_label_formatter(&|v| label_at(&yl, *v))
         .draw()?;
+    // Category labels at the cells' middles (no ticks at their edges).
+    let tf = tick_font();
+    chart.draw_series(xl.iter().enumerate().map(|(i, l)| {
+        EmptyElement::at((i as f64 + 0.5, 0.0))
+            + Text::new(
+                l.clone(),
+                (0, 10),
+                tf.clone().pos(Pos::new(HPos::Center, VPos::Top)),
+            )
+    }))?;
+    chart.draw_series(yl.iter().enumerate().map(|(j, l)| {
+        EmptyElement::at((0.0, j as f64 + 0.5))
+            + Text::new(
+                l.clone(),
+                (-10, 0),
+                tf.clone().pos(Pos::new(HPos::Right, VPos::Center)),
+            )
+    }))?;
+    let cell_font = font(if nx.max(ny) > 8 { TICK_PX - 6 } else { TICK_PX }, true)
+        .pos(Pos::new(HPos::Center, VPos::Center));
     for i in 0..nx {
         for j in 0..ny {
             let v = vals[i * ny + j];
@@ -388,29 +482,74 @@ fn draw_heatmap(
                 [(x, y), (x + 1.0, y + 1.0)],
                 fill.filled(),
             )))?;
-            let ink = if t > 0.6 {
+            // Thin white gaps between cells.
+            chart.draw_series(std::iter::once(Rectangle::new(
+                [(x, y), (x + 1.0, y + 1.0)],
+                WHITE.stroke_width(2),
+            )))?;
+            let ink = if t > 0.6 || !v.is_finite() {
                 RGBColor(0, 0, 0)
             } else {
                 RGBColor(255, 255, 255)
             };
+            let text = if v.is_finite() {
+                cell_value(v)
+            } else {
+                "-".to_string()
+            };
             chart.draw_series(std::iter::once(Text::new(
-                tick_label(v),
-                (x + 0.4, y + 0.5),
-                font(TICK_PX, true).color(&ink),
+                text,
+                (x + 0.5, y + 0.5),
+                cell_font.clone().color(&ink),
             )))?;
         }
     }
-    Ok(())
+    draw_scale(&bar, lo, hi)
 }
 
-/// The value label for a tick at the middle of a category cell, else nothing.
-fn label_at(labels: &[String], v: f64) -> String {
-    let i = v.floor();
-    if (v - i - 0.5).abs() < 1e-6 && i >= 0.0 && (i as usize) < labels.len() {
-        labels[i as usize].clone()
-    } else {
-        String::new()
+/// A cell's value with three significant digits (`71.7`, `1.62`, `0.0123`).
+fn cell_value(v: f64) -> String {
+    if v == 0.0 {
+        return "0".to_string();
     }
+    let digits = (2 - v.abs().log10().floor() as i32).clamp(0, 6) as usize;
+    format!("{v:.digits$}")
+}
+
+/// The heatmap's colour scale from `lo` to `hi`, at the right.
+fn draw_scale(area: &style::Area, lo: f64, hi: f64) -> style::DrawResult {
+    let (_, h) = area.dim_in_pixel();
+    let (x0, x1) = (20, 60);
+    let (top, bottom) = (40, h as i32 - 110);
+    let steps = 100;
+    for i in 0..steps {
+        let t = i as f64 / steps as f64;
+        let ya = bottom - ((bottom - top) as f64 * t) as i32;
+        let yb = bottom - ((bottom - top) as f64 * (t + 1.0 / steps as f64)) as i32;
+        area.draw(&Rectangle::new(
+            [(x0, yb), (x1, ya + 1)],
+            style::sequential(t).filled(),
+        ))?;
+    }
+    area.draw(&Rectangle::new(
+        [(x0, top), (x1, bottom)],
+        BLACK.stroke_width(1),
+    ))?;
+    if !(lo.is_finite() && hi.is_finite()) {
+        return Ok(());
+    }
+    let n = if hi > lo { 4 } else { 0 };
+    for k in 0..=n {
+        let f = if n == 0 { 0.5 } else { k as f64 / n as f64 };
+        let y = bottom - ((bottom - top) as f64 * f) as i32;
+        area.draw(&PathElement::new(vec![(x1, y), (x1 + 6, y)], BLACK))?;
+        area.draw(&Text::new(
+            cell_value(lo + (hi - lo) * f),
+            (x1 + 10, y),
+            font(TICK_PX - 2, false).pos(Pos::new(HPos::Left, VPos::Center)),
+        ))?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -434,7 +573,7 @@ mod tests {
     #[test]
     fn wide_numeric_axes_go_log() {
         let a = axis_map("ttl", &["60".into(), "86400".into()]);
-        assert!(a.label.contains("log10"));
+        assert!(a.label.contains("log scale"));
         assert!((a.xs[1] - 86400f64.log10()).abs() < 1e-12);
         let b = axis_map("n", &["4".into(), "8".into()]);
         assert_eq!(b.xs, [4.0, 8.0]);

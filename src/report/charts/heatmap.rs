@@ -1,17 +1,80 @@
 //! Chart 1, `heatmap.png`: per strategy, backends × time coloured by
 //! utilisation, one panel per strategy on the same 0–100 % scale; crashed
-//! backends in grey; events marked on their backend's row.
+//! backends in grey, backends that do not exist in white.
+//!
+//! Events are marked so they never hide the data they explain:
+//! - failures and recoveries of one backend: a small triangle on its row,
+//!   sized to the row (unless there are so many that they would cover the
+//!   panel: then they join the ticks below);
+//! - deploys and scaling (and too many failures): a thin tick in a strip
+//!   just above the panel, one per time bucket and kind, so a burst of
+//!   events reads as a short bar instead of a column of triangles (the
+//!   heatmap itself shows which backends came and went);
+//! - run-wide events (zone outage, store down…): a thin dashed line.
 
 use super::events::{events_for, tone, tone_colour, Tone};
 use super::*;
 use crate::report::data::RunData;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+use std::collections::BTreeSet;
 
 /// The colour of a bucket whose backend was not running.
 pub const DOWN: RGBColor = RGBColor(200, 200, 200);
 
+/// Height, pixels, of the strip above each panel holding event ticks.
+const RUG_PX: i32 = 12;
+
+/// More row triangles than this per panel (beyond one per backend) and
+/// failures are shown as ticks too.
+const MAX_TRIANGLES: usize = 24;
+
 /// Renders `heatmap.png`.
 pub fn heatmap(data: &RunData) -> Result<Vec<u8>, ChartError> {
     render_png("heatmap", WIDTH, HEIGHT, |root| draw(root, data))
+}
+
+/// The strategy name as one line, or split at the hyphen nearest its middle
+/// when one line would be wider than `max_chars`.
+fn name_lines(name: &str, max_chars: usize) -> Vec<String> {
+    let n = name.chars().count();
+    if n <= max_chars {
+        return vec![name.to_string()];
+    }
+    let mid = n / 2;
+    let cut = name
+        .char_indices()
+        .filter(|(_, c)| *c == '-' || *c == '_' || *c == '.')
+        .map(|(i, _)| i)
+        .min_by_key(|i| (*i as i64 - mid as i64).abs());
+    match cut {
+        Some(i) => vec![name[..=i].to_string(), name[i + 1..].to_string()],
+        None => {
+            let i = name
+                .char_indices()
+                .nth(mid)
+                .map(|(i, _)| i)
+                .unwrap_or(name.len());
+            vec![name[..i].to_string(), name[i..].to_string()]
+        }
+    }
+}
+
+/// Every `step`-th backend is labelled: the smallest of 1, 2, 5, 10, 20, …
+/// that leaves room for the labels in `plot_h` pixels.
+fn label_step(backends: usize, plot_h: i32, px: u32) -> usize {
+    let fits = ((plot_h.max(1) as f64) / (px as f64 + 3.0))
+        .floor()
+        .max(1.0) as usize;
+    let mut decade = 1;
+    loop {
+        for m in [1, 2, 5] {
+            let step = m * decade;
+            if backends.div_ceil(step) <= fits || step >= backends {
+                return step;
+            }
+        }
+        decade *= 10;
+    }
 }
 
 fn draw(root: &Area, data: &RunData) -> DrawResult {
@@ -19,33 +82,57 @@ fn draw(root: &Area, data: &RunData) -> DrawResult {
         root,
         "Hotspots: backend utilisation over time, one scale for all strategies",
     )?;
-    let (main, bar) = area.split_horizontally(WIDTH as i32 - 240);
+    let (main, bar) = area.split_horizontally(WIDTH as i32 - 250);
     let n = data.strategies.len();
-    let nb = data.backend_count.max(1) as f64;
+    let nb_i = data.backend_count.max(1) as usize;
+    let nb = nb_i as f64;
     let end = data.end_s();
     let (div, unit) = time_unit(end);
+    let span = end / div;
     // Equal plot heights: the bottom panel also holds the time axis.
     let axis_h = 70;
     let (_, main_h) = main.dim_in_pixel();
     let each = (main_h as i32 - axis_h) / n.max(1) as i32;
-    let breaks: Vec<i32> = (1..n).map(|i| i as i32 * each).collect();
-    let ps = main.split_by_breakpoints::<i32, i32, _, _>([], breaks);
+    let top_margin = RUG_PX + 4;
+    let plot_h = each - top_margin - 4;
     // Smaller text when panels are short.
     let px = if n <= 3 { TICK_PX } else { TICK_PX - 4 };
+    // Strategy names: horizontal, in a column left of the panels, wrapped
+    // at a hyphen when long.
+    let name_px = if n <= 4 { TICK_PX - 2 } else { TICK_PX - 4 };
+    let char_w = name_px as f64 * 0.64;
+    let max_chars = 14;
+    let names: Vec<Vec<String>> = data
+        .strategies
+        .iter()
+        .map(|s| name_lines(s, max_chars))
+        .collect();
+    let widest = names
+        .iter()
+        .flatten()
+        .map(|l| l.chars().count())
+        .max()
+        .unwrap_or(1);
+    let name_w = ((widest as f64 * char_w) as i32 + 20).clamp(100, 220);
+    let (names_col, main) = main.split_horizontally(name_w);
+    let breaks: Vec<i32> = (1..n).map(|i| i as i32 * each).collect();
+    let ps = main.split_by_breakpoints::<i32, i32, _, _>([], breaks.clone());
+    let step = label_step(nb_i, plot_h, px);
+    // Row triangles sized to the row.
+    let row_px = plot_h as f64 / nb;
+    let tri = (row_px * 0.55).clamp(4.0, 9.0) as i32;
     for (s, panel) in ps.iter().enumerate() {
         let last = s + 1 == n;
         let mut chart = ChartBuilder::on(panel)
-            .margin_left(16)
+            .margin_left(8)
             .margin_right(16)
-            .margin_top(6)
-            .x_label_area_size(if last { axis_h as u32 } else { 6 })
-            .y_label_area_size(150)
-            .build_cartesian_2d(0.0..end / div, -0.5..nb - 0.5)?;
-        let nb_i = data.backend_count as usize;
-        let strategy = data.strategies[s].clone();
+            .margin_top(top_margin as u32)
+            .x_label_area_size(if last { axis_h as u32 } else { 4 })
+            .y_label_area_size(70)
+            .build_cartesian_2d(0.0..span, -0.5..nb - 0.5)?;
         let ylab = |v: &f64| {
             let k = v.round();
-            if (v - k).abs() < 1e-6 && k >= 0.0 && k < nb {
+            if (v - k).abs() < 1e-6 && k >= 0.0 && k < nb && (k as usize) % step == 0 {
                 format!("b{k}")
             } else {
                 String::new()
@@ -54,10 +141,9 @@ fn draw(root: &Area, data: &RunData) -> DrawResult {
         let xlab = |v: &f64| tick_label(*v);
         let mut mesh = chart.configure_mesh();
         mesh.disable_mesh()
-            .y_labels(nb_i.min(10))
+            .y_labels(nb_i.div_ceil(step).max(1))
             .y_label_formatter(&ylab)
-            .y_desc(strategy.as_str())
-            .axis_desc_style(font(px + 2, true))
+            .axis_desc_style(label_font())
             .label_style(font(px, false))
             .x_label_formatter(&xlab);
         if last {
@@ -78,49 +164,80 @@ fn draw(root: &Area, data: &RunData) -> DrawResult {
                 fill.filled(),
             )
         }))?;
-        // Events: a triangle on the backend's row, or a line for run-wide ones.
+        // The strategy's name, centred on its plot.
+        let y0 = s as i32 * each + top_margin + plot_h / 2;
+        let lines = &names[s];
+        let lh = name_px as i32 + 4;
+        let first = y0 - (lines.len() as i32 - 1) * lh / 2;
+        for (i, l) in lines.iter().enumerate() {
+            names_col.draw(&Text::new(
+                l.clone(),
+                (name_w - 6, first + i as i32 * lh),
+                font(name_px, true).pos(Pos::new(HPos::Right, VPos::Center)),
+            ))?;
+        }
+        // Events, grouped: one mark per time bucket (1/300 of the run) and
+        // kind, or per bucket, backend and kind for triangles.
+        let bucket = |t: f64| (t / div / span * 300.0).floor() as i64;
         let events = events_for(data, s);
+        let mut triangles: BTreeSet<(i64, u32, bool)> = BTreeSet::new();
+        let mut ticks: BTreeSet<(u8, i64)> = BTreeSet::new();
+        let mut runwide: Vec<(f64, Tone)> = Vec::new();
         for e in &events {
-            let x = e.time_s / div;
-            let c = tone_colour(tone(&e.event));
-            match e.backend {
-                Some(b) => {
-                    let y = b as f64;
-                    let up = tone(&e.event) == Tone::Recovery;
-                    chart.draw_series(std::iter::once(
-                        EmptyElement::at((x, y))
-                            + Polygon::new(
-                                if up {
-                                    vec![(-9, 8), (9, 8), (0, -9)]
-                                } else {
-                                    vec![(-9, -8), (9, -8), (0, 9)]
-                                },
-                                c.filled(),
-                            )
-                            + PathElement::new(
-                                if up {
-                                    vec![(-9, 8), (9, 8), (0, -9), (-9, 8)]
-                                } else {
-                                    vec![(-9, -8), (9, -8), (0, 9), (-9, -8)]
-                                },
-                                WHITE.stroke_width(2),
-                            ),
-                    ))?;
+            let t = tone(&e.event);
+            match (e.backend, t) {
+                (Some(b), Tone::Failure | Tone::Recovery) => {
+                    triangles.insert((bucket(e.time_s), b, t == Tone::Recovery));
                 }
-                None => {
-                    // White under the colour: visible on dark and light cells.
-                    chart.draw_series(LineSeries::new(
-                        [(x, -0.5), (x, nb - 0.5)],
-                        WHITE.stroke_width(6),
-                    ))?;
-                    chart.draw_series(DashedLineSeries::new(
-                        [(x, -0.5), (x, nb - 0.5)],
-                        8,
-                        6,
-                        c.stroke_width(3),
-                    ))?;
+                (Some(_), Tone::Change) => {
+                    ticks.insert((0, bucket(e.time_s)));
                 }
+                (None, t) => runwide.push((e.time_s / div, t)),
             }
+        }
+        if triangles.len() > MAX_TRIANGLES.max(nb_i * 2) {
+            for &(k, _, up) in &triangles {
+                ticks.insert((if up { 1 } else { 2 }, k));
+            }
+            triangles.clear();
+        }
+        // Ticks above the plot, failures drawn last (on top).
+        let tick_x = |k: i64| (k as f64 + 0.5) / 300.0 * span;
+        chart.draw_series(ticks.iter().map(|&(kind, k)| {
+            let c = tone_colour(match kind {
+                0 => Tone::Change,
+                1 => Tone::Recovery,
+                _ => Tone::Failure,
+            });
+            EmptyElement::at((tick_x(k), nb - 0.5))
+                + Rectangle::new([(-1, -RUG_PX - 2), (1, -3)], c.filled())
+        }))?;
+        chart.draw_series(triangles.iter().map(|&(k, b, up)| {
+            let c = tone_colour(if up { Tone::Recovery } else { Tone::Failure });
+            let (w, h) = (tri, tri);
+            let shape = if up {
+                vec![(-w, h), (w, h), (0, -h)]
+            } else {
+                vec![(-w, -h), (w, -h), (0, h)]
+            };
+            let mut outline = shape.clone();
+            outline.push(shape[0]);
+            EmptyElement::at((tick_x(k), b as f64))
+                + Polygon::new(shape, c.filled())
+                + PathElement::new(outline, WHITE.stroke_width(2))
+        }))?;
+        for (x, t) in runwide {
+            // White under the colour: visible on dark and light cells.
+            chart.draw_series(LineSeries::new(
+                [(x, -0.5), (x, nb - 0.5)],
+                WHITE.stroke_width(4),
+            ))?;
+            chart.draw_series(DashedLineSeries::new(
+                [(x, -0.5), (x, nb - 0.5)],
+                8,
+                6,
+                tone_colour(t).stroke_width(2),
+            ))?;
         }
     }
     draw_colour_bar(&bar)
@@ -130,7 +247,7 @@ fn draw(root: &Area, data: &RunData) -> DrawResult {
 fn draw_colour_bar(area: &Area) -> DrawResult {
     let (_, h) = area.dim_in_pixel();
     let (x0, x1) = (20, 60);
-    let (top, bottom) = (40, h as i32 - 330);
+    let (top, bottom) = (40, h as i32 - 360);
     let steps = 100;
     for i in 0..steps {
         let t = i as f64 / steps as f64;
@@ -150,8 +267,8 @@ fn draw_colour_bar(area: &Area) -> DrawResult {
         area.draw(&PathElement::new(vec![(x1, y), (x1 + 6, y)], BLACK))?;
         area.draw(&Text::new(
             format!("{pct}%"),
-            (x1 + 10, y - 10),
-            font(TICK_PX - 2, false),
+            (x1 + 10, y),
+            font(TICK_PX - 2, false).pos(Pos::new(HPos::Left, VPos::Center)),
         ))?;
     }
     area.draw(&Text::new(
@@ -159,25 +276,70 @@ fn draw_colour_bar(area: &Area) -> DrawResult {
         (x0 - 10, top - 34),
         font(TICK_PX - 2, true),
     ))?;
-    let key_font = font(TICK_PX - 4, false);
-    let mut y = bottom + 30;
-    area.draw(&Rectangle::new([(x0, y), (x0 + 28, y + 20)], DOWN.filled()))?;
-    area.draw(&Text::new("backend down", (x0 + 36, y), key_font.clone()))?;
-    y += 40;
+    let key_font = font(TICK_PX - 4, false).pos(Pos::new(HPos::Left, VPos::Center));
+    let row = 34;
+    let mut y = bottom + 34;
+    let text = |label: &str, y: i32| Text::new(label.to_string(), (x0 + 38, y), key_font.clone());
+    area.draw(&Rectangle::new(
+        [(x0, y - 10), (x0 + 28, y + 10)],
+        DOWN.filled(),
+    ))?;
+    area.draw(&text("backend down", y))?;
+    y += row;
+    area.draw(&Rectangle::new(
+        [(x0, y - 10), (x0 + 28, y + 10)],
+        RGBColor(150, 150, 150).stroke_width(1),
+    ))?;
+    area.draw(&text("no instance", y))?;
+    y += row;
     for (label, t, up) in [
         ("failure", Tone::Failure, false),
         ("recovery", Tone::Recovery, true),
-        ("deploy / scaling", Tone::Change, false),
     ] {
         let c = tone_colour(t);
-        let tri = if up {
-            vec![(x0, y + 18), (x0 + 20, y + 18), (x0 + 10, y)]
+        let shape = if up {
+            vec![(x0 + 4, y + 9), (x0 + 24, y + 9), (x0 + 14, y - 9)]
         } else {
-            vec![(x0, y), (x0 + 20, y), (x0 + 10, y + 18)]
+            vec![(x0 + 4, y - 9), (x0 + 24, y - 9), (x0 + 14, y + 9)]
         };
-        area.draw(&Polygon::new(tri, c.filled()))?;
-        area.draw(&Text::new(label, (x0 + 36, y), key_font.clone()))?;
-        y += 36;
+        area.draw(&Polygon::new(shape, c.filled()))?;
+        area.draw(&text(label, y))?;
+        y += row;
     }
+    area.draw(&Rectangle::new(
+        [(x0 + 12, y - 8), (x0 + 15, y + 8)],
+        tone_colour(Tone::Change).filled(),
+    ))?;
+    area.draw(&text("deploy / scaling", y))?;
+    y += row - 8;
+    area.draw(&Text::new(
+        "(ticks above a panel)",
+        (x0 + 38, y),
+        font(TICK_PX - 6, false)
+            .color(&RGBColor(90, 90, 90))
+            .pos(Pos::new(HPos::Left, VPos::Center)),
+    ))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_names_wrap_at_the_middle_hyphen() {
+        assert_eq!(name_lines("source-ip", 14), vec!["source-ip"]);
+        assert_eq!(
+            name_lines("least-conn-shared", 14),
+            vec!["least-conn-", "shared"]
+        );
+        assert_eq!(name_lines("abcdefghijklmnopq", 14).len(), 2);
+    }
+
+    #[test]
+    fn backend_labels_thin_out_to_fit() {
+        assert_eq!(label_step(6, 200, 20), 1);
+        assert!(label_step(20, 110, 20) >= 5);
+        assert_eq!(label_step(20, 110, 20) % 5, 0);
+    }
 }

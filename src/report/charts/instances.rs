@@ -1,10 +1,12 @@
 //! Chart 6, `instances.png`: instances in service over time, one line per
-//! strategy, with a band up to the instances provisioned (booting, draining).
+//! strategy, with one grey band (all strategies) up to the instances
+//! provisioned (booting, draining).
 //! Drawn when the run varies its capacity (see [`wanted`]).
 
 use super::events::{events_for, markers, CAPACITY_EVENTS};
 use super::*;
 use crate::report::data::RunData;
+use std::collections::BTreeMap;
 
 /// Whether the run has something to show: `instances.csv` whose counts
 /// vary, or deploy / scaling events.
@@ -55,35 +57,60 @@ pub fn instances(data: &RunData) -> Result<Vec<u8>, ChartError> {
     let (div, unit) = time_unit(end);
     let mut lines = Vec::new();
     let mut ymax: f64 = 1.0;
+    // One neutral band for all strategies, from the fewest in service to the
+    // most provisioned in each bucket: strategy-coloured bands stacked on
+    // each other mix into mud.
+    let mut spare: BTreeMap<u64, (f64, f64, f64)> = BTreeMap::new();
     for s in 0..data.strategies.len() {
         let rows = series(data, s);
         // Steps: each bucket's count held over the bucket.
         let mut pts = Vec::new();
-        let mut band = Vec::new();
         for &(t0, t1, inn, prov) in &rows {
             pts.push((t0 / div, inn));
             pts.push((t1 / div, inn));
-            band.push((t0 / div, inn, prov.max(inn)));
-            band.push((t1 / div, inn, prov.max(inn)));
             ymax = ymax.max(prov).max(inn);
+            let b = spare
+                .entry(t0.max(0.0).to_bits())
+                .or_insert((t1, inn, prov.max(inn)));
+            b.1 = b.1.min(inn);
+            b.2 = b.2.max(prov).max(inn);
         }
-        let mut line = Line::new(data.strategies[s].clone(), colour(s), pts).with_band(band);
+        let mut line = Line::new(data.strategies[s].clone(), colour(s), pts);
         // Strategies often share the same counts (a deploy is the same for
         // all): earlier ones are drawn wider, so every line stays visible.
-        line.width = 3 + 3 * (data.strategies.len() - 1 - s) as u32;
+        // Steps of 2 px, capped, so the widest stays a line, not a ribbon.
+        line.width = (3 + 2 * (data.strategies.len() - 1 - s) as u32).min(13);
         lines.push(line);
+    }
+    let band: Vec<(f64, f64, f64)> = spare
+        .iter()
+        .flat_map(|(&t0, &(t1, lo, hi))| [(f64::from_bits(t0) / div, lo, hi), (t1 / div, lo, hi)])
+        .collect();
+    if band.iter().any(|b| b.2 > b.1) {
+        lines.insert(
+            0,
+            Line {
+                name: None,
+                colour: RGBColor(60, 60, 60),
+                width: 0,
+                points: Vec::new(),
+                band,
+                dots: 0,
+            },
+        );
     }
     let all_events: Vec<_> = (0..data.strategies.len())
         .flat_map(|s| events_for(data, s))
         .filter(|e| CAPACITY_EVENTS.contains(&e.event.as_str()) && e.backend.is_none())
         .collect();
     let spec = LineChart {
-        title: "Instances in service over time (band: provisioned but not serving)".into(),
+        title: "Instances in service over time (grey: booting or draining)".into(),
         x_label: format!("time ({unit})"),
         y_label: "instances".into(),
         lines,
         markers: markers(&all_events, div, end / div, 8),
         y_range: Some((0.0, (ymax * 1.15).ceil())),
+        x_ticks: None,
     };
     line_chart(&spec)
 }

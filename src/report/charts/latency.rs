@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::report::data::RunData;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 /// The percentiles drawn: (label, `summary.csv` column).
 pub const PERCENTILES: [(&str, &str); 4] = [
@@ -80,25 +81,46 @@ fn draw(root: &Area, data: &RunData) -> DrawResult {
             (v > 0.0).then(|| Rectangle::new([(x0 + w * 0.08, lo), (x0 + w * 0.92, v)], c.filled()))
         });
         chart.draw_series(bars)?;
-        // The value over each bar, while bars are wide enough to hold it.
-        if n <= 5 {
-            chart.draw_series(PERCENTILES.iter().enumerate().filter_map(|(p, _)| {
-                let v = vals[s][p];
-                let x = p as f64 - group / 2.0 + (s as f64 + 0.5) * w;
-                (v > 0.0).then(|| {
-                    let text = tick_label(if v >= 100.0 {
-                        v.round()
-                    } else {
-                        (v * 10.0).round() / 10.0
-                    });
-                    let half = (text.chars().count() as i32 * (TICK_PX as i32 - 6) * 6 / 10) / 2;
-                    EmptyElement::at((x, v))
-                        + Text::new(text, (-half, -(TICK_PX as i32)), font(TICK_PX - 6, false))
-                })
-            }))?;
-        }
+        // The value over each bar, in a font sized to the bar's width (left
+        // off when that would be too small to read).
+        // One size for all values, from the longest (DejaVu digits are about
+        // 0.64 em wide).
+        let slot = {
+            let (a, _) = chart.backend_coord(&(0.0, lo));
+            let (b, _) = chart.backend_coord(&(w, lo));
+            (b - a) as f64
+        };
+        let longest = vals
+            .iter()
+            .flatten()
+            .map(|&v| value_text(v).chars().count())
+            .max()
+            .unwrap_or(1);
+        let value_px = (((slot - 2.0) / (longest as f64 * 0.64)).floor() as u32).min(TICK_PX - 4);
+        chart.draw_series(PERCENTILES.iter().enumerate().filter_map(|(p, _)| {
+            let v = vals[s][p];
+            let x = p as f64 - group / 2.0 + (s as f64 + 0.5) * w;
+            let text = value_text(v);
+            (v > 0.0 && value_px >= 13).then(|| {
+                EmptyElement::at((x, v))
+                    + Text::new(
+                        text,
+                        (0, -4),
+                        font(value_px, false).pos(Pos::new(HPos::Center, VPos::Bottom)),
+                    )
+            })
+        }))?;
     }
     Ok(())
+}
+
+/// A bar's value: whole milliseconds from 100 up, else one decimal.
+fn value_text(v: f64) -> String {
+    tick_label(if v >= 100.0 {
+        v.round()
+    } else {
+        (v * 10.0).round() / 10.0
+    })
 }
 
 /// Log-axis ticks labelled only at 1, 2 and 5 × 10ⁿ, so they never crowd.

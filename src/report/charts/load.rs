@@ -17,9 +17,9 @@ pub fn load(data: &RunData) -> Result<Vec<u8>, ChartError> {
 
 fn draw(root: &Area, data: &RunData) -> DrawResult {
     let title = if data.backend_count <= MAX_BACKEND_LINES {
-        "Backend utilisation over time: each backend (thin), mean (bold), min–max (band)"
+        "Utilisation over time: each backend (thin), mean (bold), min–max (band)"
     } else {
-        "Backend utilisation over time: mean of running backends (line), min–max (band)"
+        "Utilisation over time: mean of running backends (line), min–max (band)"
     };
     let area = titled(root, title)?;
     let n = data.strategies.len();
@@ -88,6 +88,7 @@ fn draw(root: &Area, data: &RunData) -> DrawResult {
                     width: 1,
                     points: pts,
                     band: Vec::new(),
+                    dots: 0,
                 });
             }
         }
@@ -103,6 +104,7 @@ fn draw(root: &Area, data: &RunData) -> DrawResult {
             // Small panels: marker lines only (the heatmap labels the events).
             markers: markers(&events_for(data, s), div, span, if n <= 2 { 4 } else { 0 }),
             y_range: Some(y_range),
+            x_ticks: None,
         };
         draw_line_chart_in(panel, &spec, &styles[s])?;
     }

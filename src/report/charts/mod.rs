@@ -32,6 +32,7 @@ pub mod tradeoff;
 use crate::report::data::RunData;
 use plotters::coord::Shift;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::style::{FontStyle, RGBColor};
 use rayon::prelude::*;
 use std::sync::Once;
@@ -136,6 +137,18 @@ pub fn tint(c: RGBColor, alpha: f64) -> RGBColor {
     let a = alpha.clamp(0.0, 1.0);
     let b = |v: u8| (v as f64 * a + 255.0 * (1.0 - a)).round() as u8;
     RGBColor(b(c.0), b(c.1), b(c.2))
+}
+
+/// `c` for text on white: light colours (the palette's yellow) are darkened
+/// to a readable shade of the same hue; the others are kept.
+pub fn text_colour(c: RGBColor) -> RGBColor {
+    let lum = (0.2126 * c.0 as f64 + 0.7152 * c.1 as f64 + 0.0722 * c.2 as f64) / 255.0;
+    if lum > 0.75 {
+        let d = |v: u8| (v as f64 * 0.62).round() as u8;
+        RGBColor(d(c.0), d(c.1), d(c.2))
+    } else {
+        c
+    }
 }
 
 /// The colour of series number `i` (cycles through [`PALETTE`]).
@@ -321,6 +334,9 @@ pub struct Line {
     /// A shaded band drawn under the line: `(x, low, high)` in x order (e.g.
     /// a min–max spread or a confidence interval around a mean).
     pub band: Vec<(f64, f64, f64)>,
+    /// Radius, pixels, of a dot drawn at every point (0: none); for lines
+    /// through a few measured points (a sweep's grid).
+    pub dots: u32,
 }
 
 impl Line {
@@ -332,6 +348,7 @@ impl Line {
             width: 3,
             points,
             band: Vec::new(),
+            dots: 0,
         }
     }
 
@@ -362,6 +379,9 @@ pub struct LineChart {
     pub markers: Vec<Marker>,
     /// Fixed y range; by default from 0 (or the lowest value) to the highest.
     pub y_range: Option<(f64, f64)>,
+    /// Labelled x ticks at these positions instead of evenly spaced numbers
+    /// (a log axis labelled with the values themselves, say).
+    pub x_ticks: Option<Vec<(f64, String)>>,
 }
 
 impl LineChart {
@@ -442,7 +462,13 @@ pub fn draw_line_chart_in(root: &Area, spec: &LineChart, style: &PanelStyle) -> 
         (a.min(x), b.max(x))
     });
     let (xmin, xmax) = if xmin.is_finite() && xmin < xmax {
-        (xmin, xmax)
+        if spec.x_ticks.is_some() {
+            // Measured points (dots) at the ends stay inside the frame.
+            let pad = (xmax - xmin) * 0.04;
+            (xmin - pad, xmax + pad)
+        } else {
+            (xmin, xmax)
+        }
     } else {
         axis_range(xmin, xmax, false)
     };
@@ -480,6 +506,7 @@ pub fn draw_line_chart_in(root: &Area, spec: &LineChart, style: &PanelStyle) -> 
     let full = *style == PanelStyle::FULL;
     let mut chart = ChartBuilder::on(&plot)
         .margin(if full { 24 } else { 10 })
+        .margin_top(if full { 24 } else { 14 })
         .margin_right(40)
         .x_label_area_size(if full { 80 } else { 70 })
         .y_label_area_size(if style.y_desc { 110 } else { 70 })
@@ -494,6 +521,9 @@ pub fn draw_line_chart_in(root: &Area, spec: &LineChart, style: &PanelStyle) -> 
         }
     };
     let mut mesh = chart.configure_mesh();
+    if spec.x_ticks.is_some() {
+        mesh.x_labels(0);
+    }
     mesh.axis_desc_style(label_font())
         .label_style(tick_font())
         .y_labels(if full { 10 } else { 5 })
@@ -509,6 +539,23 @@ pub fn draw_line_chart_in(root: &Area, spec: &LineChart, style: &PanelStyle) -> 
         mesh.y_desc(spec.y_label.as_str());
     }
     mesh.draw()?;
+    if let Some(ticks) = &spec.x_ticks {
+        let ticks: Vec<_> = ticks
+            .iter()
+            .filter(|t| t.0 >= xmin - 1e-9 && t.0 <= xmax + 1e-9)
+            .collect();
+        chart.draw_series(
+            ticks
+                .iter()
+                .map(|t| PathElement::new([(t.0, ymin), (t.0, ymax)], GRID.stroke_width(1))),
+        )?;
+        let tf = tick_font().pos(Pos::new(HPos::Center, VPos::Top));
+        chart.draw_series(ticks.iter().map(|t| {
+            EmptyElement::at((t.0, ymin))
+                + PathElement::new([(0, 0), (0, 6)], BLACK)
+                + Text::new(t.1.clone(), (0, 10), tf.clone())
+        }))?;
+    }
     draw_markers(&mut chart, &spec.markers, ymin, ymax)?;
     for l in &spec.lines {
         if l.band.len() >= 2 {
@@ -523,6 +570,13 @@ pub fn draw_line_chart_in(root: &Area, spec: &LineChart, style: &PanelStyle) -> 
     for l in &spec.lines {
         let style = l.colour.stroke_width(l.width);
         chart.draw_series(LineSeries::new(l.points.iter().copied(), style))?;
+        if l.dots > 0 {
+            chart.draw_series(
+                l.points
+                    .iter()
+                    .map(|&p| Circle::new(p, l.dots, l.colour.filled())),
+            )?;
+        }
     }
     Ok(())
 }
@@ -586,10 +640,22 @@ pub type F64Chart<'a, 'b> = ChartContext<
     Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
 >;
 
+/// Above this many markers, a chart marks events with short ticks on its top
+/// edge instead of full-height lines, which would hide the data.
+pub const MAX_MARKER_LINES: usize = 8;
+
 /// Draws dashed vertical markers from `ymin` to `ymax`, labelled at the
 /// top; labels of neighbouring markers are staggered over three rows so
-/// close events stay readable.
+/// close events stay readable. With more than [`MAX_MARKER_LINES`] markers,
+/// each is a short tick just above the plot instead (unlabelled), so a burst
+/// of events reads as a bar above the data rather than a curtain over it.
 pub fn draw_markers(chart: &mut F64Chart, markers: &[Marker], ymin: f64, ymax: f64) -> DrawResult {
+    if markers.len() > MAX_MARKER_LINES {
+        chart.draw_series(markers.iter().map(|m| {
+            EmptyElement::at((m.x, ymax)) + Rectangle::new([(-1, -9), (1, -1)], m.colour.filled())
+        }))?;
+        return Ok(());
+    }
     let px = TICK_PX - 4;
     for (i, m) in markers.iter().enumerate() {
         let style = m.colour.stroke_width(2);
@@ -708,6 +774,7 @@ mod tests {
                 colour: PALETTE[3],
             }],
             y_range: None,
+            x_ticks: None,
         };
         let png = line_chart(&spec).unwrap();
         let dec = png::Decoder::new(&png[..]).read_info().unwrap();

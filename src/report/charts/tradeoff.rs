@@ -56,49 +56,113 @@ fn draw(root: &Area, data: &RunData) -> DrawResult {
         .axis_desc_style(label_font())
         .label_style(tick_font())
         .draw()?;
-    // Labels placed right of their point, nudged down past labels already placed.
-    let mut placed: Vec<(i32, i32, i32, i32)> = Vec::new();
+    // Labels placed next to their point: right, else above or below it,
+    // else left, wherever they overlap no other label or point and stay
+    // inside the plot.
+    let (left, bottom) = chart.backend_coord(&(x0, y0));
+    let (right, top) = chart.backend_coord(&(x1, y1));
     let lh = TICK_PX as i32 + 8;
+    let dots: Vec<(i32, i32, i32, i32)> = pts
+        .iter()
+        .map(|p| {
+            let (px, py) = chart.backend_coord(p);
+            (px - 15, py - 15, px + 15, py + 15)
+        })
+        .collect();
+    let mut placed: Vec<(i32, i32, i32, i32)> = Vec::new();
     let mut order: Vec<usize> = (0..n).collect();
     order.sort_by(|&a, &b| pts[b].1.total_cmp(&pts[a].1).then(a.cmp(&b)));
-    let mut label_pos = vec![(0, 0); n];
-    for &s in &order {
-        let (px, py) = chart.backend_coord(&pts[s]);
-        let text = format!(
-            "{}  ({:.2}, {}%)",
-            data.strategies[s],
-            pts[s].0,
-            super::loss::pct_label(pts[s].1)
-        );
-        let tw = (text.chars().count() as i32) * (TICK_PX as i32 * 6 / 10);
-        let mut dy = -(lh / 2);
-        for _ in 0..12 {
-            let bx = (px + 18, py + dy, px + 18 + tw, py + dy + lh);
-            if placed
+    let mut label_pos = vec![(18, -(lh / 2)); n];
+    let mut label_w = vec![0; n];
+    let free = |bx: (i32, i32, i32, i32), taken: &[(i32, i32, i32, i32)]| {
+        bx.0 >= left
+            && bx.2 <= right
+            && bx.1 >= top
+            && bx.3 <= bottom
+            && taken
                 .iter()
                 .all(|p| bx.2 <= p.0 || bx.0 >= p.2 || bx.3 <= p.1 || bx.1 >= p.3)
-            {
-                break;
-            }
-            dy += lh;
+    };
+    for &s in &order {
+        let (px, py) = chart.backend_coord(&pts[s]);
+        // Bold DejaVu averages about 0.55 em per character.
+        let tw = (label_text(data, s, pts[s]).chars().count() as i32) * (TICK_PX as i32 * 55 / 100);
+        // Right, left, then one line further up or down at a time.
+        let mut candidates = Vec::new();
+        for k in 0..8 {
+            let dy = -(lh / 2)
+                + if k % 2 == 0 {
+                    k / 2 * lh
+                } else {
+                    -(k / 2 + 1) * lh
+                };
+            candidates.push((18, dy));
+            candidates.push((-18 - tw, dy));
         }
-        placed.push((px + 18, py + dy, px + 18 + tw, py + dy + lh));
-        label_pos[s] = (18, dy);
+        let taken: Vec<_> = placed
+            .iter()
+            .chain(
+                dots.iter()
+                    .enumerate()
+                    .filter(|(i, _)| *i != s)
+                    .map(|(_, d)| d),
+            )
+            .copied()
+            .collect();
+        let pick = candidates
+            .iter()
+            .copied()
+            // The text's own height, not the line's, must stay clear.
+            .find(|&(dx, dy)| {
+                free(
+                    (px + dx, py + dy + 3, px + dx + tw, py + dy + lh - 3),
+                    &taken,
+                )
+            })
+            .unwrap_or((18, -(lh / 2)));
+        placed.push((
+            px + pick.0,
+            py + pick.1 + 3,
+            px + pick.0 + tw,
+            py + pick.1 + lh - 3,
+        ));
+        label_pos[s] = pick;
+        label_w[s] = tw;
     }
     for s in 0..n {
         let c = colour(s);
-        let text = format!(
-            "{}  ({:.2}, {}%)",
-            data.strategies[s],
-            pts[s].0,
-            super::loss::pct_label(pts[s].1)
-        );
+        let ink = text_colour(c);
+        // A label moved away from its point is tied to it by a thin line.
+        let (dx, dy) = label_pos[s];
+        if (dy + lh / 2).abs() >= lh {
+            let end = (
+                if dx > 0 { dx - 4 } else { dx + label_w[s] + 4 },
+                dy + lh / 2,
+            );
+            chart.draw_series(std::iter::once(
+                EmptyElement::at(pts[s]) + PathElement::new(vec![(0, 0), end], tint(ink, 0.6)),
+            ))?;
+        }
         chart.draw_series(std::iter::once(
             EmptyElement::at(pts[s])
                 + Circle::new((0, 0), 14, c.filled())
                 + Circle::new((0, 0), 14, WHITE.stroke_width(2))
-                + Text::new(text, label_pos[s], font(TICK_PX, true).color(&c)),
+                + Text::new(
+                    label_text(data, s, pts[s]),
+                    label_pos[s],
+                    font(TICK_PX, true).color(&ink),
+                ),
         ))?;
     }
     Ok(())
+}
+
+/// "cookie-1m  (1.02, 12.9%)".
+fn label_text(data: &RunData, s: usize, p: (f64, f64)) -> String {
+    format!(
+        "{}  ({:.2}, {}%)",
+        data.strategies[s],
+        p.0,
+        super::loss::pct_label(p.1)
+    )
 }
