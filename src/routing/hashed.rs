@@ -11,8 +11,8 @@
 //! `honor` keeps a draining backend in the table for everyone.
 
 use super::haproxy::{self, BE_WEIGHT_SCALE};
-use super::hash::{ip_hash64, mix64, xxh64, IpText};
-use super::jump::{jump, rendezvous_score, rendezvous_weighted};
+use super::hash::{ip_hash64, ip_text_crc32, ip_text_xxh64, mix64, xxh64};
+use super::jump::{jump, rendezvous_argmax, rendezvous_score, rendezvous_weighted};
 use super::maglev::Maglev;
 use super::nginx::{ip_hash_step, weighted_walk, IP_HASH_SEED, NGINX_MAX_TRIES};
 use super::ring::Ring;
@@ -224,7 +224,7 @@ impl HashTable {
             HashKey::Bytes(b) => xxh64(b, 0),
             HashKey::Ip(ip) => match self.algo {
                 IpHash::Modulo => ip_hash64(ip),
-                _ => xxh64(IpText::new(ip).as_bytes(), 0),
+                _ => ip_text_xxh64(ip),
             },
         }
     }
@@ -238,7 +238,7 @@ impl HashTable {
                 let h = match key {
                     HashKey::Raw(h) => h as u32,
                     HashKey::Bytes(b) => super::hash::crc32(b),
-                    HashKey::Ip(ip) => super::hash::crc32(IpText::new(ip).as_bytes()),
+                    HashKey::Ip(ip) => ip_text_crc32(ip),
                 };
                 self.ring.first_at(h as u64) as u64
             }
@@ -315,16 +315,7 @@ impl HashTable {
                     mix64(*state ^ attempt as u64)
                 };
                 if self.equal_weights {
-                    let mut best = 0;
-                    let mut best_s = 0u64;
-                    for (i, &node) in self.nodes.iter().enumerate() {
-                        let s = rendezvous_score(k, node);
-                        if i == 0 || s > best_s {
-                            best = i;
-                            best_s = s;
-                        }
-                    }
-                    best
+                    rendezvous_argmax(k, &self.nodes)
                 } else {
                     let mut best = 0;
                     let mut best_s = f64::NEG_INFINITY;
