@@ -43,48 +43,13 @@ pub fn rendezvous_score(key: u64, node: u64) -> u64 {
 /// complemented so the first wins a tie) and folded with `max`, which
 /// compiles to compare-and-move instead of a mispredicted jump each time
 /// the running best changes.
-///
-/// On x86-64 CPUs with AVX-512 (F + DQ, for 64-bit vector multiplies) the
-/// scores are computed eight at a time into a stack buffer and the first
-/// maximum is then found in it; both paths give the same position.
 #[inline]
 pub fn rendezvous_argmax(key: u64, nodes: &[u64]) -> usize {
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx512f")
-        && std::arch::is_x86_feature_detected!("avx512dq")
-    {
-        // SAFETY: the CPU supports the features the function is compiled for.
-        return unsafe { rendezvous_argmax_avx512(key, nodes) };
-    }
     rendezvous_argmax_scalar(key, nodes)
 }
 
-/// [`rendezvous_argmax`] compiled for AVX-512: per chunk of nodes, the
-/// scores and their maximum vectorise; only a chunk that beats the best so
-/// far is searched for its first maximum.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f,avx512dq")]
-unsafe fn rendezvous_argmax_avx512(key: u64, nodes: &[u64]) -> usize {
-    debug_assert!(!nodes.is_empty());
-    const CHUNK: usize = 128;
-    let mut scores = [0u64; CHUNK];
-    let mut best = 0usize;
-    let mut best_s = 0u64;
-    for (c, chunk) in nodes.chunks(CHUNK).enumerate() {
-        let scores = &mut scores[..chunk.len()];
-        for (s, &node) in scores.iter_mut().zip(chunk) {
-            *s = rendezvous_score(key, node);
-        }
-        let max = scores.iter().fold(0u64, |m, &s| m.max(s));
-        if c == 0 || max > best_s {
-            best_s = max;
-            best = c * CHUNK + scores.iter().position(|&s| s == max).unwrap_or(0);
-        }
-    }
-    best
-}
-
-/// The portable [`rendezvous_argmax`].
+/// Branch-free scan: score and index packed in one `u128` (the index
+/// inverted so the first of equal scores wins).
 #[inline]
 fn rendezvous_argmax_scalar(key: u64, nodes: &[u64]) -> usize {
     debug_assert!(!nodes.is_empty());
@@ -130,7 +95,6 @@ mod tests {
         // Equal scores: the first node wins.
         assert_eq!(rendezvous_argmax(3, &[9, 9, 9]), 0);
         assert_eq!(rendezvous_argmax_scalar(3, &[9, 9, 9]), 0);
-        // Equal maxima in different chunks: the first chunk's wins.
         assert_eq!(rendezvous_argmax(3, &[9; 300]), 0);
     }
 }
