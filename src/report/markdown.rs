@@ -943,9 +943,10 @@ fn limits(o: &mut String, data: &RunData) {
         "One run, one seed: every figure is a single sample, without a confidence interval. Differences of a few tenths of a percent can be noise; run other seeds to see the spread.".to_string(),
         "Every strategy faces the identical workload (same arrivals, clients, address changes, think and service times, faults); only routing differs.".to_string(),
         "A session counts as lost once, under the cause of its first loss; `loss_events` counts every loss.".to_string(),
-        "Latency is queue wait + service time (+ one store round trip with shared state). Network time, TLS, load-balancer processing and client retries are not modelled; percentiles come from an HDR histogram with 3 significant digits.".to_string(),
+        "Latency is queue wait + service time (+ one store round trip with shared state, + the replication write with replicated state, + the connect timeout and second attempt for a request retried after reaching a dead backend). Network time, TLS, load-balancer processing and client retries are not modelled; percentiles come from an HDR histogram with 3 significant digits.".to_string(),
         "Think times and service times are drawn independently from the scenario's distributions; users act independently of one another; the users behind a NAT or CGNAT pool share its addresses evenly.".to_string(),
-        "The load balancer itself never fails and decides instantly; it learns of a crash only through its health checks.".to_string(),
+        "The load balancer itself never fails and decides instantly; it learns of a crash only through its health checks (no outlier detection), and retries a request that reached a dead backend at most once.".to_string(),
+        "Autoscaling is target tracking on the mean utilisation of in-service instances; it does not replace crashed instances, and new instances have the first backend's speed.".to_string(),
         format!("Time series are in {} s buckets, warm-up included; the summary excludes the warm-up.", num(bucket)),
         if data.events.is_some() {
             "Events on the charts come from `events.csv`.".to_string()
