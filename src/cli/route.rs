@@ -110,6 +110,12 @@ pub fn run(args: RouteArgs) -> Result<ExitCode> {
         if !is_prime(m) || m > MAX_MAGLEV_TABLE_SIZE {
             bail!("--table-size: expected a prime number up to {MAX_MAGLEV_TABLE_SIZE} (e.g. 65537), found {m}");
         }
+        if m <= addrs.len() as u64 {
+            bail!(
+                "--table-size: expected a prime larger than the {} backends (each needs a slot), found {m}",
+                addrs.len()
+            );
+        }
         tuning.table_size = m;
     }
     if let Some(r) = args.min_ring_size {

@@ -789,6 +789,11 @@ fn more_validation_errors() {
         ),
         (
             "kind = \"round_robin\"",
+            "kind = \"source_ip\"\nhash = \"maglev\"\ntable_size = 2",
+            &["`strategies[0].table_size`", "larger than the 2 backends", "found 2"],
+        ),
+        (
+            "kind = \"round_robin\"",
             "kind = \"source_ip_table\"\ntimeout = 0",
             &["`strategies[0].timeout`", "from 1 to", "found 0"],
         ),

@@ -210,6 +210,38 @@ pub(crate) fn validate(raw: RawScenario, name_hint: &str) -> R<Scenario> {
         Some(a) => Some(autoscaling(a, &backends)?),
         None => None,
     };
+    // A Maglev table needs a slot per backend at least (the paper sizes it
+    // at 100 × N); count the most instances the run can hold at once.
+    let most = (backends.count() as u64
+        + deploys
+            .iter()
+            .map(|d| d.batch_size as u64)
+            .max()
+            .unwrap_or(0))
+    .max(autoscaling.as_ref().map_or(0, |a| a.max as u64));
+    for (i, st) in strategies.iter().enumerate() {
+        let tuning = match &st.spec {
+            StrategySpec::SourceIp { tuning, hash, .. }
+            | StrategySpec::Header { tuning, hash, .. }
+            | StrategySpec::BoundedLoad { tuning, hash, .. }
+                if *hash == IpHash::Maglev =>
+            {
+                tuning
+            }
+            _ => continue,
+        };
+        if tuning.table_size <= most {
+            return problem(
+                &KeyPath::from("strategies").i(i).k("table_size"),
+                format!(
+                    "expected a prime larger than the {most} backends this run can hold at once \
+                     (Maglev gives each backend slots of the table; 65537 is Envoy's default), \
+                     found {}",
+                    tuning.table_size
+                ),
+            );
+        }
+    }
     if let SessionState::Shared { outages, .. } = &session_state {
         if let Some(&(at, _)) = outages.iter().find(|w| w.0 >= simulation.duration_ns) {
             let i = outages.iter().position(|w| w.0 == at).unwrap_or(0);
