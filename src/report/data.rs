@@ -5,6 +5,14 @@
 //!
 //! Malformed input is an [`InputError`] naming the file, line, column,
 //! what was expected and what was found; never a panic.
+//!
+//! Every CSV file of a run ends with the run's identity columns
+//! (`scenario`, `seed`, `scenario_hash`); each row's are checked against
+//! `summary.json`, so a file copied in from another run is refused rather
+//! than drawn beside data it does not belong with. A file with none of the
+//! three columns (written before `backends.csv`, `events.csv` and
+//! `instances.csv` carried them, or made by hand) is read without that
+//! check; one with only some of them is refused.
 
 // Errors carry file, line, column, expected and found for the user; they
 // are returned once per report, so their size does not matter.
@@ -286,16 +294,18 @@ impl RunData {
                 )
             })
         };
-        let summary = read_summary(need("summary.csv")?)?;
-        let strategies: Vec<String> = summary.strategies().iter().map(|s| s.to_string()).collect();
+        // summary.json first: it is the run's identity every CSV file is
+        // checked against.
         let meta = read_meta(need("summary.json")?)?;
-        let backends = read_backends(need("backends.csv")?, &strategies)?;
+        let summary = read_summary(need("summary.csv")?, &meta)?;
+        let strategies: Vec<String> = summary.strategies().iter().map(|s| s.to_string()).collect();
+        let backends = read_backends(need("backends.csv")?, &meta, &strategies)?;
         let backend_count = backends.iter().map(|b| b.backend + 1).max().unwrap_or(0);
         let events = get("events.csv")
-            .map(|c| read_events(c, &strategies))
+            .map(|c| read_events(c, &meta, &strategies))
             .transpose()?;
         let instances = get("instances.csv")
-            .map(|c| read_instances(c, &strategies))
+            .map(|c| read_instances(c, &meta, &strategies))
             .transpose()?;
         Ok(RunData {
             meta,
@@ -404,6 +414,88 @@ impl<'a> Csv<'a> {
         }
     }
 
+    /// The positions of the identity columns (`scenario`, `seed`,
+    /// `scenario_hash`): `None` when the file has none of them (an older
+    /// run's file, accepted unchecked), an error when it has only some.
+    fn identity_cols(&self) -> Result<Option<[usize; 3]>, InputError> {
+        let found = super::IDENTITY_COLUMNS.map(|n| self.header.iter().position(|h| h == n));
+        match found {
+            [Some(a), Some(b), Some(c)] => Ok(Some([a, b, c])),
+            [None, None, None] => Ok(None),
+            _ => {
+                let mut e = err(
+                    self.file,
+                    "all of the run's identity columns `scenario`, `seed`, `scenario_hash` \
+                     or none of them (a file from before they were recorded)",
+                    format!("`{}`", self.header.join(",")),
+                );
+                e.line = Some(1);
+                Err(e)
+            }
+        }
+    }
+
+    /// Checks a row's identity cells against `summary.json`'s: a mismatch
+    /// means the file was written by another run.
+    fn check_identity(
+        &self,
+        line: u64,
+        rec: &csv::StringRecord,
+        cols: Option<[usize; 3]>,
+        meta: &Meta,
+    ) -> Result<(), InputError> {
+        let Some([cn, cs, ch]) = cols else {
+            return Ok(());
+        };
+        const OTHER_RUN: &str = "this file comes from another run";
+        let mismatch = |col: usize, expected: String, found: String| InputError {
+            file: self.file.to_string(),
+            line: Some(line),
+            column: Some(col as u64 + 1),
+            column_name: Some(self.header[col].clone()),
+            expected,
+            found,
+        };
+        let name = rec.get(cn).unwrap_or("");
+        if name != meta.scenario {
+            return Err(mismatch(
+                cn,
+                format!("`{}` (the run's scenario in summary.json)", meta.scenario),
+                format!("`{name}`: {OTHER_RUN}"),
+            ));
+        }
+        let seed = rec.get(cs).unwrap_or("");
+        match seed.parse::<u64>() {
+            Ok(v) if v == meta.seed => {}
+            Ok(v) => {
+                return Err(mismatch(
+                    cs,
+                    format!("{} (the run's seed in summary.json)", meta.seed),
+                    format!("{v}: {OTHER_RUN}"),
+                ))
+            }
+            Err(_) => {
+                return Err(mismatch(
+                    cs,
+                    format!("{} (the run's seed in summary.json)", meta.seed),
+                    format!("`{seed}`"),
+                ))
+            }
+        }
+        let hash = rec.get(ch).unwrap_or("");
+        if hash != meta.scenario_hash {
+            return Err(mismatch(
+                ch,
+                format!(
+                    "{} (the run's scenario_hash in summary.json)",
+                    meta.scenario_hash
+                ),
+                format!("`{hash}`: {OTHER_RUN}"),
+            ));
+        }
+        Ok(())
+    }
+
     fn strategy_at(
         &self,
         line: u64,
@@ -423,9 +515,10 @@ impl<'a> Csv<'a> {
     }
 }
 
-fn read_summary(bytes: &[u8]) -> Result<Summary, InputError> {
+fn read_summary(bytes: &[u8], meta: &Meta) -> Result<Summary, InputError> {
     let csv = Csv::parse("summary.csv", bytes)?;
     csv.col("strategy")?;
+    let id = csv.identity_cols()?;
     let mut numeric: Vec<usize> = Vec::new();
     for name in REQUIRED_NUMERIC {
         numeric.push(csv.col(name)?);
@@ -439,6 +532,7 @@ fn read_summary(bytes: &[u8]) -> Result<Summary, InputError> {
     );
     let mut rows = Vec::new();
     for (line, rec) in &csv.records {
+        csv.check_identity(*line, rec, id, meta)?;
         for &c in &numeric {
             csv.f64_at(*line, rec, c)?;
         }
@@ -489,8 +583,13 @@ fn read_meta(bytes: &[u8]) -> Result<Meta, InputError> {
     })
 }
 
-fn read_backends(bytes: &[u8], strategies: &[String]) -> Result<Vec<BackendRow>, InputError> {
+fn read_backends(
+    bytes: &[u8],
+    meta: &Meta,
+    strategies: &[String],
+) -> Result<Vec<BackendRow>, InputError> {
     let csv = Csv::parse("backends.csv", bytes)?;
+    let id = csv.identity_cols()?;
     let [cs, cb, ct0, ct1, creq, cu, ca, cl] = [
         "strategy",
         "backend",
@@ -506,6 +605,7 @@ fn read_backends(bytes: &[u8], strategies: &[String]) -> Result<Vec<BackendRow>,
     let mut out = Vec::with_capacity(csv.records.len());
     for (line, rec) in &csv.records {
         let line = *line;
+        csv.check_identity(line, rec, id, meta)?;
         let b = rec.get(cb).unwrap_or("");
         let backend = b
             .strip_prefix('b')
@@ -525,8 +625,13 @@ fn read_backends(bytes: &[u8], strategies: &[String]) -> Result<Vec<BackendRow>,
     Ok(out)
 }
 
-fn read_events(bytes: &[u8], strategies: &[String]) -> Result<Vec<EventRow>, InputError> {
+fn read_events(
+    bytes: &[u8],
+    meta: &Meta,
+    strategies: &[String],
+) -> Result<Vec<EventRow>, InputError> {
     let csv = Csv::parse("events.csv", bytes)?;
+    let id = csv.identity_cols()?;
     let (cs, ct, ce, cb) = (
         csv.col("strategy")?,
         csv.col("time_s")?,
@@ -536,6 +641,7 @@ fn read_events(bytes: &[u8], strategies: &[String]) -> Result<Vec<EventRow>, Inp
     let mut out = Vec::with_capacity(csv.records.len());
     for (line, rec) in &csv.records {
         let line = *line;
+        csv.check_identity(line, rec, id, meta)?;
         let event = rec.get(ce).unwrap_or("");
         if event.is_empty() {
             return Err(csv.cell_err(line, ce, "an event name (crash, recover, …)", event));
@@ -550,8 +656,13 @@ fn read_events(bytes: &[u8], strategies: &[String]) -> Result<Vec<EventRow>, Inp
     Ok(out)
 }
 
-fn read_instances(bytes: &[u8], strategies: &[String]) -> Result<Vec<InstanceRow>, InputError> {
+fn read_instances(
+    bytes: &[u8],
+    meta: &Meta,
+    strategies: &[String],
+) -> Result<Vec<InstanceRow>, InputError> {
     let csv = Csv::parse("instances.csv", bytes)?;
+    let id = csv.identity_cols()?;
     let (cs, c0, c1, ci, cp) = (
         csv.col("strategy")?,
         csv.col("t_start_s")?,
@@ -562,6 +673,7 @@ fn read_instances(bytes: &[u8], strategies: &[String]) -> Result<Vec<InstanceRow
     let mut out = Vec::with_capacity(csv.records.len());
     for (line, rec) in &csv.records {
         let line = *line;
+        csv.check_identity(line, rec, id, meta)?;
         out.push(InstanceRow {
             strategy: csv.strategy_at(line, rec, cs, strategies)?,
             t_start_s: csv.f64_at(line, rec, c0)?,

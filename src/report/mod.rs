@@ -48,7 +48,8 @@ fn f(x: f64, decimals: usize) -> String {
     format!("{x:.decimals$}")
 }
 
-/// The columns of `summary.csv`, in order (documented in `docs/output.md`).
+/// The columns of `summary.csv`, in order (documented in `docs/output.md`),
+/// before the [`IDENTITY_COLUMNS`].
 pub const SUMMARY_COLUMNS: &[Col] = &[
     ("strategy", |s| s.strategy.clone()),
     ("kind", |s| s.kind.clone()),
@@ -102,24 +103,38 @@ pub fn csv_field(s: &str) -> String {
     }
 }
 
+/// The run's identity columns, last in every CSV file of a run
+/// (`summary.csv`, `backends.csv`, `events.csv`, `instances.csv`), so a file
+/// copied in from another run is caught when the report is drawn.
+pub const IDENTITY_COLUMNS: [&str; 3] = ["scenario", "seed", "scenario_hash"];
+
+/// The identity columns' header, `,scenario,seed,scenario_hash`.
+fn identity_header() -> String {
+    format!(",{}", IDENTITY_COLUMNS.join(","))
+}
+
+/// The identity cells of every row, with their leading comma.
+fn identity_cells(meta: &RunMeta) -> String {
+    format!(
+        ",{},{},{}",
+        csv_field(&meta.scenario),
+        meta.seed,
+        meta.scenario_hash
+    )
+}
+
 /// `summary.csv`: one row per strategy, then the run's identity columns.
 pub fn summary_csv(meta: &RunMeta, results: &[StrategyResult]) -> String {
     let mut out = String::new();
     let names: Vec<&str> = SUMMARY_COLUMNS.iter().map(|(n, _)| *n).collect();
-    let _ = writeln!(out, "{},scenario,seed,scenario_hash", names.join(","));
+    let _ = writeln!(out, "{}{}", names.join(","), identity_header());
+    let id = identity_cells(meta);
     for r in results {
         let vals: Vec<String> = SUMMARY_COLUMNS
             .iter()
             .map(|(_, get)| csv_field(&get(r.summary)))
             .collect();
-        let _ = writeln!(
-            out,
-            "{},{},{},{}",
-            vals.join(","),
-            csv_field(&meta.scenario),
-            meta.seed,
-            meta.scenario_hash
-        );
+        let _ = writeln!(out, "{}{id}", vals.join(","));
     }
     out
 }
@@ -142,7 +157,8 @@ pub fn summary_json(meta: &RunMeta, results: &[StrategyResult]) -> String {
     s
 }
 
-/// The columns of `backends.csv` (documented in `docs/output.md`).
+/// The columns of `backends.csv` (documented in `docs/output.md`), before
+/// the [`IDENTITY_COLUMNS`].
 pub const BACKEND_COLUMNS: &[&str] = &[
     "strategy",
     "backend",
@@ -157,10 +173,12 @@ pub const BACKEND_COLUMNS: &[&str] = &[
     "lb_up",
 ];
 
-/// `backends.csv`: per strategy, backend and time bucket.
+/// `backends.csv`: per strategy, backend and time bucket, then the run's
+/// identity columns.
 pub fn backends_csv(meta: &RunMeta, results: &[StrategyResult]) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "{}", BACKEND_COLUMNS.join(","));
+    let _ = writeln!(out, "{}{}", BACKEND_COLUMNS.join(","), identity_header());
+    let id = identity_cells(meta);
     for r in results {
         let name = csv_field(&r.summary.strategy);
         for row in r.buckets {
@@ -176,7 +194,7 @@ pub fn backends_csv(meta: &RunMeta, results: &[StrategyResult]) -> String {
             };
             let _ = writeln!(
                 out,
-                "{name},b{},{:.3},{:.3},{},{:.6},{:.6},{:.4},{},{},{}",
+                "{name},b{},{:.3},{:.3},{},{:.6},{:.6},{:.4},{},{},{}{id}",
                 row.backend,
                 row.t_start_ns as f64 / 1e9,
                 row.t_end_ns as f64 / 1e9,
@@ -193,13 +211,16 @@ pub fn backends_csv(meta: &RunMeta, results: &[StrategyResult]) -> String {
     out
 }
 
-/// The columns of `events.csv` (documented in `docs/output.md`).
+/// The columns of `events.csv` (documented in `docs/output.md`), before
+/// the [`IDENTITY_COLUMNS`].
 pub const EVENT_COLUMNS: &[&str] = &["strategy", "time_s", "event", "backend"];
 
-/// `events.csv`: one row per control event, per strategy in time order.
-pub fn events_csv(results: &[StrategyResult]) -> String {
+/// `events.csv`: one row per control event, per strategy in time order,
+/// then the run's identity columns.
+pub fn events_csv(meta: &RunMeta, results: &[StrategyResult]) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "{}", EVENT_COLUMNS.join(","));
+    let _ = writeln!(out, "{}{}", EVENT_COLUMNS.join(","), identity_header());
+    let id = identity_cells(meta);
     for r in results {
         let name = csv_field(&r.summary.strategy);
         for e in r.events {
@@ -207,13 +228,15 @@ pub fn events_csv(results: &[StrategyResult]) -> String {
             if let Some(b) = e.backend {
                 let _ = write!(out, "b{b}");
             }
+            out.push_str(&id);
             out.push('\n');
         }
     }
     out
 }
 
-/// The columns of `instances.csv` (documented in `docs/output.md`).
+/// The columns of `instances.csv` (documented in `docs/output.md`),
+/// before the [`IDENTITY_COLUMNS`].
 pub const INSTANCE_COLUMNS: &[&str] = &[
     "strategy",
     "t_start_s",
@@ -222,16 +245,18 @@ pub const INSTANCE_COLUMNS: &[&str] = &[
     "provisioned",
 ];
 
-/// `instances.csv`: instance counts per strategy and output bucket.
-pub fn instances_csv(results: &[StrategyResult]) -> String {
+/// `instances.csv`: instance counts per strategy and output bucket, then
+/// the run's identity columns.
+pub fn instances_csv(meta: &RunMeta, results: &[StrategyResult]) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "{}", INSTANCE_COLUMNS.join(","));
+    let _ = writeln!(out, "{}{}", INSTANCE_COLUMNS.join(","), identity_header());
+    let id = identity_cells(meta);
     for r in results {
         let name = csv_field(&r.summary.strategy);
         for row in r.instances {
             let _ = writeln!(
                 out,
-                "{name},{:.3},{:.3},{},{}",
+                "{name},{:.3},{:.3},{},{}{id}",
                 row.t_start_ns as f64 / 1e9,
                 row.t_end_ns as f64 / 1e9,
                 row.in_service,
@@ -381,8 +406,8 @@ pub fn data_files(meta: &RunMeta, results: &[StrategyResult]) -> Vec<(&'static s
         ("summary.csv", summary_csv(meta, results)),
         ("summary.json", summary_json(meta, results)),
         ("backends.csv", backends_csv(meta, results)),
-        ("events.csv", events_csv(results)),
-        ("instances.csv", instances_csv(results)),
+        ("events.csv", events_csv(meta, results)),
+        ("instances.csv", instances_csv(meta, results)),
     ]
 }
 

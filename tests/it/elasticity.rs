@@ -360,8 +360,8 @@ fn csvs(sc: &Scenario, outs: &[RunOutput]) -> Vec<String> {
     vec![
         report::summary_csv(&meta, &results),
         report::backends_csv(&meta, &results),
-        report::events_csv(&results),
-        report::instances_csv(&results),
+        report::events_csv(&meta, &results),
+        report::instances_csv(&meta, &results),
     ]
 }
 
@@ -489,11 +489,14 @@ fn run_writes_events_and_instances_identically_on_any_thread_count() {
         );
     }
     let events = fs::read_to_string(one.join("events.csv")).unwrap();
-    assert!(events.starts_with("strategy,time_s,event,backend\n"));
+    assert!(events.starts_with("strategy,time_s,event,backend,scenario,seed,scenario_hash\n"));
     assert!(events.contains(",drain_start,b"));
-    assert!(events.contains(",store_down,\n"));
+    // A run-wide event: empty `backend`, then the run's identity.
+    assert!(events.contains(",store_down,,"));
     let instances = fs::read_to_string(one.join("instances.csv")).unwrap();
-    assert!(instances.starts_with("strategy,t_start_s,t_end_s,in_service,provisioned\n"));
+    assert!(instances.starts_with(
+        "strategy,t_start_s,t_end_s,in_service,provisioned,scenario,seed,scenario_hash\n"
+    ));
 }
 
 #[test]

@@ -1,7 +1,8 @@
 //! Reports: the charts are valid PNGs of the configured size, `report.md`
 //! repeats `summary.csv` exactly, `stickysim report DIR` redraws the same
 //! files without touching the data, a golden `summary.csv`, optional
-//! `events.csv` / `instances.csv`, and clear errors for bad input files.
+//! `events.csv` / `instances.csv`, clear errors for bad input files, and
+//! files from another run refused.
 
 use assert_cmd::Command;
 use predicates::prelude::*;
@@ -247,6 +248,21 @@ fn golden_summary_csv_and_report_md_of_tiny() {
             "column {col} is not documented in docs/output.md"
         );
     }
+    // So are the other CSV files' columns, each in its file's section.
+    for file in ["backends.csv", "events.csv", "instances.csv"] {
+        let section = doc
+            .split(&format!("\n## `{file}`\n"))
+            .nth(1)
+            .unwrap_or_else(|| panic!("docs/output.md has no section for {file}"));
+        let section = section.split("\n## ").next().unwrap();
+        let text = fs::read_to_string(out.join(file)).unwrap();
+        for col in text.lines().next().unwrap().split(',') {
+            assert!(
+                section.contains(&format!("`{col}`")),
+                "{file}'s column {col} is not documented in its section of docs/output.md"
+            );
+        }
+    }
 }
 
 #[test]
@@ -382,6 +398,201 @@ fn bad_run_files_get_one_clear_error() {
     report(&out)
         .code(2)
         .stderr(predicate::str::contains("backends.csv"));
+}
+
+/// The identity cells (`scenario`, `seed`, `scenario_hash`) ending every
+/// row of a CSV file, header included.
+fn identity_of(csv: &str) -> Vec<Vec<String>> {
+    csv.lines()
+        .map(|l| {
+            let cells: Vec<&str> = l.split(',').collect();
+            cells[cells.len() - 3..]
+                .iter()
+                .map(|c| c.to_string())
+                .collect()
+        })
+        .collect()
+}
+
+/// Every CSV file of a run ends with the run's identity columns, equal to
+/// `summary.json`'s on every row; the columns before them are unchanged.
+#[test]
+fn every_csv_file_records_the_run_identity() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("res");
+    run_tiny(&out, &["--no-charts"]);
+    let json: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    let want = vec![
+        json["scenario"].as_str().unwrap().to_string(),
+        json["seed"].as_u64().unwrap().to_string(),
+        json["scenario_hash"].as_str().unwrap().to_string(),
+    ];
+    for (file, columns) in [
+        (
+            "summary.csv",
+            stickysim::report::SUMMARY_COLUMNS
+                .iter()
+                .map(|(n, _)| *n)
+                .collect::<Vec<_>>(),
+        ),
+        ("backends.csv", stickysim::report::BACKEND_COLUMNS.to_vec()),
+        ("events.csv", stickysim::report::EVENT_COLUMNS.to_vec()),
+        (
+            "instances.csv",
+            stickysim::report::INSTANCE_COLUMNS.to_vec(),
+        ),
+    ] {
+        let text = fs::read_to_string(out.join(file)).unwrap();
+        assert_eq!(
+            text.lines().next().unwrap(),
+            format!("{},scenario,seed,scenario_hash", columns.join(",")),
+            "{file}'s header"
+        );
+        let ids = identity_of(&text);
+        assert!(ids.len() > 1, "{file} has rows");
+        for (i, id) in ids[1..].iter().enumerate() {
+            assert_eq!(id, &want, "{file} line {}", i + 2);
+        }
+    }
+}
+
+/// A directory mixing two runs' files (a seed-7 run's `backends.csv`,
+/// `events.csv` or `instances.csv`, or `summary.csv`, beside a seed-42
+/// run's `summary.json`) is refused: exit 2, the file, line, column, what
+/// was expected and what was found, nothing drawn or written.
+#[test]
+fn files_from_another_run_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ours, theirs) = (dir.path().join("ours"), dir.path().join("theirs"));
+    run_tiny(&ours, &["--no-charts"]);
+    run_tiny(&theirs, &["--no-charts", "--seed", "7"]);
+    let pristine = dir.path().join("pristine");
+    copy_dir(&ours, &pristine);
+    let mixed = dir.path().join("mixed");
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["backends.csv", "events.csv", "instances.csv"],
+            "backends.csv: line 2, column 13 (`seed`): expected 42 (the run's seed in \
+             summary.json), found 7: this file comes from another run",
+        ),
+        (
+            &["events.csv"],
+            "events.csv: line 2, column 6 (`seed`): expected 42 (the run's seed in \
+             summary.json), found 7: this file comes from another run",
+        ),
+        (
+            &["instances.csv"],
+            "instances.csv: line 2, column 7 (`seed`): expected 42 (the run's seed in \
+             summary.json), found 7: this file comes from another run",
+        ),
+        (
+            &["summary.csv"],
+            "summary.csv: line 2, column 39 (`seed`): expected 42 (the run's seed in \
+             summary.json), found 7: this file comes from another run",
+        ),
+    ];
+    for (copied, message) in cases {
+        let _ = fs::remove_dir_all(&mixed);
+        copy_dir(&pristine, &mixed);
+        fs::remove_file(mixed.join("report.md")).unwrap();
+        for f in *copied {
+            fs::copy(theirs.join(f), mixed.join(f)).unwrap();
+        }
+        let before: Vec<(String, Vec<u8>)> = files(&mixed)
+            .into_iter()
+            .map(|f| (f.clone(), fs::read(mixed.join(&f)).unwrap()))
+            .collect();
+        bin()
+            .arg("report")
+            .arg(&mixed)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(*message))
+            .stderr(predicate::str::contains("panicked").not());
+        let after: Vec<(String, Vec<u8>)> = files(&mixed)
+            .into_iter()
+            .map(|f| (f.clone(), fs::read(mixed.join(&f)).unwrap()))
+            .collect();
+        assert_eq!(after, before, "{copied:?}: nothing drawn or written");
+    }
+    // Another scenario's file, same seed: the scenario column is named.
+    let _ = fs::remove_dir_all(&mixed);
+    copy_dir(&pristine, &mixed);
+    let text = fs::read_to_string(mixed.join("backends.csv")).unwrap();
+    fs::write(
+        mixed.join("backends.csv"),
+        text.replace(",tiny,42,", ",other,42,"),
+    )
+    .unwrap();
+    report(&mixed).code(2).stderr(predicate::str::contains(
+        "backends.csv: line 2, column 12 (`scenario`): expected `tiny` (the run's scenario in \
+         summary.json), found `other`: this file comes from another run",
+    ));
+    // Same scenario and seed, another hash (say, other `--set` overrides).
+    let hash = json_hash(&pristine);
+    fs::write(
+        mixed.join("backends.csv"),
+        text.replace(&format!(",{hash}\n"), ",0123456789abcdef\n"),
+    )
+    .unwrap();
+    report(&mixed)
+        .code(2)
+        .stderr(predicate::str::contains(format!(
+        "backends.csv: line 2, column 14 (`scenario_hash`): expected {hash} (the run's \
+         scenario_hash in summary.json), found `0123456789abcdef`: this file comes from another run"
+    )));
+}
+
+fn json_hash(dir: &Path) -> String {
+    let json: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap();
+    json["scenario_hash"].as_str().unwrap().to_string()
+}
+
+/// Files from before the identity columns (none of the three) are read
+/// without the check; a file with only some of them is refused.
+#[test]
+fn files_without_identity_columns_are_read_unchecked() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("res");
+    run_tiny(&out, &["--no-charts"]);
+    let md = fs::read_to_string(out.join("report.md")).unwrap();
+    let strip = |text: &str, keep: usize| -> String {
+        text.lines()
+            .map(|l| {
+                let cells: Vec<&str> = l.split(',').collect();
+                cells[..cells.len() - 3 + keep].join(",") + "\n"
+            })
+            .collect()
+    };
+    for f in ["backends.csv", "events.csv", "instances.csv"] {
+        let text = fs::read_to_string(out.join(f)).unwrap();
+        fs::write(out.join(f), strip(&text, 0)).unwrap();
+    }
+    bin()
+        .arg("report")
+        .arg(&out)
+        .args(["--quiet", "--no-charts"])
+        .assert()
+        .success();
+    assert_eq!(
+        fs::read_to_string(out.join("report.md")).unwrap(),
+        md,
+        "the same report from the older files"
+    );
+    // Only `scenario` and `seed`, no `scenario_hash`: refused.
+    let pristine = dir.path().join("pristine");
+    run_tiny(&pristine, &["--no-charts"]);
+    let text = fs::read_to_string(pristine.join("backends.csv")).unwrap();
+    fs::write(out.join("backends.csv"), strip(&text, 2)).unwrap();
+    report(&out)
+        .code(2)
+        .stderr(
+            predicate::str::contains("backends.csv: line 1").and(predicate::str::contains(
+                "`scenario`, `seed`, `scenario_hash`",
+            )),
+        );
 }
 
 /// `tests/data/elastic.toml` (scale-out, a deploy, a crash, a store
