@@ -627,7 +627,7 @@ fn elastic_run_reports_placement_store_outage_and_cold_instances() {
         let d = avoided.to_string();
         let mut s = String::new();
         for (i, ch) in d.chars().enumerate() {
-            if i > 0 && (d.len() - i) % 3 == 0 {
+            if i > 0 && (d.len() - i).is_multiple_of(3) {
                 s.push(',');
             }
             s.push(ch);

@@ -132,7 +132,7 @@ fn draw(root: &Area, data: &RunData) -> DrawResult {
             .build_cartesian_2d(0.0..span, -0.5..nb - 0.5)?;
         let ylab = |v: &f64| {
             let k = v.round();
-            if (v - k).abs() < 1e-6 && k >= 0.0 && k < nb && (k as usize) % step == 0 {
+            if (v - k).abs() < 1e-6 && k >= 0.0 && k < nb && (k as usize).is_multiple_of(step) {
                 format!("b{k}")
             } else {
                 String::new()
