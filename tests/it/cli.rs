@@ -2,31 +2,10 @@
 //! bad-input errors (one paragraph naming file, key, expected and found;
 //! exit status 2; no panic; no partial output).
 
-use assert_cmd::Command;
+use crate::common::{assert_same_bytes, bin, data, run_tiny};
 use predicates::prelude::*;
 use std::fs;
-use std::path::{Path, PathBuf};
-
-fn bin() -> Command {
-    Command::cargo_bin("stickysim").unwrap()
-}
-
-fn data(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data")
-        .join(name)
-}
-
-fn run_tiny(out: &Path, extra: &[&str]) -> assert_cmd::assert::Assert {
-    bin()
-        .arg("run")
-        .arg(data("tiny.toml"))
-        .arg("--out")
-        .arg(out)
-        .arg("--quiet")
-        .args(extra)
-        .assert()
-}
+use std::path::Path;
 
 #[test]
 fn run_writes_summary_backends_and_a_table() {
@@ -66,13 +45,8 @@ fn same_seed_gives_byte_identical_files_and_another_seed_does_not() {
     run_tiny(&a, &[]).success();
     run_tiny(&b, &[]).success();
     run_tiny(&c, &["--seed", "99"]).success();
-    for f in ["summary.csv", "summary.json", "backends.csv"] {
-        assert_eq!(
-            fs::read(a.join(f)).unwrap(),
-            fs::read(b.join(f)).unwrap(),
-            "{f} differs between identical runs"
-        );
-    }
+    let files = ["summary.csv", "summary.json", "backends.csv"];
+    assert_same_bytes(&a, &b, files, "between identical runs");
     assert_ne!(
         fs::read(a.join("summary.csv")).unwrap(),
         fs::read(c.join("summary.csv")).unwrap()
@@ -196,11 +170,6 @@ fn one_thread_or_many_gives_the_same_bytes() {
             .assert()
             .success();
     }
-    for f in ["summary.csv", "summary.json", "backends.csv"] {
-        assert_eq!(
-            fs::read(one.join(f)).unwrap(),
-            fs::read(many.join(f)).unwrap(),
-            "{f}"
-        );
-    }
+    let files = ["summary.csv", "summary.json", "backends.csv"];
+    assert_same_bytes(&one, &many, files, "between 1 and 3 threads");
 }

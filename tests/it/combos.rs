@@ -6,21 +6,12 @@
 //! slow start, autoscaling out and in, a store outage). Runs in the test
 //! profile, which keeps debug assertions and overflow checks.
 
+use crate::common::{assert_conserved, assert_requests_conserved, HASHES};
 use std::collections::HashMap;
 use stickysim::engine::{run_strategy_traced, RunOutput, TraceKind};
 use stickysim::metrics::ControlKind;
 use stickysim::scenario::{self, Scenario};
 
-const HASHES: [&str; 8] = [
-    "modulo",
-    "nginx_ip_hash",
-    "haproxy_source",
-    "ketama",
-    "envoy_ring",
-    "maglev",
-    "jump",
-    "rendezvous",
-];
 const UNAVAILABLE: [&str; 2] = ["redispatch", "reject"];
 const DRAINING: [&str; 2] = ["reroute", "honor"];
 
@@ -211,28 +202,7 @@ factor = 5
 fn check(sc: &Scenario, o: &RunOutput) {
     let s = &o.summary;
     let name = &s.strategy;
-    assert_eq!(
-        s.requests,
-        s.completed + s.failed + s.rejected + s.in_flight_end,
-        "{name}: {s:?}"
-    );
-    assert_eq!(
-        s.sessions,
-        s.sessions_completed + s.sessions_active_end,
-        "{name}"
-    );
-    assert_eq!(
-        s.sessions_lost,
-        s.lost_failure
-            + s.lost_ip_change
-            + s.lost_cookie_blocked
-            + s.lost_ttl_expired
-            + s.lost_rebalanced
-            + s.lost_token_rotation
-            + s.lost_deploy
-            + s.lost_scale_in,
-        "{name}"
-    );
+    assert_conserved(s);
     assert!(s.loss_events >= s.sessions_lost, "{name}");
     assert!(s.sessions_lost <= s.sessions, "{name}");
     assert!(s.retried <= s.requests, "{name}");
@@ -418,10 +388,7 @@ boot_time = 20
         let s = run_strategy_traced(&sc, i).summary;
         // No fault, no queue limit: nothing is down but stopped instances.
         assert_eq!(s.rejected, 0, "{}: {s:?}", s.strategy);
-        assert_eq!(
-            s.requests,
-            s.completed + s.failed + s.rejected + s.in_flight_end
-        );
+        assert_requests_conserved(&s);
         assert!(s.lost_deploy > 0, "{}", s.strategy);
     }
 }

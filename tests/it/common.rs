@@ -1,9 +1,102 @@
 //! Scenario builders for tests, bypassing the TOML loader so engine tests
-//! stand on their own.
+//! stand on their own; the conservation laws every run must keep; and the
+//! pieces the command-line tests share.
 
+use assert_cmd::Command;
+use std::fs;
+use std::path::{Path, PathBuf};
+use stickysim::metrics::RunSummary;
 use stickysim::routing::*;
 use stickysim::scenario::dist::Dist;
 use stickysim::scenario::*;
+
+/// Every `hash` name the scenario files and `stickysim route` accept.
+pub const HASHES: [&str; 8] = [
+    "modulo",
+    "nginx_ip_hash",
+    "haproxy_source",
+    "ketama",
+    "envoy_ring",
+    "maglev",
+    "jump",
+    "rendezvous",
+];
+
+/// The `stickysim` binary under test.
+pub fn bin() -> Command {
+    Command::cargo_bin("stickysim").unwrap()
+}
+
+/// A file in `tests/data`.
+pub fn data(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(name)
+}
+
+/// `stickysim run tests/data/tiny.toml --out OUT --quiet EXTRA…`.
+pub fn run_tiny(out: &Path, extra: &[&str]) -> assert_cmd::assert::Assert {
+    bin()
+        .arg("run")
+        .arg(data("tiny.toml"))
+        .arg("--out")
+        .arg(out)
+        .arg("--quiet")
+        .args(extra)
+        .assert()
+}
+
+/// Each of `names` holds the same bytes in directories `a` and `b`.
+pub fn assert_same_bytes<S: AsRef<str>>(
+    a: &Path,
+    b: &Path,
+    names: impl IntoIterator<Item = S>,
+    why: &str,
+) {
+    for f in names {
+        let f = f.as_ref();
+        assert_eq!(
+            fs::read(a.join(f)).unwrap(),
+            fs::read(b.join(f)).unwrap(),
+            "{f} differs {why}"
+        );
+    }
+}
+
+/// Every request is completed, failed, rejected or still in flight at the end.
+pub fn assert_requests_conserved(s: &RunSummary) {
+    assert_eq!(
+        s.requests,
+        s.completed + s.failed + s.rejected + s.in_flight_end,
+        "{}: {s:?}",
+        s.strategy
+    );
+}
+
+/// Requests are conserved (above); every session completed or is still
+/// active; every lost session is counted under exactly one cause.
+pub fn assert_conserved(s: &RunSummary) {
+    assert_requests_conserved(s);
+    assert_eq!(
+        s.sessions,
+        s.sessions_completed + s.sessions_active_end,
+        "{}: {s:?}",
+        s.strategy
+    );
+    assert_eq!(
+        s.sessions_lost,
+        s.lost_failure
+            + s.lost_ip_change
+            + s.lost_cookie_blocked
+            + s.lost_ttl_expired
+            + s.lost_rebalanced
+            + s.lost_token_rotation
+            + s.lost_deploy
+            + s.lost_scale_in,
+        "{}: {s:?}",
+        s.strategy
+    );
+}
 
 pub fn client(share: f64) -> ClientSegment {
     ClientSegment::direct("all", share, 100_000)

@@ -2,10 +2,8 @@
 //! conservation and determinism with every control feature on at once.
 
 use crate::common::*;
-use assert_cmd::Command;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs;
-use std::path::Path;
 use stickysim::engine::{run_strategies, run_strategy_traced, RunOutput, TraceKind};
 use stickysim::metrics::{ControlKind, LossCause};
 use stickysim::report::{self, StrategyResult};
@@ -384,25 +382,7 @@ fn conservation_and_determinism_hold_with_everything_enabled() {
     );
     for o in &one {
         let s = &o.summary;
-        assert_eq!(
-            s.requests,
-            s.completed + s.failed + s.rejected + s.in_flight_end,
-            "{}",
-            s.strategy
-        );
-        assert_eq!(s.sessions, s.sessions_completed + s.sessions_active_end);
-        assert_eq!(
-            s.sessions_lost,
-            s.lost_failure
-                + s.lost_ip_change
-                + s.lost_cookie_blocked
-                + s.lost_ttl_expired
-                + s.lost_rebalanced
-                + s.lost_deploy
-                + s.lost_scale_in,
-            "{}",
-            s.strategy
-        );
+        assert_conserved(s);
         // Events are in time order, and every kind of control happened.
         assert!(o.events.windows(2).all(|w| w[0].t_ns <= w[1].t_ns));
         for k in [
@@ -453,19 +433,12 @@ fn conservation_and_determinism_hold_with_everything_enabled() {
     assert_eq!(by("ip-replicated").summary.placement, "replicated");
 }
 
-fn data(name: &str) -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data")
-        .join(name)
-}
-
 #[test]
 fn run_writes_events_and_instances_identically_on_any_thread_count() {
     let dir = tempfile::tempdir().unwrap();
     let (one, many) = (dir.path().join("one"), dir.path().join("many"));
     for (out, threads) in [(&one, "1"), (&many, "2")] {
-        Command::cargo_bin("stickysim")
-            .unwrap()
+        bin()
             .env("RAYON_NUM_THREADS", threads)
             .arg("run")
             .arg(data("elastic.toml"))
@@ -475,19 +448,14 @@ fn run_writes_events_and_instances_identically_on_any_thread_count() {
             .assert()
             .success();
     }
-    for f in [
+    let files = [
         "summary.csv",
         "summary.json",
         "backends.csv",
         "events.csv",
         "instances.csv",
-    ] {
-        assert_eq!(
-            fs::read(one.join(f)).unwrap(),
-            fs::read(many.join(f)).unwrap(),
-            "{f}"
-        );
-    }
+    ];
+    assert_same_bytes(&one, &many, files, "between 1 and 2 threads");
     let events = fs::read_to_string(one.join("events.csv")).unwrap();
     assert!(events.starts_with("strategy,time_s,event,backend,scenario,seed,scenario_hash\n"));
     assert!(events.contains(",drain_start,b"));
@@ -542,8 +510,7 @@ fn bad_control_inputs_get_one_clear_error() {
     for (file, needles) in cases {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("res");
-        let a = Command::cargo_bin("stickysim")
-            .unwrap()
+        let a = bin()
             .arg("run")
             .arg(data("bad").join(file))
             .arg("--out")

@@ -28,33 +28,11 @@ fn requests_and_sessions_are_conserved() {
     sc.workload.session_rate = 12.0;
     for out in run_strategies(&sc, &all(&sc)) {
         let s = &out.summary;
-        assert_eq!(
-            s.requests,
-            s.completed + s.failed + s.rejected + s.in_flight_end,
-            "{}: {s:?}",
-            s.strategy
-        );
-        assert_eq!(
-            s.sessions,
-            s.sessions_completed + s.sessions_active_end,
-            "{}",
-            s.strategy
-        );
+        assert_conserved(s);
         assert!(
             s.failed + s.retried > 0 && s.rejected > 0,
             "{}: the test must exercise failures and rejections",
             s.strategy
-        );
-        assert_eq!(
-            s.sessions_lost,
-            s.lost_failure
-                + s.lost_ip_change
-                + s.lost_cookie_blocked
-                + s.lost_ttl_expired
-                + s.lost_rebalanced
-                + s.lost_token_rotation
-                + s.lost_deploy
-                + s.lost_scale_in
         );
         assert!(s.loss_events >= s.sessions_lost);
         // Memory follows active sessions: far fewer alive at once than arrived.

@@ -96,10 +96,7 @@ fn requests_in_the_detection_window_fail_once_and_are_retried() {
     // at the crash, and the retry's wait shows in the latency.
     assert!(s.failed <= 4, "{}", s.failed);
     assert!(s.latency_max_ms >= 500.0);
-    assert_eq!(
-        s.requests,
-        s.completed + s.failed + s.rejected + s.in_flight_end
-    );
+    assert_requests_conserved(s);
 }
 
 #[test]
@@ -389,8 +386,5 @@ fn a_least_conn_black_hole_in_a_zone_outage_adds_up_in_retried_and_failed() {
         }
     }
     assert!(twice > 0 && s.retried > twice, "{twice} of {}", s.retried);
-    assert_eq!(
-        s.requests,
-        s.completed + s.failed + s.rejected + s.in_flight_end
-    );
+    assert_requests_conserved(s);
 }

@@ -4,32 +4,14 @@
 //! `events.csv` / `instances.csv`, clear errors for bad input files, and
 //! files from another run refused.
 
-use assert_cmd::Command;
+use crate::common::{self, assert_same_bytes, bin, data};
 use predicates::prelude::*;
 use std::collections::BTreeSet;
 use std::fs;
-use std::path::{Path, PathBuf};
-
-fn bin() -> Command {
-    Command::cargo_bin("stickysim").unwrap()
-}
-
-fn data(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data")
-        .join(name)
-}
+use std::path::Path;
 
 fn run_tiny(out: &Path, extra: &[&str]) {
-    bin()
-        .arg("run")
-        .arg(data("tiny.toml"))
-        .arg("--out")
-        .arg(out)
-        .arg("--quiet")
-        .args(extra)
-        .assert()
-        .success();
+    common::run_tiny(out, extra).success();
 }
 
 fn report(dir: &Path) -> assert_cmd::assert::Assert {
@@ -168,13 +150,7 @@ fn report_redraws_the_same_files_and_leaves_the_data_alone() {
     }
     report(&again).success();
     assert_eq!(files(&again), files(&out), "the same set of files");
-    for f in files(&out) {
-        assert_eq!(
-            fs::read(out.join(&f)).unwrap(),
-            fs::read(again.join(&f)).unwrap(),
-            "{f} differs between `run` and `report`"
-        );
-    }
+    assert_same_bytes(&out, &again, files(&out), "between `run` and `report`");
 }
 
 #[test]
@@ -183,13 +159,7 @@ fn reports_are_deterministic() {
     let (a, b) = (dir.path().join("a"), dir.path().join("b"));
     run_tiny(&a, &[]);
     run_tiny(&b, &[]);
-    for f in files(&a) {
-        assert_eq!(
-            fs::read(a.join(&f)).unwrap(),
-            fs::read(b.join(&f)).unwrap(),
-            "{f} differs between identical runs"
-        );
-    }
+    assert_same_bytes(&a, &b, files(&a), "between identical runs");
 }
 
 #[test]

@@ -1,14 +1,10 @@
 //! `stickysim route`: product hashes as a command, and its usage errors.
 
-use assert_cmd::Command;
+use crate::common::{bin, HASHES};
 use predicates::prelude::*;
 
 fn route(args: &[&str]) -> assert_cmd::assert::Assert {
-    Command::cargo_bin("stickysim")
-        .unwrap()
-        .arg("route")
-        .args(args)
-        .assert()
+    bin().arg("route").args(args).assert()
 }
 
 const ENVOY_HOSTS: &str =
@@ -107,16 +103,7 @@ fn nginx_ip_hash_keeps_a_slash_24_together_and_skips_down_peers() {
 
 #[test]
 fn every_hash_answers_for_ipv4_and_ipv6_keys() {
-    for algo in [
-        "modulo",
-        "nginx_ip_hash",
-        "haproxy_source",
-        "ketama",
-        "envoy_ring",
-        "maglev",
-        "jump",
-        "rendezvous",
-    ] {
+    for algo in HASHES {
         route(&[
             "--hash",
             algo,

@@ -18,7 +18,7 @@ const ENV: &[&str] = &[
 ];
 
 fn bin() -> Command {
-    let mut c = Command::cargo_bin("stickysim").unwrap();
+    let mut c = crate::common::bin();
     for v in ENV {
         c.env_remove(v);
     }
