@@ -130,6 +130,21 @@ pub fn source_ip() -> StrategySpec {
     }
 }
 
+/// `backend` crashes at `at_s`, and recovers `recover_s` later if given.
+pub fn crash(sc: &mut Scenario, backend: usize, at_s: f64, recover_s: Option<f64>) {
+    sc.faults.push(Fault::Crash {
+        backend,
+        at_ns: secs_to_ns(at_s),
+        recover_after_ns: recover_s.map(secs_to_ns),
+    });
+}
+
+/// `sc` with the crash of [`crash`] added.
+pub fn with_crash(mut sc: Scenario, backend: usize, at_s: f64, recover_s: Option<f64>) -> Scenario {
+    crash(&mut sc, backend, at_s, recover_s);
+    sc
+}
+
 /// One request per session, Poisson arrivals at `rate`, exponential
 /// service with mean `service_s`, `backends` × `workers`.
 pub fn queueing(

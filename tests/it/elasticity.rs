@@ -336,7 +336,8 @@ fn everything(seed: u64) -> Scenario {
     sc
 }
 
-fn csvs(sc: &Scenario, outs: &[RunOutput]) -> Vec<String> {
+/// The run's data files, rendered in memory under a stand-in run identity.
+fn data_files(sc: &Scenario, outs: &[RunOutput]) -> Vec<(&'static str, String)> {
     let meta = report::RunMeta {
         scenario: sc.name.clone(),
         seed: sc.simulation.seed,
@@ -355,12 +356,7 @@ fn csvs(sc: &Scenario, outs: &[RunOutput]) -> Vec<String> {
             instances: &o.instances,
         })
         .collect();
-    vec![
-        report::summary_csv(&meta, &results),
-        report::backends_csv(&meta, &results),
-        report::events_csv(&meta, &results),
-        report::instances_csv(&meta, &results),
-    ]
+    report::data_files(&meta, &results)
 }
 
 #[test]
@@ -376,8 +372,8 @@ fn conservation_and_determinism_hold_with_everything_enabled() {
     let one = run_with(1);
     let two = run_with(2);
     assert_eq!(
-        csvs(&sc, &one),
-        csvs(&sc, &two),
+        data_files(&sc, &one),
+        data_files(&sc, &two),
         "bytes differ with 1 and 2 threads"
     );
     for o in &one {

@@ -11,15 +11,6 @@ use stickysim::routing::{
 use stickysim::scenario::dist::Dist;
 use stickysim::scenario::*;
 
-fn with_crash(mut sc: Scenario, backend: usize, at_s: f64, recover_s: Option<f64>) -> Scenario {
-    sc.faults.push(Fault::Crash {
-        backend,
-        at_ns: secs_to_ns(at_s),
-        recover_after_ns: recover_s.map(secs_to_ns),
-    });
-    sc
-}
-
 #[test]
 fn requests_and_sessions_are_conserved() {
     // A crash, a queue limit that rejects, and strategies of every family.

@@ -12,14 +12,6 @@ use stickysim::routing::{
 use stickysim::scenario::dist::Dist;
 use stickysim::scenario::*;
 
-fn crash(sc: &mut Scenario, backend: usize, at_s: f64, recover_s: Option<f64>) {
-    sc.faults.push(Fault::Crash {
-        backend,
-        at_ns: secs_to_ns(at_s),
-        recover_after_ns: recover_s.map(secs_to_ns),
-    });
-}
-
 fn event_time(out: &stickysim::engine::RunOutput, kind: ControlKind, b: u32) -> Vec<u64> {
     out.events
         .iter()
