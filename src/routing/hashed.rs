@@ -90,21 +90,22 @@ impl HashTable {
         }
     }
 
-    /// The membership a build over `pool` would have.
+    /// The membership a build over `pool` would have: member, address, weight.
     fn signature(
         pool: &Pool,
         on_draining: OnDraining,
         keep_all: bool,
-        out: &mut Vec<(BackendId, SocketAddr, u32)>,
-    ) {
-        out.clear();
-        out.extend(
-            pool.backends()
-                .iter()
-                .enumerate()
-                .filter(|(_, b)| keep_all || eligible(b, on_draining))
-                .map(|(i, b)| (BackendId(i as u32), b.addr, b.weight.max(1))),
-        );
+    ) -> impl Iterator<Item = (BackendId, SocketAddr, u32)> + '_ {
+        pool.backends()
+            .iter()
+            .enumerate()
+            .filter(move |(_, b)| keep_all || eligible(b, on_draining))
+            .map(|(i, b)| (BackendId(i as u32), b.addr, b.weight.max(1)))
+    }
+
+    /// Whether the table was built for the membership `pool` has now.
+    fn built_for_membership(&self, pool: &Pool, on_draining: OnDraining, keep_all: bool) -> bool {
+        Self::signature(pool, on_draining, keep_all).eq(self.sig.iter().copied())
     }
 
     /// Swaps what was built (not the algorithm or the generation) with `o`.
@@ -139,9 +140,7 @@ impl HashTable {
         if self.built_for.is_none() {
             return self.build(pool, on_draining, keep_all);
         }
-        let mut sig = Vec::with_capacity(pool.len());
-        Self::signature(pool, on_draining, keep_all, &mut sig);
-        if sig == self.sig {
+        if self.built_for_membership(pool, on_draining, keep_all) {
             // A change that leaves the membership as it was (a draining
             // backend under `reroute`, a down one for nginx's full table).
             self.built_for = Some(pool.generation());
@@ -153,7 +152,7 @@ impl HashTable {
             .unwrap_or_else(|| Box::new(HashTable::new(self.algo, self.tuning)));
         self.swap_built(&mut prev);
         self.prev = Some(prev);
-        if sig == self.sig {
+        if self.built_for_membership(pool, on_draining, keep_all) {
             self.built_for = Some(pool.generation());
         } else {
             self.build(pool, on_draining, keep_all);
@@ -162,19 +161,12 @@ impl HashTable {
 
     /// Builds over every backend (`keep_all`, nginx) or the eligible ones.
     pub fn build(&mut self, pool: &Pool, on_draining: OnDraining, keep_all: bool) {
+        self.sig.clear();
+        self.sig
+            .extend(Self::signature(pool, on_draining, keep_all));
         self.members.clear();
-        self.members.extend(
-            pool.backends()
-                .iter()
-                .enumerate()
-                .filter(|(_, b)| keep_all || eligible(b, on_draining))
-                .map(|(i, _)| BackendId(i as u32)),
-        );
-        let addrs: Vec<(SocketAddr, u32)> = self
-            .members
-            .iter()
-            .map(|&id| (pool.get(id).addr, pool.get(id).weight.max(1)))
-            .collect();
+        self.members.extend(self.sig.iter().map(|m| m.0));
+        let addrs: Vec<(SocketAddr, u32)> = self.sig.iter().map(|&(_, a, w)| (a, w)).collect();
         self.weights = addrs.iter().map(|a| a.1).collect();
         self.total_weight = self.weights.iter().map(|&w| w as u64).sum();
         self.equal_weights = self.weights.windows(2).all(|w| w[0] == w[1]);
@@ -211,9 +203,6 @@ impl HashTable {
             IpHash::Modulo | IpHash::NginxIpHash | IpHash::Jump => {}
         }
         self.built_for = Some(pool.generation());
-        let mut sig = std::mem::take(&mut self.sig);
-        Self::signature(pool, on_draining, keep_all, &mut sig);
-        self.sig = sig;
     }
 
     /// The 64-bit hash of a key for the 64-bit hashes.
