@@ -843,8 +843,8 @@ fn strategies(raw: &[RawStrategy]) -> R<Vec<StrategyConfig>> {
     Ok(out)
 }
 
-fn balance(b: RawBalance) -> Balance {
-    match b {
+fn balance(b: Option<RawBalance>) -> Balance {
+    match b.unwrap_or(RawBalance::RoundRobin) {
         RawBalance::RoundRobin => Balance::RoundRobin,
         RawBalance::Random => Balance::Random,
         RawBalance::LeastConn => Balance::LeastConn,
@@ -1048,7 +1048,7 @@ fn strategy(k: &KeyPath, s: &RawStrategy) -> R<StrategySpec> {
                         RawSameSite::None => SameSite::None,
                     }),
                 },
-                balance: balance(s.balance.unwrap_or(RawBalance::RoundRobin)),
+                balance: balance(s.balance),
                 on_unavailable: on_unavailable(s.on_unavailable),
                 on_draining: on_draining(s.on_draining),
             }
@@ -1068,7 +1068,7 @@ fn strategy(k: &KeyPath, s: &RawStrategy) -> R<StrategySpec> {
                 name: header_name(k, &s.header_name, "Authorization")?,
                 hash,
                 tuning: tuning(k, s, hash)?,
-                balance: balance(s.balance.unwrap_or(RawBalance::RoundRobin)),
+                balance: balance(s.balance),
                 on_unavailable: on_unavailable(s.on_unavailable),
                 on_draining: on_draining(s.on_draining),
             }
@@ -1076,7 +1076,7 @@ fn strategy(k: &KeyPath, s: &RawStrategy) -> R<StrategySpec> {
         "source_ip_table" => StrategySpec::SourceIpTable {
             timeout_ns: table_timeout(k, s.timeout, DEFAULT_TABLE_TIMEOUT_S, MAX_TABLE_TIMEOUT_S)?,
             size: table_size(k, s.size)?,
-            balance: balance(s.balance.unwrap_or(RawBalance::RoundRobin)),
+            balance: balance(s.balance),
             on_unavailable: on_unavailable(s.on_unavailable),
             on_draining: on_draining(s.on_draining),
         },
@@ -1111,7 +1111,7 @@ fn strategy(k: &KeyPath, s: &RawStrategy) -> R<StrategySpec> {
                     COOKIE_TTL_RANGE_S.1,
                 )?,
                 size: table_size(k, s.size)?,
-                balance: balance(s.balance.unwrap_or(RawBalance::RoundRobin)),
+                balance: balance(s.balance),
                 on_unavailable: on_unavailable(s.on_unavailable),
                 on_draining: on_draining(s.on_draining),
             }
@@ -1153,7 +1153,7 @@ fn strategy(k: &KeyPath, s: &RawStrategy) -> R<StrategySpec> {
                 hash,
                 factor,
                 tuning: tuning(k, s, hash)?,
-                balance: balance(s.balance.unwrap_or(RawBalance::RoundRobin)),
+                balance: balance(s.balance),
                 on_draining: on_draining(s.on_draining),
             }
         }
