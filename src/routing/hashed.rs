@@ -376,23 +376,9 @@ impl Hashed {
     pub fn route(&mut self, req: &RouteRequest, pool: &Pool, rng: &mut RouteRng) -> Decision {
         let keep_all = self.table.algo.skips_unusable();
         self.table.ensure(pool, self.on_draining, keep_all);
-        let bytes;
-        let key = match self.key {
-            KeySource::SourceIp => HashKey::Ip(req.src),
-            KeySource::Header => match req.header {
-                Some(h) => {
-                    bytes = h.to_le_bytes();
-                    HashKey::Bytes(&bytes)
-                }
-                None => return self.fallback(pool, rng),
-            },
-            KeySource::Cookie => match req.app_id {
-                Some(h) => {
-                    bytes = h.to_le_bytes();
-                    HashKey::Bytes(&bytes)
-                }
-                None => return self.fallback(pool, rng),
-            },
+        let mut buf = [0; 8];
+        let Some(key) = request_key(self.key, req, &mut buf) else {
+            return self.balancer.route(pool, rng);
         };
         if self.table.members.is_empty() {
             return Decision::Refuse(Refusal::NoBackend);
@@ -423,16 +409,26 @@ impl Hashed {
             // Everything tried is full: the hashed backend will turn it away.
             Some(b) => forward(b),
             // nginx after 20 tries: round robin.
-            None => self.fallback(pool, rng),
+            None => self.balancer.route(pool, rng),
         }
     }
+}
 
-    fn fallback(&mut self, pool: &Pool, rng: &mut RouteRng) -> Decision {
-        match self.balancer.pick(pool, rng) {
-            Some(b) => forward(b),
-            None => Decision::Refuse(Refusal::NoBackend),
-        }
-    }
+/// The key `source` names in `req`, or `None` when the request has none.
+/// A header or cookie identifier is hashed as its bytes, kept in `buf`.
+#[inline]
+fn request_key<'a>(
+    source: KeySource,
+    req: &RouteRequest,
+    buf: &'a mut [u8; 8],
+) -> Option<HashKey<'a>> {
+    let id = match source {
+        KeySource::SourceIp => return Some(HashKey::Ip(req.src)),
+        KeySource::Header => req.header?,
+        KeySource::Cookie => req.app_id?,
+    };
+    *buf = id.to_le_bytes();
+    Some(HashKey::Bytes(buf))
 }
 
 #[inline]
@@ -485,22 +481,9 @@ impl BoundedLoad {
 
     pub fn route(&mut self, req: &RouteRequest, pool: &Pool, rng: &mut RouteRng) -> Decision {
         self.table.ensure(pool, self.on_draining, false);
-        let id = match self.key {
-            KeySource::SourceIp => None,
-            KeySource::Header => req.header,
-            KeySource::Cookie => req.app_id,
-        };
-        let bytes = id.unwrap_or(0).to_le_bytes();
-        let key = match (self.key, id) {
-            (KeySource::SourceIp, _) => Some(HashKey::Ip(req.src)),
-            (_, Some(_)) => Some(HashKey::Bytes(&bytes)),
-            (_, None) => None,
-        };
-        let Some(key) = key else {
-            return match self.balancer.pick(pool, rng) {
-                Some(b) => forward(b),
-                None => Decision::Refuse(Refusal::NoBackend),
-            };
+        let mut buf = [0; 8];
+        let Some(key) = request_key(self.key, req, &mut buf) else {
+            return self.balancer.route(pool, rng);
         };
         let t = &self.table;
         if t.members.is_empty() {
