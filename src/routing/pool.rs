@@ -46,12 +46,15 @@ impl BackendView {
 }
 
 /// The pool. Membership and health changes bump `generation`, which
-/// strategies with derived tables use to know when to rebuild.
+/// strategies with derived tables use to know when to rebuild; membership
+/// and address changes alone bump `addr_generation`, for tables that
+/// depend on addresses only (cookie values).
 #[derive(Debug, Clone)]
 pub struct Pool {
     backends: Vec<BackendView>,
     up: Vec<BackendId>,
     generation: u64,
+    addr_generation: u64,
     /// Sum of `outstanding` over all backends (HAProxy's backend-wide `served`).
     total_outstanding: u64,
 }
@@ -79,6 +82,7 @@ impl Pool {
             backends,
             up: Vec::new(),
             generation: 0,
+            addr_generation: 0,
             total_outstanding: 0,
         };
         pool.total_outstanding = pool.backends.iter().map(|b| b.outstanding as u64).sum();
@@ -127,6 +131,12 @@ impl Pool {
         self.generation
     }
 
+    /// Changes when a backend is added or readdressed, not on health changes.
+    #[inline]
+    pub fn addr_generation(&self) -> u64 {
+        self.addr_generation
+    }
+
     pub fn set_health(&mut self, id: BackendId, health: Health) {
         if self.backends[id.index()].health != health {
             self.backends[id.index()].health = health;
@@ -146,6 +156,7 @@ impl Pool {
         view.health = Health::Down;
         self.backends.push(view);
         self.generation += 1;
+        self.addr_generation += 1;
         BackendId((self.backends.len() - 1) as u32)
     }
 
@@ -155,6 +166,7 @@ impl Pool {
         if self.backends[id.index()].addr != addr {
             self.backends[id.index()].addr = addr;
             self.generation += 1;
+            self.addr_generation += 1;
         }
     }
 
