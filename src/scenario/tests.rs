@@ -1149,3 +1149,19 @@ proptest::proptest! {
         let _ = from_str(BASE, "p.toml", "p", &[flag]);
     }
 }
+
+/// `raw::RawIpHash` spells routing's hash names again for serde; a name
+/// that drifted would make errors quoting `IpHash::name` unparseable.
+#[test]
+fn every_hash_name_parses_to_its_hash() {
+    for h in IpHash::ALL {
+        let text = with(
+            "kind = \"round_robin\"",
+            &format!("kind = \"source_ip\"\nhash = \"{}\"", h.name()),
+        );
+        match ok(&text).strategies[0].spec {
+            StrategySpec::SourceIp { hash, .. } => assert_eq!(hash, h),
+            ref other => panic!("{other:?}"),
+        }
+    }
+}
