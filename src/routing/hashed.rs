@@ -17,8 +17,8 @@ use super::maglev::Maglev;
 use super::nginx::{ip_hash_step, weighted_walk, IP_HASH_SEED, NGINX_MAX_TRIES};
 use super::ring::Ring;
 use super::{
-    BackendId, BackendView, Balance, Balancer, Decision, HashTuning, Health, IpHash, KeySource,
-    OnDraining, OnUnavailable, Pool, Refusal, RouteRequest, RouteRng,
+    BackendId, Balance, Balancer, Decision, HashTuning, IpHash, KeySource, OnDraining,
+    OnUnavailable, Pool, Refusal, RouteRequest, RouteRng,
 };
 use std::net::{IpAddr, SocketAddr};
 
@@ -32,16 +32,6 @@ pub enum HashKey<'a> {
     Bytes(&'a [u8]),
     /// A precomputed hash value fed straight to the table.
     Raw(u64),
-}
-
-/// Whether a backend may be chosen at all (room is checked separately).
-#[inline]
-pub fn eligible(b: &BackendView, on_draining: OnDraining) -> bool {
-    match b.health {
-        Health::Up => true,
-        Health::Draining => on_draining == OnDraining::Honor,
-        Health::Down => false,
-    }
 }
 
 /// A hash table built over the pool for one [`IpHash`].
@@ -99,7 +89,7 @@ impl HashTable {
         pool.backends()
             .iter()
             .enumerate()
-            .filter(move |(_, b)| keep_all || eligible(b, on_draining))
+            .filter(move |(_, b)| keep_all || b.eligible(on_draining))
             .map(|(i, b)| (BackendId(i as u32), b.addr, b.weight.max(1)))
     }
 
@@ -330,7 +320,7 @@ impl HashTable {
         let mut st = self.start(key);
         for attempt in 0..NGINX_MAX_TRIES.max(self.members.len() as u32) {
             let b = self.members[self.probe(key, attempt, &mut st)];
-            if eligible(pool.get(b), on_draining) {
+            if pool.get(b).eligible(on_draining) {
                 return Some(b);
             }
             if attempt + 1 >= NGINX_MAX_TRIES && self.algo.skips_unusable() {
@@ -394,7 +384,7 @@ impl Hashed {
         for attempt in 0..tries {
             let b = self.table.members[self.table.probe(key, attempt, &mut st)];
             let v = pool.get(b);
-            if !eligible(v, self.on_draining) {
+            if !v.eligible(self.on_draining) {
                 continue;
             }
             if v.has_room() {

@@ -157,10 +157,7 @@ impl LbCookie {
             return self.fresh(pool, rng, now);
         };
         let view = pool.get(b);
-        let usable = (view.health == Health::Up
-            || (view.health == Health::Draining && self.on_draining == OnDraining::Honor))
-            && view.has_room();
-        if usable {
+        if view.eligible(self.on_draining) && view.has_room() {
             // Sliding expiry is refreshed on every response; absolute and
             // session cookies are not re-emitted (HAProxy `indirect`).
             let set_cookie = match self.ttl_mode {

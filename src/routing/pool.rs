@@ -1,6 +1,7 @@
 //! The pool as the load balancer sees it: backends with an address, a
 //! weight, a health state and their current load.
 
+use super::OnDraining;
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 
 /// Index of a backend in the pool (`b0` is `BackendId(0)`).
@@ -38,6 +39,17 @@ pub struct BackendView {
 }
 
 impl BackendView {
+    /// Whether a strategy may choose it at all (room is checked separately):
+    /// up, or draining under `on_draining = honor`.
+    #[inline]
+    pub fn eligible(&self, on_draining: OnDraining) -> bool {
+        match self.health {
+            Health::Up => true,
+            Health::Draining => on_draining == OnDraining::Honor,
+            Health::Down => false,
+        }
+    }
+
     /// Whether it can take one more request right now.
     #[inline]
     pub fn has_room(&self) -> bool {
