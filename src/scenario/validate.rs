@@ -1334,13 +1334,13 @@ fn faults(raw: &[RawFault], backends: &Backends, sim: &Simulation) -> R<Vec<Faul
                 let backend = backend_ref(&fk.k("backend"), f.backend.as_deref().unwrap_or(""), n)?;
                 let at_ns = start_time(&fk.k("at"), f.at.unwrap_or(0.0), sim)?;
                 let duration_ns = secs(&fk.k("duration"), f.duration.unwrap_or(0.0), false)?;
-                let factor = f.factor.unwrap_or(0.0);
-                if !(factor.is_finite() && (1.0..=1000.0).contains(&factor)) {
-                    return problem(
-                        &fk.k("factor"),
-                        format!("expected a slow-down factor from 1 to 1000, found {factor}"),
-                    );
-                }
+                let factor = within(
+                    &fk.k("factor"),
+                    f.factor.unwrap_or(0.0),
+                    1.0,
+                    1000.0,
+                    "a slow-down factor",
+                )?;
                 for (j, prev) in out.iter().enumerate() {
                     if let Fault::Slow {
                         backend: pb,
