@@ -1165,3 +1165,14 @@ fn every_hash_name_parses_to_its_hash() {
         }
     }
 }
+
+#[test]
+fn sweep_replications_are_range_checked() {
+    let text = format!("{BASE}\n[sweep]\nreplications = 0\n");
+    let e = from_str_with_sweep(&text, "t.toml", "t", &[]).expect_err("0 replications");
+    assert_eq!(
+        e.to_string(),
+        "t.toml:18:16: `sweep.replications`: expected a number of replications from 1 to \
+         100000, found 0"
+    );
+}

@@ -95,7 +95,7 @@ fn within(key: &KeyPath, v: f64, lo: f64, hi: f64, what: &str) -> R<f64> {
     }
 }
 
-fn count_in(key: &KeyPath, v: u32, lo: u32, hi: u32, what: &str) -> R<u32> {
+pub(super) fn count_in(key: &KeyPath, v: u32, lo: u32, hi: u32, what: &str) -> R<u32> {
     if (lo..=hi).contains(&v) {
         Ok(v)
     } else {
