@@ -1,7 +1,7 @@
 //! Non-sticky balancers: the baselines, and what sticky strategies fall
 //! back to for requests without usable affinity.
 
-use super::{BackendId, Balance, Pool, RouteRng};
+use super::{BackendId, Balance, Decision, Pool, Refusal, RouteRng};
 
 /// A balancer with its state (round-robin weights, tie-break cursor).
 #[derive(Debug, Clone)]
@@ -19,6 +19,19 @@ impl Balancer {
             kind,
             current: Vec::new(),
             cursor: 0,
+        }
+    }
+
+    /// The balancer as a strategy: forward to [`pick`](Self::pick)'s
+    /// backend without a cookie, or refuse when none is up.
+    #[inline]
+    pub fn route(&mut self, pool: &Pool, rng: &mut RouteRng) -> Decision {
+        match self.pick(pool, rng) {
+            Some(backend) => Decision::Forward {
+                backend,
+                set_cookie: None,
+            },
+            None => Decision::Refuse(Refusal::NoBackend),
         }
     }
 

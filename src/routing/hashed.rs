@@ -17,8 +17,8 @@ use super::maglev::Maglev;
 use super::nginx::{ip_hash_step, weighted_walk, IP_HASH_SEED, NGINX_MAX_TRIES};
 use super::ring::Ring;
 use super::{
-    BackendId, BackendView, Balance, Balancer, Decision, HashTuning, Health, IpHash, KeySource,
-    OnDraining, OnUnavailable, Pool, Refusal, RouteRequest, RouteRng,
+    BackendId, Balance, Balancer, Decision, HashTuning, IpHash, KeySource, OnDraining,
+    OnUnavailable, Pool, Refusal, RouteRequest, RouteRng,
 };
 use std::net::{IpAddr, SocketAddr};
 
@@ -32,16 +32,6 @@ pub enum HashKey<'a> {
     Bytes(&'a [u8]),
     /// A precomputed hash value fed straight to the table.
     Raw(u64),
-}
-
-/// Whether a backend may be chosen at all (room is checked separately).
-#[inline]
-pub fn eligible(b: &BackendView, on_draining: OnDraining) -> bool {
-    match b.health {
-        Health::Up => true,
-        Health::Draining => on_draining == OnDraining::Honor,
-        Health::Down => false,
-    }
 }
 
 /// A hash table built over the pool for one [`IpHash`].
@@ -90,21 +80,22 @@ impl HashTable {
         }
     }
 
-    /// The membership a build over `pool` would have.
+    /// The membership a build over `pool` would have: member, address, weight.
     fn signature(
         pool: &Pool,
         on_draining: OnDraining,
         keep_all: bool,
-        out: &mut Vec<(BackendId, SocketAddr, u32)>,
-    ) {
-        out.clear();
-        out.extend(
-            pool.backends()
-                .iter()
-                .enumerate()
-                .filter(|(_, b)| keep_all || eligible(b, on_draining))
-                .map(|(i, b)| (BackendId(i as u32), b.addr, b.weight.max(1))),
-        );
+    ) -> impl Iterator<Item = (BackendId, SocketAddr, u32)> + '_ {
+        pool.backends()
+            .iter()
+            .enumerate()
+            .filter(move |(_, b)| keep_all || b.eligible(on_draining))
+            .map(|(i, b)| (BackendId(i as u32), b.addr, b.weight.max(1)))
+    }
+
+    /// Whether the table was built for the membership `pool` has now.
+    fn built_for_membership(&self, pool: &Pool, on_draining: OnDraining, keep_all: bool) -> bool {
+        Self::signature(pool, on_draining, keep_all).eq(self.sig.iter().copied())
     }
 
     /// Swaps what was built (not the algorithm or the generation) with `o`.
@@ -139,9 +130,7 @@ impl HashTable {
         if self.built_for.is_none() {
             return self.build(pool, on_draining, keep_all);
         }
-        let mut sig = Vec::with_capacity(pool.len());
-        Self::signature(pool, on_draining, keep_all, &mut sig);
-        if sig == self.sig {
+        if self.built_for_membership(pool, on_draining, keep_all) {
             // A change that leaves the membership as it was (a draining
             // backend under `reroute`, a down one for nginx's full table).
             self.built_for = Some(pool.generation());
@@ -153,7 +142,7 @@ impl HashTable {
             .unwrap_or_else(|| Box::new(HashTable::new(self.algo, self.tuning)));
         self.swap_built(&mut prev);
         self.prev = Some(prev);
-        if sig == self.sig {
+        if self.built_for_membership(pool, on_draining, keep_all) {
             self.built_for = Some(pool.generation());
         } else {
             self.build(pool, on_draining, keep_all);
@@ -162,19 +151,12 @@ impl HashTable {
 
     /// Builds over every backend (`keep_all`, nginx) or the eligible ones.
     pub fn build(&mut self, pool: &Pool, on_draining: OnDraining, keep_all: bool) {
+        self.sig.clear();
+        self.sig
+            .extend(Self::signature(pool, on_draining, keep_all));
         self.members.clear();
-        self.members.extend(
-            pool.backends()
-                .iter()
-                .enumerate()
-                .filter(|(_, b)| keep_all || eligible(b, on_draining))
-                .map(|(i, _)| BackendId(i as u32)),
-        );
-        let addrs: Vec<(SocketAddr, u32)> = self
-            .members
-            .iter()
-            .map(|&id| (pool.get(id).addr, pool.get(id).weight.max(1)))
-            .collect();
+        self.members.extend(self.sig.iter().map(|m| m.0));
+        let addrs: Vec<(SocketAddr, u32)> = self.sig.iter().map(|&(_, a, w)| (a, w)).collect();
         self.weights = addrs.iter().map(|a| a.1).collect();
         self.total_weight = self.weights.iter().map(|&w| w as u64).sum();
         self.equal_weights = self.weights.windows(2).all(|w| w[0] == w[1]);
@@ -211,9 +193,6 @@ impl HashTable {
             IpHash::Modulo | IpHash::NginxIpHash | IpHash::Jump => {}
         }
         self.built_for = Some(pool.generation());
-        let mut sig = std::mem::take(&mut self.sig);
-        Self::signature(pool, on_draining, keep_all, &mut sig);
-        self.sig = sig;
     }
 
     /// The 64-bit hash of a key for the 64-bit hashes.
@@ -341,7 +320,7 @@ impl HashTable {
         let mut st = self.start(key);
         for attempt in 0..NGINX_MAX_TRIES.max(self.members.len() as u32) {
             let b = self.members[self.probe(key, attempt, &mut st)];
-            if eligible(pool.get(b), on_draining) {
+            if pool.get(b).eligible(on_draining) {
                 return Some(b);
             }
             if attempt + 1 >= NGINX_MAX_TRIES && self.algo.skips_unusable() {
@@ -387,23 +366,9 @@ impl Hashed {
     pub fn route(&mut self, req: &RouteRequest, pool: &Pool, rng: &mut RouteRng) -> Decision {
         let keep_all = self.table.algo.skips_unusable();
         self.table.ensure(pool, self.on_draining, keep_all);
-        let bytes;
-        let key = match self.key {
-            KeySource::SourceIp => HashKey::Ip(req.src),
-            KeySource::Header => match req.header {
-                Some(h) => {
-                    bytes = h.to_le_bytes();
-                    HashKey::Bytes(&bytes)
-                }
-                None => return self.fallback(pool, rng),
-            },
-            KeySource::Cookie => match req.app_id {
-                Some(h) => {
-                    bytes = h.to_le_bytes();
-                    HashKey::Bytes(&bytes)
-                }
-                None => return self.fallback(pool, rng),
-            },
+        let mut buf = [0; 8];
+        let Some(key) = request_key(self.key, req, &mut buf) else {
+            return self.balancer.route(pool, rng);
         };
         if self.table.members.is_empty() {
             return Decision::Refuse(Refusal::NoBackend);
@@ -419,7 +384,7 @@ impl Hashed {
         for attempt in 0..tries {
             let b = self.table.members[self.table.probe(key, attempt, &mut st)];
             let v = pool.get(b);
-            if !eligible(v, self.on_draining) {
+            if !v.eligible(self.on_draining) {
                 continue;
             }
             if v.has_room() {
@@ -434,16 +399,26 @@ impl Hashed {
             // Everything tried is full: the hashed backend will turn it away.
             Some(b) => forward(b),
             // nginx after 20 tries: round robin.
-            None => self.fallback(pool, rng),
+            None => self.balancer.route(pool, rng),
         }
     }
+}
 
-    fn fallback(&mut self, pool: &Pool, rng: &mut RouteRng) -> Decision {
-        match self.balancer.pick(pool, rng) {
-            Some(b) => forward(b),
-            None => Decision::Refuse(Refusal::NoBackend),
-        }
-    }
+/// The key `source` names in `req`, or `None` when the request has none.
+/// A header or cookie identifier is hashed as its bytes, kept in `buf`.
+#[inline]
+fn request_key<'a>(
+    source: KeySource,
+    req: &RouteRequest,
+    buf: &'a mut [u8; 8],
+) -> Option<HashKey<'a>> {
+    let id = match source {
+        KeySource::SourceIp => return Some(HashKey::Ip(req.src)),
+        KeySource::Header => req.header?,
+        KeySource::Cookie => req.app_id?,
+    };
+    *buf = id.to_le_bytes();
+    Some(HashKey::Bytes(buf))
 }
 
 #[inline]
@@ -496,22 +471,9 @@ impl BoundedLoad {
 
     pub fn route(&mut self, req: &RouteRequest, pool: &Pool, rng: &mut RouteRng) -> Decision {
         self.table.ensure(pool, self.on_draining, false);
-        let id = match self.key {
-            KeySource::SourceIp => None,
-            KeySource::Header => req.header,
-            KeySource::Cookie => req.app_id,
-        };
-        let bytes = id.unwrap_or(0).to_le_bytes();
-        let key = match (self.key, id) {
-            (KeySource::SourceIp, _) => Some(HashKey::Ip(req.src)),
-            (_, Some(_)) => Some(HashKey::Bytes(&bytes)),
-            (_, None) => None,
-        };
-        let Some(key) = key else {
-            return match self.balancer.pick(pool, rng) {
-                Some(b) => forward(b),
-                None => Decision::Refuse(Refusal::NoBackend),
-            };
+        let mut buf = [0; 8];
+        let Some(key) = request_key(self.key, req, &mut buf) else {
+            return self.balancer.route(pool, rng);
         };
         let t = &self.table;
         if t.members.is_empty() {

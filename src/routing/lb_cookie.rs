@@ -37,7 +37,8 @@ pub struct LbCookie {
     secret: u64,
     /// `(cookie value, backend)` sorted by value, for decoding.
     values: Vec<(u64, BackendId)>,
-    /// Pool generation `values` was built for.
+    /// Pool address generation `values` was built for (health changes,
+    /// such as a retry taking a backend out for one decision, keep it).
     built_for: Option<u64>,
 }
 
@@ -93,7 +94,7 @@ impl LbCookie {
 
     /// The backend a value names and its expiry, if it names one.
     fn decode(&mut self, pool: &Pool, value: u64) -> Option<(BackendId, u32)> {
-        if self.built_for != Some(pool.generation()) || self.values.len() != pool.len() {
+        if self.built_for != Some(pool.addr_generation()) || self.values.len() != pool.len() {
             let secret = self.secret;
             self.values.clear();
             self.values.extend((0..pool.len()).map(|i| {
@@ -101,7 +102,7 @@ impl LbCookie {
                 (keyed(secret, addr_key(pool.get(id).addr)) >> 32, id)
             }));
             self.values.sort_unstable();
-            self.built_for = Some(pool.generation());
+            self.built_for = Some(pool.addr_generation());
         }
         let i = self
             .values
@@ -156,10 +157,7 @@ impl LbCookie {
             return self.fresh(pool, rng, now);
         };
         let view = pool.get(b);
-        let usable = (view.health == Health::Up
-            || (view.health == Health::Draining && self.on_draining == OnDraining::Honor))
-            && view.has_room();
-        if usable {
+        if view.eligible(self.on_draining) && view.has_room() {
             // Sliding expiry is refreshed on every response; absolute and
             // session cookies are not re-emitted (HAProxy `indirect`).
             let set_cookie = match self.ttl_mode {
@@ -305,6 +303,26 @@ mod tests {
         let foreign = other.value_for(&pool, BackendId(2), 300);
         let (_, c) = forward(r.route(&req(Some(foreign)), &pool, &mut rng));
         assert_ne!(c.unwrap().value, foreign);
+    }
+
+    #[test]
+    fn cookies_survive_health_flips_but_not_a_new_address() {
+        let mut pool = Pool::with_default_addrs(3, None);
+        let mut r = router(TtlMode::Absolute, OnUnavailable::Reject);
+        let mut rng = RouteRng::new(1);
+        let (b, c) = forward(r.route(&req(None), &pool, &mut rng));
+        let v = c.unwrap().value;
+        // A retry's flip: down for one decision, then back.
+        pool.set_health(b, Health::Down);
+        pool.set_health(b, Health::Up);
+        assert_eq!(forward(r.route(&req(Some(v)), &pool, &mut rng)), (b, None));
+        // A new instance in the slot: the old cookie names nothing.
+        pool.set_addr(b, "10.9.9.9:8080".parse().unwrap());
+        let (_, c2) = forward(r.route(&req(Some(v)), &pool, &mut rng));
+        assert!(c2.is_some(), "the old value was decoded after a readdress");
+        // And the new instance's cookies pin to it.
+        let v2 = r.issue(&pool, b, 0).value;
+        assert_eq!(forward(r.route(&req(Some(v2)), &pool, &mut rng)), (b, None));
     }
 
     #[test]

@@ -264,13 +264,7 @@ impl Router {
     #[inline]
     pub fn route(&mut self, req: &RouteRequest, pool: &Pool, rng: &mut RouteRng) -> Decision {
         match self {
-            Router::Balance(b) => match b.pick(pool, rng) {
-                Some(backend) => Decision::Forward {
-                    backend,
-                    set_cookie: None,
-                },
-                None => Decision::Refuse(Refusal::NoBackend),
-            },
+            Router::Balance(b) => b.route(pool, rng),
             Router::LbCookie(c) => c.route(req, pool, rng),
             Router::Hashed(h) => h.route(req, pool, rng),
             Router::Sticky(s) => s.route(req, pool, rng),

@@ -1,6 +1,7 @@
 //! The pool as the load balancer sees it: backends with an address, a
 //! weight, a health state and their current load.
 
+use super::OnDraining;
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 
 /// Index of a backend in the pool (`b0` is `BackendId(0)`).
@@ -38,6 +39,17 @@ pub struct BackendView {
 }
 
 impl BackendView {
+    /// Whether a strategy may choose it at all (room is checked separately):
+    /// up, or draining under `on_draining = honor`.
+    #[inline]
+    pub fn eligible(&self, on_draining: OnDraining) -> bool {
+        match self.health {
+            Health::Up => true,
+            Health::Draining => on_draining == OnDraining::Honor,
+            Health::Down => false,
+        }
+    }
+
     /// Whether it can take one more request right now.
     #[inline]
     pub fn has_room(&self) -> bool {
@@ -46,12 +58,15 @@ impl BackendView {
 }
 
 /// The pool. Membership and health changes bump `generation`, which
-/// strategies with derived tables use to know when to rebuild.
+/// strategies with derived tables use to know when to rebuild; membership
+/// and address changes alone bump `addr_generation`, for tables that
+/// depend on addresses only (cookie values).
 #[derive(Debug, Clone)]
 pub struct Pool {
     backends: Vec<BackendView>,
     up: Vec<BackendId>,
     generation: u64,
+    addr_generation: u64,
     /// Sum of `outstanding` over all backends (HAProxy's backend-wide `served`).
     total_outstanding: u64,
 }
@@ -79,6 +94,7 @@ impl Pool {
             backends,
             up: Vec::new(),
             generation: 0,
+            addr_generation: 0,
             total_outstanding: 0,
         };
         pool.total_outstanding = pool.backends.iter().map(|b| b.outstanding as u64).sum();
@@ -127,6 +143,12 @@ impl Pool {
         self.generation
     }
 
+    /// Changes when a backend is added or readdressed, not on health changes.
+    #[inline]
+    pub fn addr_generation(&self) -> u64 {
+        self.addr_generation
+    }
+
     pub fn set_health(&mut self, id: BackendId, health: Health) {
         if self.backends[id.index()].health != health {
             self.backends[id.index()].health = health;
@@ -146,6 +168,7 @@ impl Pool {
         view.health = Health::Down;
         self.backends.push(view);
         self.generation += 1;
+        self.addr_generation += 1;
         BackendId((self.backends.len() - 1) as u32)
     }
 
@@ -155,6 +178,7 @@ impl Pool {
         if self.backends[id.index()].addr != addr {
             self.backends[id.index()].addr = addr;
             self.generation += 1;
+            self.addr_generation += 1;
         }
     }
 

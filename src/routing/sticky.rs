@@ -108,12 +108,7 @@ impl Sticky {
         };
         let b = self.table.backend(slot);
         let v = pool.get(b);
-        let usable = match v.health {
-            Health::Up => true,
-            Health::Draining => self.on_draining == OnDraining::Honor,
-            Health::Down => false,
-        };
-        if usable && v.has_room() {
+        if v.eligible(self.on_draining) && v.has_room() {
             self.table.touch(slot, b, req.now_ns);
             return Decision::Forward {
                 backend: b,

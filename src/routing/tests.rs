@@ -116,26 +116,15 @@ fn everything_down_is_refused() {
 
 /// A pool of `127.0.0.1:<port>` backends, as the products' tests use.
 fn local_pool(ports: &[u16]) -> Pool {
-    Pool::new(
-        ports
-            .iter()
-            .map(|&p| BackendView {
-                addr: format!("127.0.0.1:{p}").parse().unwrap(),
-                weight: 1,
-                health: Health::Up,
-                outstanding: 0,
-                capacity: None,
-            })
-            .collect(),
-    )
+    pool_of(ports.iter().map(|p| format!("127.0.0.1:{p}")), 1)
 }
 
-fn pool_of(addrs: &[&str], weight: u32) -> Pool {
+fn pool_of(addrs: impl IntoIterator<Item = impl AsRef<str>>, weight: u32) -> Pool {
     Pool::new(
         addrs
-            .iter()
+            .into_iter()
             .map(|a| BackendView {
-                addr: a.parse().unwrap(),
+                addr: a.as_ref().parse().unwrap(),
                 weight,
                 health: Health::Up,
                 outstanding: 0,
@@ -226,9 +215,7 @@ fn golden_envoy_ring_basic() {
 /// $request_uri consistent;` over `10.0.0.1..9:443 weight=100`.
 #[test]
 fn golden_nginx_ketama_capture() {
-    let addrs: Vec<String> = (1..=9).map(|i| format!("10.0.0.{i}:443")).collect();
-    let refs: Vec<&str> = addrs.iter().map(|s| s.as_str()).collect();
-    let pool = pool_of(&refs, 100);
+    let pool = pool_of((1..=9).map(|i| format!("10.0.0.{i}:443")), 100);
     let t = table(&pool, IpHash::Ketama, HashTuning::default());
     let capture = [
         ("/81fa1d251d605775d647b5b55565e71526d4cef6", 7),
@@ -306,7 +293,7 @@ fn golden_jump_reference() {
 #[test]
 fn golden_nginx_ip_hash_by_hand() {
     assert_eq!(ip_hash_step(89, &[192, 168, 1]), 154);
-    let pool = pool_of(&["10.0.0.1:80", "10.0.0.2:80", "10.0.0.3:80"], 1);
+    let pool = pool_of(["10.0.0.1:80", "10.0.0.2:80", "10.0.0.3:80"], 1);
     let t = table(&pool, IpHash::NginxIpHash, HashTuning::default());
     for last in [0u8, 7, 255] {
         let ip = IpAddr::V4(Ipv4Addr::new(192, 168, 1, last));
@@ -331,7 +318,7 @@ fn golden_haproxy_source_map() {
     // Weights 3:1 as HAProxy's wscore loop orders them (by hand: the
     // light server's score reaches (4+4)/4 = 2 only at the fourth slot).
     assert_eq!(super::haproxy::server_map(&[3, 1]), [0, 0, 0, 1]);
-    let pool = pool_of(&["10.0.0.1:80", "10.0.0.2:80", "10.0.0.3:80"], 1);
+    let pool = pool_of(["10.0.0.1:80", "10.0.0.2:80", "10.0.0.3:80"], 1);
     let t = table(&pool, IpHash::HaproxySource, HashTuning::default());
     // 192.0.2.10 = 0xC000020A = 3221225994; 3221225994 % 3 = 0.
     let ip = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 10));
@@ -377,8 +364,8 @@ fn mix_key(k: u64) -> u64 {
 fn ketama_vs_envoy_ring_five_to_six() {
     let five: Vec<String> = (1..=5).map(|i| format!("10.0.0.{i}:8080")).collect();
     let six: Vec<String> = (1..=6).map(|i| format!("10.0.0.{i}:8080")).collect();
-    let p5 = pool_of(&five.iter().map(|s| s.as_str()).collect::<Vec<_>>(), 1);
-    let p6 = pool_of(&six.iter().map(|s| s.as_str()).collect::<Vec<_>>(), 1);
+    let p5 = pool_of(&five, 1);
+    let p6 = pool_of(&six, 1);
     let mut shares = Vec::new();
     for hash in [IpHash::Ketama, IpHash::EnvoyRing] {
         let (a, b) = (
@@ -413,7 +400,7 @@ fn maglev_survivor_movement_and_shares() {
     let addrs: Vec<String> = (0..100)
         .map(|i| format!("10.0.{}.{}:8080", i / 250, i % 250 + 1))
         .collect();
-    let mut pool = pool_of(&addrs.iter().map(|s| s.as_str()).collect::<Vec<_>>(), 1);
+    let mut pool = pool_of(&addrs, 1);
     let before = table(&pool, IpHash::Maglev, HashTuning::default());
     let m = before.maglev_table().len();
     let mut counts = vec![0u32; 100];
@@ -449,14 +436,14 @@ fn maglev_survivor_movement_and_shares() {
 
 fn hash_moves(hash: IpHash, n: usize, remove: u32) -> (f64, f64) {
     let addrs: Vec<String> = (0..n).map(|i| format!("10.1.0.{}:80", i + 1)).collect();
-    let mut pool = pool_of(&addrs.iter().map(|s| s.as_str()).collect::<Vec<_>>(), 1);
+    let mut pool = pool_of(&addrs, 1);
     let before = table(&pool, hash, HashTuning::default());
     pool.set_health(BackendId(remove), Health::Down);
     let after = table(&pool, hash, HashTuning::default());
     let survivors: Vec<u32> = (0..n as u32).filter(|&i| i != remove).collect();
     moved_between_survivors(
         &before,
-        &pool_of(&addrs.iter().map(|s| s.as_str()).collect::<Vec<_>>(), 1),
+        &pool_of(&addrs, 1),
         &after,
         &pool,
         50_000,

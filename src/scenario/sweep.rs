@@ -15,6 +15,7 @@
 
 use super::error::{KeyPath, Problem, ScenarioError};
 use super::overrides::parse_override;
+use super::validate::count_in;
 use serde::Deserialize;
 use toml::Value;
 
@@ -199,14 +200,13 @@ pub fn parse_range(text: &str) -> Option<Result<Vec<Value>, String>> {
 pub(crate) fn validate(raw: &RawSweep) -> Result<SweepSpec, Problem> {
     let k = KeyPath::from("sweep");
     if let Some(r) = raw.replications {
-        if !(1..=MAX_REPLICATIONS).contains(&r) {
-            return Err(Problem::new(
-                k.k("replications"),
-                format!(
-                    "expected a number of replications from 1 to {MAX_REPLICATIONS}, found {r}"
-                ),
-            ));
-        }
+        count_in(
+            &k.k("replications"),
+            r,
+            1,
+            MAX_REPLICATIONS,
+            "a number of replications",
+        )?;
     }
     let mut axes = Vec::new();
     for (key, value) in raw.params.iter().flatten() {

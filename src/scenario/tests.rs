@@ -1149,3 +1149,30 @@ proptest::proptest! {
         let _ = from_str(BASE, "p.toml", "p", &[flag]);
     }
 }
+
+/// `raw::RawIpHash` spells routing's hash names again for serde; a name
+/// that drifted would make errors quoting `IpHash::name` unparseable.
+#[test]
+fn every_hash_name_parses_to_its_hash() {
+    for h in IpHash::ALL {
+        let text = with(
+            "kind = \"round_robin\"",
+            &format!("kind = \"source_ip\"\nhash = \"{}\"", h.name()),
+        );
+        match ok(&text).strategies[0].spec {
+            StrategySpec::SourceIp { hash, .. } => assert_eq!(hash, h),
+            ref other => panic!("{other:?}"),
+        }
+    }
+}
+
+#[test]
+fn sweep_replications_are_range_checked() {
+    let text = format!("{BASE}\n[sweep]\nreplications = 0\n");
+    let e = from_str_with_sweep(&text, "t.toml", "t", &[]).expect_err("0 replications");
+    assert_eq!(
+        e.to_string(),
+        "t.toml:18:16: `sweep.replications`: expected a number of replications from 1 to \
+         100000, found 0"
+    );
+}

@@ -95,7 +95,7 @@ fn within(key: &KeyPath, v: f64, lo: f64, hi: f64, what: &str) -> R<f64> {
     }
 }
 
-fn count_in(key: &KeyPath, v: u32, lo: u32, hi: u32, what: &str) -> R<u32> {
+pub(super) fn count_in(key: &KeyPath, v: u32, lo: u32, hi: u32, what: &str) -> R<u32> {
     if (lo..=hi).contains(&v) {
         Ok(v)
     } else {
@@ -843,8 +843,8 @@ fn strategies(raw: &[RawStrategy]) -> R<Vec<StrategyConfig>> {
     Ok(out)
 }
 
-fn balance(b: RawBalance) -> Balance {
-    match b {
+fn balance(b: Option<RawBalance>) -> Balance {
+    match b.unwrap_or(RawBalance::RoundRobin) {
         RawBalance::RoundRobin => Balance::RoundRobin,
         RawBalance::Random => Balance::Random,
         RawBalance::LeastConn => Balance::LeastConn,
@@ -1048,7 +1048,7 @@ fn strategy(k: &KeyPath, s: &RawStrategy) -> R<StrategySpec> {
                         RawSameSite::None => SameSite::None,
                     }),
                 },
-                balance: balance(s.balance.unwrap_or(RawBalance::RoundRobin)),
+                balance: balance(s.balance),
                 on_unavailable: on_unavailable(s.on_unavailable),
                 on_draining: on_draining(s.on_draining),
             }
@@ -1068,7 +1068,7 @@ fn strategy(k: &KeyPath, s: &RawStrategy) -> R<StrategySpec> {
                 name: header_name(k, &s.header_name, "Authorization")?,
                 hash,
                 tuning: tuning(k, s, hash)?,
-                balance: balance(s.balance.unwrap_or(RawBalance::RoundRobin)),
+                balance: balance(s.balance),
                 on_unavailable: on_unavailable(s.on_unavailable),
                 on_draining: on_draining(s.on_draining),
             }
@@ -1076,7 +1076,7 @@ fn strategy(k: &KeyPath, s: &RawStrategy) -> R<StrategySpec> {
         "source_ip_table" => StrategySpec::SourceIpTable {
             timeout_ns: table_timeout(k, s.timeout, DEFAULT_TABLE_TIMEOUT_S, MAX_TABLE_TIMEOUT_S)?,
             size: table_size(k, s.size)?,
-            balance: balance(s.balance.unwrap_or(RawBalance::RoundRobin)),
+            balance: balance(s.balance),
             on_unavailable: on_unavailable(s.on_unavailable),
             on_draining: on_draining(s.on_draining),
         },
@@ -1111,7 +1111,7 @@ fn strategy(k: &KeyPath, s: &RawStrategy) -> R<StrategySpec> {
                     COOKIE_TTL_RANGE_S.1,
                 )?,
                 size: table_size(k, s.size)?,
-                balance: balance(s.balance.unwrap_or(RawBalance::RoundRobin)),
+                balance: balance(s.balance),
                 on_unavailable: on_unavailable(s.on_unavailable),
                 on_draining: on_draining(s.on_draining),
             }
@@ -1153,7 +1153,7 @@ fn strategy(k: &KeyPath, s: &RawStrategy) -> R<StrategySpec> {
                 hash,
                 factor,
                 tuning: tuning(k, s, hash)?,
-                balance: balance(s.balance.unwrap_or(RawBalance::RoundRobin)),
+                balance: balance(s.balance),
                 on_draining: on_draining(s.on_draining),
             }
         }
@@ -1334,13 +1334,13 @@ fn faults(raw: &[RawFault], backends: &Backends, sim: &Simulation) -> R<Vec<Faul
                 let backend = backend_ref(&fk.k("backend"), f.backend.as_deref().unwrap_or(""), n)?;
                 let at_ns = start_time(&fk.k("at"), f.at.unwrap_or(0.0), sim)?;
                 let duration_ns = secs(&fk.k("duration"), f.duration.unwrap_or(0.0), false)?;
-                let factor = f.factor.unwrap_or(0.0);
-                if !(factor.is_finite() && (1.0..=1000.0).contains(&factor)) {
-                    return problem(
-                        &fk.k("factor"),
-                        format!("expected a slow-down factor from 1 to 1000, found {factor}"),
-                    );
-                }
+                let factor = within(
+                    &fk.k("factor"),
+                    f.factor.unwrap_or(0.0),
+                    1.0,
+                    1000.0,
+                    "a slow-down factor",
+                )?;
                 for (j, prev) in out.iter().enumerate() {
                     if let Fault::Slow {
                         backend: pb,
