@@ -27,7 +27,7 @@ use crate::routing::{
     Affinity, BackendId, Decision, Health, OnUnavailable, Pool, RouteRequest, RouteRng, Router,
     StrategySpec,
 };
-use crate::scenario::{secs_to_ns as s_to_ns, Fault, Scenario, SessionState};
+use crate::scenario::{secs_to_ns as s_to_ns, Backends, Fault, Scenario, SessionState};
 use crate::sim::{name_key, stream, stream_seed, EventQueue, Nanos, SimRng, Stream};
 use rand::Rng;
 use rand_distr::Exp1;
@@ -169,6 +169,12 @@ fn instance_addr(i: u32) -> SocketAddr {
     SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::from(ip), 8080))
 }
 
+/// What a backend holds at once (workers plus queue), as the pool sees it;
+/// `None` with an unbounded queue.
+fn capacity(b: &Backends) -> Option<u32> {
+    b.queue_limit.map(|l| b.workers.saturating_add(l))
+}
+
 /// Whether a strategy retries a request that failed on a dead backend
 /// elsewhere: baselines always do; sticky strategies when they redispatch.
 fn retries(spec: &StrategySpec) -> bool {
@@ -245,10 +251,7 @@ impl<'a> World<'a> {
         let seed = sc.simulation.seed;
         let cfg = &sc.strategies[strategy];
         let n = sc.backends.count();
-        let capacity = sc
-            .backends
-            .queue_limit
-            .map(|l| sc.backends.workers.saturating_add(l));
+        let capacity = capacity(&sc.backends);
         let key = name_key(&cfg.name);
         let router = Router::new(
             &cfg.spec,
@@ -278,7 +281,7 @@ impl<'a> World<'a> {
         for i in 0..n {
             pool.set_weight(BackendId(i as u32), full_weight);
         }
-        let random = sc.faults.iter().any(|f| matches!(f, Fault::Random { .. }));
+        let random = fleet::random_fault(&sc.faults).is_some();
         let zones = sc.backends.zones.len();
         let slots = sc
             .backends
@@ -490,13 +493,7 @@ impl<'a> World<'a> {
                 Ev::SlowOn(i) => self.on_slow(now, i as usize, true),
                 Ev::SlowOff(i) => self.on_slow(now, i as usize, false),
                 Ev::Booted { b, inst } => self.on_booted(b as usize, inst),
-                Ev::DrainEnd { b, inst } => {
-                    if self.slots[b as usize].instance == inst
-                        && self.slots[b as usize].life == Life::Draining
-                    {
-                        self.stop(now, b as usize);
-                    }
-                }
+                Ev::DrainEnd { b, inst } => self.on_drain_end(now, b as usize, inst),
                 Ev::Ramp { b, inst } => self.on_ramp(now, b as usize, inst),
                 Ev::DeployStart(i) => self.on_deploy_start(now, i as usize),
                 Ev::DeployBatch(k) => self.next_batch(now, k as usize),
@@ -892,8 +889,9 @@ impl<'a> World<'a> {
     fn touch_state(&mut self, now: Nanos, sid: u32, b: BackendId) {
         let s = self.sessions.get_mut(sid);
         let epoch = self.backends[b.index()].epoch;
-        match s.home {
-            Some((h, e)) if h == b && e == epoch => {}
+        let rehome = match s.home {
+            Some((h, e)) if h == b && e == epoch => false,
+            None => true,
             Some((h, e)) => {
                 let survived = self.backends[h.index()].epoch == e;
                 if survived {
@@ -956,15 +954,13 @@ impl<'a> World<'a> {
                         });
                     }
                 }
-                s.home = Some((b, epoch));
-                self.backends[b.index()].pinned += 1;
-                self.issue_app_id(now, sid, b);
+                true
             }
-            None => {
-                s.home = Some((b, epoch));
-                self.backends[b.index()].pinned += 1;
-                self.issue_app_id(now, sid, b);
-            }
+        };
+        if rehome {
+            s.home = Some((b, epoch));
+            self.backends[b.index()].pinned += 1;
+            self.issue_app_id(now, sid, b);
         }
         let s = self.sessions.get_mut(sid);
         s.ip_changed = false;
