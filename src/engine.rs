@@ -226,14 +226,13 @@ struct World<'a> {
     autoscaler: Option<Autoscaler>,
     deploys: Vec<DeployRun>,
     zone_down: Vec<bool>,
-    /// Busy workers per slot as last reported (for the integrals below).
-    busy_seen: Vec<u32>,
     /// Integral of busy workers on in-service (`Up`) backends, and of the
-    /// number of them, for the autoscaler's utilisation metric.
+    /// number of them (`pool.up()`), for the autoscaler's utilisation
+    /// metric; `cur_up_busy` is the busy workers on them now, as last
+    /// reported to the recorder.
     up_busy_int: u128,
     up_int: u128,
     cur_up_busy: u64,
-    cur_up: u64,
     int_last_ns: Nanos,
     eval_prev: (u128, u128),
     events: Vec<ControlEvent>,
@@ -347,11 +346,9 @@ impl<'a> World<'a> {
                 .map(|a| Autoscaler::new(a).after_warmup(sc.simulation.warmup_ns)),
             deploys: Vec::new(),
             zone_down: vec![false; zones],
-            busy_seen: vec![0; n],
             up_busy_int: 0,
             up_int: 0,
             cur_up_busy: 0,
-            cur_up: n as u64,
             int_last_ns: 0,
             eval_prev: (0, 0),
             events: Vec::new(),
@@ -595,7 +592,7 @@ impl<'a> World<'a> {
     fn advance_integrals(&mut self, now: Nanos) {
         let dt = (now - self.int_last_ns) as u128;
         self.up_busy_int += dt * self.cur_up_busy as u128;
-        self.up_int += dt * self.cur_up as u128;
+        self.up_int += dt * self.pool.up().len() as u128;
         self.int_last_ns = now;
     }
 
@@ -605,14 +602,13 @@ impl<'a> World<'a> {
     fn backend_state(&mut self, bi: usize, now: Nanos) {
         let be = &self.backends[bi];
         let (busy, queued) = (be.busy(), be.queued());
+        let old = self.rec.busy(bi);
         self.rec.backend_state(bi, now, busy, queued);
-        let old = self.busy_seen[bi];
         if old != busy && self.autoscaler.is_some() {
             self.advance_integrals(now);
             if self.pool.get(BackendId(bi as u32)).health == Health::Up {
                 self.cur_up_busy = self.cur_up_busy + busy as u64 - old as u64;
             }
-            self.busy_seen[bi] = busy;
         }
     }
 
@@ -623,12 +619,10 @@ impl<'a> World<'a> {
         let is_up = h == Health::Up;
         if was_up != is_up && self.autoscaler.is_some() {
             self.advance_integrals(now);
-            let busy = self.busy_seen[bi] as u64;
+            let busy = self.rec.busy(bi) as u64;
             if is_up {
-                self.cur_up += 1;
                 self.cur_up_busy += busy;
             } else {
-                self.cur_up -= 1;
                 self.cur_up_busy -= busy;
             }
         }

@@ -288,7 +288,6 @@ impl World<'_> {
                     (self.backends.len() - 1, self.backends.len() - 1)
                 );
                 self.slots.push(Slot::new(zone, inst, now, speed));
-                self.busy_seen.push(0);
                 self.backends.len() - 1
             }
         };
