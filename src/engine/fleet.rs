@@ -135,7 +135,7 @@ impl World<'_> {
     pub(super) fn recover(&mut self, now: Nanos, bi: usize) {
         let slot = &self.slots[bi];
         if self.backends[bi].alive
-            || slot.zone_down
+            || self.zone_down[slot.zone as usize]
             || !matches!(slot.life, Life::Active | Life::Draining)
         {
             return;
@@ -193,10 +193,9 @@ impl World<'_> {
     pub(super) fn on_zone_down(&mut self, now: Nanos, z: usize) {
         self.zone_down[z] = true;
         self.event(now, ControlKind::ZoneOutage, None);
+        // Running instances crash; booting ones come up with the zone.
         for bi in 0..self.slots.len() {
-            let slot = &mut self.slots[bi];
-            if slot.zone as usize == z && slot.life != Life::Absent {
-                slot.zone_down = true;
+            if self.slots[bi].zone as usize == z {
                 self.crash(now, bi, LossCause::Failure);
             }
         }
@@ -205,9 +204,7 @@ impl World<'_> {
     pub(super) fn on_zone_up(&mut self, now: Nanos, z: usize) {
         self.zone_down[z] = false;
         for bi in 0..self.slots.len() {
-            let slot = &mut self.slots[bi];
-            if slot.zone as usize == z && slot.zone_down {
-                slot.zone_down = false;
+            if self.slots[bi].zone as usize == z {
                 self.recover(now, bi);
             }
         }
@@ -315,9 +312,8 @@ impl World<'_> {
             return;
         }
         slot.life = Life::Active;
-        if self.zone_down[slot.zone as usize] {
-            slot.zone_down = true; // comes up with its zone
-        } else {
+        // In a zone that is out it comes up with its zone (`on_zone_up`).
+        if !self.zone_down[slot.zone as usize] {
             self.backends[bi].alive = true;
         }
     }
