@@ -27,7 +27,7 @@ use crate::routing::{
     Affinity, BackendId, Decision, Health, OnUnavailable, Pool, RouteRequest, RouteRng, Router,
     StrategySpec,
 };
-use crate::scenario::{secs_to_ns as s_to_ns, Fault, Scenario, SessionState};
+use crate::scenario::{secs_to_ns as s_to_ns, Backends, Fault, Scenario, SessionState};
 use crate::sim::{name_key, stream, stream_seed, EventQueue, Nanos, SimRng, Stream};
 use rand::Rng;
 use rand_distr::Exp1;
@@ -169,6 +169,12 @@ fn instance_addr(i: u32) -> SocketAddr {
     SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::from(ip), 8080))
 }
 
+/// What a backend holds at once (workers plus queue), as the pool sees it;
+/// `None` with an unbounded queue.
+fn capacity(b: &Backends) -> Option<u32> {
+    b.queue_limit.map(|l| b.workers.saturating_add(l))
+}
+
 /// Whether a strategy retries a request that failed on a dead backend
 /// elsewhere: baselines always do; sticky strategies when they redispatch.
 fn retries(spec: &StrategySpec) -> bool {
@@ -220,14 +226,13 @@ struct World<'a> {
     autoscaler: Option<Autoscaler>,
     deploys: Vec<DeployRun>,
     zone_down: Vec<bool>,
-    /// Busy workers per slot as last reported (for the integrals below).
-    busy_seen: Vec<u32>,
     /// Integral of busy workers on in-service (`Up`) backends, and of the
-    /// number of them, for the autoscaler's utilisation metric.
+    /// number of them (`pool.up()`), for the autoscaler's utilisation
+    /// metric; `cur_up_busy` is the busy workers on them now, as last
+    /// reported to the recorder.
     up_busy_int: u128,
     up_int: u128,
     cur_up_busy: u64,
-    cur_up: u64,
     int_last_ns: Nanos,
     eval_prev: (u128, u128),
     events: Vec<ControlEvent>,
@@ -245,10 +250,7 @@ impl<'a> World<'a> {
         let seed = sc.simulation.seed;
         let cfg = &sc.strategies[strategy];
         let n = sc.backends.count();
-        let capacity = sc
-            .backends
-            .queue_limit
-            .map(|l| sc.backends.workers.saturating_add(l));
+        let capacity = capacity(&sc.backends);
         let key = name_key(&cfg.name);
         let router = Router::new(
             &cfg.spec,
@@ -278,7 +280,7 @@ impl<'a> World<'a> {
         for i in 0..n {
             pool.set_weight(BackendId(i as u32), full_weight);
         }
-        let random = sc.faults.iter().any(|f| matches!(f, Fault::Random { .. }));
+        let random = fleet::random_fault(&sc.faults).is_some();
         let zones = sc.backends.zones.len();
         let slots = sc
             .backends
@@ -344,11 +346,9 @@ impl<'a> World<'a> {
                 .map(|a| Autoscaler::new(a).after_warmup(sc.simulation.warmup_ns)),
             deploys: Vec::new(),
             zone_down: vec![false; zones],
-            busy_seen: vec![0; n],
             up_busy_int: 0,
             up_int: 0,
             cur_up_busy: 0,
-            cur_up: n as u64,
             int_last_ns: 0,
             eval_prev: (0, 0),
             events: Vec::new(),
@@ -490,13 +490,7 @@ impl<'a> World<'a> {
                 Ev::SlowOn(i) => self.on_slow(now, i as usize, true),
                 Ev::SlowOff(i) => self.on_slow(now, i as usize, false),
                 Ev::Booted { b, inst } => self.on_booted(b as usize, inst),
-                Ev::DrainEnd { b, inst } => {
-                    if self.slots[b as usize].instance == inst
-                        && self.slots[b as usize].life == Life::Draining
-                    {
-                        self.stop(now, b as usize);
-                    }
-                }
+                Ev::DrainEnd { b, inst } => self.on_drain_end(now, b as usize, inst),
                 Ev::Ramp { b, inst } => self.on_ramp(now, b as usize, inst),
                 Ev::DeployStart(i) => self.on_deploy_start(now, i as usize),
                 Ev::DeployBatch(k) => self.next_batch(now, k as usize),
@@ -598,7 +592,7 @@ impl<'a> World<'a> {
     fn advance_integrals(&mut self, now: Nanos) {
         let dt = (now - self.int_last_ns) as u128;
         self.up_busy_int += dt * self.cur_up_busy as u128;
-        self.up_int += dt * self.cur_up as u128;
+        self.up_int += dt * self.pool.up().len() as u128;
         self.int_last_ns = now;
     }
 
@@ -608,14 +602,13 @@ impl<'a> World<'a> {
     fn backend_state(&mut self, bi: usize, now: Nanos) {
         let be = &self.backends[bi];
         let (busy, queued) = (be.busy(), be.queued());
+        let old = self.rec.busy(bi);
         self.rec.backend_state(bi, now, busy, queued);
-        let old = self.busy_seen[bi];
         if old != busy && self.autoscaler.is_some() {
             self.advance_integrals(now);
             if self.pool.get(BackendId(bi as u32)).health == Health::Up {
                 self.cur_up_busy = self.cur_up_busy + busy as u64 - old as u64;
             }
-            self.busy_seen[bi] = busy;
         }
     }
 
@@ -626,12 +619,10 @@ impl<'a> World<'a> {
         let is_up = h == Health::Up;
         if was_up != is_up && self.autoscaler.is_some() {
             self.advance_integrals(now);
-            let busy = self.busy_seen[bi] as u64;
+            let busy = self.rec.busy(bi) as u64;
             if is_up {
-                self.cur_up += 1;
                 self.cur_up_busy += busy;
             } else {
-                self.cur_up -= 1;
                 self.cur_up_busy -= busy;
             }
         }
@@ -892,8 +883,9 @@ impl<'a> World<'a> {
     fn touch_state(&mut self, now: Nanos, sid: u32, b: BackendId) {
         let s = self.sessions.get_mut(sid);
         let epoch = self.backends[b.index()].epoch;
-        match s.home {
-            Some((h, e)) if h == b && e == epoch => {}
+        let rehome = match s.home {
+            Some((h, e)) if h == b && e == epoch => false,
+            None => true,
             Some((h, e)) => {
                 let survived = self.backends[h.index()].epoch == e;
                 if survived {
@@ -956,15 +948,13 @@ impl<'a> World<'a> {
                         });
                     }
                 }
-                s.home = Some((b, epoch));
-                self.backends[b.index()].pinned += 1;
-                self.issue_app_id(now, sid, b);
+                true
             }
-            None => {
-                s.home = Some((b, epoch));
-                self.backends[b.index()].pinned += 1;
-                self.issue_app_id(now, sid, b);
-            }
+        };
+        if rehome {
+            s.home = Some((b, epoch));
+            self.backends[b.index()].pinned += 1;
+            self.issue_app_id(now, sid, b);
         }
         let s = self.sessions.get_mut(sid);
         s.ip_changed = false;

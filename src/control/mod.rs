@@ -48,8 +48,6 @@ pub struct Slot {
     pub health: HealthState,
     /// Speed without a slow-down.
     pub base_speed: f64,
-    /// Down because its zone is out (repaired when the zone comes back).
-    pub zone_down: bool,
     /// Has been marked up once since launch (`in_service` reported).
     pub announced: bool,
     /// Slow-start ramp length for this instance (0 = none).
@@ -72,7 +70,6 @@ impl Slot {
             check_gen: 0,
             health: HealthState::default(),
             base_speed,
-            zone_down: false,
             announced: true,
             slow_start_ns: 0,
             ramp_from_ns: 0,

@@ -10,7 +10,7 @@ use crate::metrics::{ControlEvent, ControlKind, LossCause};
 use crate::model::Backend;
 use crate::routing::{BackendId, BackendView, Health};
 use crate::scenario::{secs_to_ns as s_to_ns, Fault};
-use crate::sim::{stream, Nanos, Stream};
+use crate::sim::{stream, Nanos, SimRng, Stream};
 use rand::Rng;
 use rand_distr::Exp1;
 
@@ -101,14 +101,11 @@ impl World<'_> {
         be.pinned = 0;
         self.slots[bi].end_causes.push(cause);
         debug_assert_eq!(self.slots[bi].end_causes.len(), be.epoch as usize);
-        let dropped = be.in_service.len() + be.queue.len();
-        for k in 0..dropped {
-            let be = &mut self.backends[bi];
-            let rid = if k < be.in_service.len() {
-                be.in_service[k]
-            } else {
-                be.queue[k - be.in_service.len()]
-            };
+        // Taken out while their sessions go on (which never dispatches at
+        // once), then put back empty to keep their allocations.
+        let mut in_service = std::mem::take(&mut be.in_service);
+        let mut queue = std::mem::take(&mut be.queue);
+        for &rid in in_service.iter().chain(&queue) {
             let r = self.requests.remove(rid);
             if r.measured {
                 self.rec.failed += 1;
@@ -116,9 +113,11 @@ impl World<'_> {
             self.log(now, r.session, TraceKind::Failed(BackendId(bi as u32)));
             self.continue_session(now, r.session);
         }
+        in_service.clear();
+        queue.clear();
         let be = &mut self.backends[bi];
-        be.in_service.clear();
-        be.queue.clear();
+        be.in_service = in_service;
+        be.queue = queue;
         self.backend_state(bi, now);
         self.pool.reset_outstanding(BackendId(bi as u32));
     }
@@ -136,7 +135,7 @@ impl World<'_> {
     pub(super) fn recover(&mut self, now: Nanos, bi: usize) {
         let slot = &self.slots[bi];
         if self.backends[bi].alive
-            || slot.zone_down
+            || self.zone_down[slot.zone as usize]
             || !matches!(slot.life, Life::Active | Life::Draining)
         {
             return;
@@ -146,20 +145,14 @@ impl World<'_> {
     }
 
     pub(super) fn schedule_random_crash(&mut self, now: Nanos, bi: usize) {
-        let Some(Fault::Random { mtbf_ns, .. }) = self
-            .sc
-            .faults
-            .iter()
-            .find(|f| matches!(f, Fault::Random { .. }))
-        else {
+        let Some((mtbf_ns, _)) = random_fault(&self.sc.faults) else {
             return;
         };
         let slot = &mut self.slots[bi];
         let Some(rng) = &mut slot.fault_rng else {
             return;
         };
-        let x: f64 = rng.sample(Exp1);
-        let at = now.saturating_add(s_to_ns(x * *mtbf_ns as f64 / 1e9).max(1));
+        let at = now.saturating_add(exp_ns(rng, mtbf_ns));
         self.q.schedule(
             at,
             Ev::RandCrash {
@@ -178,20 +171,14 @@ impl World<'_> {
             return self.schedule_random_crash(now, bi);
         }
         self.crash(now, bi, LossCause::Failure);
-        let Some(Fault::Random { mttr_ns, .. }) = self
-            .sc
-            .faults
-            .iter()
-            .find(|f| matches!(f, Fault::Random { .. }))
-        else {
+        let Some((_, mttr_ns)) = random_fault(&self.sc.faults) else {
             return;
         };
         let rng = self.slots[bi]
             .fault_rng
             .as_mut()
             .expect("random faults give every instance a stream");
-        let x: f64 = rng.sample(Exp1);
-        let at = now.saturating_add(s_to_ns(x * *mttr_ns as f64 / 1e9).max(1));
+        let at = now.saturating_add(exp_ns(rng, mttr_ns));
         self.q.schedule(at, Ev::RandRecover { b: bi as u32, inst });
     }
 
@@ -206,10 +193,9 @@ impl World<'_> {
     pub(super) fn on_zone_down(&mut self, now: Nanos, z: usize) {
         self.zone_down[z] = true;
         self.event(now, ControlKind::ZoneOutage, None);
+        // Running instances crash; booting ones come up with the zone.
         for bi in 0..self.slots.len() {
-            let slot = &mut self.slots[bi];
-            if slot.zone as usize == z && slot.life != Life::Absent {
-                slot.zone_down = true;
+            if self.slots[bi].zone as usize == z {
                 self.crash(now, bi, LossCause::Failure);
             }
         }
@@ -218,9 +204,7 @@ impl World<'_> {
     pub(super) fn on_zone_up(&mut self, now: Nanos, z: usize) {
         self.zone_down[z] = false;
         for bi in 0..self.slots.len() {
-            let slot = &mut self.slots[bi];
-            if slot.zone as usize == z && slot.zone_down {
-                slot.zone_down = false;
+            if self.slots[bi].zone as usize == z {
                 self.recover(now, bi);
             }
         }
@@ -280,11 +264,7 @@ impl World<'_> {
                 bi
             }
             None => {
-                let capacity = self
-                    .sc
-                    .backends
-                    .queue_limit
-                    .map(|l| self.sc.backends.workers.saturating_add(l));
+                let capacity = super::capacity(&self.sc.backends);
                 let mut be = Backend::new(
                     speed,
                     self.sc.backends.workers,
@@ -305,7 +285,6 @@ impl World<'_> {
                     (self.backends.len() - 1, self.backends.len() - 1)
                 );
                 self.slots.push(Slot::new(zone, inst, now, speed));
-                self.busy_seen.push(0);
                 self.backends.len() - 1
             }
         };
@@ -314,12 +293,7 @@ impl World<'_> {
         slot.life = Life::Booting;
         slot.announced = false;
         slot.slow_start_ns = slow_start_ns;
-        if self
-            .sc
-            .faults
-            .iter()
-            .any(|f| matches!(f, Fault::Random { .. }))
-        {
+        if random_fault(&self.sc.faults).is_some() {
             slot.fault_rng = Some(stream(self.sc.simulation.seed, Stream::Faults, inst as u64));
         }
         self.event(now, ControlKind::BootStart, Some(bi));
@@ -338,9 +312,8 @@ impl World<'_> {
             return;
         }
         slot.life = Life::Active;
-        if self.zone_down[slot.zone as usize] {
-            slot.zone_down = true; // comes up with its zone
-        } else {
+        // In a zone that is out it comes up with its zone (`on_zone_up`).
+        if !self.zone_down[slot.zone as usize] {
             self.backends[bi].alive = true;
         }
     }
@@ -379,6 +352,13 @@ impl World<'_> {
                 now.saturating_add(delay_ns),
                 Ev::DrainEnd { b: bi as u32, inst },
             );
+        }
+    }
+
+    pub(super) fn on_drain_end(&mut self, now: Nanos, bi: usize, inst: u32) {
+        let slot = &self.slots[bi];
+        if slot.instance == inst && slot.life == Life::Draining {
+            self.stop(now, bi);
         }
     }
 
@@ -570,4 +550,18 @@ impl World<'_> {
             }
         }
     }
+}
+
+/// The `random` fault's `(mtbf_ns, mttr_ns)`, if the scenario has one.
+pub(super) fn random_fault(faults: &[Fault]) -> Option<(Nanos, Nanos)> {
+    faults.iter().find_map(|f| match *f {
+        Fault::Random { mtbf_ns, mttr_ns } => Some((mtbf_ns, mttr_ns)),
+        _ => None,
+    })
+}
+
+/// An exponential time with mean `mean_ns`, at least 1 ns.
+fn exp_ns(rng: &mut SimRng, mean_ns: Nanos) -> Nanos {
+    let x: f64 = rng.sample(Exp1);
+    s_to_ns(x * mean_ns as f64 / 1e9).max(1)
 }

@@ -319,6 +319,12 @@ impl Recorder {
         acc.queued = queued;
     }
 
+    /// Backend `b`'s busy workers as last reported.
+    #[inline]
+    pub fn busy(&self, b: usize) -> u32 {
+        self.backends[b].busy
+    }
+
     /// The warm-up ends: totals start from zero here.
     pub fn end_warmup(&mut self, now: Nanos) {
         for acc in &mut self.backends {

@@ -61,12 +61,6 @@ impl<E> EventQueue<E> {
         }
     }
 
-    /// The time of the last event popped.
-    #[inline]
-    pub fn now(&self) -> Nanos {
-        self.now
-    }
-
     /// Schedules `event` at `time` (never in the past).
     #[inline]
     pub fn schedule(&mut self, time: Nanos, event: E) {
@@ -86,27 +80,6 @@ impl<E> EventQueue<E> {
         let e = self.heap.pop()?;
         self.now = e.time;
         Some((e.time, e.event))
-    }
-
-    /// The time of the earliest pending event.
-    #[inline]
-    pub fn peek_time(&self) -> Option<Nanos> {
-        self.heap.peek().map(|e| e.time)
-    }
-
-    #[inline]
-    pub fn len(&self) -> usize {
-        self.heap.len()
-    }
-
-    #[inline]
-    pub fn is_empty(&self) -> bool {
-        self.heap.is_empty()
-    }
-
-    /// Events scheduled so far (a count for throughput reporting).
-    pub fn scheduled(&self) -> u64 {
-        self.next_seq
     }
 }
 
