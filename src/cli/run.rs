@@ -118,12 +118,7 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
         super::print_stdout(&text_table(&meta, &results))?;
     }
     if !args.quiet {
-        for p in &written.paths {
-            eprintln!("wrote {}", p.display());
-        }
-        if !args.no_charts {
-            eprintln!("charts drawn in {:.2} s", written.chart_time.as_secs_f64());
-        }
+        super::print_written(&written, !args.no_charts);
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -258,6 +258,41 @@ pub fn sequential(t: f64) -> RGBColor {
     RGBColor(lerp(a.0, b.0), lerp(a.1, b.1), lerp(a.2, b.2))
 }
 
+/// Left and right edges, pixels, of a colour scale drawn by [`draw_scale`].
+pub const SCALE_X: (i32, i32) = (20, 60);
+
+/// A vertical bar of the [`sequential`] scale in `area` at [`SCALE_X`], 0 at
+/// `bottom` and 1 at `top`, outlined; each tick `(fraction, label)` is a
+/// short line with its label right of the bar. Shared by the run's heatmap
+/// and the sweep's heatmaps.
+pub fn draw_scale(area: &Area, top: i32, bottom: i32, ticks: &[(f64, String)]) -> DrawResult {
+    let (x0, x1) = SCALE_X;
+    let steps = 100;
+    for i in 0..steps {
+        let t = i as f64 / steps as f64;
+        let ya = bottom - ((bottom - top) as f64 * t) as i32;
+        let yb = bottom - ((bottom - top) as f64 * (t + 1.0 / steps as f64)) as i32;
+        area.draw(&Rectangle::new(
+            [(x0, yb), (x1, ya + 1)],
+            sequential(t).filled(),
+        ))?;
+    }
+    area.draw(&Rectangle::new(
+        [(x0, top), (x1, bottom)],
+        BLACK.stroke_width(1),
+    ))?;
+    for (f, label) in ticks {
+        let y = bottom - ((bottom - top) as f64 * f) as i32;
+        area.draw(&PathElement::new(vec![(x1, y), (x1 + 6, y)], BLACK))?;
+        area.draw(&Text::new(
+            label.clone(),
+            (x1 + 10, y),
+            font(TICK_PX - 2, false).pos(Pos::new(HPos::Left, VPos::Center)),
+        ))?;
+    }
+    Ok(())
+}
+
 /// The title font.
 pub fn title_font() -> TextStyle<'static> {
     font(TITLE_PX, true)
