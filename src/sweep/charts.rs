@@ -8,8 +8,8 @@
 use super::output::Summary;
 use super::SweepMeta;
 use crate::report::charts::{
-    self as style, axis_range, font, label_font, render_png, tick_font, tick_label, Line,
-    LineChart, StrategyColours, GRID, HEIGHT, TICK_PX, WIDTH,
+    self as style, axis_range, font, label_font, render_png, tick_font, Line, LineChart,
+    StrategyColours, HEIGHT, TICK_PX, WIDTH,
 };
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -316,24 +316,13 @@ fn draw_tradeoff(
         &entries[n - 1..],
         style::Swatch::Line,
     )?;
-    let mut chart = ChartBuilder::on(&plot)
-        .margin(24)
-        .margin_right(40)
-        .x_label_area_size(80)
-        .y_label_area_size(110)
-        .build_cartesian_2d(x0..x1, y0..y1)?;
-    chart
-        .configure_mesh()
-        .x_desc("utilisation max / mean (mean over replications; 1 = even)")
-        .y_desc("sessions lost (%)")
-        .axis_desc_style(label_font())
-        .label_style(tick_font())
-        .x_label_formatter(&|v| tick_label(*v))
-        .y_label_formatter(&|v| tick_label(*v))
-        .x_max_light_lines(0)
-        .y_max_light_lines(0)
-        .bold_line_style(GRID)
-        .draw()?;
+    let mut chart = style::scatter_axes(
+        &plot,
+        (x0, x1),
+        (y0, y1),
+        "utilisation max / mean (mean over replications; 1 = even)",
+        "sessions lost (%)",
+    )?;
     let front = pareto_front(&pts);
     let black = RGBColor(0, 0, 0);
     chart.draw_series(LineSeries::new(

@@ -675,6 +675,36 @@ pub type F64Chart<'a, 'b> = ChartContext<
     Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
 >;
 
+/// The axes of a trade-off scatter plot (the run's `tradeoff.png` and the
+/// sweep's `sweep_tradeoff.png`): plain numbers, major grid lines only.
+pub fn scatter_axes<'a, 'b>(
+    plot: &'a Area<'b>,
+    (x0, x1): (f64, f64),
+    (y0, y1): (f64, f64),
+    x_desc: &str,
+    y_desc: &str,
+) -> Result<F64Chart<'a, 'b>, Box<dyn std::error::Error>> {
+    let mut chart = ChartBuilder::on(plot)
+        .margin(24)
+        .margin_right(40)
+        .x_label_area_size(80)
+        .y_label_area_size(110)
+        .build_cartesian_2d(x0..x1, y0..y1)?;
+    chart
+        .configure_mesh()
+        .x_max_light_lines(0)
+        .y_max_light_lines(0)
+        .bold_line_style(GRID)
+        .x_label_formatter(&|v| tick_label(*v))
+        .y_label_formatter(&|v| tick_label(*v))
+        .x_desc(x_desc)
+        .y_desc(y_desc)
+        .axis_desc_style(label_font())
+        .label_style(tick_font())
+        .draw()?;
+    Ok(chart)
+}
+
 /// Above this many markers, a chart marks events with short ticks on its top
 /// edge instead of full-height lines, which would hide the data.
 pub const MAX_MARKER_LINES: usize = 8;
