@@ -68,3 +68,14 @@ pub(crate) fn print_stdout(s: &str) -> io::Result<()> {
         other => other,
     }
 }
+
+/// Lists the files a run's report wrote (and the time the charts took) on
+/// stderr, as `run` and `report` both do.
+pub(crate) fn print_written(written: &crate::report::Written, charts: bool) {
+    for p in &written.paths {
+        eprintln!("wrote {}", p.display());
+    }
+    if charts {
+        eprintln!("charts drawn in {:.2} s", written.chart_time.as_secs_f64());
+    }
+}

@@ -23,12 +23,7 @@ pub fn run(args: ReportArgs) -> Result<ExitCode> {
     let written = write_report(&args.dir, !args.no_charts)
         .with_context(|| format!("making the report of {}", args.dir.display()))?;
     if !args.quiet {
-        for p in &written.paths {
-            eprintln!("wrote {}", p.display());
-        }
-        if !args.no_charts {
-            eprintln!("charts drawn in {:.2} s", written.chart_time.as_secs_f64());
-        }
+        super::print_written(&written, !args.no_charts);
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -3,7 +3,7 @@
 use super::progress::Progress;
 use crate::engine::run_strategy;
 use crate::report::{text_table, write_run_report, RunMeta, StrategyResult};
-use anyhow::{bail, Context, Result};
+use anyhow::{anyhow, Context, Result};
 use clap::Args;
 use rayon::prelude::*;
 use std::path::PathBuf;
@@ -42,25 +42,14 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
         overrides.push(format!("simulation.seed={seed}"));
     }
     let sc = crate::scenario::load(&args.scenario, &overrides)?;
-    let mut which = Vec::new();
-    for name in &args.strategies {
-        match sc.strategies.iter().position(|s| &s.name == name) {
-            Some(i) if !which.contains(&i) => which.push(i),
-            Some(_) => {}
-            None => bail!(
-                "--strategy {name}: {} has no strategy named `{name}`; its strategies are: {}",
-                args.scenario.display(),
-                sc.strategies
-                    .iter()
-                    .map(|s| s.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        }
-    }
-    if which.is_empty() {
-        which = (0..sc.strategies.len()).collect();
-    }
+    let names: Vec<&str> = sc.strategies.iter().map(|s| s.name.as_str()).collect();
+    let which = crate::sweep::select_strategies(&names, &args.strategies).map_err(|name| {
+        anyhow!(
+            "--strategy {name}: {} has no strategy named `{name}`; its strategies are: {}",
+            args.scenario.display(),
+            names.join(", ")
+        )
+    })?;
     let out_dir = args
         .out
         .clone()
@@ -93,7 +82,7 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
     let meta = RunMeta {
         scenario: sc.name.clone(),
         seed: sc.simulation.seed,
-        scenario_hash: format!("{:016x}", crate::sim::name_key(&format!("{sc:?}"))),
+        scenario_hash: crate::sweep::scenario_hash(&sc),
         stickysim_version: env!("CARGO_PKG_VERSION").to_string(),
         bucket_s: sc.output.bucket_ns as f64 / 1e9,
         workers: sc.backends.workers,
@@ -118,12 +107,7 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
         super::print_stdout(&text_table(&meta, &results))?;
     }
     if !args.quiet {
-        for p in &written.paths {
-            eprintln!("wrote {}", p.display());
-        }
-        if !args.no_charts {
-            eprintln!("charts drawn in {:.2} s", written.chart_time.as_secs_f64());
-        }
+        super::print_written(&written, !args.no_charts);
     }
     Ok(ExitCode::SUCCESS)
 }

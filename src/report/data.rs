@@ -18,6 +18,7 @@
 // are returned once per report, so their size does not matter.
 #![allow(clippy::result_large_err)]
 
+use super::RunMeta;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -118,19 +119,6 @@ fn err(file: &str, expected: impl Into<String>, found: impl Into<String>) -> Inp
     }
 }
 
-/// What `summary.json` says about the run (besides the per-strategy figures,
-/// which are read from `summary.csv`).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Meta {
-    pub scenario: String,
-    pub seed: u64,
-    pub scenario_hash: String,
-    pub stickysim_version: String,
-    pub bucket_s: f64,
-    pub workers: u32,
-    pub facts: Option<ScenarioFacts>,
-}
-
 /// `summary.csv` as written: the header and every cell as text (so the
 /// report's table can repeat it exactly), plus the numbers the report uses.
 #[derive(Debug, Clone, PartialEq)]
@@ -227,7 +215,7 @@ pub struct InstanceRow {
 /// Everything the report is drawn from.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RunData {
-    pub meta: Meta,
+    pub meta: RunMeta,
     pub summary: Summary,
     /// Strategy names, in `summary.csv` order.
     pub strategies: Vec<String>,
@@ -442,7 +430,7 @@ impl<'a> Csv<'a> {
         line: u64,
         rec: &csv::StringRecord,
         cols: Option<[usize; 3]>,
-        meta: &Meta,
+        meta: &RunMeta,
     ) -> Result<(), InputError> {
         let Some([cn, cs, ch]) = cols else {
             return Ok(());
@@ -515,7 +503,7 @@ impl<'a> Csv<'a> {
     }
 }
 
-fn read_summary(bytes: &[u8], meta: &Meta) -> Result<Summary, InputError> {
+fn read_summary(bytes: &[u8], meta: &RunMeta) -> Result<Summary, InputError> {
     let csv = Csv::parse("summary.csv", bytes)?;
     csv.col("strategy")?;
     let id = csv.identity_cols()?;
@@ -547,21 +535,9 @@ fn read_summary(bytes: &[u8], meta: &Meta) -> Result<Summary, InputError> {
     })
 }
 
-#[derive(Deserialize)]
-struct MetaJson {
-    scenario: String,
-    seed: u64,
-    scenario_hash: String,
-    stickysim_version: String,
-    bucket_s: f64,
-    workers: u32,
-    #[serde(default)]
-    scenario_facts: Option<ScenarioFacts>,
-}
-
-fn read_meta(bytes: &[u8]) -> Result<Meta, InputError> {
+fn read_meta(bytes: &[u8]) -> Result<RunMeta, InputError> {
     let de = &mut serde_json::Deserializer::from_slice(bytes);
-    let m: MetaJson = serde_path_to_error::deserialize(de).map_err(|e| {
+    let m: RunMeta = serde_path_to_error::deserialize(de).map_err(|e| {
         let inner = e.inner();
         InputError {
             file: "summary.json".to_string(),
@@ -572,20 +548,12 @@ fn read_meta(bytes: &[u8]) -> Result<Meta, InputError> {
             found: inner.to_string(),
         }
     })?;
-    Ok(Meta {
-        scenario: m.scenario,
-        seed: m.seed,
-        scenario_hash: m.scenario_hash,
-        stickysim_version: m.stickysim_version,
-        bucket_s: m.bucket_s,
-        workers: m.workers,
-        facts: m.scenario_facts,
-    })
+    Ok(m)
 }
 
 fn read_backends(
     bytes: &[u8],
-    meta: &Meta,
+    meta: &RunMeta,
     strategies: &[String],
 ) -> Result<Vec<BackendRow>, InputError> {
     let csv = Csv::parse("backends.csv", bytes)?;
@@ -627,7 +595,7 @@ fn read_backends(
 
 fn read_events(
     bytes: &[u8],
-    meta: &Meta,
+    meta: &RunMeta,
     strategies: &[String],
 ) -> Result<Vec<EventRow>, InputError> {
     let csv = Csv::parse("events.csv", bytes)?;
@@ -658,7 +626,7 @@ fn read_events(
 
 fn read_instances(
     bytes: &[u8],
-    meta: &Meta,
+    meta: &RunMeta,
     strategies: &[String],
 ) -> Result<Vec<InstanceRow>, InputError> {
     let csv = Csv::parse("instances.csv", bytes)?;

@@ -33,7 +33,7 @@ pub fn report_md(data: &RunData, charts: &[(&str, &str)]) -> String {
         sources.join(", ")
     );
     o.push_str("## The scenario\n\n");
-    match &m.facts {
+    match &m.scenario_facts {
         Some(f) => scenario_lines(&mut o, f, data),
         None => o.push_str("- (this run's `summary.json` records no scenario facts)\n"),
     }
@@ -560,7 +560,11 @@ struct StoreOutage {
 /// Strategy `s`'s shared-store outages (`store_down`/`store_up` in
 /// `events.csv`), within the measured window; `None` if there were none.
 fn store_outage(data: &RunData, s: usize) -> Option<StoreOutage> {
-    let warm = data.meta.facts.as_ref().map_or(0.0, |f| f.warmup_s);
+    let warm = data
+        .meta
+        .scenario_facts
+        .as_ref()
+        .map_or(0.0, |f| f.warmup_s);
     let end = data.end_s();
     let mut windows: Vec<(f64, f64)> = Vec::new();
     let mut down: Option<f64> = None;
@@ -646,7 +650,11 @@ impl Cold {
 /// and over the buckets a launched instance began within `window_s` of
 /// first going into service (only those instances counted as new).
 fn cold(data: &RunData, s: usize, window_s: f64) -> (Option<Cold>, Option<Cold>) {
-    let warm = data.meta.facts.as_ref().map_or(0.0, |f| f.warmup_s);
+    let warm = data
+        .meta
+        .scenario_facts
+        .as_ref()
+        .map_or(0.0, |f| f.warmup_s);
     let spans = data.service_spans(s);
     // Per bucket: (old, new, new early) utilisations.
     type Lists = (Vec<f64>, Vec<f64>, Vec<f64>);
@@ -721,7 +729,7 @@ fn cold_instances_finding(data: &RunData) -> Option<String> {
     let bucket = data.meta.bucket_s;
     let session_s = data
         .meta
-        .facts
+        .scenario_facts
         .as_ref()
         .map_or(0.0, |f| f.requests_per_session_mean * f.think_time_mean_s);
     let window = session_s.max(bucket);
@@ -772,7 +780,7 @@ fn cold_instances_finding(data: &RunData) -> Option<String> {
             both(&whole, true)
         );
     } else {
-        let f = data.meta.facts.as_ref();
+        let f = data.meta.scenario_facts.as_ref();
         line = format!(
             "Instances added by {by}, in their first {} s in service ({}at least one {} s bucket; whole buckets in service only), ran at this fraction of the utilisation of the instances present from the start: {}",
             num(window),
@@ -864,7 +872,7 @@ fn dead_share(data: &RunData, s: usize) -> Option<(f64, f64, f64)> {
 /// The client address carrying the largest share of sessions, if shared:
 /// (description, % of sessions).
 fn largest_address(data: &RunData) -> Option<(String, f64)> {
-    let f = data.meta.facts.as_ref()?;
+    let f = data.meta.scenario_facts.as_ref()?;
     f.clients
         .iter()
         .filter(|c| c.network != "direct")
@@ -1242,7 +1250,7 @@ rr,round_robin,3000,150,0,0,100,0,0.0000,0,400,52,2.000,41,101,210,310,0.5,0.5,1
     fn with_clients(mut d: RunData, kind: &str, users_per_ip: u32) -> RunData {
         let c = d.summary.header.iter().position(|h| h == "kind").unwrap();
         d.summary.rows[1][c] = kind.to_string();
-        d.meta.facts = Some(ScenarioFacts {
+        d.meta.scenario_facts = Some(ScenarioFacts {
             duration_s: 40.0,
             warmup_s: 0.0,
             session_rate: 1.0,

@@ -8,14 +8,15 @@ pub mod data;
 pub mod markdown;
 
 use crate::metrics::{BucketRow, ControlEvent, InstanceRow, RunSummary};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
-/// What identifies a run's outputs: recorded in every file.
-#[derive(Debug, Clone, Serialize)]
+/// What identifies a run's outputs: recorded in every file, and read back
+/// from `summary.json` (its other keys ignored) by [`data::RunData`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunMeta {
     pub scenario: String,
     pub seed: u64,
@@ -28,7 +29,7 @@ pub struct RunMeta {
     pub workers: u32,
     /// The scenario in a few facts, for `report.md` (`summary.json` key
     /// `scenario_facts`; left out when `None`).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scenario_facts: Option<data::ScenarioFacts>,
 }
 

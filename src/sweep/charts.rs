@@ -8,8 +8,8 @@
 use super::output::Summary;
 use super::SweepMeta;
 use crate::report::charts::{
-    self as style, axis_range, font, label_font, render_png, tick_font, tick_label, Line,
-    LineChart, StrategyColours, GRID, HEIGHT, TICK_PX, WIDTH,
+    self as style, axis_range, font, label_font, render_png, tick_font, Line, LineChart,
+    StrategyColours, HEIGHT, TICK_PX, WIDTH,
 };
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -316,24 +316,13 @@ fn draw_tradeoff(
         &entries[n - 1..],
         style::Swatch::Line,
     )?;
-    let mut chart = ChartBuilder::on(&plot)
-        .margin(24)
-        .margin_right(40)
-        .x_label_area_size(80)
-        .y_label_area_size(110)
-        .build_cartesian_2d(x0..x1, y0..y1)?;
-    chart
-        .configure_mesh()
-        .x_desc("utilisation max / mean (mean over replications; 1 = even)")
-        .y_desc("sessions lost (%)")
-        .axis_desc_style(label_font())
-        .label_style(tick_font())
-        .x_label_formatter(&|v| tick_label(*v))
-        .y_label_formatter(&|v| tick_label(*v))
-        .x_max_light_lines(0)
-        .y_max_light_lines(0)
-        .bold_line_style(GRID)
-        .draw()?;
+    let mut chart = style::scatter_axes(
+        &plot,
+        (x0, x1),
+        (y0, y1),
+        "utilisation max / mean (mean over replications; 1 = even)",
+        "sessions lost (%)",
+    )?;
     let front = pareto_front(&pts);
     let black = RGBColor(0, 0, 0);
     chart.draw_series(LineSeries::new(
@@ -504,7 +493,7 @@ fn draw_heatmap(
             )))?;
         }
     }
-    draw_scale(&bar, lo, hi)
+    draw_value_scale(&bar, lo, hi)
 }
 
 /// A cell's value with three significant digits (`71.7`, `1.62`, `0.0123`).
@@ -517,39 +506,20 @@ fn cell_value(v: f64) -> String {
 }
 
 /// The heatmap's colour scale from `lo` to `hi`, at the right.
-fn draw_scale(area: &style::Area, lo: f64, hi: f64) -> style::DrawResult {
+fn draw_value_scale(area: &style::Area, lo: f64, hi: f64) -> style::DrawResult {
     let (_, h) = area.dim_in_pixel();
-    let (x0, x1) = (20, 60);
-    let (top, bottom) = (40, h as i32 - 110);
-    let steps = 100;
-    for i in 0..steps {
-        let t = i as f64 / steps as f64;
-        let ya = bottom - ((bottom - top) as f64 * t) as i32;
-        let yb = bottom - ((bottom - top) as f64 * (t + 1.0 / steps as f64)) as i32;
-        area.draw(&Rectangle::new(
-            [(x0, yb), (x1, ya + 1)],
-            style::sequential(t).filled(),
-        ))?;
-    }
-    area.draw(&Rectangle::new(
-        [(x0, top), (x1, bottom)],
-        BLACK.stroke_width(1),
-    ))?;
-    if !(lo.is_finite() && hi.is_finite()) {
-        return Ok(());
-    }
     let n = if hi > lo { 4 } else { 0 };
-    for k in 0..=n {
-        let f = if n == 0 { 0.5 } else { k as f64 / n as f64 };
-        let y = bottom - ((bottom - top) as f64 * f) as i32;
-        area.draw(&PathElement::new(vec![(x1, y), (x1 + 6, y)], BLACK))?;
-        area.draw(&Text::new(
-            cell_value(lo + (hi - lo) * f),
-            (x1 + 10, y),
-            font(TICK_PX - 2, false).pos(Pos::new(HPos::Left, VPos::Center)),
-        ))?;
-    }
-    Ok(())
+    let ticks: Vec<(f64, String)> = if lo.is_finite() && hi.is_finite() {
+        (0..=n)
+            .map(|k| {
+                let f = if n == 0 { 0.5 } else { k as f64 / n as f64 };
+                (f, cell_value(lo + (hi - lo) * f))
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    style::draw_scale(area, 40, h as i32 - 110, &ticks)
 }
 
 #[cfg(test)]

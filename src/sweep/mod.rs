@@ -550,25 +550,15 @@ pub fn plan_text(
     }
 
     let names: Vec<&str> = base.strategies.iter().map(|s| s.name.as_str()).collect();
-    let mut strategy_index = Vec::new();
-    for name in &req.strategies {
-        match names.iter().position(|n| n == name) {
-            Some(i) if !strategy_index.contains(&i) => strategy_index.push(i),
-            Some(_) => {}
-            None => {
-                return Err(SweepError::flag(
-                    format!("--strategy {name}"),
-                    format!(
-                        "{origin} has no strategy named `{name}`; its strategies are: {}",
-                        names.join(", ")
-                    ),
-                ))
-            }
-        }
-    }
-    if strategy_index.is_empty() {
-        strategy_index = (0..names.len()).collect();
-    }
+    let mut strategy_index = select_strategies(&names, &req.strategies).map_err(|name| {
+        SweepError::flag(
+            format!("--strategy {name}"),
+            format!(
+                "{origin} has no strategy named `{name}`; its strategies are: {}",
+                names.join(", ")
+            ),
+        )
+    })?;
     strategy_index.sort_unstable();
     let strategies: Vec<String> = strategy_index
         .iter()
@@ -644,6 +634,24 @@ pub fn plan_text(
         points,
         strategy_index,
     })
+}
+
+/// The strategies `--strategy NAME` flags pick (`run` and `sweep`), as
+/// indices into `names` in flag order, each once; every strategy when no
+/// flag is given. `Err` holds the first name `names` does not have.
+pub fn select_strategies<'a>(names: &[&str], wanted: &'a [String]) -> Result<Vec<usize>, &'a str> {
+    let mut which = Vec::new();
+    for name in wanted {
+        match names.iter().position(|n| n == name) {
+            Some(i) if !which.contains(&i) => which.push(i),
+            Some(_) => {}
+            None => return Err(name),
+        }
+    }
+    if which.is_empty() {
+        which = (0..names.len()).collect();
+    }
+    Ok(which)
 }
 
 /// The hash `stickysim run` records for a validated scenario.

@@ -6,7 +6,7 @@
 //! documented in `docs/output.md`.
 
 use super::{charts, report, RunRecord, SweepMeta};
-use crate::report::{csv_field, SUMMARY_COLUMNS};
+use crate::report::{csv_field, IDENTITY_COLUMNS, SUMMARY_COLUMNS};
 use crate::stats::{mean_ci, MeanCi};
 use serde::Serialize;
 use serde_json::{json, Map, Value};
@@ -190,7 +190,7 @@ pub fn summary_csv(meta: &SweepMeta, summary: &Summary) -> String {
         head.push(format!("{m}_mean"));
         head.push(format!("{m}_ci95"));
     }
-    head.extend(["scenario", "seed", "scenario_hash"].map(String::from));
+    head.extend(IDENTITY_COLUMNS.map(String::from));
     let _ = writeln!(out, "{}", head.join(","));
     for c in &summary.cells {
         let mut row: Vec<String> = meta

@@ -26,10 +26,6 @@ fn pm(mean: f64, hw: Option<f64>, decimals: usize) -> String {
     }
 }
 
-struct Pick<'a> {
-    cell: &'a Cell,
-}
-
 /// The cells whose mean loss is within the CI of the lowest-loss cell of
 /// `cells`, and that best cell.
 fn within_best<'a>(cells: &[&'a Cell], loss: usize) -> Option<(&'a Cell, Vec<&'a Cell>)> {
@@ -46,11 +42,12 @@ fn within_best<'a>(cells: &[&'a Cell], loss: usize) -> Option<(&'a Cell, Vec<&'a
     Some((best, near))
 }
 
-fn least<'a>(cells: &[&'a Cell], m: usize) -> Option<Pick<'a>> {
+/// The cell of `cells` with the lowest mean of metric `m`.
+fn least<'a>(cells: &[&'a Cell], m: usize) -> Option<&'a Cell> {
     cells
         .iter()
+        .copied()
         .min_by(|a, b| a.stats[m].mean.total_cmp(&b.stats[m].mean))
-        .map(|c| Pick { cell: c })
 }
 
 /// Whether the grid leaves strategy `s` alone: every one of its cells has
@@ -74,6 +71,39 @@ fn cell_label(meta: &SweepMeta, summary: &Summary, c: &Cell) -> String {
         format!("`{name}` (the same at every grid point)")
     } else {
         format!("`{name}` at `{}`", meta.point_label(c.point))
+    }
+}
+
+/// The two figures the recommendation weighs (session loss and imbalance,
+/// by metric index), and how the report names a cell and writes them.
+struct Figures<'a> {
+    meta: &'a SweepMeta,
+    summary: &'a Summary,
+    loss: usize,
+    imb: usize,
+}
+
+impl<'a> Figures<'a> {
+    /// `None` when the summary lacks either metric.
+    fn new(meta: &'a SweepMeta, summary: &'a Summary) -> Option<Self> {
+        Some(Figures {
+            meta,
+            summary,
+            loss: summary.metric_index(TRADEOFF.1)?,
+            imb: summary.metric_index(TRADEOFF.0)?,
+        })
+    }
+
+    fn label(&self, c: &Cell) -> String {
+        cell_label(self.meta, self.summary, c)
+    }
+
+    fn loss_text(&self, c: &Cell) -> String {
+        pm(c.stats[self.loss].mean, c.stats[self.loss].half_width, 3)
+    }
+
+    fn imb_text(&self, c: &Cell) -> String {
+        pm(c.stats[self.imb].mean, c.stats[self.imb].half_width, 3)
     }
 }
 
@@ -118,15 +148,10 @@ pub fn markdown(meta: &SweepMeta, summary: &Summary, charts: &Charts) -> String 
         CONFIDENCE * 100.0
     );
 
-    let (Some(loss), Some(imb)) = (
-        summary.metric_index(TRADEOFF.1),
-        summary.metric_index(TRADEOFF.0),
-    ) else {
+    let Some(fig) = Figures::new(meta, summary) else {
         return o;
     };
-    let label = |c: &Cell| cell_label(meta, summary, c);
-    let loss_s = |c: &Cell| pm(c.stats[loss].mean, c.stats[loss].half_width, 3);
-    let imb_s = |c: &Cell| pm(c.stats[imb].mean, c.stats[imb].half_width, 3);
+    let (loss, imb) = (fig.loss, fig.imb);
 
     o.push_str(&recommendation(meta, summary));
 
@@ -147,7 +172,13 @@ pub fn markdown(meta: &SweepMeta, summary: &Summary, charts: &Charts) -> String 
     );
     for i in front {
         let c = &summary.cells[i];
-        let _ = writeln!(o, "| {} | {} | {} |", label(c), imb_s(c), loss_s(c));
+        let _ = writeln!(
+            o,
+            "| {} | {} | {} |",
+            fig.label(c),
+            fig.imb_text(c),
+            fig.loss_text(c)
+        );
     }
     o.push('\n');
 
@@ -177,8 +208,8 @@ pub fn markdown(meta: &SweepMeta, summary: &Summary, charts: &Charts) -> String 
         row.push_str(&format!(
             " {} | {} | {} |",
             meta.strategies[c.strategy],
-            loss_s(c),
-            imb_s(c)
+            fig.loss_text(c),
+            fig.imb_text(c)
         ));
         for (i, _) in &extra {
             row.push_str(&format!(
@@ -222,15 +253,10 @@ pub fn markdown(meta: &SweepMeta, summary: &Summary, charts: &Charts) -> String 
 /// on stdout by `sweep` and `merge`.
 pub fn recommendation(meta: &SweepMeta, summary: &Summary) -> String {
     let mut o = String::new();
-    let (Some(loss), Some(imb)) = (
-        summary.metric_index(TRADEOFF.1),
-        summary.metric_index(TRADEOFF.0),
-    ) else {
+    let Some(fig) = Figures::new(meta, summary) else {
         return o;
     };
-    let label = |c: &Cell| cell_label(meta, summary, c);
-    let loss_s = |c: &Cell| pm(c.stats[loss].mean, c.stats[loss].half_width, 3);
-    let imb_s = |c: &Cell| pm(c.stats[imb].mean, c.stats[imb].half_width, 3);
+    let (loss, imb) = (fig.loss, fig.imb);
 
     let _ = writeln!(o, "## Recommendation\n");
     let all: Vec<&Cell> = summary.cells.iter().collect();
@@ -239,16 +265,16 @@ pub fn recommendation(meta: &SweepMeta, summary: &Summary) -> String {
             let _ = writeln!(
                 o,
                 "**{}**: sessions lost {} %, utilisation max/mean {}.\n",
-                label(rec.cell),
-                loss_s(rec.cell),
-                imb_s(rec.cell)
+                fig.label(rec),
+                fig.loss_text(rec),
+                fig.imb_text(rec)
             );
             let _ = writeln!(
                 o,
                 "The lowest mean loss is {} ({} %). {} configuration{} ha{} a mean loss within \
                  that interval (≤ {:.3} %); of those, the one above spreads load most evenly.{}\n",
-                label(best),
-                loss_s(best),
+                fig.label(best),
+                fig.loss_text(best),
                 near.len(),
                 if near.len() == 1 { "" } else { "s" },
                 if near.len() == 1 { "s" } else { "ve" },
@@ -299,12 +325,12 @@ pub fn recommendation(meta: &SweepMeta, summary: &Summary) -> String {
                 writeln!(
                 o,
                 "| `{name}` | {} | every point: the grid does not change this strategy's runs |{}",
-                loss_s(best),
+                fig.loss_text(best),
                 if first.is_some() { " - | - | - | - |" } else { " - | - |" }
             );
             continue;
         }
-        let mut row = format!("| `{name}` | {} | {} |", loss_s(best), at(best));
+        let mut row = format!("| `{name}` | {} | {} |", fig.loss_text(best), at(best));
         if let Some(p) = first {
             let idx0 = |c: &Cell| meta.point_indices(c.point)[0];
             let smallest = match &first_numeric {
@@ -316,12 +342,14 @@ pub fn recommendation(meta: &SweepMeta, summary: &Summary) -> String {
                 None => near.iter().min_by_key(|c| c.point),
             };
             match smallest {
-                Some(c) => row.push_str(&format!(" {} | {} |", p.values[idx0(c)], loss_s(c))),
+                Some(c) => {
+                    row.push_str(&format!(" {} | {} |", p.values[idx0(c)], fig.loss_text(c)))
+                }
                 None => row.push_str(" - | - |"),
             }
         }
         match least(&near, imb) {
-            Some(pick) => row.push_str(&format!(" {} | {} |", at(pick.cell), imb_s(pick.cell))),
+            Some(pick) => row.push_str(&format!(" {} | {} |", at(pick), fig.imb_text(pick))),
             None => row.push_str(" - | - |"),
         }
         let _ = writeln!(o, "{row}");

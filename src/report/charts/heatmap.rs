@@ -246,31 +246,10 @@ fn draw(root: &Area, data: &RunData) -> DrawResult {
 /// The utilisation scale, with the keys for down backends and events.
 fn draw_colour_bar(area: &Area) -> DrawResult {
     let (_, h) = area.dim_in_pixel();
-    let (x0, x1) = (20, 60);
+    let x0 = SCALE_X.0;
     let (top, bottom) = (40, h as i32 - 360);
-    let steps = 100;
-    for i in 0..steps {
-        let t = i as f64 / steps as f64;
-        let y1 = bottom - ((bottom - top) as f64 * t) as i32;
-        let y0 = bottom - ((bottom - top) as f64 * (t + 1.0 / steps as f64)) as i32;
-        area.draw(&Rectangle::new(
-            [(x0, y0), (x1, y1 + 1)],
-            sequential(t).filled(),
-        ))?;
-    }
-    area.draw(&Rectangle::new(
-        [(x0, top), (x1, bottom)],
-        BLACK.stroke_width(1),
-    ))?;
-    for pct in [0, 25, 50, 75, 100] {
-        let y = bottom - ((bottom - top) as f64 * pct as f64 / 100.0) as i32;
-        area.draw(&PathElement::new(vec![(x1, y), (x1 + 6, y)], BLACK))?;
-        area.draw(&Text::new(
-            format!("{pct}%"),
-            (x1 + 10, y),
-            font(TICK_PX - 2, false).pos(Pos::new(HPos::Left, VPos::Center)),
-        ))?;
-    }
+    let ticks = [0, 25, 50, 75, 100].map(|pct| (pct as f64 / 100.0, format!("{pct}%")));
+    draw_scale(area, top, bottom, &ticks)?;
     area.draw(&Text::new(
         "utilisation",
         (x0 - 10, top - 34),

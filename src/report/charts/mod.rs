@@ -258,6 +258,41 @@ pub fn sequential(t: f64) -> RGBColor {
     RGBColor(lerp(a.0, b.0), lerp(a.1, b.1), lerp(a.2, b.2))
 }
 
+/// Left and right edges, pixels, of a colour scale drawn by [`draw_scale`].
+pub const SCALE_X: (i32, i32) = (20, 60);
+
+/// A vertical bar of the [`sequential`] scale in `area` at [`SCALE_X`], 0 at
+/// `bottom` and 1 at `top`, outlined; each tick `(fraction, label)` is a
+/// short line with its label right of the bar. Shared by the run's heatmap
+/// and the sweep's heatmaps.
+pub fn draw_scale(area: &Area, top: i32, bottom: i32, ticks: &[(f64, String)]) -> DrawResult {
+    let (x0, x1) = SCALE_X;
+    let steps = 100;
+    for i in 0..steps {
+        let t = i as f64 / steps as f64;
+        let ya = bottom - ((bottom - top) as f64 * t) as i32;
+        let yb = bottom - ((bottom - top) as f64 * (t + 1.0 / steps as f64)) as i32;
+        area.draw(&Rectangle::new(
+            [(x0, yb), (x1, ya + 1)],
+            sequential(t).filled(),
+        ))?;
+    }
+    area.draw(&Rectangle::new(
+        [(x0, top), (x1, bottom)],
+        BLACK.stroke_width(1),
+    ))?;
+    for (f, label) in ticks {
+        let y = bottom - ((bottom - top) as f64 * f) as i32;
+        area.draw(&PathElement::new(vec![(x1, y), (x1 + 6, y)], BLACK))?;
+        area.draw(&Text::new(
+            label.clone(),
+            (x1 + 10, y),
+            font(TICK_PX - 2, false).pos(Pos::new(HPos::Left, VPos::Center)),
+        ))?;
+    }
+    Ok(())
+}
+
 /// The title font.
 pub fn title_font() -> TextStyle<'static> {
     font(TITLE_PX, true)
@@ -639,6 +674,36 @@ pub type F64Chart<'a, 'b> = ChartContext<
     BitMapBackend<'b>,
     Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
 >;
+
+/// The axes of a trade-off scatter plot (the run's `tradeoff.png` and the
+/// sweep's `sweep_tradeoff.png`): plain numbers, major grid lines only.
+pub fn scatter_axes<'a, 'b>(
+    plot: &'a Area<'b>,
+    (x0, x1): (f64, f64),
+    (y0, y1): (f64, f64),
+    x_desc: &str,
+    y_desc: &str,
+) -> Result<F64Chart<'a, 'b>, Box<dyn std::error::Error>> {
+    let mut chart = ChartBuilder::on(plot)
+        .margin(24)
+        .margin_right(40)
+        .x_label_area_size(80)
+        .y_label_area_size(110)
+        .build_cartesian_2d(x0..x1, y0..y1)?;
+    chart
+        .configure_mesh()
+        .x_max_light_lines(0)
+        .y_max_light_lines(0)
+        .bold_line_style(GRID)
+        .x_label_formatter(&|v| tick_label(*v))
+        .y_label_formatter(&|v| tick_label(*v))
+        .x_desc(x_desc)
+        .y_desc(y_desc)
+        .axis_desc_style(label_font())
+        .label_style(tick_font())
+        .draw()?;
+    Ok(chart)
+}
 
 /// Above this many markers, a chart marks events with short ticks on its top
 /// edge instead of full-height lines, which would hide the data.

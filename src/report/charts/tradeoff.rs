@@ -38,24 +38,13 @@ fn draw(root: &Area, data: &RunData) -> DrawResult {
     )?;
     let (plot, side) = area.split_horizontally(WIDTH as i32 - legend_width(&entries));
     draw_side_legend(&side, &entries, Swatch::Dot)?;
-    let mut chart = ChartBuilder::on(&plot)
-        .margin(24)
-        .margin_right(40)
-        .x_label_area_size(80)
-        .y_label_area_size(110)
-        .build_cartesian_2d(x0..x1, y0..y1)?;
-    chart
-        .configure_mesh()
-        .x_max_light_lines(0)
-        .y_max_light_lines(0)
-        .bold_line_style(GRID)
-        .x_label_formatter(&|v| tick_label(*v))
-        .y_label_formatter(&|v| tick_label(*v))
-        .x_desc("imbalance: busiest backend's utilisation / mean (1 = even)")
-        .y_desc("sessions lost (% of sessions)")
-        .axis_desc_style(label_font())
-        .label_style(tick_font())
-        .draw()?;
+    let mut chart = scatter_axes(
+        &plot,
+        (x0, x1),
+        (y0, y1),
+        "imbalance: busiest backend's utilisation / mean (1 = even)",
+        "sessions lost (% of sessions)",
+    )?;
     // Labels placed next to their point: right, else above or below it,
     // else left, wherever they overlap no other label or point and stay
     // inside the plot.
