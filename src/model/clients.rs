@@ -1,8 +1,8 @@
 //! Where clients' requests come from: public source addresses behind direct
 //! connections, corporate NAT and carrier-grade NAT, and how they change.
 
-use crate::routing::hash::mix64 as mix;
 use crate::scenario::{ClientSegment, Network};
+use crate::sim::mix64 as mix;
 use crate::sim::SimRng;
 use rand::Rng;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};

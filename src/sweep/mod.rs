@@ -259,11 +259,7 @@ pub fn replication_seed(master: u64, r: u32) -> u64 {
     if r == 0 {
         return master;
     }
-    let mut z = master ^ (r as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    (z ^ (z >> 31)) & (i64::MAX as u64)
+    crate::sim::splitmix(master ^ (r as u64).wrapping_mul(crate::sim::GOLDEN)) & (i64::MAX as u64)
 }
 
 /// How a value is shown in outputs and keys.
