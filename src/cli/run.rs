@@ -1,11 +1,10 @@
 //! `stickysim run SCENARIO`: every strategy, one workload, a report.
 
 use super::progress::Progress;
-use crate::engine::run_strategy;
+use crate::engine::run_strategies_with;
 use crate::report::{text_table, write_run_report, RunMeta, StrategyResult};
 use anyhow::{anyhow, Context, Result};
 use clap::Args;
-use rayon::prelude::*;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -65,15 +64,7 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
     }
     let progress = Progress::new(which.len() as u64, "strategies", args.quiet);
     progress.message("simulating");
-    // As `engine::run_strategies`, advancing the bar as each strategy ends.
-    let outputs: Vec<_> = which
-        .par_iter()
-        .map(|&i| {
-            let o = run_strategy(&sc, i);
-            progress.inc();
-            o
-        })
-        .collect();
+    let outputs = run_strategies_with(&sc, &which, |_| progress.inc());
     progress.message(if args.no_charts {
         "writing"
     } else {

@@ -12,7 +12,8 @@
 //! not the number of instances ever launched. A slot's name in outputs is
 //! `b<index>`.
 
-use crate::metrics::LossCause;
+use crate::model::{Epoch, InstanceNo, LossCause};
+use crate::routing::BackendId;
 use crate::scenario::{Autoscaling, Victim};
 use crate::sim::{Nanos, SimRng};
 use std::collections::VecDeque;
@@ -37,7 +38,7 @@ pub struct Slot {
     /// Index into `Backends::zones`.
     pub zone: u16,
     /// Number of the instance in the slot (0.. in launch order over the run).
-    pub instance: u32,
+    pub instance: InstanceNo,
     pub launched_ns: Nanos,
     /// Why it is draining (deploy or scale-in).
     pub retire: Option<LossCause>,
@@ -59,7 +60,13 @@ pub struct Slot {
 }
 
 impl Slot {
-    pub fn new(zone: u16, instance: u32, launched_ns: Nanos, base_speed: f64) -> Self {
+    /// What ended the slot's incarnation `e` (an epoch before its current one).
+    #[inline]
+    pub fn ended_by(&self, e: Epoch) -> LossCause {
+        self.end_causes[e.index()]
+    }
+
+    pub fn new(zone: u16, instance: InstanceNo, launched_ns: Nanos, base_speed: f64) -> Self {
         Slot {
             life: Life::Active,
             zone,
@@ -222,7 +229,11 @@ impl Autoscaler {
 
 /// Picks up to `n` scale-in victims among `candidates`:
 /// `(slot, launched_ns, pinned sessions)`, in slot order.
-pub fn pick_victims(victim: Victim, candidates: &mut [(u32, Nanos, u32)], n: usize) -> Vec<u32> {
+pub fn pick_victims(
+    victim: Victim,
+    candidates: &mut [(BackendId, Nanos, u32)],
+    n: usize,
+) -> Vec<BackendId> {
     match victim {
         Victim::Newest => candidates.sort_by(|a, b| b.1.cmp(&a.1).then(b.0.cmp(&a.0))),
         Victim::Oldest => candidates.sort_by(|a, b| a.1.cmp(&b.1).then(a.0.cmp(&b.0))),
@@ -237,11 +248,11 @@ pub struct DeployRun {
     /// Index into `Scenario::deploys`.
     pub index: usize,
     /// Old instances still to replace, `(slot, instance)`, in slot order.
-    pub todo: VecDeque<(u32, u32)>,
+    pub todo: VecDeque<(BackendId, InstanceNo)>,
     /// The current batch's old instances.
-    pub batch_old: Vec<(u32, u32)>,
+    pub batch_old: Vec<(BackendId, InstanceNo)>,
     /// The current batch's replacements, `(slot, instance)`, not in service yet.
-    pub batch_new: Vec<(u32, u32)>,
+    pub batch_new: Vec<(BackendId, InstanceNo)>,
 }
 
 #[cfg(test)]
@@ -302,13 +313,15 @@ mod tests {
 
     #[test]
     fn victims_follow_the_policy() {
-        let base = [(0u32, 0u64, 9u32), (1, 50, 3), (2, 50, 7), (3, 10, 1)];
+        let base = [(0u32, 0u64, 9u32), (1, 50, 3), (2, 50, 7), (3, 10, 1)]
+            .map(|(b, t, n)| (BackendId(b), t, n));
+        let ids = |v: &[u32]| v.iter().map(|&b| BackendId(b)).collect::<Vec<_>>();
         let mut c = base;
-        assert_eq!(pick_victims(Victim::Newest, &mut c, 2), vec![2, 1]);
+        assert_eq!(pick_victims(Victim::Newest, &mut c, 2), ids(&[2, 1]));
         let mut c = base;
-        assert_eq!(pick_victims(Victim::Oldest, &mut c, 2), vec![0, 3]);
+        assert_eq!(pick_victims(Victim::Oldest, &mut c, 2), ids(&[0, 3]));
         let mut c = base;
-        assert_eq!(pick_victims(Victim::LeastSessions, &mut c, 2), vec![3, 1]);
+        assert_eq!(pick_victims(Victim::LeastSessions, &mut c, 2), ids(&[3, 1]));
     }
 
     #[test]

@@ -6,57 +6,7 @@ use crate::sim::{ns_to_s, Nanos};
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
-/// Why a session's next request reached a backend without its state.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum LossCause {
-    /// The backend holding the state crashed.
-    Failure,
-    /// The client's source address changed (mobile churn, CGNAT).
-    IpChange,
-    /// The client does not return cookies.
-    CookieBlocked,
-    /// The affinity cookie expired.
-    TtlExpired,
-    /// The strategy sent it elsewhere: no affinity, a re-hash after a
-    /// health change, or a redispatch from a full or down pin.
-    Rebalanced,
-    /// The client's API token rotated and the header hash moved it.
-    TokenRotation,
-    /// The backend holding the state was replaced by a rolling deploy (the
-    /// session was sent elsewhere while it drained, or it stopped).
-    Deploy,
-    /// The backend holding the state was removed by a scale-in.
-    ScaleIn,
-}
-
-/// Number of [`LossCause`]s.
-pub const LOSS_CAUSES: usize = 8;
-
-impl LossCause {
-    pub const ALL: [LossCause; LOSS_CAUSES] = [
-        LossCause::Failure,
-        LossCause::IpChange,
-        LossCause::CookieBlocked,
-        LossCause::TtlExpired,
-        LossCause::Rebalanced,
-        LossCause::TokenRotation,
-        LossCause::Deploy,
-        LossCause::ScaleIn,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            LossCause::Failure => "failure",
-            LossCause::IpChange => "ip_change",
-            LossCause::CookieBlocked => "cookie_blocked",
-            LossCause::TtlExpired => "ttl_expired",
-            LossCause::Rebalanced => "rebalanced",
-            LossCause::TokenRotation => "token_rotation",
-            LossCause::Deploy => "deploy",
-            LossCause::ScaleIn => "scale_in",
-        }
-    }
-}
+pub use crate::model::{LossCause, LOSS_CAUSES};
 
 /// What a control event was (`events.csv`'s `event` column).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -1,63 +1,78 @@
-//! The simulated world's parts: clients and their addresses, sessions with
-//! their cookie jar, backends with workers, a FIFO queue and in-memory
-//! session state.
+//! The simulated world's parts and their behaviour: clients and their
+//! addresses, sessions and how they advance (address churn, token
+//! rotation, cookie expiry), backends with workers, a FIFO queue and
+//! in-memory session state, where state is placed and why it is lost.
 
 mod clients;
-pub use clients::Addresser;
+mod ids;
+mod loss;
+mod session;
+pub mod state;
 
-use crate::routing::BackendId;
-use crate::sim::{Nanos, SimRng};
+pub use clients::Addresser;
+pub use ids::{ArenaId, Epoch, InstanceNo, RequestId, SessionId};
+pub use loss::{LossCause, LOSS_CAUSES};
+pub use session::{token_epoch, Drift, JarCookie, Pending, Session};
+pub use state::{Landing, Placement, Replicas, MAX_REPLICAS};
+
+use crate::sim::Nanos;
 use std::collections::VecDeque;
-use std::net::IpAddr;
+use std::marker::PhantomData;
 
 /// A free-list arena: ids are reused once freed, so memory follows the
 /// number of live items, not the number ever created.
 #[derive(Debug)]
-pub struct Slab<T> {
+pub struct Slab<T, I = u32> {
     items: Vec<Option<T>>,
     free: Vec<u32>,
     live: usize,
+    id: PhantomData<I>,
 }
 
-impl<T> Default for Slab<T> {
+impl<T, I> Default for Slab<T, I> {
     fn default() -> Self {
         Slab {
             items: Vec::new(),
             free: Vec::new(),
             live: 0,
+            id: PhantomData,
         }
     }
 }
 
-impl<T> Slab<T> {
+impl<T, I: ArenaId> Slab<T, I> {
+    /// Stores `item`, in the lowest-numbered free slot if there is one.
     #[inline]
-    pub fn insert(&mut self, item: T) -> u32 {
+    pub fn insert(&mut self, item: T) -> I {
         self.live += 1;
         if let Some(id) = self.free.pop() {
             self.items[id as usize] = Some(item);
-            id
+            I::from_slot(id)
         } else {
             self.items.push(Some(item));
-            (self.items.len() - 1) as u32
+            I::from_slot((self.items.len() - 1) as u32)
         }
     }
 
+    /// Takes item `id` out; its slot is reused by a later insert.
     #[inline]
-    pub fn remove(&mut self, id: u32) -> T {
-        let item = self.items[id as usize].take().expect("slab id is live");
-        self.free.push(id);
+    pub fn remove(&mut self, id: I) -> T {
+        let item = self.items[id.index()].take().expect("slab id is live");
+        self.free.push(id.slot());
         self.live -= 1;
         item
     }
 
+    /// Item `id`, which must be live.
     #[inline]
-    pub fn get(&self, id: u32) -> &T {
-        self.items[id as usize].as_ref().expect("slab id is live")
+    pub fn get(&self, id: I) -> &T {
+        self.items[id.index()].as_ref().expect("slab id is live")
     }
 
+    /// Item `id`, which must be live.
     #[inline]
-    pub fn get_mut(&mut self, id: u32) -> &mut T {
-        self.items[id as usize].as_mut().expect("slab id is live")
+    pub fn get_mut(&mut self, id: I) -> &mut T {
+        self.items[id.index()].as_mut().expect("slab id is live")
     }
 
     /// Items alive now.
@@ -81,113 +96,12 @@ impl<T> Slab<T> {
     }
 }
 
-/// The affinity cookie a client holds, as its jar stores it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct JarCookie {
-    pub value: u64,
-    /// When the jar drops it; `None` for a session cookie.
-    pub expires_ns: Option<Nanos>,
-}
-
-/// Most replica holders a session's state may have (`replicated` placement).
-pub const MAX_REPLICAS: usize = 8;
-
-/// A request between a failed attempt and its retry: what it drew, so the
-/// retry does not draw again.
-#[derive(Debug, Clone, Copy)]
-pub struct Pending {
-    pub start_ns: Nanos,
-    pub demand_s: f64,
-    pub state_s: f64,
-    pub measured: bool,
-    /// The backend the failed attempt went to.
-    pub failed_on: BackendId,
-}
-
-/// One user session: a run of requests separated by think time.
-#[derive(Debug)]
-pub struct Session {
-    /// The session's number in arrival order.
-    pub no: u64,
-    /// A running digest of the session's workload draws (see `RunOutput`).
-    pub digest: u64,
-    /// Counted in the metrics (started after warm-up).
-    pub measured: bool,
-    pub segment: u16,
-    pub user: u32,
-    /// Requests not yet sent.
-    pub remaining: u32,
-    /// Think times, service demands, store latencies: this session's own stream.
-    pub rng: SimRng,
-    /// Address changes: this session's own stream.
-    pub net_rng: SimRng,
-    /// Shared-store round trips (only with shared state): its own stream, so
-    /// the other draws are the same whatever the placement.
-    pub store_rng: Option<SimRng>,
-    pub next_ip_change_ns: Nanos,
-    pub ip_changes: u32,
-    pub ip: IpAddr,
-    pub blocks_cookies: bool,
-    pub cookie: Option<JarCookie>,
-    pub token: Option<u64>,
-    /// The token as first issued, and how many rotations it has been through.
-    pub token_base: u64,
-    pub token_epoch: u64,
-    /// Since the session last reached its home: its token rotated.
-    pub token_rotated: bool,
-    /// The application's session cookie or id, as the client holds it.
-    pub app_id: Option<u64>,
-    /// Times the application issued this session an id (its state was created).
-    pub app_issues: u32,
-    /// Where the session's state lives: a backend and the backend's
-    /// incarnation (epoch) when it was written.
-    pub home: Option<(BackendId, u32)>,
-    pub lost: bool,
-    /// Since the session last reached its home: its address changed.
-    pub ip_changed: bool,
-    /// Since the session last reached its home: its cookie expired.
-    pub cookie_expired: bool,
-}
-
-/// Backends holding copies of a session's state (`replicated` placement):
-/// `(backend, epoch)`, the first `len` entries. Kept beside the sessions,
-/// not in them, so runs without replication don't carry it.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Replicas {
-    pub len: u8,
-    pub at: [(u32, u32); MAX_REPLICAS],
-}
-
-impl Replicas {
-    #[inline]
-    pub fn holders(&self) -> &[(u32, u32)] {
-        &self.at[..self.len as usize]
-    }
-}
-
-impl Session {
-    /// The cookie the client sends now, expiring it first if its time is up.
-    #[inline]
-    pub fn cookie_at(&mut self, now: Nanos) -> Option<u64> {
-        match self.cookie {
-            Some(JarCookie {
-                expires_ns: Some(t),
-                ..
-            }) if t <= now => {
-                self.cookie = None;
-                self.cookie_expired = true;
-                None
-            }
-            Some(c) => Some(c.value),
-            None => None,
-        }
-    }
-}
-
 /// An in-flight request.
 #[derive(Debug, Clone, Copy)]
 pub struct Request {
-    pub session: u32,
+    /// The session that sent it.
+    pub session: SessionId,
+    /// When it was first sent.
     pub start_ns: Nanos,
     /// Time the backend's worker is held (service demand / speed + store round trip).
     pub hold_ns: Nanos,
@@ -202,13 +116,13 @@ pub struct Backend {
     pub alive: bool,
     /// Incarnation: bumped on every crash, so state and completions from a
     /// previous life are recognised as gone.
-    pub epoch: u32,
+    pub epoch: Epoch,
     pub speed: f64,
     pub workers: u32,
     pub queue_limit: Option<u32>,
-    pub queue: VecDeque<u32>,
+    pub queue: VecDeque<RequestId>,
     /// Requests in service (at most `workers`).
-    pub in_service: Vec<u32>,
+    pub in_service: Vec<RequestId>,
     /// Active sessions whose state lives here (this epoch).
     pub pinned: u32,
 }
@@ -217,7 +131,7 @@ impl Backend {
     pub fn new(speed: f64, workers: u32, queue_limit: Option<u32>) -> Self {
         Backend {
             alive: true,
-            epoch: 0,
+            epoch: Epoch(0),
             speed,
             workers,
             queue_limit,
@@ -250,7 +164,7 @@ mod tests {
 
     #[test]
     fn slab_reuses_ids_and_tracks_live_count() {
-        let mut s = Slab::default();
+        let mut s: Slab<i32> = Slab::default();
         let a = s.insert(1);
         let b = s.insert(2);
         assert_eq!(s.remove(a), 1);

@@ -9,9 +9,17 @@ use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 pub struct BackendId(pub u32);
 
 impl BackendId {
+    /// The id as an index into per-backend tables.
     #[inline]
     pub fn index(self) -> usize {
         self.0 as usize
+    }
+
+    /// The id of the backend at `index` in the pool.
+    #[inline]
+    pub fn from_index(index: usize) -> Self {
+        debug_assert!(u32::try_from(index).is_ok(), "backend index {index}");
+        BackendId(index as u32)
     }
 }
 
