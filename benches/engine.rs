@@ -46,7 +46,7 @@ fn routing(c: &mut Criterion) {
         (
             "source_ip_modulo",
             StrategySpec::SourceIp {
-                hash: IpHash::Modulo,
+                hash: HashAlgo::Modulo,
                 tuning: HashTuning::default(),
                 on_unavailable: OnUnavailable::Redispatch,
                 on_draining: OnDraining::Reroute,

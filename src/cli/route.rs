@@ -2,7 +2,7 @@
 //! a tool, hashing each key the way the product does.
 
 use crate::routing::{
-    is_prime, BackendView, HashKey, HashTable, HashTuning, Health, IpHash, OnDraining, Pool,
+    is_prime, BackendView, HashAlgo, HashKey, HashTable, HashTuning, Health, OnDraining, Pool,
     MAX_MAGLEV_TABLE_SIZE, MAX_RING_SIZE,
 };
 use anyhow::{bail, Result};
@@ -57,8 +57,8 @@ fn parse_addr(flag: &str, s: &str) -> Result<SocketAddr> {
 }
 
 pub fn run(args: RouteArgs) -> Result<ExitCode> {
-    let Some(hash) = IpHash::from_name(&args.hash) else {
-        let names: Vec<&str> = IpHash::ALL.iter().map(|h| h.name()).collect();
+    let Some(hash) = HashAlgo::from_name(&args.hash) else {
+        let names: Vec<&str> = HashAlgo::ALL.iter().map(|h| h.name()).collect();
         bail!(
             "--hash: expected one of {}, found `{}`",
             names.join(", "),
@@ -101,7 +101,7 @@ pub fn run(args: RouteArgs) -> Result<ExitCode> {
     };
     let mut tuning = HashTuning::default();
     if let Some(m) = args.table_size {
-        if hash != IpHash::Maglev {
+        if hash != HashAlgo::Maglev {
             bail!(
                 "--table-size: applies to `--hash maglev` only, found `--hash {}`",
                 hash.name()
@@ -119,7 +119,7 @@ pub fn run(args: RouteArgs) -> Result<ExitCode> {
         tuning.table_size = m;
     }
     if let Some(r) = args.min_ring_size {
-        if hash != IpHash::EnvoyRing {
+        if hash != HashAlgo::EnvoyRing {
             bail!(
                 "--min-ring-size: applies to `--hash envoy_ring` only, found `--hash {}`",
                 hash.name()
@@ -150,7 +150,7 @@ pub fn run(args: RouteArgs) -> Result<ExitCode> {
         };
         pool.set_health(crate::routing::BackendId(i as u32), Health::Down);
     }
-    if args.raw_key && hash == IpHash::NginxIpHash {
+    if args.raw_key && hash == HashAlgo::NginxIpHash {
         bail!("--raw-key: nginx_ip_hash has no 64-bit hash stage (it folds address octets); pass addresses");
     }
     // Parse every key before printing anything.
@@ -163,7 +163,7 @@ pub fn run(args: RouteArgs) -> Result<ExitCode> {
             }
         } else {
             let ip = k.parse::<IpAddr>().ok();
-            if ip.is_none() && hash == IpHash::NginxIpHash {
+            if ip.is_none() && hash == HashAlgo::NginxIpHash {
                 bail!("KEY: nginx_ip_hash hashes client addresses; expected an IP address, found `{k}`");
             }
             keys.push((k.clone(), None, ip));

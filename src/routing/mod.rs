@@ -15,7 +15,7 @@
 //! use std::net::{IpAddr, Ipv4Addr};
 //! let pool = Pool::with_default_addrs(4, None);
 //! let spec = StrategySpec::SourceIp {
-//!     hash: IpHash::Maglev,
+//!     hash: HashAlgo::Maglev,
 //!     tuning: HashTuning::default(),
 //!     on_unavailable: OnUnavailable::Redispatch,
 //!     on_draining: OnDraining::Reroute,

@@ -44,7 +44,7 @@ pub enum TtlMode {
 /// Which stateless hash maps a key (source address, header, cookie) to a
 /// backend. Each follows one product; see `docs/strategies.md`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum IpHash {
+pub enum HashAlgo {
     /// A 64-bit mix of the key, modulo the number of healthy backends.
     Modulo,
     /// nginx `ip_hash`: first three octets of IPv4 (all 16 of IPv6),
@@ -65,41 +65,41 @@ pub enum IpHash {
     Rendezvous,
 }
 
-impl IpHash {
-    pub const ALL: [IpHash; 8] = [
-        IpHash::Modulo,
-        IpHash::NginxIpHash,
-        IpHash::HaproxySource,
-        IpHash::Ketama,
-        IpHash::EnvoyRing,
-        IpHash::Maglev,
-        IpHash::Jump,
-        IpHash::Rendezvous,
+impl HashAlgo {
+    pub const ALL: [HashAlgo; 8] = [
+        HashAlgo::Modulo,
+        HashAlgo::NginxIpHash,
+        HashAlgo::HaproxySource,
+        HashAlgo::Ketama,
+        HashAlgo::EnvoyRing,
+        HashAlgo::Maglev,
+        HashAlgo::Jump,
+        HashAlgo::Rendezvous,
     ];
 
     /// The name a scenario and `stickysim route --hash` use.
     pub fn name(self) -> &'static str {
         match self {
-            IpHash::Modulo => "modulo",
-            IpHash::NginxIpHash => "nginx_ip_hash",
-            IpHash::HaproxySource => "haproxy_source",
-            IpHash::Ketama => "ketama",
-            IpHash::EnvoyRing => "envoy_ring",
-            IpHash::Maglev => "maglev",
-            IpHash::Jump => "jump",
-            IpHash::Rendezvous => "rendezvous",
+            HashAlgo::Modulo => "modulo",
+            HashAlgo::NginxIpHash => "nginx_ip_hash",
+            HashAlgo::HaproxySource => "haproxy_source",
+            HashAlgo::Ketama => "ketama",
+            HashAlgo::EnvoyRing => "envoy_ring",
+            HashAlgo::Maglev => "maglev",
+            HashAlgo::Jump => "jump",
+            HashAlgo::Rendezvous => "rendezvous",
         }
     }
 
-    pub fn from_name(s: &str) -> Option<IpHash> {
-        IpHash::ALL.into_iter().find(|h| h.name() == s)
+    pub fn from_name(s: &str) -> Option<HashAlgo> {
+        HashAlgo::ALL.into_iter().find(|h| h.name() == s)
     }
 
     /// Whether the hash keeps its table over every configured backend and
     /// skips unusable ones (nginx), rather than rebuilding over the healthy
     /// set (Envoy, HAProxy's map, jump, rendezvous, modulo).
     pub fn skips_unusable(self) -> bool {
-        matches!(self, IpHash::NginxIpHash | IpHash::Ketama)
+        matches!(self, HashAlgo::NginxIpHash | HashAlgo::Ketama)
     }
 }
 
@@ -231,7 +231,7 @@ pub enum StrategySpec {
     },
     /// Stateless hash of the client's source address.
     SourceIp {
-        hash: IpHash,
+        hash: HashAlgo,
         tuning: HashTuning,
         on_unavailable: OnUnavailable,
         on_draining: OnDraining,
@@ -241,7 +241,7 @@ pub enum StrategySpec {
     /// without it are balanced with `balance`.
     Header {
         name: String,
-        hash: IpHash,
+        hash: HashAlgo,
         tuning: HashTuning,
         balance: Balance,
         on_unavailable: OnUnavailable,
@@ -273,7 +273,7 @@ pub enum StrategySpec {
     /// + `hash-balance-factor`).
     BoundedLoad {
         key: KeySource,
-        hash: IpHash,
+        hash: HashAlgo,
         /// `hash-balance-factor`: no backend above factor/100 × the average.
         factor: u32,
         tuning: HashTuning,

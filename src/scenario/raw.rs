@@ -247,7 +247,7 @@ pub enum RawOnUnavailable {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum RawIpHash {
+pub enum RawHashAlgo {
     Modulo,
     NginxIpHash,
     HaproxySource,
@@ -290,7 +290,7 @@ pub struct RawStrategy {
     pub same_site: Option<RawSameSite>,
     pub balance: Option<RawBalance>,
     pub on_unavailable: Option<RawOnUnavailable>,
-    pub hash: Option<RawIpHash>,
+    pub hash: Option<RawHashAlgo>,
     pub on_draining: Option<RawOnDraining>,
     pub table_size: Option<u64>,
     pub min_ring_size: Option<u64>,

@@ -1,7 +1,7 @@
 use super::raw::{DIST_PARAMS, STRATEGY_KEYS};
 use super::*;
 use crate::routing::{
-    Balance, CookieAttrs, HashTuning, IpHash, OnDraining, OnUnavailable, SameSite, StrategySpec,
+    Balance, CookieAttrs, HashAlgo, HashTuning, OnDraining, OnUnavailable, SameSite, StrategySpec,
     TtlMode, KINDS,
 };
 use std::path::PathBuf;
@@ -225,7 +225,7 @@ fn full_scenario_resolves_units_and_keeps_every_value() {
     assert_eq!(
         s.strategies[2].spec,
         StrategySpec::SourceIp {
-            hash: IpHash::Modulo,
+            hash: HashAlgo::Modulo,
             tuning: HashTuning::default(),
             on_unavailable: OnUnavailable::Reject,
             on_draining: OnDraining::Reroute,
@@ -1150,11 +1150,11 @@ proptest::proptest! {
     }
 }
 
-/// `raw::RawIpHash` spells routing's hash names again for serde; a name
-/// that drifted would make errors quoting `IpHash::name` unparseable.
+/// `raw::RawHashAlgo` spells routing's hash names again for serde; a name
+/// that drifted would make errors quoting `HashAlgo::name` unparseable.
 #[test]
 fn every_hash_name_parses_to_its_hash() {
-    for h in IpHash::ALL {
+    for h in HashAlgo::ALL {
         let text = with(
             "kind = \"round_robin\"",
             &format!("kind = \"source_ip\"\nhash = \"{}\"", h.name()),

@@ -7,8 +7,8 @@ use super::error::{did_you_mean, ticked, KeyPath, Problem};
 use super::raw::*;
 use super::types::*;
 use crate::routing::{
-    self, Balance, CookieAttrs, HashTuning, IpHash, KeySource, Learned, OnDraining, OnUnavailable,
-    SameSite, StrategySpec, TtlMode, COOKIE_TTL_RANGE_S, DEFAULT_BALANCE_FACTOR,
+    self, Balance, CookieAttrs, HashAlgo, HashTuning, KeySource, Learned, OnDraining,
+    OnUnavailable, SameSite, StrategySpec, TtlMode, COOKIE_TTL_RANGE_S, DEFAULT_BALANCE_FACTOR,
     DEFAULT_COOKIE_TTL_S, DEFAULT_LEARN_TIMEOUT_S, DEFAULT_TABLE_SIZE, DEFAULT_TABLE_TIMEOUT_S,
     MAX_MAGLEV_TABLE_SIZE, MAX_RING_SIZE, MAX_TABLE_TIMEOUT_S,
 };
@@ -224,7 +224,7 @@ pub(crate) fn validate(raw: RawScenario, name_hint: &str) -> R<Scenario> {
             StrategySpec::SourceIp { tuning, hash, .. }
             | StrategySpec::Header { tuning, hash, .. }
             | StrategySpec::BoundedLoad { tuning, hash, .. }
-                if *hash == IpHash::Maglev =>
+                if *hash == HashAlgo::Maglev =>
             {
                 tuning
             }
@@ -866,24 +866,24 @@ fn on_draining(o: Option<RawOnDraining>) -> OnDraining {
     }
 }
 
-fn ip_hash(h: Option<RawIpHash>, default: RawIpHash) -> IpHash {
+fn ip_hash(h: Option<RawHashAlgo>, default: RawHashAlgo) -> HashAlgo {
     match h.unwrap_or(default) {
-        RawIpHash::Modulo => IpHash::Modulo,
-        RawIpHash::NginxIpHash => IpHash::NginxIpHash,
-        RawIpHash::HaproxySource => IpHash::HaproxySource,
-        RawIpHash::Ketama => IpHash::Ketama,
-        RawIpHash::EnvoyRing => IpHash::EnvoyRing,
-        RawIpHash::Maglev => IpHash::Maglev,
-        RawIpHash::Jump => IpHash::Jump,
-        RawIpHash::Rendezvous => IpHash::Rendezvous,
+        RawHashAlgo::Modulo => HashAlgo::Modulo,
+        RawHashAlgo::NginxIpHash => HashAlgo::NginxIpHash,
+        RawHashAlgo::HaproxySource => HashAlgo::HaproxySource,
+        RawHashAlgo::Ketama => HashAlgo::Ketama,
+        RawHashAlgo::EnvoyRing => HashAlgo::EnvoyRing,
+        RawHashAlgo::Maglev => HashAlgo::Maglev,
+        RawHashAlgo::Jump => HashAlgo::Jump,
+        RawHashAlgo::Rendezvous => HashAlgo::Rendezvous,
     }
 }
 
 /// Maglev `table_size` (prime, Envoy's limits) and ring `min_ring_size`.
-fn tuning(k: &KeyPath, s: &RawStrategy, hash: IpHash) -> R<HashTuning> {
+fn tuning(k: &KeyPath, s: &RawStrategy, hash: HashAlgo) -> R<HashTuning> {
     let mut t = HashTuning::default();
     if let Some(m) = s.table_size {
-        if hash != IpHash::Maglev {
+        if hash != HashAlgo::Maglev {
             return problem(
                 &k.k("table_size"),
                 format!(
@@ -903,7 +903,7 @@ fn tuning(k: &KeyPath, s: &RawStrategy, hash: IpHash) -> R<HashTuning> {
         t.table_size = m;
     }
     if let Some(r) = s.min_ring_size {
-        if hash != IpHash::EnvoyRing {
+        if hash != HashAlgo::EnvoyRing {
             return problem(
                 &k.k("min_ring_size"),
                 format!(
@@ -1054,7 +1054,7 @@ fn strategy(k: &KeyPath, s: &RawStrategy) -> R<StrategySpec> {
             }
         }
         "source_ip" => {
-            let hash = ip_hash(s.hash, RawIpHash::Modulo);
+            let hash = ip_hash(s.hash, RawHashAlgo::Modulo);
             StrategySpec::SourceIp {
                 hash,
                 tuning: tuning(k, s, hash)?,
@@ -1063,7 +1063,7 @@ fn strategy(k: &KeyPath, s: &RawStrategy) -> R<StrategySpec> {
             }
         }
         "header" => {
-            let hash = ip_hash(s.hash, RawIpHash::EnvoyRing);
+            let hash = ip_hash(s.hash, RawHashAlgo::EnvoyRing);
             StrategySpec::Header {
                 name: header_name(k, &s.header_name, "Authorization")?,
                 hash,
@@ -1117,8 +1117,8 @@ fn strategy(k: &KeyPath, s: &RawStrategy) -> R<StrategySpec> {
             }
         }
         "bounded_load" => {
-            let hash = ip_hash(s.hash, RawIpHash::Ketama);
-            if !matches!(hash, IpHash::Ketama | IpHash::EnvoyRing) {
+            let hash = ip_hash(s.hash, RawHashAlgo::Ketama);
+            if !matches!(hash, HashAlgo::Ketama | HashAlgo::EnvoyRing) {
                 return problem(
                     &k.k("hash"),
                     format!(

@@ -123,7 +123,7 @@ pub fn cookie(ttl_s: f64) -> StrategySpec {
 
 pub fn source_ip() -> StrategySpec {
     StrategySpec::SourceIp {
-        hash: IpHash::Modulo,
+        hash: HashAlgo::Modulo,
         tuning: HashTuning::default(),
         on_unavailable: OnUnavailable::Redispatch,
         on_draining: OnDraining::Reroute,
