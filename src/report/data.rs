@@ -19,6 +19,7 @@
 #![allow(clippy::result_large_err)]
 
 use super::RunMeta;
+use crate::routing::StrategyKind;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -125,6 +126,8 @@ fn err(file: &str, expected: impl Into<String>, found: impl Into<String>) -> Inp
 pub struct Summary {
     pub header: Vec<String>,
     pub rows: Vec<Vec<String>>,
+    /// Each row's `kind`, parsed into routing's vocabulary.
+    pub kinds: Vec<StrategyKind>,
 }
 
 /// Columns of `summary.csv` the report reads as numbers (with every
@@ -155,6 +158,17 @@ impl Summary {
     pub fn strategies(&self) -> Vec<&str> {
         let c = self.col("strategy").unwrap_or(0);
         self.rows.iter().map(|r| r[c].as_str()).collect()
+    }
+
+    /// Row `row`'s strategy kind.
+    pub fn kind(&self, row: usize) -> StrategyKind {
+        self.kinds[row]
+    }
+
+    /// Whether row `row`'s strategy has affinity (its kind's
+    /// [`is_sticky`](StrategyKind::is_sticky)).
+    pub fn sticky(&self, row: usize) -> bool {
+        self.kinds[row].is_sticky()
     }
 
     /// Row `row`'s cell in column `name` as text ("" if there is no such column).
@@ -394,6 +408,19 @@ impl<'a> Csv<'a> {
         }
     }
 
+    fn kind_at(
+        &self,
+        line: u64,
+        rec: &csv::StringRecord,
+        col: usize,
+    ) -> Result<StrategyKind, InputError> {
+        let s = rec.get(col).unwrap_or("");
+        StrategyKind::from_name(s).ok_or_else(|| {
+            let names = StrategyKind::names().map(|n| format!("`{n}`")).join(", ");
+            self.cell_err(line, col, &format!("a strategy kind ({names})"), s)
+        })
+    }
+
     fn bool_at(&self, line: u64, rec: &csv::StringRecord, col: usize) -> Result<bool, InputError> {
         match rec.get(col).unwrap_or("") {
             "1" => Ok(true),
@@ -506,6 +533,7 @@ impl<'a> Csv<'a> {
 fn read_summary(bytes: &[u8], meta: &RunMeta) -> Result<Summary, InputError> {
     let csv = Csv::parse("summary.csv", bytes)?;
     csv.col("strategy")?;
+    let kind_col = csv.col("kind")?;
     let id = csv.identity_cols()?;
     let mut numeric: Vec<usize> = Vec::new();
     for name in REQUIRED_NUMERIC {
@@ -519,11 +547,13 @@ fn read_summary(bytes: &[u8], meta: &RunMeta) -> Result<Summary, InputError> {
             .map(|(i, _)| i),
     );
     let mut rows = Vec::new();
+    let mut kinds = Vec::new();
     for (line, rec) in &csv.records {
         csv.check_identity(*line, rec, id, meta)?;
         for &c in &numeric {
             csv.f64_at(*line, rec, c)?;
         }
+        kinds.push(csv.kind_at(*line, rec, kind_col)?);
         rows.push(rec.iter().map(String::from).collect());
     }
     if rows.is_empty() {
@@ -532,6 +562,7 @@ fn read_summary(bytes: &[u8], meta: &RunMeta) -> Result<Summary, InputError> {
     Ok(Summary {
         header: csv.header,
         rows,
+        kinds,
     })
 }
 

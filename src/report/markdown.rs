@@ -5,6 +5,7 @@
 
 use super::charts::loss::pct_label;
 use super::data::{RunData, ScenarioFacts};
+use crate::routing::StrategyKind;
 use std::fmt::Write as _;
 
 /// Renders `report.md`. `charts` lists the charts written beside it
@@ -217,14 +218,14 @@ pub fn findings(data: &RunData) -> Vec<String> {
                 pct_label(100.0 * v(w, "util_max")),
                 v(w, "imbalance_util_max_over_mean"),
             );
-            let kind = sm.text(w, "kind");
-            if kind.starts_with("source_ip") {
+            let kind = sm.kind(w);
+            if kind.follows_source_ip() {
                 if let Some((seg, pct)) = largest_address(data) {
                     // The address explains the excess only if it is a
                     // meaningful part of it.
                     let excess = share(w) - fair;
                     if excess > 0.0 && pct >= excess / 4.0 {
-                        let how = if kind == "source_ip_table" {
+                        let how = if kind == StrategyKind::SourceIpTable {
                             "source-address affinity keeps all of one address's sessions on one backend"
                         } else {
                             "a source-address hash sends all of one address's sessions to one backend"
@@ -345,11 +346,11 @@ pub fn findings(data: &RunData) -> Vec<String> {
         line.push('.');
         out.push(line);
         for s in 0..n {
-            if !sm.text(s, "kind").contains("least") || !crashed(s) {
+            if sm.kind(s) != StrategyKind::LeastConn || !crashed(s) {
                 continue;
             }
             let others: Vec<f64> = (0..n)
-                .filter(|&o| o != s && !sm.text(o, "kind").contains("least"))
+                .filter(|&o| o != s && sm.kind(o) != StrategyKind::LeastConn)
                 .map(hit)
                 .collect();
             if others.is_empty() {
@@ -427,9 +428,6 @@ pub fn findings(data: &RunData) -> Vec<String> {
     out
 }
 
-/// Routing kinds without affinity: every request is balanced afresh.
-const NON_STICKY: &[&str] = &["round_robin", "random", "least_conn", "p2c"];
-
 /// Per strategy whose state is `shared` or `replicated`: the losses it
 /// avoided and its latency cost, against local state; and the effect of a
 /// shared-store outage.
@@ -464,10 +462,7 @@ fn placement_findings(data: &RunData) -> Vec<String> {
         } else {
             format!("{} ({what}) lost no sessions", name(s))
         };
-        let same = local
-            .iter()
-            .copied()
-            .find(|&l| sm.text(l, "kind") == sm.text(s, "kind"));
+        let same = local.iter().copied().find(|&l| sm.kind(l) == sm.kind(s));
         if let Some(l) = same {
             line.push_str(&format!(
                 ", where {} (the same routing, state in backend memory) lost {}% ({})",
@@ -744,7 +739,7 @@ fn cold_instances_finding(data: &RunData) -> Option<String> {
         return None;
     }
     let name = |s: usize| format!("`{}`", data.strategies[s]);
-    let sticky = |s: usize| !NON_STICKY.contains(&sm.text(s, "kind"));
+    let sticky = |s: usize| sm.sticky(s);
     let pct = |x: f64| pct_label(100.0 * x);
     let early: Vec<(usize, Cold)> = figs.iter().filter_map(|f| f.2.map(|c| (f.0, c))).collect();
     let whole: Vec<(usize, Cold)> = figs.iter().filter_map(|f| f.1.map(|c| (f.0, c))).collect();
@@ -1250,6 +1245,7 @@ rr,round_robin,3000,150,0,0,100,0,0.0000,0,400,52,2.000,41,101,210,310,0.5,0.5,1
     fn with_clients(mut d: RunData, kind: &str, users_per_ip: u32) -> RunData {
         let c = d.summary.header.iter().position(|h| h == "kind").unwrap();
         d.summary.rows[1][c] = kind.to_string();
+        d.summary.kinds[1] = StrategyKind::from_name(kind).unwrap();
         d.meta.scenario_facts = Some(ScenarioFacts {
             duration_s: 40.0,
             warmup_s: 0.0,

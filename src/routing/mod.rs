@@ -7,8 +7,15 @@
 //! Strategies follow pingora's shape: a selector proposes candidates in
 //! order ("first choice, then fallbacks") and an acceptance test (health,
 //! room) picks. [`Router`] is an enum, not a trait object, so the engine's
-//! hot path dispatches statically; adding a strategy means a new variant, a
-//! new `StrategySpec` arm and its own file.
+//! hot path dispatches statically.
+//!
+//! Adding a strategy is: a [`StrategyKind`] variant (its name, the scenario
+//! keys it accepts, whether it is sticky — the one registry every other
+//! module parses into), a [`StrategySpec`] variant with its `kind()` arm, a
+//! [`Router`] variant with its `new`, `route` and `affinity` arms, and its
+//! own file. The scenario then needs a build arm in its validation (and a
+//! `RawStrategy` field for each key no other kind has yet);
+//! `docs/architecture.md` lists the files.
 //!
 //! ```
 //! use stickysim::routing::*;
@@ -39,6 +46,7 @@ pub mod haproxy;
 pub mod hash;
 pub mod hashed;
 pub mod jump;
+mod kind;
 mod lb_cookie;
 pub mod maglev;
 pub mod nginx;
@@ -52,6 +60,7 @@ mod tests;
 
 pub use balance::Balancer;
 pub use hashed::{BoundedLoad, HashKey, HashTable, Hashed};
+pub use kind::StrategyKind;
 pub use lb_cookie::LbCookie;
 pub use pool::{BackendId, BackendView, Health, Pool};
 pub use spec::*;

@@ -2,6 +2,8 @@
 //! once the scenario has checked them. Building a [`Router`](super::Router)
 //! from a spec is the only way strategies come to life.
 
+use super::StrategyKind;
+
 /// How a sticky strategy reacts when the backend it is pinned to is down
 /// (as the load balancer sees it) or at capacity.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -300,40 +302,25 @@ pub const DEFAULT_BALANCE_FACTOR: u32 = 125;
 
 impl StrategySpec {
     /// The `kind` this spec was written as in the scenario.
-    pub fn kind(&self) -> &'static str {
+    pub fn kind(&self) -> StrategyKind {
         match self {
-            StrategySpec::Balance(Balance::RoundRobin) => "round_robin",
-            StrategySpec::Balance(Balance::Random) => "random",
-            StrategySpec::Balance(Balance::LeastConn) => "least_conn",
-            StrategySpec::Balance(Balance::P2c) => "p2c",
-            StrategySpec::LbCookie { .. } => "lb_cookie",
-            StrategySpec::SourceIp { .. } => "source_ip",
-            StrategySpec::Header { .. } => "header",
-            StrategySpec::SourceIpTable { .. } => "source_ip_table",
+            StrategySpec::Balance(Balance::RoundRobin) => StrategyKind::RoundRobin,
+            StrategySpec::Balance(Balance::Random) => StrategyKind::Random,
+            StrategySpec::Balance(Balance::LeastConn) => StrategyKind::LeastConn,
+            StrategySpec::Balance(Balance::P2c) => StrategyKind::P2c,
+            StrategySpec::LbCookie { .. } => StrategyKind::LbCookie,
+            StrategySpec::SourceIp { .. } => StrategyKind::SourceIp,
+            StrategySpec::Header { .. } => StrategyKind::Header,
+            StrategySpec::SourceIpTable { .. } => StrategyKind::SourceIpTable,
             StrategySpec::Learn {
                 learned: Learned::AppCookie,
                 ..
-            } => "app_cookie",
+            } => StrategyKind::AppCookie,
             StrategySpec::Learn {
                 learned: Learned::SessionId,
                 ..
-            } => "session_id",
-            StrategySpec::BoundedLoad { .. } => "bounded_load",
+            } => StrategyKind::SessionId,
+            StrategySpec::BoundedLoad { .. } => StrategyKind::BoundedLoad,
         }
     }
 }
-
-/// Every `kind` a scenario may name (for error messages and docs).
-pub const KINDS: &[&str] = &[
-    "round_robin",
-    "random",
-    "least_conn",
-    "p2c",
-    "lb_cookie",
-    "source_ip",
-    "header",
-    "source_ip_table",
-    "app_cookie",
-    "session_id",
-    "bounded_load",
-];

@@ -274,8 +274,10 @@ pub enum RawKeySource {
 }
 
 /// One `[[strategies]]` entry: `name`, `kind`, and the union of every kind's
-/// keys. Which keys a kind accepts is [`STRATEGY_KEYS`]; adding a kind means
-/// adding its new keys here, a row there, and an arm in `validate`.
+/// keys. Which keys a kind accepts is [`StrategyKind::keys`]; a kind with new
+/// keys adds them here and to [`present_keys`](Self::present_keys).
+///
+/// [`StrategyKind::keys`]: crate::routing::StrategyKind::keys
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawStrategy {
@@ -303,95 +305,6 @@ pub struct RawStrategy {
     /// placement's parameters come from `[session_state]`.
     pub placement: Option<RawPlacement>,
 }
-
-/// The keys (besides `name` and `kind`) each strategy kind accepts, all optional.
-pub const STRATEGY_KEYS: &[(&str, &[&str])] = &[
-    ("round_robin", &[]),
-    ("random", &[]),
-    ("least_conn", &[]),
-    ("p2c", &[]),
-    (
-        "lb_cookie",
-        &[
-            "ttl",
-            "ttl_mode",
-            "cookie_name",
-            "cookie_path",
-            "secure",
-            "http_only",
-            "same_site",
-            "balance",
-            "on_unavailable",
-            "on_draining",
-        ],
-    ),
-    (
-        "source_ip",
-        &[
-            "hash",
-            "on_unavailable",
-            "on_draining",
-            "table_size",
-            "min_ring_size",
-        ],
-    ),
-    (
-        "header",
-        &[
-            "header_name",
-            "hash",
-            "balance",
-            "on_unavailable",
-            "on_draining",
-            "table_size",
-            "min_ring_size",
-        ],
-    ),
-    (
-        "source_ip_table",
-        &[
-            "timeout",
-            "size",
-            "balance",
-            "on_unavailable",
-            "on_draining",
-        ],
-    ),
-    (
-        "app_cookie",
-        &[
-            "cookie_name",
-            "timeout",
-            "size",
-            "balance",
-            "on_unavailable",
-            "on_draining",
-        ],
-    ),
-    (
-        "session_id",
-        &[
-            "header_name",
-            "timeout",
-            "size",
-            "balance",
-            "on_unavailable",
-            "on_draining",
-        ],
-    ),
-    (
-        "bounded_load",
-        &[
-            "key",
-            "hash",
-            "factor",
-            "header_name",
-            "min_ring_size",
-            "balance",
-            "on_draining",
-        ],
-    ),
-];
 
 impl RawStrategy {
     /// The kind-specific keys this entry sets, in schema order.
