@@ -6,7 +6,7 @@ use super::StrategyKind;
 
 /// How a sticky strategy reacts when the backend it is pinned to is down
 /// (as the load balancer sees it) or at capacity.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub enum OnUnavailable {
     /// Pick another backend with the strategy's balancer and re-pin
     /// (ALB, HAProxy `option redispatch`, nginx sticky fallback).
@@ -19,7 +19,7 @@ pub enum OnUnavailable {
 /// The balancer a sticky strategy uses for requests that carry no usable
 /// affinity (first request, expired cookie, redispatch), and the
 /// non-sticky baselines themselves.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub enum Balance {
     /// Smooth weighted round robin (nginx `ngx_http_upstream_get_peer`).
     RoundRobin,
@@ -33,7 +33,7 @@ pub enum Balance {
 }
 
 /// When an LB-inserted cookie stops pinning a client.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub enum TtlMode {
     /// Expiry reset on every request: AWS ALB, nginx `sticky cookie expires=`.
     Sliding,
@@ -45,7 +45,7 @@ pub enum TtlMode {
 
 /// Which stateless hash maps a key (source address, header, cookie) to a
 /// backend. Each follows one product; see `docs/strategies.md`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub enum HashAlgo {
     /// A 64-bit mix of the key, modulo the number of healthy backends.
     Modulo,
@@ -106,7 +106,7 @@ impl HashAlgo {
 }
 
 /// Table sizes for the hashes that have one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct HashTuning {
     /// Maglev table size (prime). Envoy default 65537.
     pub table_size: u64,
@@ -155,7 +155,7 @@ pub fn is_prime(n: u64) -> bool {
 
 /// How a sticky strategy treats a pinned backend that is draining
 /// (deregistered, finishing its work).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
 pub enum OnDraining {
     /// Move the client at once (AWS ALB deregistration).
     #[default]
@@ -166,7 +166,7 @@ pub enum OnDraining {
 }
 
 /// What a hashing strategy keys on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub enum KeySource {
     /// The connection's source address.
     SourceIp,
@@ -177,7 +177,7 @@ pub enum KeySource {
 }
 
 /// What a learned-affinity strategy learns from the application's response.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub enum Learned {
     /// A cookie the application sets (ALB `app_cookie`, nginx `sticky learn`):
     /// clients that block cookies never send it back.
@@ -188,7 +188,7 @@ pub enum Learned {
 }
 
 /// `SameSite` attribute of an issued cookie.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub enum SameSite {
     Strict,
     Lax,
@@ -196,7 +196,7 @@ pub enum SameSite {
 }
 
 /// Attributes of the `Set-Cookie` a cookie strategy writes back.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct CookieAttrs {
     pub name: String,
     pub path: String,
@@ -218,7 +218,7 @@ impl Default for CookieAttrs {
 }
 
 /// A validated strategy.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub enum StrategySpec {
     /// Non-sticky baseline.
     Balance(Balance),
