@@ -128,6 +128,9 @@ pub struct Summary {
     pub rows: Vec<Vec<String>>,
     /// Each row's `kind`, parsed into routing's vocabulary.
     pub kinds: Vec<StrategyKind>,
+    /// Each row's `sticky` column (from the kind, for files written before
+    /// the column was).
+    pub sticky: Vec<bool>,
 }
 
 /// Columns of `summary.csv` the report reads as numbers (with every
@@ -165,10 +168,9 @@ impl Summary {
         self.kinds[row]
     }
 
-    /// Whether row `row`'s strategy has affinity (its kind's
-    /// [`is_sticky`](StrategyKind::is_sticky)).
+    /// Whether row `row`'s strategy has affinity (its `sticky` column).
     pub fn sticky(&self, row: usize) -> bool {
-        self.kinds[row].is_sticky()
+        self.sticky[row]
     }
 
     /// Row `row`'s cell in column `name` as text ("" if there is no such column).
@@ -534,6 +536,7 @@ fn read_summary(bytes: &[u8], meta: &RunMeta) -> Result<Summary, InputError> {
     let csv = Csv::parse("summary.csv", bytes)?;
     csv.col("strategy")?;
     let kind_col = csv.col("kind")?;
+    let sticky_col = csv.col("sticky").ok();
     let id = csv.identity_cols()?;
     let mut numeric: Vec<usize> = Vec::new();
     for name in REQUIRED_NUMERIC {
@@ -548,12 +551,18 @@ fn read_summary(bytes: &[u8], meta: &RunMeta) -> Result<Summary, InputError> {
     );
     let mut rows = Vec::new();
     let mut kinds = Vec::new();
+    let mut sticky = Vec::new();
     for (line, rec) in &csv.records {
         csv.check_identity(*line, rec, id, meta)?;
         for &c in &numeric {
             csv.f64_at(*line, rec, c)?;
         }
-        kinds.push(csv.kind_at(*line, rec, kind_col)?);
+        let kind = csv.kind_at(*line, rec, kind_col)?;
+        sticky.push(match sticky_col {
+            Some(c) => csv.bool_at(*line, rec, c)?,
+            None => kind.is_sticky(),
+        });
+        kinds.push(kind);
         rows.push(rec.iter().map(String::from).collect());
     }
     if rows.is_empty() {
@@ -563,6 +572,7 @@ fn read_summary(bytes: &[u8], meta: &RunMeta) -> Result<Summary, InputError> {
         header: csv.header,
         rows,
         kinds,
+        sticky,
     })
 }
 

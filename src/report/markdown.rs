@@ -1246,6 +1246,7 @@ rr,round_robin,3000,150,0,0,100,0,0.0000,0,400,52,2.000,41,101,210,310,0.5,0.5,1
         let c = d.summary.header.iter().position(|h| h == "kind").unwrap();
         d.summary.rows[1][c] = kind.to_string();
         d.summary.kinds[1] = StrategyKind::from_name(kind).unwrap();
+        d.summary.sticky[1] = d.summary.kinds[1].is_sticky();
         d.meta.scenario_facts = Some(ScenarioFacts {
             duration_s: 40.0,
             warmup_s: 0.0,

@@ -8,6 +8,7 @@ pub mod data;
 pub mod markdown;
 
 use crate::metrics::{BucketRow, ControlEvent, InstanceRow, RunSummary};
+use crate::routing::StrategyKind;
 use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
 use std::fs;
@@ -54,6 +55,7 @@ fn f(x: f64, decimals: usize) -> String {
 pub const SUMMARY_COLUMNS: &[Col] = &[
     ("strategy", |s| s.strategy.clone()),
     ("kind", |s| s.kind.clone()),
+    ("sticky", |s| u8::from(is_sticky(s)).to_string()),
     ("requests", |s| s.requests.to_string()),
     ("completed", |s| s.completed.to_string()),
     ("failed", |s| s.failed.to_string()),
@@ -94,6 +96,11 @@ pub const SUMMARY_COLUMNS: &[Col] = &[
     ("measured_s", |s| f(s.measured_s, 3)),
     ("placement", |s| s.placement.clone()),
 ];
+
+/// Whether the summary's strategy kind has affinity, by routing's registry.
+fn is_sticky(s: &RunSummary) -> bool {
+    StrategyKind::from_name(&s.kind).is_some_and(StrategyKind::is_sticky)
+}
 
 /// Quotes a CSV field if it needs it (RFC 4180).
 pub fn csv_field(s: &str) -> String {
@@ -144,14 +151,28 @@ pub fn summary_csv(meta: &RunMeta, results: &[StrategyResult]) -> String {
 struct SummaryJson<'a> {
     #[serde(flatten)]
     meta: &'a RunMeta,
-    strategies: Vec<&'a RunSummary>,
+    strategies: Vec<StrategyJson<'a>>,
+}
+
+/// One strategy in `summary.json`: its summary and whether it is sticky.
+#[derive(Serialize)]
+struct StrategyJson<'a> {
+    #[serde(flatten)]
+    summary: &'a RunSummary,
+    sticky: bool,
 }
 
 /// `summary.json`: the run's identity and every strategy's full summary.
 pub fn summary_json(meta: &RunMeta, results: &[StrategyResult]) -> String {
     let doc = SummaryJson {
         meta,
-        strategies: results.iter().map(|r| r.summary).collect(),
+        strategies: results
+            .iter()
+            .map(|r| StrategyJson {
+                summary: r.summary,
+                sticky: is_sticky(r.summary),
+            })
+            .collect(),
     };
     let mut s = serde_json::to_string_pretty(&doc).expect("summary serialises");
     s.push('\n');

@@ -16,8 +16,9 @@ use std::fmt::Write as _;
 /// Confidence level of every interval in a sweep's outputs.
 pub const CONFIDENCE: f64 = 0.95;
 
-/// Columns of `summary.csv` that identify rather than measure.
-const LABEL_COLUMNS: &[&str] = &["strategy", "kind"];
+/// Columns of `summary.csv` that identify rather than measure (`sticky`
+/// follows from `kind`).
+const LABEL_COLUMNS: &[&str] = &["strategy", "kind", "sticky"];
 
 /// The metrics of a sweep: every numeric column of `summary.csv`, in its
 /// order (so columns added there appear here too).
