@@ -149,15 +149,32 @@ fn scenario_lines(o: &mut String, f: &ScenarioFacts, data: &RunData) {
     let _ = data;
 }
 
-/// The findings: plain sentences, each with the numbers behind it.
+/// The findings: plain sentences, each with the numbers behind it, in
+/// report order.
 pub fn findings(data: &RunData) -> Vec<String> {
+    let mut out = Vec::new();
+    out.extend(tradeoff_findings(data));
+    out.extend(balance_findings(data));
+    out.extend(loss_findings(data));
+    // Placement: what a shared store or replicas saved, and what it cost.
+    out.extend(placement_findings(data));
+    out.extend(crash_findings(data));
+    // New instances start cold under sticky routing.
+    if let Some(line) = cold_instances_finding(data) {
+        out.push(line);
+    }
+    out.extend(rejection_findings(data));
+    out.extend(latency_findings(data));
+    out
+}
+
+/// The trade-off: strategies no other beats on both balance and loss.
+fn tradeoff_findings(data: &RunData) -> Vec<String> {
     let mut out = Vec::new();
     let sm = &data.summary;
     let n = data.strategies.len();
     let name = |s: usize| format!("`{}`", data.strategies[s]);
     let v = |s: usize, c: &str| sm.num(s, c);
-
-    // The trade-off: strategies no other beats on both balance and loss.
     if n > 1 {
         let pts: Vec<(f64, f64)> = (0..n)
             .map(|s| {
@@ -200,8 +217,16 @@ pub fn findings(data: &RunData) -> Vec<String> {
             ));
         }
     }
+    out
+}
 
-    // Balance: the most and the least lopsided strategy.
+/// Balance: the most and the least lopsided strategy.
+fn balance_findings(data: &RunData) -> Vec<String> {
+    let mut out = Vec::new();
+    let sm = &data.summary;
+    let n = data.strategies.len();
+    let name = |s: usize| format!("`{}`", data.strategies[s]);
+    let v = |s: usize, c: &str| sm.num(s, c);
     let nb = data.backend_count.max(1) as f64;
     let fair = 100.0 * 1.0 / nb;
     let share = |s: usize| 100.0 * v(s, "max_backend_request_share");
@@ -254,8 +279,16 @@ pub fn findings(data: &RunData) -> Vec<String> {
             out.push(line);
         }
     }
+    out
+}
 
-    // Session loss by cause, strategy by strategy.
+/// Session loss by cause, strategy by strategy.
+fn loss_findings(data: &RunData) -> Vec<String> {
+    let mut out = Vec::new();
+    let sm = &data.summary;
+    let n = data.strategies.len();
+    let name = |s: usize| format!("`{}`", data.strategies[s]);
+    let v = |s: usize, c: &str| sm.num(s, c);
     for (col, cause) in sm.loss_causes() {
         let mut hit: Vec<(usize, f64)> = (0..n)
             .filter(|&s| v(s, col) > 0.0 && v(s, "sessions") > 0.0)
@@ -287,13 +320,18 @@ pub fn findings(data: &RunData) -> Vec<String> {
         line.push('.');
         out.push(line);
     }
+    out
+}
 
-    // Placement: what a shared store or replicas saved, and what it cost.
-    out.extend(placement_findings(data));
-
-    // Requests that hit a crashed or stopped backend (failed, or failed and
-    // were retried elsewhere), not counting those the store outage failed;
-    // and the least-connections black hole after a crash.
+/// Requests that hit a crashed or stopped backend (failed, or failed and
+/// were retried elsewhere), not counting those the store outage failed;
+/// and the least-connections black hole after a crash.
+fn crash_findings(data: &RunData) -> Vec<String> {
+    let mut out = Vec::new();
+    let sm = &data.summary;
+    let n = data.strategies.len();
+    let name = |s: usize| format!("`{}`", data.strategies[s]);
+    let v = |s: usize, c: &str| sm.num(s, c);
     let store_est: Vec<f64> = (0..n)
         .map(|s| store_outage(data, s).map_or(0.0, |o| o.failed_est))
         .collect();
@@ -379,13 +417,16 @@ pub fn findings(data: &RunData) -> Vec<String> {
             }
         }
     }
+    out
+}
 
-    // New instances start cold under sticky routing.
-    if let Some(line) = cold_instances_finding(data) {
-        out.push(line);
-    }
-
-    // Rejections.
+/// Rejections, per strategy.
+fn rejection_findings(data: &RunData) -> Vec<String> {
+    let mut out = Vec::new();
+    let sm = &data.summary;
+    let n = data.strategies.len();
+    let name = |s: usize| format!("`{}`", data.strategies[s]);
+    let v = |s: usize, c: &str| sm.num(s, c);
     for s in 0..n {
         let r = v(s, "rejected");
         if r > 0.0 {
@@ -397,8 +438,16 @@ pub fn findings(data: &RunData) -> Vec<String> {
             ));
         }
     }
+    out
+}
 
-    // Latency spread.
+/// Latency spread across the strategies.
+fn latency_findings(data: &RunData) -> Vec<String> {
+    let mut out = Vec::new();
+    let sm = &data.summary;
+    let n = data.strategies.len();
+    let name = |s: usize| format!("`{}`", data.strategies[s]);
+    let v = |s: usize, c: &str| sm.num(s, c);
     if n > 1 {
         let by = |c: &str| {
             let lo = (0..n)
