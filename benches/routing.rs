@@ -5,6 +5,8 @@
 //! Run: `cargo bench --bench routing -- --warm-up-time 1 --measurement-time 3`;
 //! figures are kept in `benches/README.md`.
 
+#![allow(missing_docs)] // criterion_group! defines an undocumented `pub fn`.
+
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::net::{IpAddr, Ipv4Addr};

@@ -56,7 +56,7 @@ fn parse_addr(flag: &str, s: &str) -> Result<SocketAddr> {
     }
 }
 
-pub fn run(args: RouteArgs) -> Result<ExitCode> {
+pub(super) fn run(args: RouteArgs) -> Result<ExitCode> {
     let Some(hash) = HashAlgo::from_name(&args.hash) else {
         let names: Vec<&str> = HashAlgo::ALL.iter().map(|h| h.name()).collect();
         bail!(

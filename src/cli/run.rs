@@ -36,7 +36,7 @@ pub struct RunArgs {
     pub no_charts: bool,
 }
 
-pub fn run(args: RunArgs) -> Result<ExitCode> {
+pub(super) fn run(args: RunArgs) -> Result<ExitCode> {
     let mut overrides = args.set.clone();
     if let Some(seed) = args.seed {
         overrides.push(format!("simulation.seed={seed}"));

@@ -19,10 +19,13 @@ use std::path::{Path, PathBuf};
 /// from `summary.json` (its other keys ignored) by [`data::RunData`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunMeta {
+    /// The scenario's name.
     pub scenario: String,
+    /// The master seed.
     pub seed: u64,
     /// Hash of the validated scenario (after `--set` overrides), hex.
     pub scenario_hash: String,
+    /// The version of stickysim that wrote the run.
     pub stickysim_version: String,
     /// Width of the time buckets in `backends.csv`, seconds.
     pub bucket_s: f64,
@@ -36,7 +39,9 @@ pub struct RunMeta {
 
 /// One strategy's results as the report needs them.
 pub struct StrategyResult<'a> {
+    /// The strategy's figures.
     pub summary: &'a RunSummary,
+    /// Per backend and time bucket.
     pub buckets: &'a [BucketRow],
     /// Control events (faults, health marks, deploys, scaling), in time order.
     pub events: &'a [ControlEvent],
@@ -448,12 +453,20 @@ pub fn write_run(
 /// Why a report could not be made.
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
+    /// A run directory's file is missing or malformed.
     #[error("{0}")]
     Input(Box<data::InputError>),
+    /// A chart could not be drawn.
     #[error("{0}")]
     Chart(#[from] charts::ChartError),
     #[error("writing to {dir}")]
-    Io { dir: String, source: io::Error },
+    /// An output file could not be written.
+    Io {
+        /// The output directory.
+        dir: String,
+        /// The system's error.
+        source: io::Error,
+    },
 }
 
 impl From<data::InputError> for ReportError {
@@ -494,6 +507,7 @@ pub fn report_files(
 /// What [`write_run_report`] and [`write_report`] wrote.
 #[derive(Debug)]
 pub struct Written {
+    /// The files written, in writing order.
     pub paths: Vec<PathBuf>,
     /// Time spent drawing and encoding the charts.
     pub chart_time: std::time::Duration,

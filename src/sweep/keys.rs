@@ -1,6 +1,8 @@
 //! What identifies a sweep and its runs: the sweep's metadata, each run's
 //! key and seed, and the record a finished run is logged as.
 
+#![allow(missing_docs)] // Some public items here still lack doc comments; remove this as they get them.
+
 use super::*;
 
 /// One swept parameter as recorded in outputs: its key and its values as

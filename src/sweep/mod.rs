@@ -62,19 +62,41 @@ pub const LOG_FORMAT: &str = "stickysim-sweep-1";
 /// Anything that stops a sweep or a merge.
 #[derive(Debug, thiserror::Error)]
 pub enum SweepError {
+    /// The scenario file itself is invalid.
     #[error(transparent)]
     Scenario(#[from] ScenarioError),
     /// A bad flag or `[sweep]` entry: names the flag and says what is wrong.
     #[error("{flag}: {message}")]
-    Flag { flag: String, message: String },
+    Flag {
+        /// The flag or key, as written.
+        flag: String,
+        /// What is wrong with it.
+        message: String,
+    },
     /// A grid point the scenario rejects.
     #[error("grid point {point}: {message}")]
-    Point { point: String, message: String },
+    Point {
+        /// The grid point, as its parameter values.
+        point: String,
+        /// The scenario's complaint.
+        message: String,
+    },
+    /// A file or directory that could not be read or written.
     #[error("{path}: {message}")]
-    Io { path: PathBuf, message: String },
+    Io {
+        /// The file or directory.
+        path: PathBuf,
+        /// The system's error.
+        message: String,
+    },
     /// A results log that cannot be used (wrong sweep, corrupt, …).
     #[error("{path}: {message}")]
-    Log { path: PathBuf, message: String },
+    Log {
+        /// The results log.
+        path: PathBuf,
+        /// What is wrong with it.
+        message: String,
+    },
     /// Shards that do not make up one sweep.
     #[error("{0}")]
     Merge(String),

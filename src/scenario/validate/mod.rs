@@ -36,21 +36,21 @@ pub const DEFAULT_USERS_PER_NAT_IP: u32 = 100;
 const MAX_SECS: f64 = u64::MAX as f64 / NS_PER_S;
 
 /// The most address changes per second a client segment may have.
-pub const MAX_IP_CHANGE_RATE: f64 = 1.0;
+pub(super) const MAX_IP_CHANGE_RATE: f64 = 1.0;
 /// The shortest health-check interval (HAProxy's `inter` goes down to
 /// milliseconds, ALB to 5 s; below this the checks would dominate the run).
-pub const MIN_HEALTH_INTERVAL_S: f64 = 0.1;
+pub(super) const MIN_HEALTH_INTERVAL_S: f64 = 0.1;
 /// Time a request to a dead backend takes to fail before its retry.
-pub const DEFAULT_RETRY_DELAY_S: f64 = 1.0;
+pub(super) const DEFAULT_RETRY_DELAY_S: f64 = 1.0;
 /// Most copies `replicated` session state may keep besides the primary.
 pub const MAX_COPIES: u32 = 8;
 /// The shortest mean time between failures of `random` faults (shorter would
 /// make the run mostly crash handling).
-pub const MIN_MTBF_S: f64 = 1.0;
+pub(super) const MIN_MTBF_S: f64 = 1.0;
 /// ALB's deregistration delay default (`deregistration_delay.timeout_seconds`).
-pub const DEFAULT_DEREGISTRATION_DELAY_S: f64 = 300.0;
+pub(super) const DEFAULT_DEREGISTRATION_DELAY_S: f64 = 300.0;
 /// Launch-to-running time of a new instance when not given.
-pub const DEFAULT_BOOT_TIME_S: f64 = 60.0;
+pub(super) const DEFAULT_BOOT_TIME_S: f64 = 60.0;
 /// ALB's longest deregistration delay and slow start.
 const MAX_DEREGISTRATION_DELAY_S: f64 = 3600.0;
 const SLOW_START_RANGE_S: (f64, f64) = (30.0, 900.0);
