@@ -2,7 +2,7 @@
 //! a tool, hashing each key the way the product does.
 
 use crate::routing::{
-    is_prime, BackendView, HashAlgo, HashKey, HashTable, HashTuning, Health, OnDraining, Pool,
+    BackendView, HashAlgo, HashKey, HashTable, HashTuning, Health, OnDraining, Pool, TuningError,
     MAX_MAGLEV_TABLE_SIZE, MAX_RING_SIZE,
 };
 use anyhow::{bail, Result};
@@ -99,36 +99,28 @@ pub(super) fn run(args: RouteArgs) -> Result<ExitCode> {
             })
             .collect::<Result<_>>()?
     };
-    let mut tuning = HashTuning::default();
-    if let Some(m) = args.table_size {
-        if hash != HashAlgo::Maglev {
-            bail!(
-                "--table-size: applies to `--hash maglev` only, found `--hash {}`",
-                hash.name()
-            );
+    let tuning = HashTuning::check(hash, args.table_size, args.min_ring_size).or_else(|e| match e {
+        TuningError::TableSizeNotMaglev(h) => bail!(
+            "--table-size: applies to `--hash maglev` only, found `--hash {}`",
+            h.name()
+        ),
+        TuningError::TableSizeNotPrime(m) => bail!(
+            "--table-size: expected a prime number up to {MAX_MAGLEV_TABLE_SIZE} (e.g. 65537), found {m}"
+        ),
+        TuningError::RingSizeNotEnvoyRing(h) => bail!(
+            "--min-ring-size: applies to `--hash envoy_ring` only, found `--hash {}`",
+            h.name()
+        ),
+        TuningError::RingSizeOutOfRange(r) => {
+            bail!("--min-ring-size: expected a ring size from 1 to {MAX_RING_SIZE}, found {r}")
         }
-        if !is_prime(m) || m > MAX_MAGLEV_TABLE_SIZE {
-            bail!("--table-size: expected a prime number up to {MAX_MAGLEV_TABLE_SIZE} (e.g. 65537), found {m}");
-        }
-        if m <= addrs.len() as u64 {
-            bail!(
-                "--table-size: expected a prime larger than the {} backends (each needs a slot), found {m}",
-                addrs.len()
-            );
-        }
-        tuning.table_size = m;
-    }
-    if let Some(r) = args.min_ring_size {
-        if hash != HashAlgo::EnvoyRing {
-            bail!(
-                "--min-ring-size: applies to `--hash envoy_ring` only, found `--hash {}`",
-                hash.name()
-            );
-        }
-        if r == 0 || r > MAX_RING_SIZE {
-            bail!("--min-ring-size: expected a ring size from 1 to {MAX_RING_SIZE}, found {r}");
-        }
-        tuning.min_ring_size = r;
+    })?;
+    if args.table_size.is_some() && tuning.table_size <= addrs.len() as u64 {
+        bail!(
+            "--table-size: expected a prime larger than the {} backends (each needs a slot), found {}",
+            addrs.len(),
+            tuning.table_size
+        );
     }
     let mut pool = Pool::new(
         addrs

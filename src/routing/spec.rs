@@ -118,6 +118,52 @@ pub struct HashTuning {
     pub max_ring_size: u64,
 }
 
+/// Why [`HashTuning::check`] refused a tuning value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TuningError {
+    /// A Maglev `table_size` given for another hash (the hash given).
+    TableSizeNotMaglev(HashAlgo),
+    /// A `table_size` that is not a prime up to [`MAX_MAGLEV_TABLE_SIZE`].
+    TableSizeNotPrime(u64),
+    /// A ring `min_ring_size` given for another hash (the hash given).
+    RingSizeNotEnvoyRing(HashAlgo),
+    /// A `min_ring_size` outside 1 to [`MAX_RING_SIZE`].
+    RingSizeOutOfRange(u64),
+}
+
+impl HashTuning {
+    /// The tuning for `hash` with an optional Maglev table size and ring
+    /// minimum, each checked to apply to the hash and to be in range (the
+    /// one rule the scenario and `stickysim route` share; each words the
+    /// error in its own terms).
+    pub fn check(
+        hash: HashAlgo,
+        table_size: Option<u64>,
+        min_ring_size: Option<u64>,
+    ) -> Result<HashTuning, TuningError> {
+        let mut t = HashTuning::default();
+        if let Some(m) = table_size {
+            if hash != HashAlgo::Maglev {
+                return Err(TuningError::TableSizeNotMaglev(hash));
+            }
+            if !is_prime(m) || m > MAX_MAGLEV_TABLE_SIZE {
+                return Err(TuningError::TableSizeNotPrime(m));
+            }
+            t.table_size = m;
+        }
+        if let Some(r) = min_ring_size {
+            if hash != HashAlgo::EnvoyRing {
+                return Err(TuningError::RingSizeNotEnvoyRing(hash));
+            }
+            if r == 0 || r > MAX_RING_SIZE {
+                return Err(TuningError::RingSizeOutOfRange(r));
+            }
+            t.min_ring_size = r;
+        }
+        Ok(t)
+    }
+}
+
 /// Envoy's `MaglevLbConfig.table_size` default.
 pub const DEFAULT_MAGLEV_TABLE_SIZE: u64 = 65_537;
 /// Envoy's largest allowed Maglev table size.

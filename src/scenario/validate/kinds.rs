@@ -2,6 +2,7 @@
 //! its keys checked against the kind's, and its spec built.
 
 use super::*;
+use crate::routing::TuningError;
 
 pub(super) fn strategies(raw: &[RawStrategy]) -> R<Vec<StrategyConfig>> {
     let k = KeyPath::from("strategies");
@@ -68,46 +69,32 @@ pub(super) fn ip_hash(h: Option<RawHashAlgo>, default: RawHashAlgo) -> HashAlgo 
 
 /// Maglev `table_size` (prime, Envoy's limits) and ring `min_ring_size`.
 pub(super) fn tuning(k: &KeyPath, s: &RawStrategy, hash: HashAlgo) -> R<HashTuning> {
-    let mut t = HashTuning::default();
-    if let Some(m) = s.table_size {
-        if hash != HashAlgo::Maglev {
-            return problem(
-                &k.k("table_size"),
-                format!(
-                    "`table_size` applies to `hash = \"maglev\"` only, found hash `{}`",
-                    hash.name()
-                ),
-            );
-        }
-        if !routing::is_prime(m) || m > MAX_MAGLEV_TABLE_SIZE {
-            return problem(
-                &k.k("table_size"),
-                format!(
-                    "expected a prime number up to {MAX_MAGLEV_TABLE_SIZE} (e.g. 65537), found {m}"
-                ),
-            );
-        }
-        t.table_size = m;
-    }
-    if let Some(r) = s.min_ring_size {
-        if hash != HashAlgo::EnvoyRing {
-            return problem(
-                &k.k("min_ring_size"),
-                format!(
-                    "`min_ring_size` applies to `hash = \"envoy_ring\"` only, found hash `{}`",
-                    hash.name()
-                ),
-            );
-        }
-        if r == 0 || r > MAX_RING_SIZE {
-            return problem(
-                &k.k("min_ring_size"),
-                format!("expected a ring size from 1 to {MAX_RING_SIZE}, found {r}"),
-            );
-        }
-        t.min_ring_size = r;
-    }
-    Ok(t)
+    HashTuning::check(hash, s.table_size, s.min_ring_size).or_else(|e| match e {
+        TuningError::TableSizeNotMaglev(h) => problem(
+            &k.k("table_size"),
+            format!(
+                "`table_size` applies to `hash = \"maglev\"` only, found hash `{}`",
+                h.name()
+            ),
+        ),
+        TuningError::TableSizeNotPrime(m) => problem(
+            &k.k("table_size"),
+            format!(
+                "expected a prime number up to {MAX_MAGLEV_TABLE_SIZE} (e.g. 65537), found {m}"
+            ),
+        ),
+        TuningError::RingSizeNotEnvoyRing(h) => problem(
+            &k.k("min_ring_size"),
+            format!(
+                "`min_ring_size` applies to `hash = \"envoy_ring\"` only, found hash `{}`",
+                h.name()
+            ),
+        ),
+        TuningError::RingSizeOutOfRange(r) => problem(
+            &k.k("min_ring_size"),
+            format!("expected a ring size from 1 to {MAX_RING_SIZE}, found {r}"),
+        ),
+    })
 }
 
 /// An affinity-table idle timeout in seconds, within 1 s and `max`.
