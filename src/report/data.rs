@@ -126,7 +126,7 @@ fn err(file: &str, expected: impl Into<String>, found: impl Into<String>) -> Inp
 /// `summary.csv` as written: the header and every cell as text (so the
 /// report's table can repeat it exactly), plus the numbers the report uses.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Summary {
+pub struct SummaryTable {
     pub header: Vec<String>,
     pub rows: Vec<Vec<String>>,
     /// Each row's `kind`, parsed into routing's vocabulary.
@@ -155,7 +155,7 @@ pub const REQUIRED_NUMERIC: &[&str] = &[
     "max_backend_request_share",
 ];
 
-impl Summary {
+impl SummaryTable {
     fn col(&self, name: &str) -> Option<usize> {
         self.header.iter().position(|h| h == name)
     }
@@ -223,7 +223,7 @@ pub struct EventRow {
 
 /// One row of `instances.csv`.
 #[derive(Debug, Clone, PartialEq)]
-pub struct InstanceRow {
+pub struct InstanceCsvRow {
     pub strategy: usize,
     pub t_start_s: f64,
     pub t_end_s: f64,
@@ -235,7 +235,7 @@ pub struct InstanceRow {
 #[derive(Debug, Clone, PartialEq)]
 pub struct RunData {
     pub meta: RunMeta,
-    pub summary: Summary,
+    pub summary: SummaryTable,
     /// Strategy names, in `summary.csv` order.
     pub strategies: Vec<String>,
     pub backends: Vec<BackendRow>,
@@ -244,7 +244,7 @@ pub struct RunData {
     /// `events.csv`, when the run wrote one.
     pub events: Option<Vec<EventRow>>,
     /// `instances.csv`, when the run wrote one.
-    pub instances: Option<Vec<InstanceRow>>,
+    pub instances: Option<Vec<InstanceCsvRow>>,
 }
 
 /// The files a report is read from, by name: required ones first.
@@ -535,7 +535,7 @@ impl<'a> Csv<'a> {
     }
 }
 
-fn read_summary(bytes: &[u8], meta: &RunMeta) -> Result<Summary, InputError> {
+fn read_summary(bytes: &[u8], meta: &RunMeta) -> Result<SummaryTable, InputError> {
     let csv = Csv::parse("summary.csv", bytes)?;
     csv.col("strategy")?;
     let kind_col = csv.col("kind")?;
@@ -571,7 +571,7 @@ fn read_summary(bytes: &[u8], meta: &RunMeta) -> Result<Summary, InputError> {
     if rows.is_empty() {
         return Err(err("summary.csv", "one row per strategy", "no rows"));
     }
-    Ok(Summary {
+    Ok(SummaryTable {
         header: csv.header,
         rows,
         kinds,
@@ -672,7 +672,7 @@ fn read_instances(
     bytes: &[u8],
     meta: &RunMeta,
     strategies: &[String],
-) -> Result<Vec<InstanceRow>, InputError> {
+) -> Result<Vec<InstanceCsvRow>, InputError> {
     let csv = Csv::parse("instances.csv", bytes)?;
     let id = csv.identity_cols()?;
     let (cs, c0, c1, ci, cp) = (
@@ -686,7 +686,7 @@ fn read_instances(
     for (line, rec) in &csv.records {
         let line = *line;
         csv.check_identity(line, rec, id, meta)?;
-        out.push(InstanceRow {
+        out.push(InstanceCsvRow {
             strategy: csv.strategy_at(line, rec, cs, strategies)?,
             t_start_s: csv.f64_at(line, rec, c0)?,
             t_end_s: csv.f64_at(line, rec, c1)?,
@@ -698,7 +698,7 @@ fn read_instances(
 }
 
 /// Loss causes by column, for callers that want a map.
-pub fn loss_by_cause(summary: &Summary, row: usize) -> BTreeMap<String, f64> {
+pub fn loss_by_cause(summary: &SummaryTable, row: usize) -> BTreeMap<String, f64> {
     summary
         .loss_causes()
         .into_iter()

@@ -58,13 +58,13 @@ pub struct Cell {
     pub point: usize,
     pub strategy: usize,
     pub kind: String,
-    /// One per metric of [`Summary::metrics`].
+    /// One per metric of [`SweepSummary::metrics`].
     pub stats: Vec<MeanCi>,
 }
 
 /// Every cell of a sweep.
 #[derive(Debug, Clone)]
-pub struct Summary {
+pub struct SweepSummary {
     pub metrics: Vec<&'static str>,
     /// Strategies in the sweep.
     pub strategies: usize,
@@ -72,7 +72,7 @@ pub struct Summary {
     pub cells: Vec<Cell>,
 }
 
-impl Summary {
+impl SweepSummary {
     pub fn metric_index(&self, name: &str) -> Option<usize> {
         self.metrics.iter().position(|m| *m == name)
     }
@@ -95,7 +95,7 @@ impl Summary {
 }
 
 /// Groups records (in canonical order) by grid point and strategy.
-pub fn summarize(meta: &SweepMeta, records: &[RunRecord]) -> Summary {
+pub fn summarize(meta: &SweepMeta, records: &[RunRecord]) -> SweepSummary {
     let metrics = metric_names(records);
     let mut cells = Vec::new();
     let mut i = 0;
@@ -132,7 +132,7 @@ pub fn summarize(meta: &SweepMeta, records: &[RunRecord]) -> Summary {
         });
         i = j;
     }
-    Summary {
+    SweepSummary {
         metrics,
         strategies: meta.strategies.len(),
         cells,
@@ -185,7 +185,7 @@ pub fn fmt_stat(x: f64) -> String {
 }
 
 /// `sweep_summary.csv`: one row per grid point and strategy.
-pub fn summary_csv(meta: &SweepMeta, summary: &Summary) -> String {
+pub fn summary_csv(meta: &SweepMeta, summary: &SweepSummary) -> String {
     let mut out = String::new();
     let mut head = param_header(meta);
     head.extend(["strategy", "kind", "replications"].map(String::from));
@@ -258,7 +258,7 @@ struct SummaryJson<'a> {
 
 /// `sweep_summary.json`: the sweep's identity and every cell, full
 /// precision (typed structs, not a `Value` tree: large grids stay small).
-pub fn summary_json(meta: &SweepMeta, summary: &Summary) -> String {
+pub fn summary_json(meta: &SweepMeta, summary: &SweepSummary) -> String {
     let cells = summary
         .cells
         .iter()
