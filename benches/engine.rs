@@ -3,6 +3,8 @@
 //!
 //! Run: `cargo bench --bench engine`; figures are kept in `benches/README.md`.
 
+#![allow(missing_docs)] // criterion_group! defines an undocumented `pub fn`.
+
 use criterion::{black_box, criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::Path;
@@ -46,7 +48,7 @@ fn routing(c: &mut Criterion) {
         (
             "source_ip_modulo",
             StrategySpec::SourceIp {
-                hash: IpHash::Modulo,
+                hash: HashAlgo::Modulo,
                 tuning: HashTuning::default(),
                 on_unavailable: OnUnavailable::Redispatch,
                 on_draining: OnDraining::Reroute,

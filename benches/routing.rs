@@ -5,6 +5,8 @@
 //! Run: `cargo bench --bench routing -- --warm-up-time 1 --measurement-time 3`;
 //! figures are kept in `benches/README.md`.
 
+#![allow(missing_docs)] // criterion_group! defines an undocumented `pub fn`.
+
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::net::{IpAddr, Ipv4Addr};
@@ -36,7 +38,7 @@ const BACKENDS: usize = 100;
 
 fn specs() -> Vec<(String, StrategySpec)> {
     let mut v = Vec::new();
-    for hash in IpHash::ALL {
+    for hash in HashAlgo::ALL {
         v.push((
             format!("source_ip/{}", hash.name()),
             StrategySpec::SourceIp {
@@ -51,7 +53,7 @@ fn specs() -> Vec<(String, StrategySpec)> {
         "header/envoy_ring".into(),
         StrategySpec::Header {
             name: "Authorization".into(),
-            hash: IpHash::EnvoyRing,
+            hash: HashAlgo::EnvoyRing,
             tuning: HashTuning::default(),
             balance: Balance::RoundRobin,
             on_unavailable: OnUnavailable::Redispatch,
@@ -62,7 +64,7 @@ fn specs() -> Vec<(String, StrategySpec)> {
         "bounded_load/ketama".into(),
         StrategySpec::BoundedLoad {
             key: KeySource::SourceIp,
-            hash: IpHash::Ketama,
+            hash: HashAlgo::Ketama,
             factor: 125,
             tuning: HashTuning::default(),
             balance: Balance::RoundRobin,

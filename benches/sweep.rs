@@ -13,6 +13,8 @@
 //! The speedup is time(jobs_1) / time(jobs_2); it is only meaningful on an
 //! otherwise idle machine with at least 2 cores.
 
+#![allow(missing_docs)] // criterion_group! defines an undocumented `pub fn`.
+
 use criterion::{criterion_group, criterion_main, Criterion};
 use rayon::prelude::*;
 use std::path::Path;

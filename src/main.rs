@@ -1,3 +1,5 @@
+//! The `stickysim` command: parses the command line and runs it (see `stickysim::cli`).
+
 use clap::Parser;
 use std::process::ExitCode;
 

@@ -20,7 +20,7 @@ pub struct MergeArgs {
     pub quiet: bool,
 }
 
-pub fn run(args: MergeArgs) -> Result<ExitCode> {
+pub(super) fn run(args: MergeArgs) -> Result<ExitCode> {
     let merged = merge(&args.dirs, &args.out)?;
     if let Some(text) = &merged.recommendation {
         super::print_stdout(text)?;

@@ -15,13 +15,16 @@ use std::process::ExitCode;
 
 /// Deterministic simulation of load-balancer stickiness trade-offs:
 /// hotspots, session loss and latency, strategy by strategy, on one workload.
+/// The command line.
 #[derive(Debug, Parser)]
 #[command(name = "stickysim", version, about, long_about = None)]
 pub struct Cli {
+    /// The subcommand to run.
     #[command(subcommand)]
     pub command: Command,
 }
 
+/// The subcommands, one file each under `src/cli/`.
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run every strategy of a scenario on one workload and write the results.

@@ -19,7 +19,7 @@ pub struct ReportArgs {
     pub quiet: bool,
 }
 
-pub fn run(args: ReportArgs) -> Result<ExitCode> {
+pub(super) fn run(args: ReportArgs) -> Result<ExitCode> {
     let written = write_report(&args.dir, !args.no_charts)
         .with_context(|| format!("making the report of {}", args.dir.display()))?;
     if !args.quiet {

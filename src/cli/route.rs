@@ -2,7 +2,7 @@
 //! a tool, hashing each key the way the product does.
 
 use crate::routing::{
-    is_prime, BackendView, HashKey, HashTable, HashTuning, Health, IpHash, OnDraining, Pool,
+    BackendView, HashAlgo, HashKey, HashTable, HashTuning, Health, OnDraining, Pool, TuningError,
     MAX_MAGLEV_TABLE_SIZE, MAX_RING_SIZE,
 };
 use anyhow::{bail, Result};
@@ -56,9 +56,9 @@ fn parse_addr(flag: &str, s: &str) -> Result<SocketAddr> {
     }
 }
 
-pub fn run(args: RouteArgs) -> Result<ExitCode> {
-    let Some(hash) = IpHash::from_name(&args.hash) else {
-        let names: Vec<&str> = IpHash::ALL.iter().map(|h| h.name()).collect();
+pub(super) fn run(args: RouteArgs) -> Result<ExitCode> {
+    let Some(hash) = HashAlgo::from_name(&args.hash) else {
+        let names: Vec<&str> = HashAlgo::ALL.iter().map(|h| h.name()).collect();
         bail!(
             "--hash: expected one of {}, found `{}`",
             names.join(", "),
@@ -99,36 +99,28 @@ pub fn run(args: RouteArgs) -> Result<ExitCode> {
             })
             .collect::<Result<_>>()?
     };
-    let mut tuning = HashTuning::default();
-    if let Some(m) = args.table_size {
-        if hash != IpHash::Maglev {
-            bail!(
-                "--table-size: applies to `--hash maglev` only, found `--hash {}`",
-                hash.name()
-            );
+    let tuning = HashTuning::check(hash, args.table_size, args.min_ring_size).or_else(|e| match e {
+        TuningError::TableSizeNotMaglev(h) => bail!(
+            "--table-size: applies to `--hash maglev` only, found `--hash {}`",
+            h.name()
+        ),
+        TuningError::TableSizeNotPrime(m) => bail!(
+            "--table-size: expected a prime number up to {MAX_MAGLEV_TABLE_SIZE} (e.g. 65537), found {m}"
+        ),
+        TuningError::RingSizeNotEnvoyRing(h) => bail!(
+            "--min-ring-size: applies to `--hash envoy_ring` only, found `--hash {}`",
+            h.name()
+        ),
+        TuningError::RingSizeOutOfRange(r) => {
+            bail!("--min-ring-size: expected a ring size from 1 to {MAX_RING_SIZE}, found {r}")
         }
-        if !is_prime(m) || m > MAX_MAGLEV_TABLE_SIZE {
-            bail!("--table-size: expected a prime number up to {MAX_MAGLEV_TABLE_SIZE} (e.g. 65537), found {m}");
-        }
-        if m <= addrs.len() as u64 {
-            bail!(
-                "--table-size: expected a prime larger than the {} backends (each needs a slot), found {m}",
-                addrs.len()
-            );
-        }
-        tuning.table_size = m;
-    }
-    if let Some(r) = args.min_ring_size {
-        if hash != IpHash::EnvoyRing {
-            bail!(
-                "--min-ring-size: applies to `--hash envoy_ring` only, found `--hash {}`",
-                hash.name()
-            );
-        }
-        if r == 0 || r > MAX_RING_SIZE {
-            bail!("--min-ring-size: expected a ring size from 1 to {MAX_RING_SIZE}, found {r}");
-        }
-        tuning.min_ring_size = r;
+    })?;
+    if args.table_size.is_some() && tuning.table_size <= addrs.len() as u64 {
+        bail!(
+            "--table-size: expected a prime larger than the {} backends (each needs a slot), found {}",
+            addrs.len(),
+            tuning.table_size
+        );
     }
     let mut pool = Pool::new(
         addrs
@@ -150,7 +142,7 @@ pub fn run(args: RouteArgs) -> Result<ExitCode> {
         };
         pool.set_health(crate::routing::BackendId(i as u32), Health::Down);
     }
-    if args.raw_key && hash == IpHash::NginxIpHash {
+    if args.raw_key && hash == HashAlgo::NginxIpHash {
         bail!("--raw-key: nginx_ip_hash has no 64-bit hash stage (it folds address octets); pass addresses");
     }
     // Parse every key before printing anything.
@@ -163,7 +155,7 @@ pub fn run(args: RouteArgs) -> Result<ExitCode> {
             }
         } else {
             let ip = k.parse::<IpAddr>().ok();
-            if ip.is_none() && hash == IpHash::NginxIpHash {
+            if ip.is_none() && hash == HashAlgo::NginxIpHash {
                 bail!("KEY: nginx_ip_hash hashes client addresses; expected an IP address, found `{k}`");
             }
             keys.push((k.clone(), None, ip));

@@ -35,14 +35,14 @@ pub struct RunArgs {
     pub no_charts: bool,
 }
 
-pub fn run(args: RunArgs) -> Result<ExitCode> {
+pub(super) fn run(args: RunArgs) -> Result<ExitCode> {
     let mut overrides = args.set.clone();
     if let Some(seed) = args.seed {
         overrides.push(format!("simulation.seed={seed}"));
     }
     let sc = crate::scenario::load(&args.scenario, &overrides)?;
     let names: Vec<&str> = sc.strategies.iter().map(|s| s.name.as_str()).collect();
-    let which = crate::sweep::select_strategies(&names, &args.strategies).map_err(|name| {
+    let which = crate::scenario::select_strategies(&names, &args.strategies).map_err(|name| {
         anyhow!(
             "--strategy {name}: {} has no strategy named `{name}`; its strategies are: {}",
             args.scenario.display(),
@@ -73,7 +73,7 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
     let meta = RunMeta {
         scenario: sc.name.clone(),
         seed: sc.simulation.seed,
-        scenario_hash: crate::sweep::scenario_hash(&sc),
+        scenario_hash: crate::scenario::scenario_hash(&sc),
         stickysim_version: env!("CARGO_PKG_VERSION").to_string(),
         bucket_s: sc.output.bucket_ns as f64 / 1e9,
         workers: sc.backends.workers,

@@ -61,7 +61,7 @@ fn parse_shard(s: &str) -> Result<Shard, String> {
     Shard::parse(s)
 }
 
-pub fn run(args: SweepArgs) -> Result<ExitCode> {
+pub(super) fn run(args: SweepArgs) -> Result<ExitCode> {
     let plan = sweep::plan(&SweepRequest {
         scenario: args.scenario.clone(),
         set: args.set.clone(),

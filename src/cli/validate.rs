@@ -14,7 +14,7 @@ pub struct ValidateArgs {
     pub set: Vec<String>,
 }
 
-pub fn run(args: ValidateArgs) -> Result<ExitCode> {
+pub(super) fn run(args: ValidateArgs) -> Result<ExitCode> {
     let sc = crate::scenario::load(&args.scenario, &args.set)?;
     super::print_stdout(&format!(
         "ok: {}: scenario `{}`, {} s ({} s warm-up), {} backends × {} workers, {} client segments, {} strategies: {}\n",

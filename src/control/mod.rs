@@ -12,6 +12,8 @@
 //! not the number of instances ever launched. A slot's name in outputs is
 //! `b<index>`.
 
+#![allow(missing_docs)] // Some public items here still lack doc comments; remove this as they get them.
+
 use crate::model::{Epoch, InstanceNo, LossCause};
 use crate::routing::BackendId;
 use crate::scenario::{Autoscaling, Victim};

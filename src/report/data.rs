@@ -14,11 +14,15 @@
 //! `instances.csv` carried them, or made by hand) is read without that
 //! check; one with only some of them is refused.
 
+#![allow(missing_docs)]
+// Some public items here still lack doc comments; remove this as they get them.
+
 // Errors carry file, line, column, expected and found for the user; they
 // are returned once per report, so their size does not matter.
 #![allow(clippy::result_large_err)]
 
 use super::RunMeta;
+use crate::routing::StrategyKind;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -122,9 +126,14 @@ fn err(file: &str, expected: impl Into<String>, found: impl Into<String>) -> Inp
 /// `summary.csv` as written: the header and every cell as text (so the
 /// report's table can repeat it exactly), plus the numbers the report uses.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Summary {
+pub struct SummaryTable {
     pub header: Vec<String>,
     pub rows: Vec<Vec<String>>,
+    /// Each row's `kind`, parsed into routing's vocabulary.
+    pub kinds: Vec<StrategyKind>,
+    /// Each row's `sticky` column (from the kind, for files written before
+    /// the column was).
+    pub sticky: Vec<bool>,
 }
 
 /// Columns of `summary.csv` the report reads as numbers (with every
@@ -146,7 +155,7 @@ pub const REQUIRED_NUMERIC: &[&str] = &[
     "max_backend_request_share",
 ];
 
-impl Summary {
+impl SummaryTable {
     fn col(&self, name: &str) -> Option<usize> {
         self.header.iter().position(|h| h == name)
     }
@@ -155,6 +164,16 @@ impl Summary {
     pub fn strategies(&self) -> Vec<&str> {
         let c = self.col("strategy").unwrap_or(0);
         self.rows.iter().map(|r| r[c].as_str()).collect()
+    }
+
+    /// Row `row`'s strategy kind.
+    pub fn kind(&self, row: usize) -> StrategyKind {
+        self.kinds[row]
+    }
+
+    /// Whether row `row`'s strategy has affinity (its `sticky` column).
+    pub fn sticky(&self, row: usize) -> bool {
+        self.sticky[row]
     }
 
     /// Row `row`'s cell in column `name` as text ("" if there is no such column).
@@ -204,7 +223,7 @@ pub struct EventRow {
 
 /// One row of `instances.csv`.
 #[derive(Debug, Clone, PartialEq)]
-pub struct InstanceRow {
+pub struct InstanceCsvRow {
     pub strategy: usize,
     pub t_start_s: f64,
     pub t_end_s: f64,
@@ -216,7 +235,7 @@ pub struct InstanceRow {
 #[derive(Debug, Clone, PartialEq)]
 pub struct RunData {
     pub meta: RunMeta,
-    pub summary: Summary,
+    pub summary: SummaryTable,
     /// Strategy names, in `summary.csv` order.
     pub strategies: Vec<String>,
     pub backends: Vec<BackendRow>,
@@ -225,7 +244,7 @@ pub struct RunData {
     /// `events.csv`, when the run wrote one.
     pub events: Option<Vec<EventRow>>,
     /// `instances.csv`, when the run wrote one.
-    pub instances: Option<Vec<InstanceRow>>,
+    pub instances: Option<Vec<InstanceCsvRow>>,
 }
 
 /// The files a report is read from, by name: required ones first.
@@ -394,6 +413,19 @@ impl<'a> Csv<'a> {
         }
     }
 
+    fn kind_at(
+        &self,
+        line: u64,
+        rec: &csv::StringRecord,
+        col: usize,
+    ) -> Result<StrategyKind, InputError> {
+        let s = rec.get(col).unwrap_or("");
+        StrategyKind::from_name(s).ok_or_else(|| {
+            let names = StrategyKind::names().map(|n| format!("`{n}`")).join(", ");
+            self.cell_err(line, col, &format!("a strategy kind ({names})"), s)
+        })
+    }
+
     fn bool_at(&self, line: u64, rec: &csv::StringRecord, col: usize) -> Result<bool, InputError> {
         match rec.get(col).unwrap_or("") {
             "1" => Ok(true),
@@ -503,9 +535,11 @@ impl<'a> Csv<'a> {
     }
 }
 
-fn read_summary(bytes: &[u8], meta: &RunMeta) -> Result<Summary, InputError> {
+fn read_summary(bytes: &[u8], meta: &RunMeta) -> Result<SummaryTable, InputError> {
     let csv = Csv::parse("summary.csv", bytes)?;
     csv.col("strategy")?;
+    let kind_col = csv.col("kind")?;
+    let sticky_col = csv.col("sticky").ok();
     let id = csv.identity_cols()?;
     let mut numeric: Vec<usize> = Vec::new();
     for name in REQUIRED_NUMERIC {
@@ -519,19 +553,29 @@ fn read_summary(bytes: &[u8], meta: &RunMeta) -> Result<Summary, InputError> {
             .map(|(i, _)| i),
     );
     let mut rows = Vec::new();
+    let mut kinds = Vec::new();
+    let mut sticky = Vec::new();
     for (line, rec) in &csv.records {
         csv.check_identity(*line, rec, id, meta)?;
         for &c in &numeric {
             csv.f64_at(*line, rec, c)?;
         }
+        let kind = csv.kind_at(*line, rec, kind_col)?;
+        sticky.push(match sticky_col {
+            Some(c) => csv.bool_at(*line, rec, c)?,
+            None => kind.is_sticky(),
+        });
+        kinds.push(kind);
         rows.push(rec.iter().map(String::from).collect());
     }
     if rows.is_empty() {
         return Err(err("summary.csv", "one row per strategy", "no rows"));
     }
-    Ok(Summary {
+    Ok(SummaryTable {
         header: csv.header,
         rows,
+        kinds,
+        sticky,
     })
 }
 
@@ -628,7 +672,7 @@ fn read_instances(
     bytes: &[u8],
     meta: &RunMeta,
     strategies: &[String],
-) -> Result<Vec<InstanceRow>, InputError> {
+) -> Result<Vec<InstanceCsvRow>, InputError> {
     let csv = Csv::parse("instances.csv", bytes)?;
     let id = csv.identity_cols()?;
     let (cs, c0, c1, ci, cp) = (
@@ -642,7 +686,7 @@ fn read_instances(
     for (line, rec) in &csv.records {
         let line = *line;
         csv.check_identity(line, rec, id, meta)?;
-        out.push(InstanceRow {
+        out.push(InstanceCsvRow {
             strategy: csv.strategy_at(line, rec, cs, strategies)?,
             t_start_s: csv.f64_at(line, rec, c0)?,
             t_end_s: csv.f64_at(line, rec, c1)?,
@@ -654,7 +698,7 @@ fn read_instances(
 }
 
 /// Loss causes by column, for callers that want a map.
-pub fn loss_by_cause(summary: &Summary, row: usize) -> BTreeMap<String, f64> {
+pub fn loss_by_cause(summary: &SummaryTable, row: usize) -> BTreeMap<String, f64> {
     summary
         .loss_causes()
         .into_iter()

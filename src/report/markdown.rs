@@ -5,6 +5,7 @@
 
 use super::charts::loss::pct_label;
 use super::data::{RunData, ScenarioFacts};
+use crate::routing::StrategyKind;
 use std::fmt::Write as _;
 
 /// Renders `report.md`. `charts` lists the charts written beside it
@@ -148,15 +149,32 @@ fn scenario_lines(o: &mut String, f: &ScenarioFacts, data: &RunData) {
     let _ = data;
 }
 
-/// The findings: plain sentences, each with the numbers behind it.
+/// The findings: plain sentences, each with the numbers behind it, in
+/// report order.
 pub fn findings(data: &RunData) -> Vec<String> {
+    let mut out = Vec::new();
+    out.extend(tradeoff_findings(data));
+    out.extend(balance_findings(data));
+    out.extend(loss_findings(data));
+    // Placement: what a shared store or replicas saved, and what it cost.
+    out.extend(placement_findings(data));
+    out.extend(crash_findings(data));
+    // New instances start cold under sticky routing.
+    if let Some(line) = cold_instances_finding(data) {
+        out.push(line);
+    }
+    out.extend(rejection_findings(data));
+    out.extend(latency_findings(data));
+    out
+}
+
+/// The trade-off: strategies no other beats on both balance and loss.
+fn tradeoff_findings(data: &RunData) -> Vec<String> {
     let mut out = Vec::new();
     let sm = &data.summary;
     let n = data.strategies.len();
     let name = |s: usize| format!("`{}`", data.strategies[s]);
     let v = |s: usize, c: &str| sm.num(s, c);
-
-    // The trade-off: strategies no other beats on both balance and loss.
     if n > 1 {
         let pts: Vec<(f64, f64)> = (0..n)
             .map(|s| {
@@ -199,8 +217,16 @@ pub fn findings(data: &RunData) -> Vec<String> {
             ));
         }
     }
+    out
+}
 
-    // Balance: the most and the least lopsided strategy.
+/// Balance: the most and the least lopsided strategy.
+fn balance_findings(data: &RunData) -> Vec<String> {
+    let mut out = Vec::new();
+    let sm = &data.summary;
+    let n = data.strategies.len();
+    let name = |s: usize| format!("`{}`", data.strategies[s]);
+    let v = |s: usize, c: &str| sm.num(s, c);
     let nb = data.backend_count.max(1) as f64;
     let fair = 100.0 * 1.0 / nb;
     let share = |s: usize| 100.0 * v(s, "max_backend_request_share");
@@ -217,14 +243,14 @@ pub fn findings(data: &RunData) -> Vec<String> {
                 pct_label(100.0 * v(w, "util_max")),
                 v(w, "imbalance_util_max_over_mean"),
             );
-            let kind = sm.text(w, "kind");
-            if kind.starts_with("source_ip") {
+            let kind = sm.kind(w);
+            if kind.follows_source_ip() {
                 if let Some((seg, pct)) = largest_address(data) {
                     // The address explains the excess only if it is a
                     // meaningful part of it.
                     let excess = share(w) - fair;
                     if excess > 0.0 && pct >= excess / 4.0 {
-                        let how = if kind == "source_ip_table" {
+                        let how = if kind == StrategyKind::SourceIpTable {
                             "source-address affinity keeps all of one address's sessions on one backend"
                         } else {
                             "a source-address hash sends all of one address's sessions to one backend"
@@ -253,8 +279,16 @@ pub fn findings(data: &RunData) -> Vec<String> {
             out.push(line);
         }
     }
+    out
+}
 
-    // Session loss by cause, strategy by strategy.
+/// Session loss by cause, strategy by strategy.
+fn loss_findings(data: &RunData) -> Vec<String> {
+    let mut out = Vec::new();
+    let sm = &data.summary;
+    let n = data.strategies.len();
+    let name = |s: usize| format!("`{}`", data.strategies[s]);
+    let v = |s: usize, c: &str| sm.num(s, c);
     for (col, cause) in sm.loss_causes() {
         let mut hit: Vec<(usize, f64)> = (0..n)
             .filter(|&s| v(s, col) > 0.0 && v(s, "sessions") > 0.0)
@@ -286,13 +320,18 @@ pub fn findings(data: &RunData) -> Vec<String> {
         line.push('.');
         out.push(line);
     }
+    out
+}
 
-    // Placement: what a shared store or replicas saved, and what it cost.
-    out.extend(placement_findings(data));
-
-    // Requests that hit a crashed or stopped backend (failed, or failed and
-    // were retried elsewhere), not counting those the store outage failed;
-    // and the least-connections black hole after a crash.
+/// Requests that hit a crashed or stopped backend (failed, or failed and
+/// were retried elsewhere), not counting those the store outage failed;
+/// and the least-connections black hole after a crash.
+fn crash_findings(data: &RunData) -> Vec<String> {
+    let mut out = Vec::new();
+    let sm = &data.summary;
+    let n = data.strategies.len();
+    let name = |s: usize| format!("`{}`", data.strategies[s]);
+    let v = |s: usize, c: &str| sm.num(s, c);
     let store_est: Vec<f64> = (0..n)
         .map(|s| store_outage(data, s).map_or(0.0, |o| o.failed_est))
         .collect();
@@ -345,11 +384,11 @@ pub fn findings(data: &RunData) -> Vec<String> {
         line.push('.');
         out.push(line);
         for s in 0..n {
-            if !sm.text(s, "kind").contains("least") || !crashed(s) {
+            if sm.kind(s) != StrategyKind::LeastConn || !crashed(s) {
                 continue;
             }
             let others: Vec<f64> = (0..n)
-                .filter(|&o| o != s && !sm.text(o, "kind").contains("least"))
+                .filter(|&o| o != s && sm.kind(o) != StrategyKind::LeastConn)
                 .map(hit)
                 .collect();
             if others.is_empty() {
@@ -378,13 +417,16 @@ pub fn findings(data: &RunData) -> Vec<String> {
             }
         }
     }
+    out
+}
 
-    // New instances start cold under sticky routing.
-    if let Some(line) = cold_instances_finding(data) {
-        out.push(line);
-    }
-
-    // Rejections.
+/// Rejections, per strategy.
+fn rejection_findings(data: &RunData) -> Vec<String> {
+    let mut out = Vec::new();
+    let sm = &data.summary;
+    let n = data.strategies.len();
+    let name = |s: usize| format!("`{}`", data.strategies[s]);
+    let v = |s: usize, c: &str| sm.num(s, c);
     for s in 0..n {
         let r = v(s, "rejected");
         if r > 0.0 {
@@ -396,8 +438,16 @@ pub fn findings(data: &RunData) -> Vec<String> {
             ));
         }
     }
+    out
+}
 
-    // Latency spread.
+/// Latency spread across the strategies.
+fn latency_findings(data: &RunData) -> Vec<String> {
+    let mut out = Vec::new();
+    let sm = &data.summary;
+    let n = data.strategies.len();
+    let name = |s: usize| format!("`{}`", data.strategies[s]);
+    let v = |s: usize, c: &str| sm.num(s, c);
     if n > 1 {
         let by = |c: &str| {
             let lo = (0..n)
@@ -426,9 +476,6 @@ pub fn findings(data: &RunData) -> Vec<String> {
     }
     out
 }
-
-/// Routing kinds without affinity: every request is balanced afresh.
-const NON_STICKY: &[&str] = &["round_robin", "random", "least_conn", "p2c"];
 
 /// Per strategy whose state is `shared` or `replicated`: the losses it
 /// avoided and its latency cost, against local state; and the effect of a
@@ -464,10 +511,7 @@ fn placement_findings(data: &RunData) -> Vec<String> {
         } else {
             format!("{} ({what}) lost no sessions", name(s))
         };
-        let same = local
-            .iter()
-            .copied()
-            .find(|&l| sm.text(l, "kind") == sm.text(s, "kind"));
+        let same = local.iter().copied().find(|&l| sm.kind(l) == sm.kind(s));
         if let Some(l) = same {
             line.push_str(&format!(
                 ", where {} (the same routing, state in backend memory) lost {}% ({})",
@@ -744,7 +788,7 @@ fn cold_instances_finding(data: &RunData) -> Option<String> {
         return None;
     }
     let name = |s: usize| format!("`{}`", data.strategies[s]);
-    let sticky = |s: usize| !NON_STICKY.contains(&sm.text(s, "kind"));
+    let sticky = |s: usize| sm.sticky(s);
     let pct = |x: f64| pct_label(100.0 * x);
     let early: Vec<(usize, Cold)> = figs.iter().filter_map(|f| f.2.map(|c| (f.0, c))).collect();
     let whole: Vec<(usize, Cold)> = figs.iter().filter_map(|f| f.1.map(|c| (f.0, c))).collect();
@@ -1250,6 +1294,8 @@ rr,round_robin,3000,150,0,0,100,0,0.0000,0,400,52,2.000,41,101,210,310,0.5,0.5,1
     fn with_clients(mut d: RunData, kind: &str, users_per_ip: u32) -> RunData {
         let c = d.summary.header.iter().position(|h| h == "kind").unwrap();
         d.summary.rows[1][c] = kind.to_string();
+        d.summary.kinds[1] = StrategyKind::from_name(kind).unwrap();
+        d.summary.sticky[1] = d.summary.kinds[1].is_sticky();
         d.meta.scenario_facts = Some(ScenarioFacts {
             duration_s: 40.0,
             warmup_s: 0.0,

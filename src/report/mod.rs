@@ -8,6 +8,7 @@ pub mod data;
 pub mod markdown;
 
 use crate::metrics::{BucketRow, ControlEvent, InstanceRow, RunSummary};
+use crate::routing::StrategyKind;
 use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
 use std::fs;
@@ -18,10 +19,13 @@ use std::path::{Path, PathBuf};
 /// from `summary.json` (its other keys ignored) by [`data::RunData`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunMeta {
+    /// The scenario's name.
     pub scenario: String,
+    /// The master seed.
     pub seed: u64,
     /// Hash of the validated scenario (after `--set` overrides), hex.
     pub scenario_hash: String,
+    /// The version of stickysim that wrote the run.
     pub stickysim_version: String,
     /// Width of the time buckets in `backends.csv`, seconds.
     pub bucket_s: f64,
@@ -35,7 +39,9 @@ pub struct RunMeta {
 
 /// One strategy's results as the report needs them.
 pub struct StrategyResult<'a> {
+    /// The strategy's figures.
     pub summary: &'a RunSummary,
+    /// Per backend and time bucket.
     pub buckets: &'a [BucketRow],
     /// Control events (faults, health marks, deploys, scaling), in time order.
     pub events: &'a [ControlEvent],
@@ -54,6 +60,7 @@ fn f(x: f64, decimals: usize) -> String {
 pub const SUMMARY_COLUMNS: &[Col] = &[
     ("strategy", |s| s.strategy.clone()),
     ("kind", |s| s.kind.clone()),
+    ("sticky", |s| u8::from(is_sticky(s)).to_string()),
     ("requests", |s| s.requests.to_string()),
     ("completed", |s| s.completed.to_string()),
     ("failed", |s| s.failed.to_string()),
@@ -94,6 +101,11 @@ pub const SUMMARY_COLUMNS: &[Col] = &[
     ("measured_s", |s| f(s.measured_s, 3)),
     ("placement", |s| s.placement.clone()),
 ];
+
+/// Whether the summary's strategy kind has affinity, by routing's registry.
+fn is_sticky(s: &RunSummary) -> bool {
+    StrategyKind::from_name(&s.kind).is_some_and(StrategyKind::is_sticky)
+}
 
 /// Quotes a CSV field if it needs it (RFC 4180).
 pub fn csv_field(s: &str) -> String {
@@ -144,14 +156,28 @@ pub fn summary_csv(meta: &RunMeta, results: &[StrategyResult]) -> String {
 struct SummaryJson<'a> {
     #[serde(flatten)]
     meta: &'a RunMeta,
-    strategies: Vec<&'a RunSummary>,
+    strategies: Vec<StrategyJson<'a>>,
+}
+
+/// One strategy in `summary.json`: its summary and whether it is sticky.
+#[derive(Serialize)]
+struct StrategyJson<'a> {
+    #[serde(flatten)]
+    summary: &'a RunSummary,
+    sticky: bool,
 }
 
 /// `summary.json`: the run's identity and every strategy's full summary.
 pub fn summary_json(meta: &RunMeta, results: &[StrategyResult]) -> String {
     let doc = SummaryJson {
         meta,
-        strategies: results.iter().map(|r| r.summary).collect(),
+        strategies: results
+            .iter()
+            .map(|r| StrategyJson {
+                summary: r.summary,
+                sticky: is_sticky(r.summary),
+            })
+            .collect(),
     };
     let mut s = serde_json::to_string_pretty(&doc).expect("summary serialises");
     s.push('\n');
@@ -427,12 +453,20 @@ pub fn write_run(
 /// Why a report could not be made.
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
+    /// A run directory's file is missing or malformed.
     #[error("{0}")]
     Input(Box<data::InputError>),
+    /// A chart could not be drawn.
     #[error("{0}")]
     Chart(#[from] charts::ChartError),
     #[error("writing to {dir}")]
-    Io { dir: String, source: io::Error },
+    /// An output file could not be written.
+    Io {
+        /// The output directory.
+        dir: String,
+        /// The system's error.
+        source: io::Error,
+    },
 }
 
 impl From<data::InputError> for ReportError {
@@ -473,6 +507,7 @@ pub fn report_files(
 /// What [`write_run_report`] and [`write_report`] wrote.
 #[derive(Debug)]
 pub struct Written {
+    /// The files written, in writing order.
     pub paths: Vec<PathBuf>,
     /// Time spent drawing and encoding the charts.
     pub chart_time: std::time::Duration,

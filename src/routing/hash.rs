@@ -1,5 +1,7 @@
 //! The routing core's own hash functions (no dependency on the engine's RNG).
 
+#![allow(missing_docs)] // Some public items here still lack doc comments; remove this as they get them.
+
 use std::net::{IpAddr, Ipv4Addr};
 
 /// SplitMix64's finaliser: a fast, well-mixed 64-bit → 64-bit bijection.

@@ -19,6 +19,8 @@
 //! as ALB does) or reject; one that is draining per `on_draining`: pick
 //! anew (ALB) or keep going there while it drains (AppGW, nginx `drain`).
 
+#![allow(missing_docs)] // Some public items here still lack doc comments; remove this as they get them.
+
 use super::hash::{keyed, mix64};
 use super::{
     BackendId, Balance, Balancer, CookieAttrs, Decision, Health, OnDraining, OnUnavailable, Pool,

@@ -7,15 +7,22 @@
 //! Strategies follow pingora's shape: a selector proposes candidates in
 //! order ("first choice, then fallbacks") and an acceptance test (health,
 //! room) picks. [`Router`] is an enum, not a trait object, so the engine's
-//! hot path dispatches statically; adding a strategy means a new variant, a
-//! new `StrategySpec` arm and its own file.
+//! hot path dispatches statically.
+//!
+//! Adding a strategy is: a [`StrategyKind`] variant (its name, the scenario
+//! keys it accepts, whether it is sticky — the one registry every other
+//! module parses into), a [`StrategySpec`] variant with its `kind()` arm, a
+//! [`Router`] variant with its `new`, `route` and `affinity` arms, and its
+//! own file. The scenario then needs a build arm in its validation (and a
+//! `RawStrategy` field for each key no other kind has yet);
+//! `docs/architecture.md` lists the files.
 //!
 //! ```
 //! use stickysim::routing::*;
 //! use std::net::{IpAddr, Ipv4Addr};
 //! let pool = Pool::with_default_addrs(4, None);
 //! let spec = StrategySpec::SourceIp {
-//!     hash: IpHash::Maglev,
+//!     hash: HashAlgo::Maglev,
 //!     tuning: HashTuning::default(),
 //!     on_unavailable: OnUnavailable::Redispatch,
 //!     on_draining: OnDraining::Reroute,
@@ -39,6 +46,7 @@ pub mod haproxy;
 pub mod hash;
 pub mod hashed;
 pub mod jump;
+mod kind;
 mod lb_cookie;
 pub mod maglev;
 pub mod nginx;
@@ -52,6 +60,7 @@ mod tests;
 
 pub use balance::Balancer;
 pub use hashed::{BoundedLoad, HashKey, HashTable, Hashed};
+pub use kind::StrategyKind;
 pub use lb_cookie::LbCookie;
 pub use pool::{BackendId, BackendView, Health, Pool};
 pub use spec::*;
@@ -69,6 +78,7 @@ pub type RouteRng = RngWrapper;
 pub struct RngWrapper(rand_pcg::Pcg64Mcg);
 
 impl RngWrapper {
+    /// A stream seeded with `seed`.
     pub fn new(seed: u64) -> Self {
         RngWrapper(rand_pcg::Pcg64Mcg::seed_from_u64(seed))
     }
@@ -84,6 +94,7 @@ impl RngWrapper {
 /// What the load balancer sees of one request.
 #[derive(Debug, Clone, Copy)]
 pub struct RouteRequest {
+    /// The time, nanoseconds since the start.
     pub now_ns: u64,
     /// Source address of the connection (the NAT's public address, if any).
     pub src: IpAddr,
@@ -101,6 +112,7 @@ pub struct RouteRequest {
 /// nothing is formatted unless someone asks ([`Router::format_set_cookie`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SetCookie {
+    /// The cookie's value (encodes the backend).
     pub value: u64,
     /// `Max-Age` in nanoseconds; `None` is a browser-session cookie.
     pub max_age_ns: Option<u64>,
@@ -118,14 +130,19 @@ pub enum Refusal {
 /// The router's answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Decision {
+    /// Send the request to `backend`, writing back `set_cookie` if any.
     Forward {
+        /// Where the request goes.
         backend: BackendId,
+        /// What the response carries back.
         set_cookie: Option<SetCookie>,
     },
+    /// Refuse the request.
     Refuse(Refusal),
 }
 
 impl Decision {
+    /// The backend chosen, if the request was forwarded.
     pub fn backend(&self) -> Option<BackendId> {
         match *self {
             Decision::Forward { backend, .. } => Some(backend),
@@ -138,9 +155,11 @@ impl Decision {
 /// behaviour (blocking cookies, changing address) can break it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Affinity {
+    /// No affinity: every request is balanced afresh.
     None,
     /// An LB-inserted cookie.
     Cookie,
+    /// The connection's source address.
     SourceIp,
     /// A request header (API token).
     Header,
@@ -153,12 +172,15 @@ pub enum Affinity {
 /// A routing strategy, ready to route.
 #[derive(Debug, Clone)]
 pub enum Router {
+    /// The plain balancers.
     Balance(Balancer),
+    /// `lb_cookie`.
     LbCookie(LbCookie),
     /// `source_ip` and `header`.
     Hashed(Hashed),
     /// `source_ip_table`, `app_cookie`, `session_id`.
     Sticky(Sticky),
+    /// `bounded_load`.
     BoundedLoad(BoundedLoad),
 }
 
@@ -294,6 +316,7 @@ impl Router {
         }
     }
 
+    /// What this router keys its affinity on.
     pub fn affinity(&self) -> Affinity {
         match self {
             Router::Balance(_) => Affinity::None,

@@ -1,6 +1,8 @@
 //! The pool as the load balancer sees it: backends with an address, a
 //! weight, a health state and their current load.
 
+#![allow(missing_docs)] // Some public items here still lack doc comments; remove this as they get them.
+
 use super::OnDraining;
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 

@@ -2,9 +2,13 @@
 //! once the scenario has checked them. Building a [`Router`](super::Router)
 //! from a spec is the only way strategies come to life.
 
+#![allow(missing_docs)] // Some public items here still lack doc comments; remove this as they get them.
+
+use super::StrategyKind;
+
 /// How a sticky strategy reacts when the backend it is pinned to is down
 /// (as the load balancer sees it) or at capacity.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub enum OnUnavailable {
     /// Pick another backend with the strategy's balancer and re-pin
     /// (ALB, HAProxy `option redispatch`, nginx sticky fallback).
@@ -17,7 +21,7 @@ pub enum OnUnavailable {
 /// The balancer a sticky strategy uses for requests that carry no usable
 /// affinity (first request, expired cookie, redispatch), and the
 /// non-sticky baselines themselves.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub enum Balance {
     /// Smooth weighted round robin (nginx `ngx_http_upstream_get_peer`).
     RoundRobin,
@@ -31,7 +35,7 @@ pub enum Balance {
 }
 
 /// When an LB-inserted cookie stops pinning a client.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub enum TtlMode {
     /// Expiry reset on every request: AWS ALB, nginx `sticky cookie expires=`.
     Sliding,
@@ -43,8 +47,8 @@ pub enum TtlMode {
 
 /// Which stateless hash maps a key (source address, header, cookie) to a
 /// backend. Each follows one product; see `docs/strategies.md`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum IpHash {
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub enum HashAlgo {
     /// A 64-bit mix of the key, modulo the number of healthy backends.
     Modulo,
     /// nginx `ip_hash`: first three octets of IPv4 (all 16 of IPv6),
@@ -65,46 +69,46 @@ pub enum IpHash {
     Rendezvous,
 }
 
-impl IpHash {
-    pub const ALL: [IpHash; 8] = [
-        IpHash::Modulo,
-        IpHash::NginxIpHash,
-        IpHash::HaproxySource,
-        IpHash::Ketama,
-        IpHash::EnvoyRing,
-        IpHash::Maglev,
-        IpHash::Jump,
-        IpHash::Rendezvous,
+impl HashAlgo {
+    pub const ALL: [HashAlgo; 8] = [
+        HashAlgo::Modulo,
+        HashAlgo::NginxIpHash,
+        HashAlgo::HaproxySource,
+        HashAlgo::Ketama,
+        HashAlgo::EnvoyRing,
+        HashAlgo::Maglev,
+        HashAlgo::Jump,
+        HashAlgo::Rendezvous,
     ];
 
     /// The name a scenario and `stickysim route --hash` use.
     pub fn name(self) -> &'static str {
         match self {
-            IpHash::Modulo => "modulo",
-            IpHash::NginxIpHash => "nginx_ip_hash",
-            IpHash::HaproxySource => "haproxy_source",
-            IpHash::Ketama => "ketama",
-            IpHash::EnvoyRing => "envoy_ring",
-            IpHash::Maglev => "maglev",
-            IpHash::Jump => "jump",
-            IpHash::Rendezvous => "rendezvous",
+            HashAlgo::Modulo => "modulo",
+            HashAlgo::NginxIpHash => "nginx_ip_hash",
+            HashAlgo::HaproxySource => "haproxy_source",
+            HashAlgo::Ketama => "ketama",
+            HashAlgo::EnvoyRing => "envoy_ring",
+            HashAlgo::Maglev => "maglev",
+            HashAlgo::Jump => "jump",
+            HashAlgo::Rendezvous => "rendezvous",
         }
     }
 
-    pub fn from_name(s: &str) -> Option<IpHash> {
-        IpHash::ALL.into_iter().find(|h| h.name() == s)
+    pub fn from_name(s: &str) -> Option<HashAlgo> {
+        HashAlgo::ALL.into_iter().find(|h| h.name() == s)
     }
 
     /// Whether the hash keeps its table over every configured backend and
     /// skips unusable ones (nginx), rather than rebuilding over the healthy
     /// set (Envoy, HAProxy's map, jump, rendezvous, modulo).
     pub fn skips_unusable(self) -> bool {
-        matches!(self, IpHash::NginxIpHash | IpHash::Ketama)
+        matches!(self, HashAlgo::NginxIpHash | HashAlgo::Ketama)
     }
 }
 
 /// Table sizes for the hashes that have one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct HashTuning {
     /// Maglev table size (prime). Envoy default 65537.
     pub table_size: u64,
@@ -112,6 +116,52 @@ pub struct HashTuning {
     pub min_ring_size: u64,
     /// Envoy ring hash `maximum_ring_size`, default 8 M.
     pub max_ring_size: u64,
+}
+
+/// Why [`HashTuning::check`] refused a tuning value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TuningError {
+    /// A Maglev `table_size` given for another hash (the hash given).
+    TableSizeNotMaglev(HashAlgo),
+    /// A `table_size` that is not a prime up to [`MAX_MAGLEV_TABLE_SIZE`].
+    TableSizeNotPrime(u64),
+    /// A ring `min_ring_size` given for another hash (the hash given).
+    RingSizeNotEnvoyRing(HashAlgo),
+    /// A `min_ring_size` outside 1 to [`MAX_RING_SIZE`].
+    RingSizeOutOfRange(u64),
+}
+
+impl HashTuning {
+    /// The tuning for `hash` with an optional Maglev table size and ring
+    /// minimum, each checked to apply to the hash and to be in range (the
+    /// one rule the scenario and `stickysim route` share; each words the
+    /// error in its own terms).
+    pub fn check(
+        hash: HashAlgo,
+        table_size: Option<u64>,
+        min_ring_size: Option<u64>,
+    ) -> Result<HashTuning, TuningError> {
+        let mut t = HashTuning::default();
+        if let Some(m) = table_size {
+            if hash != HashAlgo::Maglev {
+                return Err(TuningError::TableSizeNotMaglev(hash));
+            }
+            if !is_prime(m) || m > MAX_MAGLEV_TABLE_SIZE {
+                return Err(TuningError::TableSizeNotPrime(m));
+            }
+            t.table_size = m;
+        }
+        if let Some(r) = min_ring_size {
+            if hash != HashAlgo::EnvoyRing {
+                return Err(TuningError::RingSizeNotEnvoyRing(hash));
+            }
+            if r == 0 || r > MAX_RING_SIZE {
+                return Err(TuningError::RingSizeOutOfRange(r));
+            }
+            t.min_ring_size = r;
+        }
+        Ok(t)
+    }
 }
 
 /// Envoy's `MaglevLbConfig.table_size` default.
@@ -153,7 +203,7 @@ pub fn is_prime(n: u64) -> bool {
 
 /// How a sticky strategy treats a pinned backend that is draining
 /// (deregistered, finishing its work).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
 pub enum OnDraining {
     /// Move the client at once (AWS ALB deregistration).
     #[default]
@@ -164,7 +214,7 @@ pub enum OnDraining {
 }
 
 /// What a hashing strategy keys on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub enum KeySource {
     /// The connection's source address.
     SourceIp,
@@ -175,7 +225,7 @@ pub enum KeySource {
 }
 
 /// What a learned-affinity strategy learns from the application's response.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub enum Learned {
     /// A cookie the application sets (ALB `app_cookie`, nginx `sticky learn`):
     /// clients that block cookies never send it back.
@@ -186,7 +236,7 @@ pub enum Learned {
 }
 
 /// `SameSite` attribute of an issued cookie.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub enum SameSite {
     Strict,
     Lax,
@@ -194,7 +244,7 @@ pub enum SameSite {
 }
 
 /// Attributes of the `Set-Cookie` a cookie strategy writes back.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct CookieAttrs {
     pub name: String,
     pub path: String,
@@ -216,7 +266,7 @@ impl Default for CookieAttrs {
 }
 
 /// A validated strategy.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub enum StrategySpec {
     /// Non-sticky baseline.
     Balance(Balance),
@@ -231,7 +281,7 @@ pub enum StrategySpec {
     },
     /// Stateless hash of the client's source address.
     SourceIp {
-        hash: IpHash,
+        hash: HashAlgo,
         tuning: HashTuning,
         on_unavailable: OnUnavailable,
         on_draining: OnDraining,
@@ -241,7 +291,7 @@ pub enum StrategySpec {
     /// without it are balanced with `balance`.
     Header {
         name: String,
-        hash: IpHash,
+        hash: HashAlgo,
         tuning: HashTuning,
         balance: Balance,
         on_unavailable: OnUnavailable,
@@ -273,7 +323,7 @@ pub enum StrategySpec {
     /// + `hash-balance-factor`).
     BoundedLoad {
         key: KeySource,
-        hash: IpHash,
+        hash: HashAlgo,
         /// `hash-balance-factor`: no backend above factor/100 × the average.
         factor: u32,
         tuning: HashTuning,
@@ -300,40 +350,25 @@ pub const DEFAULT_BALANCE_FACTOR: u32 = 125;
 
 impl StrategySpec {
     /// The `kind` this spec was written as in the scenario.
-    pub fn kind(&self) -> &'static str {
+    pub fn kind(&self) -> StrategyKind {
         match self {
-            StrategySpec::Balance(Balance::RoundRobin) => "round_robin",
-            StrategySpec::Balance(Balance::Random) => "random",
-            StrategySpec::Balance(Balance::LeastConn) => "least_conn",
-            StrategySpec::Balance(Balance::P2c) => "p2c",
-            StrategySpec::LbCookie { .. } => "lb_cookie",
-            StrategySpec::SourceIp { .. } => "source_ip",
-            StrategySpec::Header { .. } => "header",
-            StrategySpec::SourceIpTable { .. } => "source_ip_table",
+            StrategySpec::Balance(Balance::RoundRobin) => StrategyKind::RoundRobin,
+            StrategySpec::Balance(Balance::Random) => StrategyKind::Random,
+            StrategySpec::Balance(Balance::LeastConn) => StrategyKind::LeastConn,
+            StrategySpec::Balance(Balance::P2c) => StrategyKind::P2c,
+            StrategySpec::LbCookie { .. } => StrategyKind::LbCookie,
+            StrategySpec::SourceIp { .. } => StrategyKind::SourceIp,
+            StrategySpec::Header { .. } => StrategyKind::Header,
+            StrategySpec::SourceIpTable { .. } => StrategyKind::SourceIpTable,
             StrategySpec::Learn {
                 learned: Learned::AppCookie,
                 ..
-            } => "app_cookie",
+            } => StrategyKind::AppCookie,
             StrategySpec::Learn {
                 learned: Learned::SessionId,
                 ..
-            } => "session_id",
-            StrategySpec::BoundedLoad { .. } => "bounded_load",
+            } => StrategyKind::SessionId,
+            StrategySpec::BoundedLoad { .. } => StrategyKind::BoundedLoad,
         }
     }
 }
-
-/// Every `kind` a scenario may name (for error messages and docs).
-pub const KINDS: &[&str] = &[
-    "round_robin",
-    "random",
-    "least_conn",
-    "p2c",
-    "lb_cookie",
-    "source_ip",
-    "header",
-    "source_ip_table",
-    "app_cookie",
-    "session_id",
-    "bounded_load",
-];

@@ -35,7 +35,7 @@ fn all_specs() -> Vec<StrategySpec> {
             on_unavailable,
             on_draining: OnDraining::Reroute,
         });
-        for hash in IpHash::ALL {
+        for hash in HashAlgo::ALL {
             v.push(StrategySpec::SourceIp {
                 hash,
                 tuning: HashTuning::default(),
@@ -134,7 +134,7 @@ fn pool_of(addrs: impl IntoIterator<Item = impl AsRef<str>>, weight: u32) -> Poo
     )
 }
 
-fn table(pool: &Pool, hash: IpHash, tuning: HashTuning) -> HashTable {
+fn table(pool: &Pool, hash: HashAlgo, tuning: HashTuning) -> HashTable {
     let mut t = HashTable::new(hash, tuning);
     t.build(pool, OnDraining::Reroute, hash.skips_unusable());
     t
@@ -152,7 +152,7 @@ fn golden_envoy_maglev_basic() {
     let pool = local_pool(&[90, 91, 92, 93, 94, 95]);
     let t = table(
         &pool,
-        IpHash::Maglev,
+        HashAlgo::Maglev,
         HashTuning {
             table_size: 7,
             ..HashTuning::default()
@@ -193,7 +193,7 @@ fn golden_envoy_ring_basic() {
     assert_eq!(ring.points, expected);
     let t = table(
         &pool,
-        IpHash::EnvoyRing,
+        HashAlgo::EnvoyRing,
         HashTuning {
             min_ring_size: 12,
             ..HashTuning::default()
@@ -216,7 +216,7 @@ fn golden_envoy_ring_basic() {
 #[test]
 fn golden_nginx_ketama_capture() {
     let pool = pool_of((1..=9).map(|i| format!("10.0.0.{i}:443")), 100);
-    let t = table(&pool, IpHash::Ketama, HashTuning::default());
+    let t = table(&pool, HashAlgo::Ketama, HashTuning::default());
     let capture = [
         ("/81fa1d251d605775d647b5b55565e71526d4cef6", 7),
         ("/2fec328e6ccdda6a7edf329f9f780e546ea183b4", 5),
@@ -294,7 +294,7 @@ fn golden_jump_reference() {
 fn golden_nginx_ip_hash_by_hand() {
     assert_eq!(ip_hash_step(89, &[192, 168, 1]), 154);
     let pool = pool_of(["10.0.0.1:80", "10.0.0.2:80", "10.0.0.3:80"], 1);
-    let t = table(&pool, IpHash::NginxIpHash, HashTuning::default());
+    let t = table(&pool, HashAlgo::NginxIpHash, HashTuning::default());
     for last in [0u8, 7, 255] {
         let ip = IpAddr::V4(Ipv4Addr::new(192, 168, 1, last));
         assert_eq!(first(&t, &pool, HashKey::Ip(ip)), 1);
@@ -319,7 +319,7 @@ fn golden_haproxy_source_map() {
     // light server's score reaches (4+4)/4 = 2 only at the fourth slot).
     assert_eq!(super::haproxy::server_map(&[3, 1]), [0, 0, 0, 1]);
     let pool = pool_of(["10.0.0.1:80", "10.0.0.2:80", "10.0.0.3:80"], 1);
-    let t = table(&pool, IpHash::HaproxySource, HashTuning::default());
+    let t = table(&pool, HashAlgo::HaproxySource, HashTuning::default());
     // 192.0.2.10 = 0xC000020A = 3221225994; 3221225994 % 3 = 0.
     let ip = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 10));
     assert_eq!(first(&t, &pool, HashKey::Ip(ip)), 0);
@@ -367,7 +367,7 @@ fn ketama_vs_envoy_ring_five_to_six() {
     let p5 = pool_of(&five, 1);
     let p6 = pool_of(&six, 1);
     let mut shares = Vec::new();
-    for hash in [IpHash::Ketama, IpHash::EnvoyRing] {
+    for hash in [HashAlgo::Ketama, HashAlgo::EnvoyRing] {
         let (a, b) = (
             table(&p5, hash, HashTuning::default()),
             table(&p6, hash, HashTuning::default()),
@@ -401,7 +401,7 @@ fn maglev_survivor_movement_and_shares() {
         .map(|i| format!("10.0.{}.{}:8080", i / 250, i % 250 + 1))
         .collect();
     let mut pool = pool_of(&addrs, 1);
-    let before = table(&pool, IpHash::Maglev, HashTuning::default());
+    let before = table(&pool, HashAlgo::Maglev, HashTuning::default());
     let m = before.maglev_table().len();
     let mut counts = vec![0u32; 100];
     for &e in before.maglev_table() {
@@ -419,7 +419,7 @@ fn maglev_survivor_movement_and_shares() {
         "{min}..{max}"
     );
     pool.set_health(BackendId(37), Health::Down);
-    let after = table(&pool, IpHash::Maglev, HashTuning::default());
+    let after = table(&pool, HashAlgo::Maglev, HashTuning::default());
     // Compare slot owners by backend id.
     let owner = |t: &HashTable, i: usize| t.members()[t.maglev_table()[i] as usize].0;
     let moved = (0..m)
@@ -434,7 +434,7 @@ fn maglev_survivor_movement_and_shares() {
     assert!(moved > 0, "Maglev is not perfectly stable");
 }
 
-fn hash_moves(hash: IpHash, n: usize, remove: u32) -> (f64, f64) {
+fn hash_moves(hash: HashAlgo, n: usize, remove: u32) -> (f64, f64) {
     let addrs: Vec<String> = (0..n).map(|i| format!("10.1.0.{}:80", i + 1)).collect();
     let mut pool = pool_of(&addrs, 1);
     let before = table(&pool, hash, HashTuning::default());
@@ -454,14 +454,14 @@ fn hash_moves(hash: IpHash, n: usize, remove: u32) -> (f64, f64) {
 #[test]
 fn jump_and_rendezvous_move_only_the_removed_backends_keys() {
     // Jump supports removing only the last bucket; rendezvous any.
-    let (surv, all) = hash_moves(IpHash::Jump, 10, 9);
+    let (surv, all) = hash_moves(HashAlgo::Jump, 10, 9);
     assert_eq!(surv, 0.0);
     assert!((0.08..0.12).contains(&all), "{all}");
-    let (surv, all) = hash_moves(IpHash::Rendezvous, 10, 4);
+    let (surv, all) = hash_moves(HashAlgo::Rendezvous, 10, 4);
     assert_eq!(surv, 0.0);
     assert!((0.08..0.12).contains(&all), "{all}");
     // Adding an 11th backend moves about 1/11 of keys, all to it.
-    for hash in [IpHash::Jump, IpHash::Rendezvous] {
+    for hash in [HashAlgo::Jump, HashAlgo::Rendezvous] {
         let (surv, all) = hash_moves(hash, 11, 10);
         assert_eq!(surv, 0.0, "{hash:?}");
         assert!((0.07..0.11).contains(&all), "{hash:?} {all}");
@@ -472,7 +472,7 @@ fn jump_and_rendezvous_move_only_the_removed_backends_keys() {
 fn bounded_load_never_exceeds_its_slot_bound() {
     let n = 8u32;
     let mut pool = Pool::with_default_addrs(n as usize, None);
-    for hash in [IpHash::Ketama, IpHash::EnvoyRing] {
+    for hash in [HashAlgo::Ketama, HashAlgo::EnvoyRing] {
         for factor in [101u32, 125, 150, 200] {
             let mut r = BoundedLoad::new(
                 KeySource::SourceIp,
@@ -632,7 +632,7 @@ fn health_flap_moves_envoy_keys_but_not_nginx_pins() {
     // backend leaves other keys in place for ring/Maglev (mostly) and jump's
     // last bucket, while nginx ketama skips the down peer without rebuilding.
     let mut pool = Pool::with_default_addrs(5, None);
-    let t0 = table(&pool, IpHash::Ketama, HashTuning::default());
+    let t0 = table(&pool, HashAlgo::Ketama, HashTuning::default());
     let keys: Vec<u64> = (0..5000).map(mix_key).collect();
     let before: Vec<u32> = keys
         .iter()
@@ -673,10 +673,10 @@ proptest::proptest! {
     #[test]
     fn rendezvous_moves_only_the_removed_backends_keys(remove in 0u32..7, seed in 0u64..1000) {
         let mut pool = Pool::with_default_addrs(7, None);
-        let before = table(&pool, IpHash::Rendezvous, HashTuning::default());
+        let before = table(&pool, HashAlgo::Rendezvous, HashTuning::default());
         let old = pool.clone();
         pool.set_health(BackendId(remove), Health::Down);
-        let after = table(&pool, IpHash::Rendezvous, HashTuning::default());
+        let after = table(&pool, HashAlgo::Rendezvous, HashTuning::default());
         for k in 0..200u64 {
             let key = HashKey::Raw(mix_key(k ^ (seed << 20)));
             let (x, y) = (first(&before, &old, key), first(&after, &pool, key));
@@ -731,7 +731,7 @@ fn golden_envoy_maglev_weighted_and_retries() {
     pool = Pool::new(backends);
     let t = table(
         &pool,
-        IpHash::Maglev,
+        HashAlgo::Maglev,
         HashTuning {
             table_size: 17,
             ..HashTuning::default()
@@ -748,7 +748,7 @@ fn golden_envoy_maglev_weighted_and_retries() {
     let pool = local_pool(&[90, 91, 92, 93, 94, 95]);
     let t = table(
         &pool,
-        IpHash::Maglev,
+        HashAlgo::Maglev,
         HashTuning {
             table_size: 7,
             ..HashTuning::default()

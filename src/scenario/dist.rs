@@ -2,6 +2,8 @@
 //! `{ dist = "lognormal", mean = 0.05, cv = 1.5 }`, built once on
 //! `rand_distr` and sampled on the hot path without allocation.
 
+#![allow(missing_docs)] // Some public items here still lack doc comments; remove this as they get them.
+
 use rand::Rng;
 use rand_distr::{Distribution, Exp, Gamma, Geometric, LogNormal, Pareto, Uniform};
 
@@ -16,36 +18,43 @@ pub const KINDS: &[(&str, &str)] = &[
     ("geometric", "mean (>= 1; integers 1, 2, 3, ...)"),
 ];
 
-/// A built distribution over non-negative reals.
-#[derive(Debug, Clone)]
+/// A built distribution over non-negative reals. Serialised (for the
+/// scenario hash) by its parameters; the built sampler is derived from them.
+#[derive(Debug, Clone, serde::Serialize)]
 pub enum Dist {
     Constant(f64),
     Exponential {
         mean: f64,
+        #[serde(skip)]
         d: Exp<f64>,
     },
     Uniform {
         min: f64,
         max: f64,
+        #[serde(skip)]
         d: Uniform<f64>,
     },
     LogNormal {
         mean: f64,
         cv: f64,
+        #[serde(skip)]
         d: LogNormal<f64>,
     },
     Gamma {
         mean: f64,
         cv: f64,
+        #[serde(skip)]
         d: Gamma<f64>,
     },
     Pareto {
         mean: f64,
         shape: f64,
+        #[serde(skip)]
         d: Pareto<f64>,
     },
     Geometric {
         mean: f64,
+        #[serde(skip)]
         d: Geometric,
     },
 }

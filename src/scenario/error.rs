@@ -2,36 +2,38 @@
 //! the file, the key (`strategies[2].ttl`), where it is (line and column, or
 //! the `--set` flag that put it there), what was expected and what was found.
 
+#![allow(missing_docs)] // Some public items here still lack doc comments; remove this as they get them.
+
 use std::fmt;
 
 /// One step of a key path: a table key or an array index.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Seg {
+pub(crate) enum Seg {
     Key(String),
     Index(usize),
 }
 
 /// A key's place in the scenario, displayed as `strategies[2].ttl`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct KeyPath(pub Vec<Seg>);
+pub(crate) struct KeyPath(pub Vec<Seg>);
 
 impl KeyPath {
-    pub fn root() -> Self {
+    pub(crate) fn root() -> Self {
         KeyPath(Vec::new())
     }
     /// `self.key`
-    pub fn k(&self, key: &str) -> Self {
+    pub(crate) fn k(&self, key: &str) -> Self {
         let mut p = self.clone();
         p.0.push(Seg::Key(key.to_string()));
         p
     }
     /// `self[index]`
-    pub fn i(&self, index: usize) -> Self {
+    pub(crate) fn i(&self, index: usize) -> Self {
         let mut p = self.clone();
         p.0.push(Seg::Index(index));
         p
     }
-    pub fn starts_with(&self, prefix: &KeyPath) -> bool {
+    pub(crate) fn starts_with(&self, prefix: &KeyPath) -> bool {
         self.0.starts_with(&prefix.0)
     }
 }
@@ -263,7 +265,7 @@ pub(crate) struct Problem {
 }
 
 impl Problem {
-    pub fn new(key: KeyPath, message: impl Into<String>) -> Self {
+    pub(crate) fn new(key: KeyPath, message: impl Into<String>) -> Self {
         Problem {
             key,
             message: message.into(),

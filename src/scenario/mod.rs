@@ -28,6 +28,7 @@
 
 pub mod dist;
 mod error;
+mod identity;
 mod overrides;
 pub mod raw;
 mod spans;
@@ -39,6 +40,7 @@ mod validate;
 mod tests;
 
 pub use error::{Location, ScenarioError};
+pub use identity::{scenario_hash, select_strategies};
 pub use overrides::parse_override;
 pub use sweep::SweepSpec;
 pub use types::*;

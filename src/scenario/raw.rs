@@ -3,6 +3,8 @@
 //! are still `Option`s, and nothing is checked beyond types; the
 //! validation stage turns this into a [`Scenario`](super::Scenario).
 
+#![allow(missing_docs)] // Mirrors the TOML schema key for key; docs/scenario.md documents each key.
+
 use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use serde::Deserialize;
 use std::fmt;
@@ -247,7 +249,7 @@ pub enum RawOnUnavailable {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum RawIpHash {
+pub enum RawHashAlgo {
     Modulo,
     NginxIpHash,
     HaproxySource,
@@ -274,8 +276,10 @@ pub enum RawKeySource {
 }
 
 /// One `[[strategies]]` entry: `name`, `kind`, and the union of every kind's
-/// keys. Which keys a kind accepts is [`STRATEGY_KEYS`]; adding a kind means
-/// adding its new keys here, a row there, and an arm in `validate`.
+/// keys. Which keys a kind accepts is [`StrategyKind::keys`]; a kind with new
+/// keys adds them here and to [`present_keys`](Self::present_keys).
+///
+/// [`StrategyKind::keys`]: crate::routing::StrategyKind::keys
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawStrategy {
@@ -290,7 +294,7 @@ pub struct RawStrategy {
     pub same_site: Option<RawSameSite>,
     pub balance: Option<RawBalance>,
     pub on_unavailable: Option<RawOnUnavailable>,
-    pub hash: Option<RawIpHash>,
+    pub hash: Option<RawHashAlgo>,
     pub on_draining: Option<RawOnDraining>,
     pub table_size: Option<u64>,
     pub min_ring_size: Option<u64>,
@@ -303,95 +307,6 @@ pub struct RawStrategy {
     /// placement's parameters come from `[session_state]`.
     pub placement: Option<RawPlacement>,
 }
-
-/// The keys (besides `name` and `kind`) each strategy kind accepts, all optional.
-pub const STRATEGY_KEYS: &[(&str, &[&str])] = &[
-    ("round_robin", &[]),
-    ("random", &[]),
-    ("least_conn", &[]),
-    ("p2c", &[]),
-    (
-        "lb_cookie",
-        &[
-            "ttl",
-            "ttl_mode",
-            "cookie_name",
-            "cookie_path",
-            "secure",
-            "http_only",
-            "same_site",
-            "balance",
-            "on_unavailable",
-            "on_draining",
-        ],
-    ),
-    (
-        "source_ip",
-        &[
-            "hash",
-            "on_unavailable",
-            "on_draining",
-            "table_size",
-            "min_ring_size",
-        ],
-    ),
-    (
-        "header",
-        &[
-            "header_name",
-            "hash",
-            "balance",
-            "on_unavailable",
-            "on_draining",
-            "table_size",
-            "min_ring_size",
-        ],
-    ),
-    (
-        "source_ip_table",
-        &[
-            "timeout",
-            "size",
-            "balance",
-            "on_unavailable",
-            "on_draining",
-        ],
-    ),
-    (
-        "app_cookie",
-        &[
-            "cookie_name",
-            "timeout",
-            "size",
-            "balance",
-            "on_unavailable",
-            "on_draining",
-        ],
-    ),
-    (
-        "session_id",
-        &[
-            "header_name",
-            "timeout",
-            "size",
-            "balance",
-            "on_unavailable",
-            "on_draining",
-        ],
-    ),
-    (
-        "bounded_load",
-        &[
-            "key",
-            "hash",
-            "factor",
-            "header_name",
-            "min_ring_size",
-            "balance",
-            "on_draining",
-        ],
-    ),
-];
 
 impl RawStrategy {
     /// The kind-specific keys this entry sets, in schema order.

@@ -24,7 +24,7 @@ enum Node {
 impl SpanTree {
     /// Best effort: a document the tree cannot represent (a datetime, say)
     /// gives an empty tree, and errors simply carry no line numbers.
-    pub fn parse(text: &str) -> Self {
+    pub(super) fn parse(text: &str) -> Self {
         match Root::deserialize(toml::Deserializer::new(text)) {
             Ok(Root(root)) => SpanTree { root },
             Err(_) => SpanTree::default(),
@@ -33,7 +33,7 @@ impl SpanTree {
 
     /// The span of the value at `path`, or of its nearest ancestor present
     /// in the file (a missing key is reported at its table).
-    pub fn find(&self, path: &KeyPath) -> Option<Range<usize>> {
+    pub(super) fn find(&self, path: &KeyPath) -> Option<Range<usize>> {
         let mut best = None;
         let mut table = &self.root;
         let mut node: Option<&Node> = None;

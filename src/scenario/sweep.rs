@@ -13,6 +13,8 @@
 //! defaults to 1). Whether each value is valid for its key is checked by
 //! the sweep, which applies it like a `--set` and validates the result.
 
+#![allow(missing_docs)] // Some public items here still lack doc comments; remove this as they get them.
+
 use super::error::{KeyPath, Problem, ScenarioError};
 use super::overrides::parse_override;
 use super::validate::count_in;

@@ -1,8 +1,8 @@
-use super::raw::{DIST_PARAMS, STRATEGY_KEYS};
+use super::raw::DIST_PARAMS;
 use super::*;
 use crate::routing::{
-    Balance, CookieAttrs, HashTuning, IpHash, OnDraining, OnUnavailable, SameSite, StrategySpec,
-    TtlMode, KINDS,
+    Balance, CookieAttrs, HashAlgo, HashTuning, OnDraining, OnUnavailable, SameSite, StrategyKind,
+    StrategySpec, TtlMode,
 };
 use std::path::PathBuf;
 
@@ -225,7 +225,7 @@ fn full_scenario_resolves_units_and_keeps_every_value() {
     assert_eq!(
         s.strategies[2].spec,
         StrategySpec::SourceIp {
-            hash: IpHash::Modulo,
+            hash: HashAlgo::Modulo,
             tuning: HashTuning::default(),
             on_unavailable: OnUnavailable::Reject,
             on_draining: OnDraining::Reroute,
@@ -498,7 +498,11 @@ fn shipped_scenarios_are_valid() {
     assert_eq!(tiny.simulation.duration_ns, 600 * S);
     assert_eq!(tiny.simulation.warmup_ns, 60 * S);
     assert_eq!((tiny.backends.count(), tiny.clients.len()), (2, 2));
-    let kinds: Vec<&str> = tiny.strategies.iter().map(|s| s.spec.kind()).collect();
+    let kinds: Vec<&str> = tiny
+        .strategies
+        .iter()
+        .map(|s| s.spec.kind().name())
+        .collect();
     assert_eq!(kinds, ["round_robin", "lb_cookie", "source_ip"]);
     assert!(matches!(
         tiny.faults[..],
@@ -1107,10 +1111,32 @@ fn parse_override_syntax() {
 
 #[test]
 fn schema_tables_cover_every_kind() {
-    for kind in KINDS {
-        assert!(STRATEGY_KEYS.iter().any(|(k, _)| k == kind), "{kind}");
+    // Every key a kind accepts is a field of `[[strategies]]`.
+    let fields = [
+        "ttl",
+        "ttl_mode",
+        "cookie_name",
+        "cookie_path",
+        "secure",
+        "http_only",
+        "same_site",
+        "balance",
+        "on_unavailable",
+        "hash",
+        "on_draining",
+        "table_size",
+        "min_ring_size",
+        "header_name",
+        "timeout",
+        "size",
+        "factor",
+        "key",
+    ];
+    for kind in StrategyKind::ALL {
+        for key in kind.keys() {
+            assert!(fields.contains(key), "{kind}: {key}");
+        }
     }
-    assert_eq!(STRATEGY_KEYS.len(), KINDS.len());
     for (kind, keys) in dist::KINDS {
         let (_, params) = DIST_PARAMS.iter().find(|(k, _)| k == kind).expect(kind);
         assert!(keys.starts_with(&params.join(", ")), "{kind}: {keys}");
@@ -1150,11 +1176,11 @@ proptest::proptest! {
     }
 }
 
-/// `raw::RawIpHash` spells routing's hash names again for serde; a name
-/// that drifted would make errors quoting `IpHash::name` unparseable.
+/// `raw::RawHashAlgo` spells routing's hash names again for serde; a name
+/// that drifted would make errors quoting `HashAlgo::name` unparseable.
 #[test]
 fn every_hash_name_parses_to_its_hash() {
-    for h in IpHash::ALL {
+    for h in HashAlgo::ALL {
         let text = with(
             "kind = \"round_robin\"",
             &format!("kind = \"source_ip\"\nhash = \"{}\"", h.name()),

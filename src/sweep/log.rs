@@ -4,6 +4,8 @@
 //! mid-write leaves at most a torn last line without its newline; reading
 //! ignores it and [`truncate_to`] cuts it off before appending resumes.
 
+#![allow(missing_docs)] // Some public items here still lack doc comments; remove this as they get them.
+
 use super::{RunRecord, SweepError, SweepMeta, LOG_FORMAT};
 use std::fs::{File, OpenOptions};
 use std::io::Write;

@@ -5,6 +5,8 @@
 //! interval of every metric), `report.md` and PNG charts. Columns are
 //! documented in `docs/output.md`.
 
+#![allow(missing_docs)] // Some public items here still lack doc comments; remove this as they get them.
+
 use super::{charts, report, RunRecord, SweepMeta};
 use crate::report::{csv_field, IDENTITY_COLUMNS, SUMMARY_COLUMNS};
 use crate::stats::{mean_ci, MeanCi};
@@ -16,8 +18,9 @@ use std::fmt::Write as _;
 /// Confidence level of every interval in a sweep's outputs.
 pub const CONFIDENCE: f64 = 0.95;
 
-/// Columns of `summary.csv` that identify rather than measure.
-const LABEL_COLUMNS: &[&str] = &["strategy", "kind"];
+/// Columns of `summary.csv` that identify rather than measure (`sticky`
+/// follows from `kind`).
+const LABEL_COLUMNS: &[&str] = &["strategy", "kind", "sticky"];
 
 /// The metrics of a sweep: every numeric column of `summary.csv`, in its
 /// order (so columns added there appear here too).
@@ -55,13 +58,13 @@ pub struct Cell {
     pub point: usize,
     pub strategy: usize,
     pub kind: String,
-    /// One per metric of [`Summary::metrics`].
+    /// One per metric of [`SweepSummary::metrics`].
     pub stats: Vec<MeanCi>,
 }
 
 /// Every cell of a sweep.
 #[derive(Debug, Clone)]
-pub struct Summary {
+pub struct SweepSummary {
     pub metrics: Vec<&'static str>,
     /// Strategies in the sweep.
     pub strategies: usize,
@@ -69,7 +72,7 @@ pub struct Summary {
     pub cells: Vec<Cell>,
 }
 
-impl Summary {
+impl SweepSummary {
     pub fn metric_index(&self, name: &str) -> Option<usize> {
         self.metrics.iter().position(|m| *m == name)
     }
@@ -92,7 +95,7 @@ impl Summary {
 }
 
 /// Groups records (in canonical order) by grid point and strategy.
-pub fn summarize(meta: &SweepMeta, records: &[RunRecord]) -> Summary {
+pub fn summarize(meta: &SweepMeta, records: &[RunRecord]) -> SweepSummary {
     let metrics = metric_names(records);
     let mut cells = Vec::new();
     let mut i = 0;
@@ -129,7 +132,7 @@ pub fn summarize(meta: &SweepMeta, records: &[RunRecord]) -> Summary {
         });
         i = j;
     }
-    Summary {
+    SweepSummary {
         metrics,
         strategies: meta.strategies.len(),
         cells,
@@ -182,7 +185,7 @@ pub fn fmt_stat(x: f64) -> String {
 }
 
 /// `sweep_summary.csv`: one row per grid point and strategy.
-pub fn summary_csv(meta: &SweepMeta, summary: &Summary) -> String {
+pub fn summary_csv(meta: &SweepMeta, summary: &SweepSummary) -> String {
     let mut out = String::new();
     let mut head = param_header(meta);
     head.extend(["strategy", "kind", "replications"].map(String::from));
@@ -255,7 +258,7 @@ struct SummaryJson<'a> {
 
 /// `sweep_summary.json`: the sweep's identity and every cell, full
 /// precision (typed structs, not a `Value` tree: large grids stay small).
-pub fn summary_json(meta: &SweepMeta, summary: &Summary) -> String {
+pub fn summary_json(meta: &SweepMeta, summary: &SweepSummary) -> String {
     let cells = summary
         .cells
         .iter()

@@ -12,7 +12,7 @@
 //! sessions than the best TTL, to within the noise).
 
 use super::charts::{pareto_front, Charts, TRADEOFF};
-use super::output::{Cell, Summary, CONFIDENCE};
+use super::output::{Cell, SweepSummary, CONFIDENCE};
 use super::SweepMeta;
 use std::fmt::Write as _;
 
@@ -52,7 +52,7 @@ fn least<'a>(cells: &[&'a Cell], m: usize) -> Option<&'a Cell> {
 
 /// Whether the grid leaves strategy `s` alone: every one of its cells has
 /// the same figures (common random numbers make its runs identical).
-fn untouched(summary: &Summary, s: usize) -> bool {
+fn untouched(summary: &SweepSummary, s: usize) -> bool {
     let mut mine = summary.cells.iter().filter(|c| c.strategy == s);
     let Some(first) = mine.next() else {
         return false;
@@ -63,7 +63,7 @@ fn untouched(summary: &Summary, s: usize) -> bool {
 
 /// "`strategy` at `k=v,…`", or for a strategy the grid does not change,
 /// "`strategy` (at every grid point)".
-fn cell_label(meta: &SweepMeta, summary: &Summary, c: &Cell) -> String {
+fn cell_label(meta: &SweepMeta, summary: &SweepSummary, c: &Cell) -> String {
     let name = &meta.strategies[c.strategy];
     if meta.params.is_empty() {
         format!("`{name}` at the scenario's values")
@@ -78,14 +78,14 @@ fn cell_label(meta: &SweepMeta, summary: &Summary, c: &Cell) -> String {
 /// by metric index), and how the report names a cell and writes them.
 struct Figures<'a> {
     meta: &'a SweepMeta,
-    summary: &'a Summary,
+    summary: &'a SweepSummary,
     loss: usize,
     imb: usize,
 }
 
 impl<'a> Figures<'a> {
     /// `None` when the summary lacks either metric.
-    fn new(meta: &'a SweepMeta, summary: &'a Summary) -> Option<Self> {
+    fn new(meta: &'a SweepMeta, summary: &'a SweepSummary) -> Option<Self> {
         Some(Figures {
             meta,
             summary,
@@ -108,7 +108,7 @@ impl<'a> Figures<'a> {
 }
 
 /// Renders `report.md`.
-pub fn markdown(meta: &SweepMeta, summary: &Summary, charts: &Charts) -> String {
+pub fn markdown(meta: &SweepMeta, summary: &SweepSummary, charts: &Charts) -> String {
     let mut o = String::new();
     let runs = meta.runs_total;
     let _ = writeln!(o, "# Sweep of `{}`\n", meta.scenario);
@@ -251,7 +251,7 @@ pub fn markdown(meta: &SweepMeta, summary: &Summary, charts: &Charts) -> String 
 
 /// The recommendation and the per-strategy table (Markdown), also printed
 /// on stdout by `sweep` and `merge`.
-pub fn recommendation(meta: &SweepMeta, summary: &Summary) -> String {
+pub fn recommendation(meta: &SweepMeta, summary: &SweepSummary) -> String {
     let mut o = String::new();
     let Some(fig) = Figures::new(meta, summary) else {
         return o;
@@ -411,7 +411,7 @@ mod tests {
             kind: "round_robin".into(),
             stats: vec![ci(40.0, 1.0), ci(1.05, 0.01)],
         }));
-        let summary = Summary {
+        let summary = SweepSummary {
             metrics: vec!["sessions_lost_pct", "imbalance_util_max_over_mean"],
             strategies: 2,
             cells,

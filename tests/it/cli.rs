@@ -2,7 +2,7 @@
 //! bad-input errors (one paragraph naming file, key, expected and found;
 //! exit status 2; no panic; no partial output).
 
-use crate::common::{assert_same_bytes, bin, data, run_tiny};
+use crate::common::{assert_same_bytes, bin, check_golden, data, run_tiny};
 use predicates::prelude::*;
 use std::fs;
 use std::path::Path;
@@ -15,7 +15,7 @@ fn run_writes_summary_backends_and_a_table() {
     let stdout = String::from_utf8(a.get_output().stdout.clone()).unwrap();
     let csv = fs::read_to_string(out.join("summary.csv")).unwrap();
     let lines: Vec<&str> = csv.lines().collect();
-    assert!(lines[0].starts_with("strategy,kind,requests,"));
+    assert!(lines[0].starts_with("strategy,kind,sticky,requests,"));
     assert!(lines[0].ends_with(",scenario,seed,scenario_hash"));
     // One row per strategy, and each is named in the stdout table.
     for row in &lines[1..] {
@@ -172,4 +172,49 @@ fn one_thread_or_many_gives_the_same_bytes() {
     }
     let files = ["summary.csv", "summary.json", "backends.csv"];
     assert_same_bytes(&one, &many, files, "between 1 and 3 threads");
+}
+
+/// The stdout table of `stickysim run tests/data/tiny.toml` (without
+/// `--quiet`'s silence on progress, which goes to stderr) is a golden file:
+/// a change to what a user reads first must be deliberate.
+#[test]
+fn golden_stdout_table_of_tiny() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = bin()
+        .arg("run")
+        .arg(data("tiny.toml"))
+        .arg("--out")
+        .arg(dir.path().join("res"))
+        .arg("--no-charts")
+        .assert()
+        .success();
+    let stdout = String::from_utf8(a.get_output().stdout.clone()).unwrap();
+    // The files line names the temporary directory: keep the table.
+    let table: String = stdout
+        .lines()
+        .filter(|l| !l.contains(dir.path().to_str().unwrap()))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert!(table.starts_with("scenario tiny (seed "), "{table}");
+    check_golden("tiny_stdout.txt", &table, "golden_stdout_table_of_tiny");
+}
+
+/// `--help` of the binary and of each subcommand are golden files.
+#[test]
+fn golden_help() {
+    for sub in ["", "run", "sweep", "merge", "report", "validate", "route"] {
+        let mut cmd = bin();
+        if !sub.is_empty() {
+            cmd.arg(sub);
+        }
+        let a = cmd.arg("--help").assert().success();
+        let text = String::from_utf8(a.get_output().stdout.clone()).unwrap();
+        assert!(text.contains("Usage: stickysim"), "{text}");
+        let name = if sub.is_empty() {
+            "help.txt".to_string()
+        } else {
+            format!("help_{sub}.txt")
+        };
+        check_golden(&name, &text, "golden_help");
+    }
 }

@@ -11,7 +11,7 @@ use stickysim::scenario::dist::Dist;
 use stickysim::scenario::*;
 
 /// Every `hash` name the scenario files and `stickysim route` accept.
-pub const HASHES: [&str; 8] = [
+pub(crate) const HASHES: [&str; 8] = [
     "modulo",
     "nginx_ip_hash",
     "haproxy_source",
@@ -23,19 +23,19 @@ pub const HASHES: [&str; 8] = [
 ];
 
 /// The `stickysim` binary under test.
-pub fn bin() -> Command {
+pub(crate) fn bin() -> Command {
     Command::cargo_bin("stickysim").unwrap()
 }
 
 /// A file in `tests/data`.
-pub fn data(name: &str) -> PathBuf {
+pub(crate) fn data(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/data")
         .join(name)
 }
 
 /// `stickysim run tests/data/tiny.toml --out OUT --quiet EXTRA…`.
-pub fn run_tiny(out: &Path, extra: &[&str]) -> assert_cmd::assert::Assert {
+pub(crate) fn run_tiny(out: &Path, extra: &[&str]) -> assert_cmd::assert::Assert {
     bin()
         .arg("run")
         .arg(data("tiny.toml"))
@@ -47,7 +47,7 @@ pub fn run_tiny(out: &Path, extra: &[&str]) -> assert_cmd::assert::Assert {
 }
 
 /// Each of `names` holds the same bytes in directories `a` and `b`.
-pub fn assert_same_bytes<S: AsRef<str>>(
+pub(crate) fn assert_same_bytes<S: AsRef<str>>(
     a: &Path,
     b: &Path,
     names: impl IntoIterator<Item = S>,
@@ -64,7 +64,7 @@ pub fn assert_same_bytes<S: AsRef<str>>(
 }
 
 /// Every request is completed, failed, rejected or still in flight at the end.
-pub fn assert_requests_conserved(s: &RunSummary) {
+pub(crate) fn assert_requests_conserved(s: &RunSummary) {
     assert_eq!(
         s.requests,
         s.completed + s.failed + s.rejected + s.in_flight_end,
@@ -75,7 +75,7 @@ pub fn assert_requests_conserved(s: &RunSummary) {
 
 /// Requests are conserved (above); every session completed or is still
 /// active; every lost session is counted under exactly one cause.
-pub fn assert_conserved(s: &RunSummary) {
+pub(crate) fn assert_conserved(s: &RunSummary) {
     assert_requests_conserved(s);
     assert_eq!(
         s.sessions,
@@ -98,11 +98,11 @@ pub fn assert_conserved(s: &RunSummary) {
     );
 }
 
-pub fn client(share: f64) -> ClientSegment {
+pub(crate) fn client(share: f64) -> ClientSegment {
     ClientSegment::direct("all", share, 100_000)
 }
 
-pub fn strategy(name: &str, spec: StrategySpec) -> StrategyConfig {
+pub(crate) fn strategy(name: &str, spec: StrategySpec) -> StrategyConfig {
     StrategyConfig {
         name: name.into(),
         spec,
@@ -110,7 +110,7 @@ pub fn strategy(name: &str, spec: StrategySpec) -> StrategyConfig {
     }
 }
 
-pub fn cookie(ttl_s: f64) -> StrategySpec {
+pub(crate) fn cookie(ttl_s: f64) -> StrategySpec {
     StrategySpec::LbCookie {
         ttl_ns: secs_to_ns(ttl_s),
         ttl_mode: TtlMode::Sliding,
@@ -121,9 +121,9 @@ pub fn cookie(ttl_s: f64) -> StrategySpec {
     }
 }
 
-pub fn source_ip() -> StrategySpec {
+pub(crate) fn source_ip() -> StrategySpec {
     StrategySpec::SourceIp {
-        hash: IpHash::Modulo,
+        hash: HashAlgo::Modulo,
         tuning: HashTuning::default(),
         on_unavailable: OnUnavailable::Redispatch,
         on_draining: OnDraining::Reroute,
@@ -131,7 +131,7 @@ pub fn source_ip() -> StrategySpec {
 }
 
 /// `backend` crashes at `at_s`, and recovers `recover_s` later if given.
-pub fn crash(sc: &mut Scenario, backend: usize, at_s: f64, recover_s: Option<f64>) {
+pub(crate) fn crash(sc: &mut Scenario, backend: usize, at_s: f64, recover_s: Option<f64>) {
     sc.faults.push(Fault::Crash {
         backend,
         at_ns: secs_to_ns(at_s),
@@ -140,14 +140,19 @@ pub fn crash(sc: &mut Scenario, backend: usize, at_s: f64, recover_s: Option<f64
 }
 
 /// `sc` with the crash of [`crash`] added.
-pub fn with_crash(mut sc: Scenario, backend: usize, at_s: f64, recover_s: Option<f64>) -> Scenario {
+pub(crate) fn with_crash(
+    mut sc: Scenario,
+    backend: usize,
+    at_s: f64,
+    recover_s: Option<f64>,
+) -> Scenario {
     crash(&mut sc, backend, at_s, recover_s);
     sc
 }
 
 /// One request per session, Poisson arrivals at `rate`, exponential
 /// service with mean `service_s`, `backends` × `workers`.
-pub fn queueing(
+pub(crate) fn queueing(
     rate: f64,
     service_s: f64,
     backends: usize,
@@ -195,7 +200,7 @@ pub fn queueing(
 }
 
 /// Multi-request sessions on several backends, every baseline strategy.
-pub fn sessions(seed: u64) -> Scenario {
+pub(crate) fn sessions(seed: u64) -> Scenario {
     let mut sc = queueing(5.0, 0.02, 4, 2, 1800.0, seed);
     sc.workload.requests_per_session = Dist::geometric(6.0).unwrap();
     sc.workload.think_time = Dist::exponential(5.0).unwrap();
@@ -210,12 +215,30 @@ pub fn sessions(seed: u64) -> Scenario {
     sc
 }
 
-pub fn all(sc: &Scenario) -> Vec<usize> {
+pub(crate) fn all(sc: &Scenario) -> Vec<usize> {
     (0..sc.strategies.len()).collect()
 }
 
 /// Mean and 95 % Student-t half-width of `xs` (the library's, shared with
 /// sweeps).
-pub fn mean_ci95(xs: &[f64]) -> (f64, f64) {
+pub(crate) fn mean_ci95(xs: &[f64]) -> (f64, f64) {
     stickysim::stats::mean_ci95(xs)
+}
+
+/// Compares `got` with the golden file `name` in `tests/data/golden/`
+/// (rewriting it first under `STICKYSIM_BLESS=1`).
+pub(crate) fn check_golden(name: &str, got: &str, test: &str) {
+    let golden = data(&format!("golden/{name}"));
+    if std::env::var_os("STICKYSIM_BLESS").is_some() {
+        fs::write(&golden, got).unwrap();
+    }
+    let want = fs::read_to_string(&golden).unwrap_or_default();
+    assert!(
+        got == want,
+        "the output differs from {}.\n\
+         If the change is intended (a model change, a new column documented in docs/output.md, \
+         a reworded report), regenerate it deliberately with\n    STICKYSIM_BLESS=1 cargo test {test}\n\
+         and review the diff before committing.\n--- golden\n{want}\n--- got\n{got}",
+        golden.display()
+    );
 }

@@ -371,7 +371,7 @@ fn a_rejecting_pin_finds_its_backend_empty_after_recovery() {
 /// the same workload.
 #[test]
 fn header_token_rotation_and_learned_ids() {
-    use stickysim::routing::{HashTuning, IpHash, KeySource, Learned, OnDraining};
+    use stickysim::routing::{HashAlgo, HashTuning, KeySource, Learned, OnDraining};
     let learn = |learned| StrategySpec::Learn {
         learned,
         name: "SID".into(),
@@ -392,7 +392,7 @@ fn header_token_rotation_and_learned_ids() {
             "header",
             StrategySpec::Header {
                 name: "Authorization".into(),
-                hash: IpHash::EnvoyRing,
+                hash: HashAlgo::EnvoyRing,
                 tuning: HashTuning::default(),
                 balance: Balance::RoundRobin,
                 on_unavailable: OnUnavailable::Redispatch,
@@ -405,7 +405,7 @@ fn header_token_rotation_and_learned_ids() {
             "bounded",
             StrategySpec::BoundedLoad {
                 key: KeySource::Header,
-                hash: IpHash::Ketama,
+                hash: HashAlgo::Ketama,
                 factor: 125,
                 tuning: HashTuning::default(),
                 balance: Balance::RoundRobin,

@@ -4,7 +4,7 @@
 //! `events.csv` / `instances.csv`, clear errors for bad input files, and
 //! files from another run refused.
 
-use crate::common::{self, assert_same_bytes, bin, data};
+use crate::common::{self, assert_same_bytes, bin, check_golden, data};
 use predicates::prelude::*;
 use std::collections::BTreeSet;
 use std::fs;
@@ -175,24 +175,6 @@ fn no_charts_writes_the_report_without_images_and_removes_stale_ones() {
     assert!(md.contains("## Findings"));
 }
 
-/// Compares `got` with the golden file `name` in `tests/data/golden/`
-/// (rewriting it first under `STICKYSIM_BLESS=1`).
-fn check_golden(name: &str, got: &str, test: &str) {
-    let golden = data(&format!("golden/{name}"));
-    if std::env::var_os("STICKYSIM_BLESS").is_some() {
-        fs::write(&golden, got).unwrap();
-    }
-    let want = fs::read_to_string(&golden).unwrap_or_default();
-    assert!(
-        got == want,
-        "the run of tests/data/tiny.toml differs from {}.\n\
-         If the change is intended (a model change, a new column documented in docs/output.md, \
-         a reworded report), regenerate it deliberately with\n    STICKYSIM_BLESS=1 cargo test {test}\n\
-         and review the diff before committing.\n--- golden\n{want}\n--- got\n{got}",
-        golden.display()
-    );
-}
-
 /// `tests/data/golden/tiny_summary.csv` is `summary.csv` of tiny.toml at
 /// its seed, and `tiny_report.md` its `report.md`. A change to either must
 /// be deliberate.
@@ -316,7 +298,13 @@ fn bad_run_files_get_one_clear_error() {
         ),
         (
             "summary.csv",
-            &|s| s.replacen("strategy,kind,requests", "strategy,kind,requestz", 1),
+            &|s| {
+                s.replacen(
+                    "strategy,kind,sticky,requests",
+                    "strategy,kind,sticky,requestz",
+                    1,
+                )
+            },
             &["summary.csv", "line 1", "a column named `requests`"],
         ),
         (
@@ -327,6 +315,35 @@ fn bad_run_files_get_one_clear_error() {
                 lines.join("\n") + "\n"
             },
             &["summary.csv", "line 3", "expected"],
+        ),
+        (
+            "summary.csv",
+            &|s| {
+                // A kind routing does not know.
+                let mut lines: Vec<String> = s.lines().map(String::from).collect();
+                let mut cells: Vec<&str> = lines[1].split(',').collect();
+                cells[1] = "sticky_rr";
+                lines[1] = cells.join(",");
+                lines.join("\n") + "\n"
+            },
+            &[
+                "summary.csv",
+                "line 2",
+                "column 2 (`kind`)",
+                "a strategy kind (`round_robin`",
+                "found `sticky_rr`",
+            ],
+        ),
+        (
+            "summary.csv",
+            &|s| {
+                let mut lines: Vec<String> = s.lines().map(String::from).collect();
+                let mut cells: Vec<&str> = lines[1].split(',').collect();
+                cells[2] = "yes";
+                lines[1] = cells.join(",");
+                lines.join("\n") + "\n"
+            },
+            &["summary.csv", "line 2", "column 3 (`sticky`)", "0 or 1"],
         ),
         (
             "summary.json",
@@ -458,7 +475,7 @@ fn files_from_another_run_are_refused() {
         ),
         (
             &["summary.csv"],
-            "summary.csv: line 2, column 39 (`seed`): expected 42 (the run's seed in \
+            "summary.csv: line 2, column 40 (`seed`): expected 42 (the run's seed in \
              summary.json), found 7: this file comes from another run",
         ),
     ];

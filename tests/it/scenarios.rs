@@ -1,7 +1,7 @@
 //! The bundled scenarios load and name the strategies their comments discuss.
 
 use std::path::Path;
-use stickysim::routing::{IpHash, Learned, StrategySpec};
+use stickysim::routing::{HashAlgo, Learned, StrategySpec};
 
 fn load(name: &str) -> stickysim::scenario::Scenario {
     let p = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -16,7 +16,7 @@ fn corporate_nat_loads() {
     assert!(sc.strategies.iter().any(|s| matches!(
         s.spec,
         StrategySpec::SourceIp {
-            hash: IpHash::NginxIpHash,
+            hash: HashAlgo::NginxIpHash,
             ..
         }
     )));

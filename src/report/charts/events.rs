@@ -2,6 +2,8 @@
 //! `events.csv` when the run wrote one, otherwise derived from the
 //! `alive` / `lb_up` columns of `backends.csv` (at bucket resolution).
 
+#![allow(missing_docs)] // Some public items here still lack doc comments; remove this as they get them.
+
 use super::{Marker, PALETTE};
 use crate::report::data::RunData;
 use plotters::style::RGBColor;

@@ -70,7 +70,9 @@ pub fn register_fonts() {
 #[derive(Debug, thiserror::Error)]
 #[error("drawing chart `{chart}`: {message}")]
 pub struct ChartError {
+    /// The chart's file name.
     pub chart: String,
+    /// What went wrong.
     pub message: String,
 }
 
@@ -357,10 +359,12 @@ pub fn tick_label(v: f64) -> String {
 }
 
 /// One line of a [`LineChart`].
+/// One line of a [`LineChart`].
 #[derive(Debug, Clone)]
 pub struct Line {
     /// The legend entry; `None` keeps it out of the legend.
     pub name: Option<String>,
+    /// The line's colour.
     pub colour: RGBColor,
     /// Line width, pixels.
     pub width: u32,
@@ -397,20 +401,26 @@ impl Line {
 /// A vertical marker at `x` (an event: crash, deploy, scale-out…).
 #[derive(Debug, Clone)]
 pub struct Marker {
+    /// Where, on the x axis.
     pub x: f64,
     /// Short text written at the top of the marker.
     pub label: String,
+    /// The marker's colour.
     pub colour: RGBColor,
 }
 
 /// A line chart over a numeric x axis.
 #[derive(Debug, Clone)]
 pub struct LineChart {
+    /// Written above the chart.
     pub title: String,
     /// Axis descriptions, with units: "time (min)", "utilisation (%)".
     pub x_label: String,
+    /// The y axis's description.
     pub y_label: String,
+    /// The lines, drawn in order.
     pub lines: Vec<Line>,
+    /// Event markers.
     pub markers: Vec<Marker>,
     /// Fixed y range; by default from 0 (or the lowest value) to the highest.
     pub y_range: Option<(f64, f64)>,

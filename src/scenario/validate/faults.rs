@@ -1,0 +1,378 @@
+//! What changes the fleet: faults, deploys and autoscaling.
+
+use super::*;
+
+/// `b0`, `b0..b1`, `b0..b7`: the valid backend names.
+pub(super) fn backend_names(n: usize) -> String {
+    match n {
+        1 => "`b0`".to_string(),
+        2 => "`b0`, `b1`".to_string(),
+        _ => format!("`b0`..`b{}`", n - 1),
+    }
+}
+
+/// A backend name (`b0`, …) at `key`, as an index.
+pub(super) fn backend_ref(key: &KeyPath, v: &str, n: usize) -> R<usize> {
+    let backend = v
+        .strip_prefix('b')
+        .and_then(|d| d.parse::<usize>().ok())
+        .filter(|&b| b < n && Backends::name(b) == v);
+    match backend {
+        Some(b) => Ok(b),
+        None => problem(
+            key,
+            format!(
+                "expected the name of a backend ({n} declared: {}), found `{v}`",
+                backend_names(n)
+            ),
+        ),
+    }
+}
+
+/// A start time within the run.
+pub(super) fn start_time(key: &KeyPath, v: f64, sim: &Simulation) -> R<u64> {
+    let at_ns = secs(key, v, true)?;
+    if at_ns >= sim.duration_ns {
+        return problem(
+            key,
+            format!(
+                "expected a time before the end of the run ({} s), found {v} s",
+                sim.duration_ns as f64 / NS_PER_S
+            ),
+        );
+    }
+    Ok(at_ns)
+}
+
+pub(super) fn faults(raw: &[RawFault], backends: &Backends, sim: &Simulation) -> R<Vec<Fault>> {
+    let k = KeyPath::from("faults");
+    let mut out = Vec::with_capacity(raw.len());
+    for (i, f) in raw.iter().enumerate() {
+        let fk = k.i(i);
+        let kinds: Vec<&str> = FAULT_KINDS.iter().map(|(n, _, _)| *n).collect();
+        let Some(&(kind, required, optional)) = FAULT_KINDS.iter().find(|(n, _, _)| *n == f.kind)
+        else {
+            return problem(
+                &fk.k("kind"),
+                format!(
+                    "expected one of {}, found `{}`{}",
+                    ticked(&kinds),
+                    f.kind,
+                    did_you_mean(&f.kind, &kinds)
+                ),
+            );
+        };
+        let present = f.present_keys();
+        for key in &present {
+            if !required.contains(key) && !optional.contains(key) {
+                let all: Vec<&str> = required.iter().chain(optional).copied().collect();
+                return problem(
+                    &fk.k(key),
+                    format!(
+                        "`{key}` does not apply to fault kind `{kind}`; its keys are {}",
+                        ticked(&all)
+                    ),
+                );
+            }
+        }
+        for key in required.iter() {
+            if !present.contains(key) {
+                return problem(
+                    &fk.k(key),
+                    format!(
+                        "required key `{key}` is missing: fault kind `{kind}` needs {}",
+                        ticked(required)
+                    ),
+                );
+            }
+        }
+        let n = backends.count();
+        let fault = match kind {
+            "crash" => {
+                let backend = backend_ref(&fk.k("backend"), f.backend.as_deref().unwrap_or(""), n)?;
+                let at_ns = start_time(&fk.k("at"), f.at.unwrap_or(0.0), sim)?;
+                let recover_after_ns = match f.recover_after {
+                    Some(r) => Some(secs(&fk.k("recover_after"), r, false)?),
+                    None => None,
+                };
+                let down = |at: u64, rec: Option<u64>| {
+                    (at, rec.map_or(u64::MAX, |r| at.saturating_add(r)))
+                };
+                let (a0, a1) = down(at_ns, recover_after_ns);
+                for (j, prev) in out.iter().enumerate() {
+                    let Fault::Crash {
+                        backend: pb,
+                        at_ns: pa,
+                        recover_after_ns: pr,
+                    } = *prev
+                    else {
+                        continue;
+                    };
+                    let (b0, b1) = down(pa, pr);
+                    if pb == backend && a0 < b1 && b0 < a1 {
+                        return problem(
+                            &fk.k("at"),
+                            format!(
+                                "expected crashes of `{}` not to overlap, found this one \
+                                 overlapping faults[{j}]",
+                                Backends::name(backend)
+                            ),
+                        );
+                    }
+                }
+                Fault::Crash {
+                    backend,
+                    at_ns,
+                    recover_after_ns,
+                }
+            }
+            "random" => {
+                let mtbf = f.mtbf.unwrap_or(0.0);
+                let mtbf_ns = secs(&fk.k("mtbf"), mtbf, false)?;
+                if mtbf < MIN_MTBF_S {
+                    return problem(
+                        &fk.k("mtbf"),
+                        format!("expected a mean time between failures of at least {MIN_MTBF_S} s, found {mtbf} s"),
+                    );
+                }
+                let mttr_ns = secs(&fk.k("mttr"), f.mttr.unwrap_or(0.0), false)?;
+                Fault::Random { mtbf_ns, mttr_ns }
+            }
+            "zone_outage" => {
+                let zn = f.zone.as_deref().unwrap_or("");
+                let Some(zone) = backends.zones.iter().position(|z| z == zn) else {
+                    return problem(
+                        &fk.k("zone"),
+                        format!(
+                            "expected one of the zones in `backends.zones` ({}), found `{zn}`",
+                            ticked(
+                                &backends
+                                    .zones
+                                    .iter()
+                                    .map(String::as_str)
+                                    .collect::<Vec<_>>()
+                            )
+                        ),
+                    );
+                };
+                let at_ns = start_time(&fk.k("at"), f.at.unwrap_or(0.0), sim)?;
+                let duration_ns = match f.duration {
+                    Some(d) => Some(secs(&fk.k("duration"), d, false)?),
+                    None => None,
+                };
+                Fault::ZoneOutage {
+                    zone,
+                    at_ns,
+                    duration_ns,
+                }
+            }
+            _ => {
+                let backend = backend_ref(&fk.k("backend"), f.backend.as_deref().unwrap_or(""), n)?;
+                let at_ns = start_time(&fk.k("at"), f.at.unwrap_or(0.0), sim)?;
+                let duration_ns = secs(&fk.k("duration"), f.duration.unwrap_or(0.0), false)?;
+                let factor = within(
+                    &fk.k("factor"),
+                    f.factor.unwrap_or(0.0),
+                    1.0,
+                    1000.0,
+                    "a slow-down factor",
+                )?;
+                for (j, prev) in out.iter().enumerate() {
+                    if let Fault::Slow {
+                        backend: pb,
+                        at_ns: pa,
+                        duration_ns: pd,
+                        ..
+                    } = *prev
+                    {
+                        if pb == backend
+                            && at_ns < pa.saturating_add(pd)
+                            && pa < at_ns.saturating_add(duration_ns)
+                        {
+                            return problem(
+                                &fk.k("at"),
+                                format!(
+                                    "expected slow periods of `{}` not to overlap, found this \
+                                     one overlapping faults[{j}]",
+                                    Backends::name(backend)
+                                ),
+                            );
+                        }
+                    }
+                }
+                Fault::Slow {
+                    backend,
+                    at_ns,
+                    duration_ns,
+                    factor,
+                }
+            }
+        };
+        out.push(fault);
+    }
+    Ok(out)
+}
+
+pub(super) fn drain_delay(key: &KeyPath, v: Option<f64>) -> R<u64> {
+    let d = v.unwrap_or(DEFAULT_DEREGISTRATION_DELAY_S);
+    let ns = secs(key, d, true)?;
+    if d > MAX_DEREGISTRATION_DELAY_S {
+        return problem(
+            key,
+            format!("expected a delay from 0 to {MAX_DEREGISTRATION_DELAY_S} s (ALB's range), found {d} s"),
+        );
+    }
+    Ok(ns)
+}
+
+pub(super) fn slow_start(key: &KeyPath, v: Option<f64>) -> R<u64> {
+    let d = v.unwrap_or(0.0);
+    let (lo, hi) = SLOW_START_RANGE_S;
+    if d != 0.0 && !(d.is_finite() && (lo..=hi).contains(&d)) {
+        return problem(
+            key,
+            format!("expected 0 (off) or a duration from {lo} to {hi} s (ALB's range), found {d}"),
+        );
+    }
+    secs(key, d, true)
+}
+
+pub(super) fn deploys(raw: &[RawDeploy], sim: &Simulation) -> R<Vec<Deploy>> {
+    let k = KeyPath::from("deploys");
+    let mut out: Vec<Deploy> = Vec::with_capacity(raw.len());
+    for (i, d) in raw.iter().enumerate() {
+        let dk = k.i(i);
+        let at_ns = start_time(&dk.k("at"), d.at, sim)?;
+        if let Some(prev) = out.last() {
+            if at_ns <= prev.at_ns {
+                return problem(
+                    &dk.k("at"),
+                    format!(
+                        "expected deploys in increasing order of `at`, found {} s after {} s",
+                        d.at,
+                        prev.at_ns as f64 / NS_PER_S
+                    ),
+                );
+            }
+        }
+        let batch_size = d.batch_size.unwrap_or(1);
+        if batch_size == 0 {
+            return problem(
+                &dk.k("batch_size"),
+                "expected at least 1 backend per batch, found 0",
+            );
+        }
+        out.push(Deploy {
+            at_ns,
+            batch_size,
+            pause_ns: secs(&dk.k("pause"), d.pause.unwrap_or(0.0), true)?,
+            deregistration_delay_ns: drain_delay(
+                &dk.k("deregistration_delay"),
+                d.deregistration_delay,
+            )?,
+            boot_time_ns: secs(
+                &dk.k("boot_time"),
+                d.boot_time.unwrap_or(DEFAULT_BOOT_TIME_S),
+                true,
+            )?,
+            slow_start_ns: slow_start(&dk.k("slow_start"), d.slow_start)?,
+        });
+    }
+    Ok(out)
+}
+
+pub(super) fn autoscaling(raw: &RawAutoscaling, backends: &Backends) -> R<Autoscaling> {
+    let k = KeyPath::from("autoscaling");
+    let min = count_in(
+        &k.k("min"),
+        raw.min,
+        1,
+        MAX_BACKENDS,
+        "a minimum instance count",
+    )?;
+    let max = count_in(
+        &k.k("max"),
+        raw.max,
+        1,
+        MAX_BACKENDS,
+        "a maximum instance count",
+    )?;
+    if max < min {
+        return problem(
+            &k.k("max"),
+            format!("expected `max` >= `min` ({min}), found {max}"),
+        );
+    }
+    let n = backends.count() as u32;
+    if !(min..=max).contains(&n) {
+        return problem(
+            &KeyPath::from("backends").k("count"),
+            format!(
+                "expected a starting backend count within `autoscaling.min`..=`max` \
+                 ({min}..={max}), found {n}"
+            ),
+        );
+    }
+    let target = within(
+        &k.k("target_utilisation"),
+        raw.target_utilisation.unwrap_or(0.5),
+        0.05,
+        0.95,
+        "a target utilisation",
+    )?;
+    let evaluation_period_ns = secs(
+        &k.k("evaluation_period"),
+        raw.evaluation_period.unwrap_or(60.0),
+        false,
+    )?;
+    let window_key = k.k("metric_window");
+    let metric_window_ns = secs(&window_key, raw.metric_window.unwrap_or(180.0), false)?;
+    if metric_window_ns < evaluation_period_ns || metric_window_ns % evaluation_period_ns != 0 {
+        return problem(
+            &window_key,
+            format!(
+                "expected a whole multiple of `evaluation_period` ({} s), found {} s",
+                evaluation_period_ns as f64 / NS_PER_S,
+                metric_window_ns as f64 / NS_PER_S
+            ),
+        );
+    }
+    if metric_window_ns / evaluation_period_ns > 1000 {
+        return problem(
+            &window_key,
+            "expected at most 1000 evaluation periods in the window",
+        );
+    }
+    Ok(Autoscaling {
+        min,
+        max,
+        target,
+        metric_window_ns,
+        evaluation_period_ns,
+        scale_out_cooldown_ns: secs(
+            &k.k("scale_out_cooldown"),
+            raw.scale_out_cooldown.unwrap_or(300.0),
+            true,
+        )?,
+        scale_in_cooldown_ns: secs(
+            &k.k("scale_in_cooldown"),
+            raw.scale_in_cooldown.unwrap_or(300.0),
+            true,
+        )?,
+        boot_time_ns: secs(
+            &k.k("boot_time"),
+            raw.boot_time.unwrap_or(DEFAULT_BOOT_TIME_S),
+            true,
+        )?,
+        victim: match raw.victim.unwrap_or(RawVictim::Oldest) {
+            RawVictim::Newest => Victim::Newest,
+            RawVictim::Oldest => Victim::Oldest,
+            RawVictim::LeastSessions => Victim::LeastSessions,
+        },
+        deregistration_delay_ns: drain_delay(
+            &k.k("deregistration_delay"),
+            raw.deregistration_delay,
+        )?,
+        slow_start_ns: slow_start(&k.k("slow_start"), raw.slow_start)?,
+    })
+}

@@ -1,0 +1,331 @@
+//! `[[strategies]]`: each entry's kind parsed into routing's vocabulary,
+//! its keys checked against the kind's, and its spec built.
+
+use super::*;
+use crate::routing::TuningError;
+
+pub(super) fn strategies(raw: &[RawStrategy]) -> R<Vec<StrategyConfig>> {
+    let k = KeyPath::from("strategies");
+    if raw.is_empty() {
+        return problem(&k, "expected at least one [[strategies]] entry, found none");
+    }
+    let mut out: Vec<StrategyConfig> = Vec::with_capacity(raw.len());
+    for (i, s) in raw.iter().enumerate() {
+        let sk = k.i(i);
+        name(&sk.k("name"), &s.name)?;
+        if let Some(j) = out.iter().position(|o| o.name == s.name) {
+            return problem(
+                &sk.k("name"),
+                format!(
+                    "expected unique strategy names, found `{}` again (first at strategies[{j}])",
+                    s.name
+                ),
+            );
+        }
+        out.push(StrategyConfig {
+            name: s.name.clone(),
+            spec: strategy(&sk, s)?,
+            session_state: None,
+        });
+    }
+    Ok(out)
+}
+
+pub(super) fn balance(b: Option<RawBalance>) -> Balance {
+    match b.unwrap_or(RawBalance::RoundRobin) {
+        RawBalance::RoundRobin => Balance::RoundRobin,
+        RawBalance::Random => Balance::Random,
+        RawBalance::LeastConn => Balance::LeastConn,
+        RawBalance::P2c => Balance::P2c,
+    }
+}
+
+pub(super) fn on_unavailable(o: Option<RawOnUnavailable>) -> OnUnavailable {
+    match o.unwrap_or(RawOnUnavailable::Redispatch) {
+        RawOnUnavailable::Redispatch => OnUnavailable::Redispatch,
+        RawOnUnavailable::Reject => OnUnavailable::Reject,
+    }
+}
+
+pub(super) fn on_draining(o: Option<RawOnDraining>) -> OnDraining {
+    match o.unwrap_or(RawOnDraining::Reroute) {
+        RawOnDraining::Reroute => OnDraining::Reroute,
+        RawOnDraining::Honor => OnDraining::Honor,
+    }
+}
+
+pub(super) fn ip_hash(h: Option<RawHashAlgo>, default: RawHashAlgo) -> HashAlgo {
+    match h.unwrap_or(default) {
+        RawHashAlgo::Modulo => HashAlgo::Modulo,
+        RawHashAlgo::NginxIpHash => HashAlgo::NginxIpHash,
+        RawHashAlgo::HaproxySource => HashAlgo::HaproxySource,
+        RawHashAlgo::Ketama => HashAlgo::Ketama,
+        RawHashAlgo::EnvoyRing => HashAlgo::EnvoyRing,
+        RawHashAlgo::Maglev => HashAlgo::Maglev,
+        RawHashAlgo::Jump => HashAlgo::Jump,
+        RawHashAlgo::Rendezvous => HashAlgo::Rendezvous,
+    }
+}
+
+/// Maglev `table_size` (prime, Envoy's limits) and ring `min_ring_size`.
+pub(super) fn tuning(k: &KeyPath, s: &RawStrategy, hash: HashAlgo) -> R<HashTuning> {
+    HashTuning::check(hash, s.table_size, s.min_ring_size).or_else(|e| match e {
+        TuningError::TableSizeNotMaglev(h) => problem(
+            &k.k("table_size"),
+            format!(
+                "`table_size` applies to `hash = \"maglev\"` only, found hash `{}`",
+                h.name()
+            ),
+        ),
+        TuningError::TableSizeNotPrime(m) => problem(
+            &k.k("table_size"),
+            format!(
+                "expected a prime number up to {MAX_MAGLEV_TABLE_SIZE} (e.g. 65537), found {m}"
+            ),
+        ),
+        TuningError::RingSizeNotEnvoyRing(h) => problem(
+            &k.k("min_ring_size"),
+            format!(
+                "`min_ring_size` applies to `hash = \"envoy_ring\"` only, found hash `{}`",
+                h.name()
+            ),
+        ),
+        TuningError::RingSizeOutOfRange(r) => problem(
+            &k.k("min_ring_size"),
+            format!("expected a ring size from 1 to {MAX_RING_SIZE}, found {r}"),
+        ),
+    })
+}
+
+/// An affinity-table idle timeout in seconds, within 1 s and `max`.
+pub(super) fn table_timeout(k: &KeyPath, v: Option<f64>, default: f64, max: f64) -> R<u64> {
+    let t = within(
+        &k.k("timeout"),
+        v.unwrap_or(default),
+        1.0,
+        max,
+        "an idle timeout in seconds",
+    )?;
+    Ok(secs_to_ns(t))
+}
+
+pub(super) fn table_size(k: &KeyPath, v: Option<u32>) -> R<u32> {
+    match v {
+        Some(0) => problem(
+            &k.k("size"),
+            "expected a table size of at least 1 entry, found 0",
+        ),
+        Some(n) => Ok(n),
+        None => Ok(DEFAULT_TABLE_SIZE),
+    }
+}
+
+pub(super) fn header_name(k: &KeyPath, v: &Option<String>, default: &str) -> R<String> {
+    let n = v.clone().unwrap_or_else(|| default.to_string());
+    if !is_token(&n) {
+        return problem(
+            &k.k("header_name"),
+            format!("expected a header name of token characters, found {n:?}"),
+        );
+    }
+    Ok(n)
+}
+
+/// RFC 9110 `tchar`: what a cookie name may be made of.
+pub(super) fn is_token(s: &str) -> bool {
+    !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c))
+}
+
+pub(super) fn strategy(k: &KeyPath, s: &RawStrategy) -> R<StrategySpec> {
+    let Some(kind) = StrategyKind::from_name(&s.kind) else {
+        let names = StrategyKind::names();
+        return problem(
+            &k.k("kind"),
+            format!(
+                "expected one of {}, found `{}`{}",
+                ticked(&names),
+                s.kind,
+                did_you_mean(&s.kind, &names)
+            ),
+        );
+    };
+    let allowed = kind.keys();
+    for key in s.present_keys() {
+        if !allowed.contains(&key) {
+            let takes = if allowed.is_empty() {
+                "it takes only `name` and `kind`".to_string()
+            } else {
+                format!("its keys are {}", ticked(allowed))
+            };
+            return problem(
+                &k.k(key),
+                format!("`{key}` does not apply to kind `{kind}`; {takes}"),
+            );
+        }
+    }
+    Ok(match kind {
+        StrategyKind::RoundRobin => StrategySpec::Balance(Balance::RoundRobin),
+        StrategyKind::Random => StrategySpec::Balance(Balance::Random),
+        StrategyKind::LeastConn => StrategySpec::Balance(Balance::LeastConn),
+        StrategyKind::P2c => StrategySpec::Balance(Balance::P2c),
+        StrategyKind::LbCookie => {
+            let (lo, hi) = COOKIE_TTL_RANGE_S;
+            let ttl = within(
+                &k.k("ttl"),
+                s.ttl.unwrap_or(DEFAULT_COOKIE_TTL_S),
+                lo,
+                hi,
+                "a cookie TTL in seconds",
+            )?;
+            let defaults = CookieAttrs::default();
+            let cookie_name = s.cookie_name.clone().unwrap_or(defaults.name);
+            if !is_token(&cookie_name) {
+                return problem(
+                    &k.k("cookie_name"),
+                    format!(
+                        "expected a cookie name of token characters (no whitespace, `;`, `=`, \
+                         `,`, quotes or brackets), found {cookie_name:?}"
+                    ),
+                );
+            }
+            let path = s.cookie_path.clone().unwrap_or(defaults.path);
+            if !path.starts_with('/') || path.chars().any(|c| c == ';' || c.is_control()) {
+                return problem(
+                    &k.k("cookie_path"),
+                    format!(
+                        "expected a path starting with `/` without `;` or control characters, \
+                         found {path:?}"
+                    ),
+                );
+            }
+            StrategySpec::LbCookie {
+                ttl_ns: secs_to_ns(ttl),
+                ttl_mode: match s.ttl_mode.unwrap_or(RawTtlMode::Sliding) {
+                    RawTtlMode::Sliding => TtlMode::Sliding,
+                    RawTtlMode::Absolute => TtlMode::Absolute,
+                    RawTtlMode::Session => TtlMode::Session,
+                },
+                cookie: CookieAttrs {
+                    name: cookie_name,
+                    path,
+                    secure: s.secure.unwrap_or(false),
+                    http_only: s.http_only.unwrap_or(false),
+                    same_site: s.same_site.map(|ss| match ss {
+                        RawSameSite::Strict => SameSite::Strict,
+                        RawSameSite::Lax => SameSite::Lax,
+                        RawSameSite::None => SameSite::None,
+                    }),
+                },
+                balance: balance(s.balance),
+                on_unavailable: on_unavailable(s.on_unavailable),
+                on_draining: on_draining(s.on_draining),
+            }
+        }
+        StrategyKind::SourceIp => {
+            let hash = ip_hash(s.hash, RawHashAlgo::Modulo);
+            StrategySpec::SourceIp {
+                hash,
+                tuning: tuning(k, s, hash)?,
+                on_unavailable: on_unavailable(s.on_unavailable),
+                on_draining: on_draining(s.on_draining),
+            }
+        }
+        StrategyKind::Header => {
+            let hash = ip_hash(s.hash, RawHashAlgo::EnvoyRing);
+            StrategySpec::Header {
+                name: header_name(k, &s.header_name, "Authorization")?,
+                hash,
+                tuning: tuning(k, s, hash)?,
+                balance: balance(s.balance),
+                on_unavailable: on_unavailable(s.on_unavailable),
+                on_draining: on_draining(s.on_draining),
+            }
+        }
+        StrategyKind::SourceIpTable => StrategySpec::SourceIpTable {
+            timeout_ns: table_timeout(k, s.timeout, DEFAULT_TABLE_TIMEOUT_S, MAX_TABLE_TIMEOUT_S)?,
+            size: table_size(k, s.size)?,
+            balance: balance(s.balance),
+            on_unavailable: on_unavailable(s.on_unavailable),
+            on_draining: on_draining(s.on_draining),
+        },
+        StrategyKind::AppCookie | StrategyKind::SessionId => {
+            let app = kind == StrategyKind::AppCookie;
+            let name = if app {
+                let n = s
+                    .cookie_name
+                    .clone()
+                    .unwrap_or_else(|| "JSESSIONID".to_string());
+                if !is_token(&n) {
+                    return problem(
+                        &k.k("cookie_name"),
+                        format!("expected a cookie name of token characters, found {n:?}"),
+                    );
+                }
+                n
+            } else {
+                header_name(k, &s.header_name, "X-Session-Id")?
+            };
+            StrategySpec::Learn {
+                learned: if app {
+                    Learned::AppCookie
+                } else {
+                    Learned::SessionId
+                },
+                name,
+                timeout_ns: table_timeout(
+                    k,
+                    s.timeout,
+                    DEFAULT_LEARN_TIMEOUT_S,
+                    COOKIE_TTL_RANGE_S.1,
+                )?,
+                size: table_size(k, s.size)?,
+                balance: balance(s.balance),
+                on_unavailable: on_unavailable(s.on_unavailable),
+                on_draining: on_draining(s.on_draining),
+            }
+        }
+        StrategyKind::BoundedLoad => {
+            let hash = ip_hash(s.hash, RawHashAlgo::Ketama);
+            if !matches!(hash, HashAlgo::Ketama | HashAlgo::EnvoyRing) {
+                return problem(
+                    &k.k("hash"),
+                    format!(
+                        "expected `ketama` or `envoy_ring` (bounded loads walk a ring), found `{}`",
+                        hash.name()
+                    ),
+                );
+            }
+            let factor = s.factor.unwrap_or(DEFAULT_BALANCE_FACTOR);
+            if !(101..=10_000).contains(&factor) {
+                return problem(
+                    &k.k("factor"),
+                    format!(
+                        "expected a hash-balance-factor from 101 to 10000 (percent of the average \
+                         load; HAProxy suggests 125-200), found {factor}"
+                    ),
+                );
+            }
+            let key = match s.key.unwrap_or(RawKeySource::Source) {
+                RawKeySource::Source => KeySource::SourceIp,
+                RawKeySource::Header => KeySource::Header,
+                RawKeySource::Cookie => KeySource::Cookie,
+            };
+            if s.header_name.is_some() && key != KeySource::Header {
+                return problem(
+                    &k.k("header_name"),
+                    "`header_name` applies only with `key = \"header\"`",
+                );
+            }
+            StrategySpec::BoundedLoad {
+                key,
+                hash,
+                factor,
+                tuning: tuning(k, s, hash)?,
+                balance: balance(s.balance),
+                on_draining: on_draining(s.on_draining),
+            }
+        }
+    })
+}

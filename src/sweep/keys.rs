@@ -1,0 +1,234 @@
+//! What identifies a sweep and its runs: the sweep's metadata, each run's
+//! key and seed, and the record a finished run is logged as.
+
+#![allow(missing_docs)] // Some public items here still lack doc comments; remove this as they get them.
+
+use super::*;
+
+/// One swept parameter as recorded in outputs: its key and its values as
+/// they appear in CSV cells (strings bare, everything else as TOML).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Param {
+    pub key: String,
+    pub values: Vec<String>,
+}
+
+/// Everything that identifies a sweep; the first line of its results log
+/// and the header of its outputs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SweepMeta {
+    pub format: String,
+    pub scenario: String,
+    /// Hash of the validated scenario with `--set`/`--seed` applied, before
+    /// the grid (as `stickysim run` records it).
+    pub scenario_hash: String,
+    /// Master seed; replication `r` runs with [`replication_seed`]`(seed, r)`.
+    pub seed: u64,
+    pub replications: u32,
+    pub params: Vec<Param>,
+    /// The strategies run, by name, in scenario order.
+    pub strategies: Vec<String>,
+    pub stickysim_version: String,
+    /// Hash of all of the above: equal fingerprints, same sweep.
+    pub fingerprint: String,
+    /// Runs in the whole sweep (all shards).
+    pub runs_total: usize,
+    /// The part of the sweep this log or output holds.
+    pub shard: Shard,
+}
+
+/// One run: indices into the grid, the strategies and the replications.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct RunId {
+    pub point: usize,
+    pub strategy: usize,
+    pub replication: u32,
+}
+
+/// One finished run, as logged (one JSON line) and as read back.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunRecord {
+    pub key: String,
+    pub point: usize,
+    /// The grid point's parameter values, in `params` order.
+    pub params: Vec<String>,
+    pub strategy: String,
+    pub replication: u32,
+    pub seed: u64,
+    pub summary: RunSummary,
+}
+
+/// The seed replication `r` runs with: the master seed for `r = 0`, then
+/// SplitMix64-derived values (kept below 2⁶³ so they can be written back
+/// into a scenario as `simulation.seed`).
+pub fn replication_seed(master: u64, r: u32) -> u64 {
+    if r == 0 {
+        return master;
+    }
+    crate::sim::splitmix(master ^ (r as u64).wrapping_mul(crate::sim::GOLDEN)) & (i64::MAX as u64)
+}
+
+/// How a value is shown in outputs and keys.
+pub fn display_value(v: &toml::Value) -> String {
+    match v {
+        toml::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+impl SweepMeta {
+    /// Grid points: the product of every parameter's values count (1 with none).
+    pub fn points(&self) -> usize {
+        self.params.iter().map(|p| p.values.len()).product()
+    }
+
+    /// Index of each parameter's value at `point` (the first parameter
+    /// varies slowest).
+    pub fn point_indices(&self, point: usize) -> Vec<usize> {
+        let mut rest = point;
+        let mut idx = vec![0; self.params.len()];
+        for (i, p) in self.params.iter().enumerate().rev() {
+            idx[i] = rest % p.values.len();
+            rest /= p.values.len();
+        }
+        idx
+    }
+
+    /// The parameter values at `point`.
+    pub fn point_values(&self, point: usize) -> Vec<String> {
+        self.point_indices(point)
+            .iter()
+            .zip(&self.params)
+            .map(|(&i, p)| p.values[i].clone())
+            .collect()
+    }
+
+    /// `k=v,k=v` for `point` (`-` without parameters).
+    pub fn point_label(&self, point: usize) -> String {
+        if self.params.is_empty() {
+            return "-".into();
+        }
+        self.params
+            .iter()
+            .zip(self.point_values(point))
+            .map(|(p, v)| format!("{}={v}", p.key))
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
+    /// Every run of the whole sweep, in canonical order.
+    pub fn runs(&self) -> Vec<RunId> {
+        let mut out = Vec::with_capacity(self.runs_total);
+        for point in 0..self.points() {
+            for strategy in 0..self.strategies.len() {
+                for replication in 0..self.replications {
+                    out.push(RunId {
+                        point,
+                        strategy,
+                        replication,
+                    });
+                }
+            }
+        }
+        out
+    }
+
+    pub fn key(&self, id: RunId) -> String {
+        format!(
+            "{}/r{}/{}",
+            self.point_label(id.point),
+            id.replication,
+            self.strategies[id.strategy]
+        )
+    }
+
+    /// For each run of [`runs`](Self::runs), its shard (1-based) when the
+    /// sweep is cut into `count`: rank in the order of `(hash(key), key)`,
+    /// modulo `count`.
+    pub fn shard_of_each(&self, count: u32) -> Vec<u32> {
+        let keys: Vec<String> = self.runs().into_iter().map(|id| self.key(id)).collect();
+        let mut order: Vec<usize> = (0..keys.len()).collect();
+        order.sort_by(|&a, &b| (name_key(&keys[a]), &keys[a]).cmp(&(name_key(&keys[b]), &keys[b])));
+        let mut shard = vec![0; keys.len()];
+        for (rank, i) in order.into_iter().enumerate() {
+            shard[i] = (rank % count as usize) as u32 + 1;
+        }
+        shard
+    }
+
+    /// The runs of `shard`, in canonical order.
+    pub fn runs_of(&self, shard: Shard) -> Vec<RunId> {
+        let all = self.runs();
+        if shard.count == 1 {
+            return all;
+        }
+        let of = self.shard_of_each(shard.count);
+        all.into_iter()
+            .zip(of)
+            .filter(|&(_, s)| s == shard.index)
+            .map(|(id, _)| id)
+            .collect()
+    }
+
+    /// The same sweep, another shard.
+    pub fn with_shard(&self, shard: Shard) -> SweepMeta {
+        SweepMeta {
+            shard,
+            ..self.clone()
+        }
+    }
+
+    pub(super) fn compute_fingerprint(&self) -> String {
+        let canonical = serde_json::json!({
+            "scenario": self.scenario,
+            "scenario_hash": self.scenario_hash,
+            "seed": self.seed,
+            "replications": self.replications,
+            "params": self.params,
+            "strategies": self.strategies,
+            "stickysim_version": self.stickysim_version,
+        });
+        format!("{:016x}", name_key(&canonical.to_string()))
+    }
+
+    /// What differs between two sweeps, in words (for merge refusals).
+    pub fn differences(&self, other: &SweepMeta) -> Vec<String> {
+        let mut d = Vec::new();
+        let mut cmp = |what: &str, a: String, b: String| {
+            if a != b {
+                d.push(format!("{what} {a} vs {b}"));
+            }
+        };
+        cmp("scenario", self.scenario.clone(), other.scenario.clone());
+        cmp(
+            "scenario hash",
+            self.scenario_hash.clone(),
+            other.scenario_hash.clone(),
+        );
+        cmp("seed", self.seed.to_string(), other.seed.to_string());
+        cmp(
+            "replications",
+            self.replications.to_string(),
+            other.replications.to_string(),
+        );
+        let grid = |m: &SweepMeta| {
+            m.params
+                .iter()
+                .map(|p| format!("{}=[{}]", p.key, p.values.join(",")))
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        cmp("grid", grid(self), grid(other));
+        cmp(
+            "strategies",
+            self.strategies.join(","),
+            other.strategies.join(","),
+        );
+        cmp(
+            "stickysim version",
+            self.stickysim_version.clone(),
+            other.stickysim_version.clone(),
+        );
+        d
+    }
+}
