@@ -27,6 +27,7 @@
 //! ```
 
 pub mod dist;
+pub mod duration;
 mod error;
 mod overrides;
 pub mod raw;
@@ -143,6 +144,9 @@ pub fn from_str_with_sweep(
         message,
     };
 
+    if let Some((key, message)) = duration::string_in_count(&table) {
+        return Err(invalid(&key, locate(&key, None), message));
+    }
     // Without overrides, deserialize the text itself so toml's spans point
     // into the user's file; with them, the edited table (spans come from
     // the span tree instead).
