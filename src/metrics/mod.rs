@@ -2,6 +2,8 @@
 //! loss by cause, and per-backend time buckets; and [`RunSummary`], the
 //! finished numbers of one run that the report writes out.
 
+pub mod columns;
+
 use crate::sim::{ns_to_s, Nanos};
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
@@ -505,7 +507,7 @@ fn mean_sd(xs: &[f64]) -> (f64, f64) {
 /// The figures of one strategy's run; one row of `summary.csv`. Column
 /// meanings are documented in `docs/output.md`. Deserialize: sweeps read
 /// summaries back from their results log.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct RunSummary {
     pub strategy: String,
     pub kind: String,

@@ -23,6 +23,10 @@ pub struct RawScenario {
     pub autoscaling: Option<RawAutoscaling>,
     /// Parameter sweep for `stickysim sweep`; ignored by `run`.
     pub sweep: Option<super::sweep::RawSweep>,
+    /// The question, objective and constraints the verdict answers.
+    pub decision: Option<super::decision::RawDecision>,
+    /// Assertions for `run`'s exit code (`[[slo]]`).
+    pub slo: Option<Vec<super::decision::RawSlo>>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -34,6 +34,10 @@ pub struct Scenario {
     /// Rolling deploys, in start order.
     pub deploys: Vec<Deploy>,
     pub autoscaling: Option<Autoscaling>,
+    /// `[decision]` and `[[slo]]`, or their defaults.
+    pub decision: super::decision::Decision,
+    /// What loading changed and why (faults past a shortened end, dropped).
+    pub load_warnings: Vec<super::sanity::Warning>,
 }
 
 #[derive(Debug, Clone)]
