@@ -191,6 +191,8 @@ pub fn queueing(
         },
         deploys: vec![],
         autoscaling: None,
+        decision: Default::default(),
+        load_warnings: vec![],
     }
 }
 
