@@ -286,10 +286,16 @@ mod tests {
         assert!((q.mean + 1.0).abs() < 1e-12 && q.half_width == p.half_width);
         // Equal samples: a zero-width interval at 0 is a tie.
         let t = paired_diff(&a, &a, 0.95).unwrap();
-        assert_eq!((t.mean, t.half_width, t.indistinguishable()), (0.0, Some(0.0), Some(true)));
+        assert_eq!(
+            (t.mean, t.half_width, t.indistinguishable()),
+            (0.0, Some(0.0), Some(true))
+        );
         // One replication: no interval, no verdict on distinguishability.
         let one = paired_diff(&[3.0], &[1.0], 0.95).unwrap();
-        assert_eq!((one.mean, one.half_width, one.indistinguishable()), (2.0, None, None));
+        assert_eq!(
+            (one.mean, one.half_width, one.indistinguishable()),
+            (2.0, None, None)
+        );
         assert!(paired_diff(&a, &b[..4], 0.95).is_none());
         assert!(paired_diff(&[], &[], 0.95).is_none());
     }

@@ -470,7 +470,12 @@ mod tests {
         assert!((c.diff.mean - 1.0).abs() < 1e-12);
         assert!((c.diff.half_width.unwrap() - 0.438_995).abs() < 1e-6);
         assert!(!c.indistinguishable);
-        assert!(v.answer().starts_with("Recommended: b (sessions_lost_pct 11.000 ± 1.810)"), "{}", v.answer());
+        assert!(
+            v.answer()
+                .starts_with("Recommended: b (sessions_lost_pct 11.000 ± 1.810)"),
+            "{}",
+            v.answer()
+        );
     }
 
     #[test]
@@ -482,13 +487,21 @@ mod tests {
         let v = verdict(
             &Decision::default(),
             &[],
-            &[strat("b", &B, &U), strat("c", &c, &U), strat("d", &d, &U), strat("a", &A, &U)],
+            &[
+                strat("b", &B, &U),
+                strat("c", &c, &U),
+                strat("d", &d, &U),
+                strat("a", &A, &U),
+            ],
         )
         .unwrap();
         assert_eq!(v.recommended.as_deref(), Some("b"), "first of an exact tie");
         assert_eq!(v.indistinguishable, ["c", "d"]);
         let answer = v.answer();
-        assert!(answer.contains("statistically indistinguishable from c, d"), "{answer}");
+        assert!(
+            answer.contains("statistically indistinguishable from c, d"),
+            "{answer}"
+        );
     }
 
     #[test]
@@ -512,7 +525,12 @@ mod tests {
         assert_eq!(v.comparisons.len(), 1);
         assert!(v.indistinguishable.is_empty());
         let answer = v.answer();
-        assert!(answer.contains("Fails a constraint: b (util_max 0.970, misses `util_max < 0.95` by 0.020)"), "{answer}");
+        assert!(
+            answer.contains(
+                "Fails a constraint: b (util_max 0.970, misses `util_max < 0.95` by 0.020)"
+            ),
+            "{answer}"
+        );
 
         // Nobody feasible: no recommendation, the closest is named.
         let v = verdict(
@@ -521,8 +539,16 @@ mod tests {
             &[strat("a", &A, &hot), strat("b", &B, &hot)],
         )
         .unwrap();
-        assert_eq!((v.recommended.as_deref(), v.closest.as_deref()), (None, Some("b")));
-        assert!(v.answer().starts_with("No strategy meets every constraint; the closest is b"), "{}", v.answer());
+        assert_eq!(
+            (v.recommended.as_deref(), v.closest.as_deref()),
+            (None, Some("b"))
+        );
+        assert!(
+            v.answer()
+                .starts_with("No strategy meets every constraint; the closest is b"),
+            "{}",
+            v.answer()
+        );
     }
 
     #[test]
@@ -530,17 +556,27 @@ mod tests {
         let v = verdict(
             &Decision::default(),
             &[],
-            &[strat("a", &[3.0], &[0.5]), strat("b", &[2.0], &[0.5]), strat("c", &[2.0], &[0.5])],
+            &[
+                strat("a", &[3.0], &[0.5]),
+                strat("b", &[2.0], &[0.5]),
+                strat("c", &[2.0], &[0.5]),
+            ],
         )
         .unwrap();
         assert!(!v.has_intervals());
         assert_eq!(v.recommended.as_deref(), Some("b"));
         assert_eq!(v.comparisons[0].diff.half_width, None);
-        assert!(!v.comparisons[0].indistinguishable, "1 vs 0 with no interval: not a tie");
+        assert!(
+            !v.comparisons[0].indistinguishable,
+            "1 vs 0 with no interval: not a tie"
+        );
         assert_eq!(v.indistinguishable, ["c"], "equal values are a tie");
         let answer = v.answer();
         assert!(answer.contains("tied with c"), "{answer}");
-        assert!(answer.contains("One replication: there is no interval"), "{answer}");
+        assert!(
+            answer.contains("One replication: there is no interval"),
+            "{answer}"
+        );
     }
 
     #[test]
@@ -582,11 +618,23 @@ mod tests {
                 ("b", true, Bound::Mean)
             ]
         );
-        assert!((v.slos[0].value - (11.0 + 1.810_021)).abs() < 1e-5, "{}", v.slos[0].value);
+        assert!(
+            (v.slos[0].value - (11.0 + 1.810_021)).abs() < 1e-5,
+            "{}",
+            v.slos[0].value
+        );
         assert_eq!(v.failed_slos().count(), 2);
         // With one replication an upper-bound assertion falls back to the mean.
-        let v = verdict(&d, &[], &[strat("a", &[1.0], &[0.5]), strat("b", &[11.0], &[0.5])]).unwrap();
-        assert_eq!((v.slos[0].bound_used, v.slos[0].passed), (Bound::Mean, true));
+        let v = verdict(
+            &d,
+            &[],
+            &[strat("a", &[1.0], &[0.5]), strat("b", &[11.0], &[0.5])],
+        )
+        .unwrap();
+        assert_eq!(
+            (v.slos[0].bound_used, v.slos[0].passed),
+            (Bound::Mean, true)
+        );
     }
 
     #[test]
@@ -594,11 +642,17 @@ mod tests {
         let d = Decision::default();
         assert_eq!(verdict(&d, &[], &[]), Err(VerdictError::Empty));
         let e = verdict(&d, &[], &[strat("a", &A, &U), strat("b", &B[..4], &U)]).unwrap_err();
-        assert!(matches!(e, VerdictError::UnequalReplications { found: 4, .. }), "{e}");
+        assert!(
+            matches!(e, VerdictError::UnequalReplications { found: 4, .. }),
+            "{e}"
+        );
         let mut bare = strat("a", &A, &U);
         bare.reps[2].remove("util_max");
         let e = verdict(&d, &[], &[bare]).unwrap_err();
-        assert_eq!(e.to_string(), "strategy `a` has no value for column `util_max`");
+        assert_eq!(
+            e.to_string(),
+            "strategy `a` has no value for column `util_max`"
+        );
         let ghost = parse_assert("ghost: util_max < 1", &["ghost"]).unwrap();
         let e = verdict(&d, &[ghost], &[strat("a", &A, &U)]).unwrap_err();
         assert_eq!(e, VerdictError::UnknownStrategy("ghost".into()));

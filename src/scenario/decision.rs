@@ -160,7 +160,8 @@ pub fn column(name: &str) -> Result<&'static str, String> {
 /// Errors quote the constraint and say what was expected.
 pub fn parse_constraint(text: &str) -> Result<Constraint, String> {
     let fail = |what: String| format!("constraint \"{}\": {what}", text.escape_debug());
-    let form = "the form is `COLUMN OP NUMBER`, e.g. `util_max <= 0.8`, with OP one of <, <=, >, >=, ==";
+    let form =
+        "the form is `COLUMN OP NUMBER`, e.g. `util_max <= 0.8`, with OP one of <, <=, >, >=, ==";
     let s = text.trim();
     let name_end = s
         .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
@@ -181,7 +182,10 @@ pub fn parse_constraint(text: &str) -> Result<Constraint, String> {
     let value = match num.parse::<f64>() {
         Ok(v) if v.is_finite() => v,
         _ if num.is_empty() => {
-            return Err(fail(format!("expected a number after `{}`; {form}", op.symbol())))
+            return Err(fail(format!(
+                "expected a number after `{}`; {form}",
+                op.symbol()
+            )))
         }
         _ => {
             return Err(fail(format!(
@@ -452,8 +456,8 @@ pub(crate) fn validate(
     }
     let sk = KeyPath::from("slo");
     for (i, s) in slos.unwrap_or(&[]).iter().enumerate() {
-        let target = target(&s.strategy, strategies)
-            .map_err(|m| Problem::new(sk.i(i).k("strategy"), m))?;
+        let target =
+            target(&s.strategy, strategies).map_err(|m| Problem::new(sk.i(i).k("strategy"), m))?;
         let constraint =
             parse_constraint(&s.assert).map_err(|m| Problem::new(sk.i(i).k("assert"), m))?;
         let bound = match s.bound.unwrap_or(RawBound::Mean) {
@@ -509,7 +513,10 @@ mod tests {
         for (text, says) in [
             ("latency_p99 <= 500", "did you mean `latency_p99_ms`?"),
             ("latency_p99 <= 500", "columns are: requests, completed"),
-            ("util_max =< 0.8", "expected an operator after `util_max`, found `=<`"),
+            (
+                "util_max =< 0.8",
+                "expected an operator after `util_max`, found `=<`",
+            ),
             ("util_max <= ", "expected a number after `<=`"),
             ("util_max <= 0.8 or so", "found `0.8 or so`"),
             ("util_max <= inf", "finite number"),
@@ -531,7 +538,10 @@ mod tests {
         let s = parse_assert("all:latency_p99_ms<=500", &names).unwrap();
         assert_eq!(s.target, SloTarget::All);
         let e = parse_assert("cookie-1h: sessions_lost_pct < 1", &names).unwrap_err();
-        assert!(e.contains("did you mean `cookie-1d`") && e.contains("rr, cookie-1d"), "{e}");
+        assert!(
+            e.contains("did you mean `cookie-1d`") && e.contains("rr, cookie-1d"),
+            "{e}"
+        );
         let e = parse_assert("sessions_lost_pct < 1", &names).unwrap_err();
         assert!(e.contains("found no `:`"), "{e}");
         let e = parse_assert("rr: lost < 1", &names).unwrap_err();
@@ -559,13 +569,19 @@ mod tests {
         };
         let slos = [slo("all", "rejected_pct <= 1", Some(RawBound::Upper))];
         let d = validate(Some(&raw), Some(&slos), &["rr"]).unwrap();
-        assert_eq!(d.question.as_deref(), Some("Does autoscaling keep latency in check?"));
+        assert_eq!(
+            d.question.as_deref(),
+            Some("Does autoscaling keep latency in check?")
+        );
         assert_eq!(d.objective.goal, Goal::Maximize);
         assert!(d.objective.better(2.0, 1.0));
         assert_eq!(d.constraints.len(), 1);
         assert!(!d.is_default);
         assert_eq!(d.slos[0].bound, Bound::Upper);
-        assert_eq!(d.slos[0].to_string(), "all: rejected_pct <= 1 (upper bound)");
+        assert_eq!(
+            d.slos[0].to_string(),
+            "all: rejected_pct <= 1 (upper bound)"
+        );
 
         let bad = RawDecision {
             constraints: Some(vec!["util_max <= 0.8".into(), "p99 < 3".into()]),

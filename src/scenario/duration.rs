@@ -126,7 +126,10 @@ mod tests {
     #[test]
     fn a_bad_duration_lists_the_accepted_forms() {
         let e = t("t = \"8 hours and a bit\"").err().unwrap();
-        assert!(e.contains("\"2h\"") && e.contains("number of seconds"), "{e}");
+        assert!(
+            e.contains("\"2h\"") && e.contains("number of seconds"),
+            "{e}"
+        );
         assert!(e.contains("8 hours and a bit"), "{e}");
         let e = t("t = \"200\"").err().unwrap();
         assert!(e.contains("\"200ms\""), "{e}");
@@ -185,7 +188,10 @@ recover_after = "90s"
 
     #[test]
     fn set_takes_durations_too() {
-        let flags = ["simulation.duration=3h".to_string(), "strategies.sticky.ttl=30m".into()];
+        let flags = [
+            "simulation.duration=3h".to_string(),
+            "strategies.sticky.ttl=30m".into(),
+        ];
         let sc = crate::scenario::from_str(SCENARIO, "t.toml", "t", &flags).unwrap();
         assert_eq!(sc.simulation.duration_ns, 3 * 3600 * 1_000_000_000);
         let crate::routing::StrategySpec::LbCookie { ttl_ns, .. } = &sc.strategies[0].spec else {
@@ -196,22 +202,30 @@ recover_after = "90s"
 
     #[test]
     fn a_bad_duration_names_its_key_and_the_forms() {
-        let e = crate::scenario::from_str(SCENARIO, "t.toml", "t", &["simulation.warmup=8hh".into()])
-            .unwrap_err()
-            .to_string();
+        let e =
+            crate::scenario::from_str(SCENARIO, "t.toml", "t", &["simulation.warmup=8hh".into()])
+                .unwrap_err()
+                .to_string();
         assert!(e.contains("simulation.warmup"), "{e}");
         assert!(e.contains("--set simulation.warmup=8hh"), "{e}");
         assert!(e.contains("\"10m\"") && e.contains("\"8hh\""), "{e}");
         let text = SCENARIO.replace("ttl = \"1d\"", "ttl = \"one day\"");
-        let e = crate::scenario::from_str(&text, "t.toml", "t", &[]).unwrap_err().to_string();
-        assert!(e.contains("t.toml:17:") && e.contains("strategies[0].ttl"), "{e}");
+        let e = crate::scenario::from_str(&text, "t.toml", "t", &[])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("t.toml:17:") && e.contains("strategies[0].ttl"),
+            "{e}"
+        );
         assert!(e.contains("\"1d\""), "{e}");
     }
 
     #[test]
     fn counts_refuse_units() {
         let text = SCENARIO.replace("mean = 4 }", "mean = \"4s\" }");
-        let e = crate::scenario::from_str(&text, "t.toml", "t", &[]).unwrap_err().to_string();
+        let e = crate::scenario::from_str(&text, "t.toml", "t", &[])
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("workload.requests_per_session.mean"), "{e}");
         assert!(e.contains("expected a number of requests"), "{e}");
     }

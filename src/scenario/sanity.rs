@@ -203,7 +203,8 @@ pub(crate) fn drop_past_end(raw: &mut RawScenario, flag: &str) -> Vec<Warning> {
 /// The offered load of `sc` (see the module docs).
 pub fn offered_load(sc: &Scenario) -> OfferedLoad {
     let sim = &sc.simulation;
-    let (mult, peak_mult) = profile_mean_and_peak(&sc.workload.profile, sim.warmup_ns, sim.duration_ns);
+    let (mult, peak_mult) =
+        profile_mean_and_peak(&sc.workload.profile, sim.warmup_ns, sim.duration_ns);
     let (_, run_peak) = profile_mean_and_peak(&sc.workload.profile, 0, sim.duration_ns);
     let reqs = sc.workload.requests_per_session.mean();
     let service = sc.workload.service_time.mean();
@@ -385,11 +386,19 @@ kind = "round_robin"
         assert!(s.load.rho > 400.0);
         let w = &s.warnings[0];
         assert_eq!(w.code, WarningCode::Overload);
-        assert!(w.message.contains("did you mean 0.200 s? service times are seconds"), "{w}");
+        assert!(
+            w.message
+                .contains("did you mean 0.200 s? service times are seconds"),
+            "{w}"
+        );
         // Overloaded by a real demand, not a unit slip: no hint.
         let s = check(&sc(BASE, &["workload.session_rate=15"]));
         assert_eq!(s.warnings[0].code, WarningCode::Overload);
-        assert!(!s.warnings[0].message.contains("did you mean"), "{}", s.warnings[0]);
+        assert!(
+            !s.warnings[0].message.contains("did you mean"),
+            "{}",
+            s.warnings[0]
+        );
         let s = check(&sc(BASE, &["workload.session_rate=9.5"]));
         assert_eq!(codes(&s), [WarningCode::HighLoad]);
     }
@@ -401,20 +410,36 @@ kind = "round_robin"
             "session_rate = 5\nprofile = [{ from = 0, multiplier = 1 }, { from = 3000, multiplier = 4 }]\n",
         );
         let s = check(&sc(&text, &[]));
-        assert!(codes(&s).contains(&WarningCode::PeakOverload), "{:?}", s.warnings);
+        assert!(
+            codes(&s).contains(&WarningCode::PeakOverload),
+            "{:?}",
+            s.warnings
+        );
         let scaled = format!("{text}\n[autoscaling]\nmin = 2\nmax = 8\n");
         let s = check(&sc(&scaled, &[]));
-        assert!(!codes(&s).contains(&WarningCode::PeakOverload), "{:?}", s.warnings);
+        assert!(
+            !codes(&s).contains(&WarningCode::PeakOverload),
+            "{:?}",
+            s.warnings
+        );
     }
 
     #[test]
     fn short_warmups_and_short_runs_are_flagged() {
         let s = check(&sc(BASE, &["simulation.warmup=60"]));
         assert_eq!(codes(&s), [WarningCode::ShortWarmup]);
-        assert!(s.warnings[0].message.contains("about 93 s"), "{}", s.warnings[0]);
+        assert!(
+            s.warnings[0].message.contains("about 93 s"),
+            "{}",
+            s.warnings[0]
+        );
         let s = check(&sc(BASE, &["simulation.duration=500"]));
         assert_eq!(codes(&s), [WarningCode::ShortRun]);
-        assert!(s.warnings[0].message.contains("15 % of the 200 s"), "{}", s.warnings[0]);
+        assert!(
+            s.warnings[0].message.contains("15 % of the 200 s"),
+            "{}",
+            s.warnings[0]
+        );
     }
 
     #[test]
@@ -438,17 +463,37 @@ kind = "round_robin"
         assert!(full.load_warnings.is_empty());
         let short = sc(&text, &["simulation.duration=40m"]);
         assert_eq!((short.faults.len(), short.deploys.len()), (2, 0));
-        let w: Vec<&str> = short.load_warnings.iter().map(|w| w.message.as_str()).collect();
+        let w: Vec<&str> = short
+            .load_warnings
+            .iter()
+            .map(|w| w.message.as_str())
+            .collect();
         assert_eq!(w.len(), 2, "{w:?}");
-        assert!(w[0].starts_with("dropped faults[1] (slow): it starts at 3000 s"), "{}", w[0]);
-        assert!(w[0].contains("set by `--set simulation.duration=40m`"), "{}", w[0]);
+        assert!(
+            w[0].starts_with("dropped faults[1] (slow): it starts at 3000 s"),
+            "{}",
+            w[0]
+        );
+        assert!(
+            w[0].contains("set by `--set simulation.duration=40m`"),
+            "{}",
+            w[0]
+        );
         assert!(w[1].starts_with("dropped deploys[0]"), "{}", w[1]);
         assert_eq!(check(&short).warnings[0].code, WarningCode::DroppedPastEnd);
         // Written in the file itself, a fault past the end is still an error.
-        let e = crate::scenario::from_str(&text.replace("duration = 3600", "duration = 2400"), "t.toml", "t", &[])
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("faults[1].at") && e.contains("before the end of the run"), "{e}");
+        let e = crate::scenario::from_str(
+            &text.replace("duration = 3600", "duration = 2400"),
+            "t.toml",
+            "t",
+            &[],
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("faults[1].at") && e.contains("before the end of the run"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -258,7 +258,8 @@ pub(crate) fn validate(raw: RawScenario, name_hint: &str) -> R<Scenario> {
             );
         }
     }
-    let decision = super::decision::validate_for(raw.decision.as_ref(), raw.slo.as_deref(), &strategies)?;
+    let decision =
+        super::decision::validate_for(raw.decision.as_ref(), raw.slo.as_deref(), &strategies)?;
     Ok(Scenario {
         name,
         simulation,

@@ -14,7 +14,9 @@ fn validate_prints_the_offered_load_per_worker() {
         .arg(data("tiny.toml"))
         .assert()
         .success()
-        .stdout(predicate::str::contains("offered load per worker: ρ = 0.12"))
+        .stdout(predicate::str::contains(
+            "offered load per worker: ρ = 0.12",
+        ))
         .stderr(predicate::str::contains("overload").not());
 }
 
@@ -38,7 +40,12 @@ fn durations_with_units_work_with_set_and_bad_ones_exit_2() {
     bin()
         .arg("validate")
         .arg(data("tiny.toml"))
-        .args(["--set", "simulation.duration=2h", "--set", "simulation.warmup=5m"])
+        .args([
+            "--set",
+            "simulation.duration=2h",
+            "--set",
+            "simulation.warmup=5m",
+        ])
         .assert()
         .success()
         .stdout(predicate::str::contains("7200 s (300 s warm-up)"));
