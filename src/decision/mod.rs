@@ -581,10 +581,12 @@ mod tests {
 
     #[test]
     fn a_maximize_objective_prefers_larger_values() {
-        let mut d = Decision::default();
-        d.objective = Objective {
-            goal: Goal::Maximize,
-            column: "sessions_lost_pct",
+        let d = Decision {
+            objective: Objective {
+                goal: Goal::Maximize,
+                column: "sessions_lost_pct",
+            },
+            ..Decision::default()
         };
         let v = verdict(&d, &[], &[strat("a", &A, &U), strat("b", &B, &U)]).unwrap();
         assert_eq!(v.recommended.as_deref(), Some("a"));

@@ -363,11 +363,10 @@ fn target(name: &str, strategies: &[&str]) -> Result<SloTarget, String> {
 
 /// Checks that a confidence bound reads the assertion cautiously.
 fn check_bound(c: &Constraint, bound: Bound) -> Result<(), String> {
-    let ok = match (bound, c.op) {
-        (Bound::Mean, _) => true,
-        (Bound::Upper, Op::Lt | Op::Le) | (Bound::Lower, Op::Gt | Op::Ge) => true,
-        _ => false,
-    };
+    let ok = matches!(
+        (bound, c.op),
+        (Bound::Mean, _) | (Bound::Upper, Op::Lt | Op::Le) | (Bound::Lower, Op::Gt | Op::Ge)
+    );
     if ok {
         return Ok(());
     }
