@@ -39,6 +39,7 @@
 
 pub mod cli;
 pub mod control;
+pub mod decision;
 // The engine and the model are being reorganised; their public items get
 // doc comments with that change.
 #[allow(missing_docs)]

@@ -28,5 +28,13 @@ pub(super) fn run(args: ValidateArgs) -> Result<ExitCode> {
         sc.strategies.len(),
         sc.strategies.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", "),
     ))?;
+    let sanity = crate::scenario::sanity::check(&sc);
+    super::print_stdout(&format!(
+        "offered load per worker: ρ = {:.2} (at the rate profile's peak: {:.2})\n",
+        sanity.load.rho, sanity.load.rho_peak
+    ))?;
+    for w in &sanity.warnings {
+        eprintln!("warning: {w}");
+    }
     Ok(ExitCode::SUCCESS)
 }

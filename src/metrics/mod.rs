@@ -4,6 +4,8 @@
 
 #![allow(missing_docs)] // Some public items here still lack doc comments; remove this as they get them.
 
+pub mod columns;
+
 use crate::routing::StrategyKind;
 use crate::sim::{ns_to_s, Nanos};
 use hdrhistogram::Histogram;
@@ -458,7 +460,7 @@ fn mean_sd(xs: &[f64]) -> (f64, f64) {
 /// The figures of one strategy's run; one row of `summary.csv`. Column
 /// meanings are documented in `docs/output.md`. Deserialize: sweeps read
 /// summaries back from their results log.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct RunSummary {
     pub strategy: String,
     pub kind: String,

@@ -5,6 +5,7 @@
 
 pub mod charts;
 pub mod data;
+pub mod junit;
 pub mod markdown;
 
 use crate::metrics::{BucketRow, ControlEvent, InstanceRow, RunSummary};

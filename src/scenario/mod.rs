@@ -26,11 +26,14 @@
 //! # Ok::<(), stickysim::scenario::ScenarioError>(())
 //! ```
 
+pub mod decision;
 pub mod dist;
+pub mod duration;
 mod error;
 mod identity;
 mod overrides;
 pub mod raw;
+pub mod sanity;
 mod spans;
 pub mod sweep;
 mod types;
@@ -145,6 +148,9 @@ pub fn from_str_with_sweep(
         message,
     };
 
+    if let Some((key, message)) = duration::string_in_count(&table) {
+        return Err(invalid(&key, locate(&key, None), message));
+    }
     // Without overrides, deserialize the text itself so toml's spans point
     // into the user's file; with them, the edited table (spans come from
     // the span tree instead).
@@ -173,7 +179,21 @@ pub fn from_str_with_sweep(
         let location = locate(&p.key, None);
         invalid(&p.key, location, p.message)
     };
+    // A `--set` that shortens the run drops what it leaves past the end
+    // (with a warning), rather than failing on the file's line.
+    let mut raw = raw;
+    let duration_key = KeyPath::from("simulation.duration");
+    let shortened_by = set
+        .iter()
+        .rev()
+        .find(|(s, _)| overrides::blames(s, &duration_key))
+        .map(|(_, flag)| flag.clone());
+    let load_warnings = match shortened_by {
+        Some(flag) => sanity::drop_past_end(&mut raw, &flag),
+        None => Vec::new(),
+    };
     let sweep = raw.sweep.as_ref().map(sweep::validate).transpose();
-    let scenario = validate::validate(raw, name_hint).map_err(place)?;
+    let mut scenario = validate::validate(raw, name_hint).map_err(place)?;
+    scenario.load_warnings = load_warnings;
     Ok((scenario, sweep.map_err(place)?))
 }

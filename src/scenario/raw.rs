@@ -25,13 +25,19 @@ pub struct RawScenario {
     pub autoscaling: Option<RawAutoscaling>,
     /// Parameter sweep for `stickysim sweep`; ignored by `run`.
     pub sweep: Option<super::sweep::RawSweep>,
+    /// The question, objective and constraints the verdict answers.
+    pub decision: Option<super::decision::RawDecision>,
+    /// Assertions for `run`'s exit code (`[[slo]]`).
+    pub slo: Option<Vec<super::decision::RawSlo>>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawSimulation {
     pub name: Option<String>,
+    #[serde(deserialize_with = "super::duration::secs")]
     pub duration: f64,
+    #[serde(default, deserialize_with = "super::duration::opt_secs")]
     pub warmup: Option<f64>,
     pub seed: Option<u64>,
 }
@@ -41,6 +47,7 @@ pub struct RawSimulation {
 pub struct RawWorkload {
     pub session_rate: f64,
     pub profile: Option<Vec<RawStep>>,
+    #[serde(default, deserialize_with = "super::duration::opt_secs")]
     pub profile_period: Option<f64>,
     pub requests_per_session: RawDist,
     pub think_time: RawDist,
@@ -50,6 +57,7 @@ pub struct RawWorkload {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawStep {
+    #[serde(deserialize_with = "super::duration::secs")]
     pub from: f64,
     pub multiplier: f64,
 }
@@ -60,9 +68,13 @@ pub struct RawStep {
 #[serde(deny_unknown_fields)]
 pub struct RawDist {
     pub dist: String,
+    #[serde(default, deserialize_with = "super::duration::opt_secs")]
     pub value: Option<f64>,
+    #[serde(default, deserialize_with = "super::duration::opt_secs")]
     pub mean: Option<f64>,
+    #[serde(default, deserialize_with = "super::duration::opt_secs")]
     pub min: Option<f64>,
+    #[serde(default, deserialize_with = "super::duration::opt_secs")]
     pub max: Option<f64>,
     pub cv: Option<f64>,
     pub shape: Option<f64>,
@@ -116,6 +128,7 @@ pub struct RawClient {
     pub ip_change_rate: Option<f64>,
     pub cookie_block: Option<f64>,
     pub token_header: Option<bool>,
+    #[serde(default, deserialize_with = "super::duration::opt_secs")]
     pub token_rotation: Option<f64>,
 }
 
@@ -168,10 +181,13 @@ impl<'de> Deserialize<'de> for RawSpeed {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawHealthCheck {
+    #[serde(default, deserialize_with = "super::duration::opt_secs")]
     pub interval: Option<f64>,
+    #[serde(default, deserialize_with = "super::duration::opt_secs")]
     pub timeout: Option<f64>,
     pub unhealthy_threshold: Option<u32>,
     pub healthy_threshold: Option<u32>,
+    #[serde(default, deserialize_with = "super::duration::opt_secs")]
     pub retry_delay: Option<f64>,
 }
 
@@ -205,13 +221,16 @@ pub enum RawReplicaLookup {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawWindow {
+    #[serde(deserialize_with = "super::duration::secs")]
     pub at: f64,
+    #[serde(deserialize_with = "super::duration::secs")]
     pub duration: f64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawOutput {
+    #[serde(default, deserialize_with = "super::duration::opt_secs")]
     pub bucket: Option<f64>,
 }
 
@@ -285,6 +304,7 @@ pub enum RawKeySource {
 pub struct RawStrategy {
     pub name: String,
     pub kind: String,
+    #[serde(default, deserialize_with = "super::duration::opt_secs")]
     pub ttl: Option<f64>,
     pub ttl_mode: Option<RawTtlMode>,
     pub cookie_name: Option<String>,
@@ -299,6 +319,7 @@ pub struct RawStrategy {
     pub table_size: Option<u64>,
     pub min_ring_size: Option<u64>,
     pub header_name: Option<String>,
+    #[serde(default, deserialize_with = "super::duration::opt_secs")]
     pub timeout: Option<f64>,
     pub size: Option<u32>,
     pub factor: Option<u32>,
@@ -342,11 +363,16 @@ impl RawStrategy {
 pub struct RawFault {
     pub kind: String,
     pub backend: Option<String>,
+    #[serde(default, deserialize_with = "super::duration::opt_secs")]
     pub at: Option<f64>,
+    #[serde(default, deserialize_with = "super::duration::opt_secs")]
     pub recover_after: Option<f64>,
+    #[serde(default, deserialize_with = "super::duration::opt_secs")]
     pub mtbf: Option<f64>,
+    #[serde(default, deserialize_with = "super::duration::opt_secs")]
     pub mttr: Option<f64>,
     pub zone: Option<String>,
+    #[serde(default, deserialize_with = "super::duration::opt_secs")]
     pub duration: Option<f64>,
     pub factor: Option<f64>,
 }
@@ -382,11 +408,16 @@ impl RawFault {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawDeploy {
+    #[serde(deserialize_with = "super::duration::secs")]
     pub at: f64,
     pub batch_size: Option<u32>,
+    #[serde(default, deserialize_with = "super::duration::opt_secs")]
     pub pause: Option<f64>,
+    #[serde(default, deserialize_with = "super::duration::opt_secs")]
     pub deregistration_delay: Option<f64>,
+    #[serde(default, deserialize_with = "super::duration::opt_secs")]
     pub boot_time: Option<f64>,
+    #[serde(default, deserialize_with = "super::duration::opt_secs")]
     pub slow_start: Option<f64>,
 }
 
@@ -404,12 +435,19 @@ pub struct RawAutoscaling {
     pub min: u32,
     pub max: u32,
     pub target_utilisation: Option<f64>,
+    #[serde(default, deserialize_with = "super::duration::opt_secs")]
     pub metric_window: Option<f64>,
+    #[serde(default, deserialize_with = "super::duration::opt_secs")]
     pub evaluation_period: Option<f64>,
+    #[serde(default, deserialize_with = "super::duration::opt_secs")]
     pub scale_out_cooldown: Option<f64>,
+    #[serde(default, deserialize_with = "super::duration::opt_secs")]
     pub scale_in_cooldown: Option<f64>,
+    #[serde(default, deserialize_with = "super::duration::opt_secs")]
     pub boot_time: Option<f64>,
     pub victim: Option<RawVictim>,
+    #[serde(default, deserialize_with = "super::duration::opt_secs")]
     pub deregistration_delay: Option<f64>,
+    #[serde(default, deserialize_with = "super::duration::opt_secs")]
     pub slow_start: Option<f64>,
 }

@@ -758,8 +758,8 @@ fn more_validation_errors() {
         ),
         (
             "kind = \"round_robin\"",
-            "kind = \"lb_cookie\"\nttl = \"1d\"",
-            &["t.toml:16:7:", "`strategies[0].ttl`", "expected a number, found string \"1d\""],
+            "kind = \"lb_cookie\"\nttl = \"1 dy\"",
+            &["t.toml:16:7:", "`strategies[0].ttl`", "\"2h\", \"1d\"", "found \"1 dy\""],
         ),
         (
             "kind = \"round_robin\"",

@@ -36,6 +36,14 @@ pub struct Scenario {
     /// Rolling deploys, in start order.
     pub deploys: Vec<Deploy>,
     pub autoscaling: Option<Autoscaling>,
+    /// `[decision]` and `[[slo]]`, or their defaults. Not part of the
+    /// scenario hash: they judge the results but do not change them.
+    #[serde(skip)]
+    pub decision: super::decision::Decision,
+    /// What loading changed and why (faults past a shortened end, dropped).
+    /// Not hashed: what was dropped is already absent from the rest.
+    #[serde(skip)]
+    pub load_warnings: Vec<super::sanity::Warning>,
 }
 
 #[derive(Debug, Clone, serde::Serialize)]

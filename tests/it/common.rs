@@ -196,6 +196,8 @@ pub(crate) fn queueing(
         },
         deploys: vec![],
         autoscaling: None,
+        decision: Default::default(),
+        load_warnings: vec![],
     }
 }
 

@@ -9,5 +9,6 @@ mod faults;
 mod queueing;
 mod report;
 mod route;
+mod sanity;
 mod scenarios;
 mod sweep;

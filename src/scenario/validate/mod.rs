@@ -266,6 +266,8 @@ pub(crate) fn validate(raw: RawScenario, name_hint: &str) -> R<Scenario> {
             );
         }
     }
+    let decision =
+        super::decision::validate_for(raw.decision.as_ref(), raw.slo.as_deref(), &strategies)?;
     Ok(Scenario {
         name,
         simulation,
@@ -279,6 +281,8 @@ pub(crate) fn validate(raw: RawScenario, name_hint: &str) -> R<Scenario> {
         output,
         deploys,
         autoscaling,
+        decision,
+        load_warnings: Vec::new(),
     })
 }
 
