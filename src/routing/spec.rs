@@ -63,10 +63,19 @@ pub enum IpHash {
     Jump,
     /// Rendezvous (highest random weight) hashing.
     Rendezvous,
+    /// nginx `hash $key` without `consistent` (Cache::Memcached): CRC32 of
+    /// the key (with the try number in front from the second try),
+    /// `(crc >> 16) & 0x7fff` added up, weighted walk, 20 tries, then round robin.
+    NginxHash,
+    /// HAProxy `hash-type consistent`: a tree of `full_hash`ed points, 16
+    /// per unit of weight, keyed by server id; the nearer neighbour of the
+    /// key's hash wins (`src/lb_chash.c`). The key's function and
+    /// `avalanche` are [`HashTuning::haproxy_fn`] and [`HashTuning::avalanche`].
+    HaproxyConsistent,
 }
 
 impl IpHash {
-    pub const ALL: [IpHash; 8] = [
+    pub const ALL: [IpHash; 10] = [
         IpHash::Modulo,
         IpHash::NginxIpHash,
         IpHash::HaproxySource,
@@ -75,6 +84,8 @@ impl IpHash {
         IpHash::Maglev,
         IpHash::Jump,
         IpHash::Rendezvous,
+        IpHash::NginxHash,
+        IpHash::HaproxyConsistent,
     ];
 
     /// The name a scenario and `stickysim route --hash` use.
@@ -88,6 +99,8 @@ impl IpHash {
             IpHash::Maglev => "maglev",
             IpHash::Jump => "jump",
             IpHash::Rendezvous => "rendezvous",
+            IpHash::NginxHash => "nginx_hash",
+            IpHash::HaproxyConsistent => "haproxy_consistent",
         }
     }
 
@@ -99,7 +112,10 @@ impl IpHash {
     /// skips unusable ones (nginx), rather than rebuilding over the healthy
     /// set (Envoy, HAProxy's map, jump, rendezvous, modulo).
     pub fn skips_unusable(self) -> bool {
-        matches!(self, IpHash::NginxIpHash | IpHash::Ketama)
+        matches!(
+            self,
+            IpHash::NginxIpHash | IpHash::Ketama | IpHash::NginxHash
+        )
     }
 }
 
@@ -112,6 +128,11 @@ pub struct HashTuning {
     pub min_ring_size: u64,
     /// Envoy ring hash `maximum_ring_size`, default 8 M.
     pub max_ring_size: u64,
+    /// HAProxy's `hash-type` function for byte keys (`haproxy_source`,
+    /// `haproxy_consistent`); sdbm by default.
+    pub haproxy_fn: super::haproxy_chash::HaproxyFn,
+    /// HAProxy's `hash-type … avalanche`: `full_hash` over the key's hash.
+    pub avalanche: bool,
 }
 
 /// Envoy's `MaglevLbConfig.table_size` default.
@@ -129,6 +150,8 @@ impl Default for HashTuning {
             table_size: DEFAULT_MAGLEV_TABLE_SIZE,
             min_ring_size: DEFAULT_MIN_RING_SIZE,
             max_ring_size: MAX_RING_SIZE,
+            haproxy_fn: super::haproxy_chash::HaproxyFn::Sdbm,
+            avalanche: false,
         }
     }
 }

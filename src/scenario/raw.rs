@@ -256,6 +256,8 @@ pub enum RawIpHash {
     Maglev,
     Jump,
     Rendezvous,
+    NginxHash,
+    HaproxyConsistent,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -294,6 +296,10 @@ pub struct RawStrategy {
     pub on_draining: Option<RawOnDraining>,
     pub table_size: Option<u64>,
     pub min_ring_size: Option<u64>,
+    /// HAProxy `hash-type` function (`sdbm`, `djb2`, `wt6`, `crc32`).
+    pub hash_function: Option<String>,
+    /// HAProxy `hash-type … avalanche`.
+    pub avalanche: Option<bool>,
     pub header_name: Option<String>,
     pub timeout: Option<f64>,
     pub size: Option<u32>,
@@ -333,6 +339,8 @@ pub const STRATEGY_KEYS: &[(&str, &[&str])] = &[
             "on_draining",
             "table_size",
             "min_ring_size",
+            "hash_function",
+            "avalanche",
         ],
     ),
     (
@@ -345,6 +353,8 @@ pub const STRATEGY_KEYS: &[(&str, &[&str])] = &[
             "on_draining",
             "table_size",
             "min_ring_size",
+            "hash_function",
+            "avalanche",
         ],
     ),
     (
@@ -410,6 +420,8 @@ impl RawStrategy {
             ("on_draining", self.on_draining.is_some()),
             ("table_size", self.table_size.is_some()),
             ("min_ring_size", self.min_ring_size.is_some()),
+            ("hash_function", self.hash_function.is_some()),
+            ("avalanche", self.avalanche.is_some()),
             ("header_name", self.header_name.is_some()),
             ("timeout", self.timeout.is_some()),
             ("size", self.size.is_some()),

@@ -876,6 +876,8 @@ fn ip_hash(h: Option<RawIpHash>, default: RawIpHash) -> IpHash {
         RawIpHash::Maglev => IpHash::Maglev,
         RawIpHash::Jump => IpHash::Jump,
         RawIpHash::Rendezvous => IpHash::Rendezvous,
+        RawIpHash::NginxHash => IpHash::NginxHash,
+        RawIpHash::HaproxyConsistent => IpHash::HaproxyConsistent,
     }
 }
 
@@ -920,7 +922,40 @@ fn tuning(k: &KeyPath, s: &RawStrategy, hash: IpHash) -> R<HashTuning> {
         }
         t.min_ring_size = r;
     }
+    haproxy_hash_options(k, s, hash, &mut t)?;
     Ok(t)
+}
+
+/// HAProxy's `hash-type` function and `avalanche`, for HAProxy's hashes only.
+fn haproxy_hash_options(k: &KeyPath, s: &RawStrategy, hash: IpHash, t: &mut HashTuning) -> R<()> {
+    let haproxy = matches!(hash, IpHash::HaproxySource | IpHash::HaproxyConsistent);
+    for (key, set) in [
+        ("hash_function", s.hash_function.is_some()),
+        ("avalanche", s.avalanche.is_some()),
+    ] {
+        if set && !haproxy {
+            return problem(
+                &k.k(key),
+                format!(
+                    "`{key}` applies to `hash = \"haproxy_source\"` or `\"haproxy_consistent\"` only, found hash `{}`",
+                    hash.name()
+                ),
+            );
+        }
+    }
+    if let Some(f) = &s.hash_function {
+        match routing::haproxy_chash::HaproxyFn::from_name(f) {
+            Some(f) => t.haproxy_fn = f,
+            None => {
+                return problem(
+                    &k.k("hash_function"),
+                    format!("expected one of sdbm, djb2, wt6, crc32, found `{f}`"),
+                )
+            }
+        }
+    }
+    t.avalanche = s.avalanche.unwrap_or(false);
+    Ok(())
 }
 
 /// An affinity-table idle timeout in seconds, within 1 s and `max`.
