@@ -71,8 +71,10 @@ impl HaproxyFn {
     }
 }
 
-/// HAProxy's `full_hash` (Robert Jenkins' 32-bit integer hash), what
-/// `avalanche` applies and what places consistent-hash points.
+/// HAProxy's `full_hash` (`include/haproxy/tools.h`): one of Bob Jenkins'
+/// 32-bit integer hashes, then a multiplication by 3221225473 ("a large prime
+/// close to 3/4 of the tree", to spread points around it). What `avalanche`
+/// applies and what places consistent-hash points.
 #[inline]
 pub fn full_hash(mut a: u32) -> u32 {
     a = a.wrapping_add(0x7ed5_5d16).wrapping_add(a << 12);
@@ -81,7 +83,7 @@ pub fn full_hash(mut a: u32) -> u32 {
     a = a.wrapping_add(0xd3a2_646c) ^ (a << 9);
     a = a.wrapping_add(0xfd70_46c5).wrapping_add(a << 3);
     a = (a ^ 0xb55a_4f09) ^ (a >> 16);
-    a
+    a.wrapping_mul(3_221_225_473)
 }
 
 /// `hash_djb2`.
