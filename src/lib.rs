@@ -40,6 +40,7 @@
 pub mod cli;
 pub mod control;
 pub mod engine;
+pub mod lbconf;
 pub mod metrics;
 pub mod model;
 pub mod report;
