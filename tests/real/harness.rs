@@ -52,8 +52,9 @@ pub fn free_ports(n: usize) -> Vec<u16> {
 /// A running product; killed (and reaped) on drop.
 pub struct Running {
     child: Child,
-    /// The temporary directory holding its config, pid file and logs.
-    pub dir: tempfile::TempDir,
+    /// The temporary directory holding its config, pid file and logs
+    /// (removed on drop).
+    _dir: tempfile::TempDir,
     log: PathBuf,
 }
 
@@ -150,7 +151,11 @@ pub fn start_nginx(bin: &Path, dir: tempfile::TempDir, conf: &str, port: u16) ->
         .stderr(Stdio::null())
         .spawn()
         .expect("start nginx");
-    let mut r = Running { child, dir, log };
+    let mut r = Running {
+        child,
+        _dir: dir,
+        log,
+    };
     wait_listening(&mut r, port);
     r
 }
@@ -169,7 +174,11 @@ pub fn start_haproxy(bin: &Path, dir: tempfile::TempDir, cfg: &str, port: u16) -
         .stderr(std::fs::File::create(&log).unwrap())
         .spawn()
         .expect("start haproxy");
-    let mut r = Running { child, dir, log };
+    let mut r = Running {
+        child,
+        _dir: dir,
+        log,
+    };
     wait_listening(&mut r, port);
     r
 }
