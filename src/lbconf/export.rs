@@ -57,10 +57,7 @@ fn nginx(spec: &StrategySpec, name: &str, servers: &[(SocketAddr, u32)]) -> Resu
             if *balance != Balance::RoundRobin {
                 return Err("nginx balances requests without the hash key round robin; the strategy's `balance` must be round_robin".into());
             }
-            let var = match hn.strip_prefix("Cookie: ") {
-                Some(c) => format!("$cookie_{c}"),
-                None => format!("$http_{}", hn.to_ascii_lowercase().replace('-', "_")),
-            };
+            let var = format!("$http_{}", hn.to_ascii_lowercase().replace('-', "_"));
             hash(*h, &var)?
         }
         StrategySpec::LbCookie { ttl_ns, ttl_mode, cookie, balance, on_unavailable, .. } => {
@@ -149,9 +146,6 @@ fn haproxy(
             lines.push(hash_type(*hash, tuning.haproxy_fn, tuning.avalanche)?);
         }
         StrategySpec::Header { name: hn, hash, tuning, balance, .. } => {
-            if hn.starts_with("Cookie: ") {
-                return Err("HAProxy's `balance hdr()` hashes a whole header, not one cookie of it".into());
-            }
             if *balance != Balance::RoundRobin {
                 return Err("HAProxy balances requests without the header round robin; the strategy's `balance` must be round_robin".into());
             }

@@ -411,9 +411,9 @@ fn upstream(u: &Directive, warnings: &mut Vec<Warning>) -> Imported {
                     lines.push(line("hash", toml_str(algo), d));
                 } else if let Some(c) = key.strip_prefix("$cookie_") {
                     lines.push(line("kind", toml_str("header"), d));
-                    lines.push(line("header_name", toml_str(&format!("Cookie: {c}")), d));
+                    lines.push(line("header_name", toml_str("Cookie"), d));
                     lines.push(line("hash", toml_str(algo), d));
-                    warn(d, "an application cookie hashed statelessly is modelled as a per-client identifier (kind = \"header\"): clients that block cookies still send it");
+                    warn(d, &format!("the cookie `{c}` hashed statelessly is modelled as a per-client identifier in a header (kind = \"header\"): clients that block cookies still send it"));
                 } else {
                     lines.push(line("kind", toml_str("round_robin"), d));
                     warn(d, &format!("hash key `{key}` has no counterpart in the model (it hashes source addresses, headers and cookies); imported as round_robin"));

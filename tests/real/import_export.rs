@@ -167,10 +167,12 @@ fn export_refuses_what_the_product_cannot_express() {
 use predicates::prelude::PredicateBooleanExt;
 
 /// Documented exception: nginx refuses `backup` servers under `hash` and
-/// `ip_hash` (their modules don't set `NGX_HTTP_UPSTREAM_BACKUP` in the
-/// upstream's flags, `ngx_http_upstream_hash_module.c` /
-/// `ngx_http_upstream_ip_hash_module.c`, so `ngx_http_upstream_server`
-/// rejects the parameter): there is no nginx behaviour to compare.
+/// `ip_hash` ("balancing method does not support parameter \"backup\"":
+/// those modules don't set `NGX_HTTP_UPSTREAM_BACKUP` in the upstream's
+/// flags, `ngx_http_upstream_hash_module.c` /
+/// `ngx_http_upstream_ip_hash_module.c`, and `ngx_http_upstream.c` checks
+/// every server's parameters against them): there is no nginx behaviour to
+/// compare.
 #[test]
 fn nginx_refuses_backup_servers_with_hashing() {
     let Some(nginx) = product("nginx") else {
@@ -187,7 +189,7 @@ fn nginx_refuses_backup_servers_with_hashing() {
             &format!("upstream u {{ {m} server 127.0.0.1:1; server 127.0.0.1:2 backup; }}"),
         );
         let e = nginx_test(&nginx, &conf).expect_err("nginx accepted backup with hashing");
-        assert!(e.contains("invalid parameter \"backup\""), "{e}");
+        assert!(e.contains("does not support parameter \"backup\""), "{e}");
     }
 }
 
