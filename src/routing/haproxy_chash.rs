@@ -201,6 +201,115 @@ mod tests {
         assert_ne!(wt6(b"a"), wt6(b"b"));
     }
 
+    /// Vectors captured from HAProxy 2.6.12 (Debian 12): three servers,
+    /// `balance hdr(X-Key)` or `balance source`, `hash-type consistent`;
+    /// the server chosen for each key, in order.
+    #[test]
+    fn golden_haproxy_consistent_real_binary() {
+        use crate::routing::{
+            BackendId, BackendView, HashKey, HashTable, HashTuning, Health, IpHash, OnDraining,
+            Pool,
+        };
+        use std::net::{IpAddr, SocketAddr};
+        let keys = [
+            "alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india",
+            "juliet", "kilo", "lima",
+        ];
+        let ips = [
+            "127.0.0.2",
+            "127.1.2.3",
+            "127.9.9.9",
+            "127.200.1.77",
+            "127.33.44.55",
+            "127.250.0.1",
+            "127.5.6.7",
+            "127.100.100.100",
+        ];
+        // (function, avalanche, weights, disabled server, expected, by source)
+        let cases: [(HaproxyFn, bool, [u32; 3], Option<u32>, &str, bool); 5] = [
+            (
+                HaproxyFn::Sdbm,
+                false,
+                [1, 1, 1],
+                None,
+                "121112022201",
+                false,
+            ),
+            (
+                HaproxyFn::Djb2,
+                true,
+                [1, 3, 2],
+                None,
+                "200012111110",
+                false,
+            ),
+            (
+                HaproxyFn::Wt6,
+                false,
+                [2, 1, 1],
+                Some(1),
+                "202202002000",
+                false,
+            ),
+            (
+                HaproxyFn::Crc32,
+                true,
+                [1, 1, 1],
+                None,
+                "122222220020",
+                false,
+            ),
+            (HaproxyFn::Sdbm, true, [1, 2, 1], None, "01011121", true),
+        ];
+        for (f, avalanche, weights, disabled, expected, by_source) in cases {
+            let mut pool = Pool::new(
+                weights
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &w)| BackendView {
+                        addr: SocketAddr::from(([127, 0, 0, 1], 18181 + i as u16)),
+                        weight: w,
+                        health: Health::Up,
+                        outstanding: 0,
+                        capacity: None,
+                    })
+                    .collect(),
+            );
+            if let Some(d) = disabled {
+                pool.set_health(BackendId(d), Health::Down);
+            }
+            let tuning = HashTuning {
+                haproxy_fn: f,
+                avalanche,
+                ..HashTuning::default()
+            };
+            let mut t = HashTable::new(IpHash::HaproxyConsistent, tuning);
+            t.build(&pool, OnDraining::Reroute, false);
+            let got: String = if by_source {
+                ips.iter()
+                    .map(|ip| {
+                        let ip: IpAddr = ip.parse().unwrap();
+                        let b = t.lookup(HashKey::Ip(ip), &pool, OnDraining::Reroute);
+                        char::from(b'0' + b.unwrap().0 as u8)
+                    })
+                    .collect()
+            } else {
+                keys.iter()
+                    .map(|k| {
+                        let b = t.lookup(HashKey::Bytes(k.as_bytes()), &pool, OnDraining::Reroute);
+                        char::from(b'0' + b.unwrap().0 as u8)
+                    })
+                    .collect()
+            };
+            assert_eq!(
+                got,
+                expected,
+                "{} avalanche={avalanche} weights={weights:?}",
+                f.name()
+            );
+        }
+    }
+
     #[test]
     fn full_hash_spreads_consecutive_integers() {
         let mut v: Vec<u32> = (0..4096).map(full_hash).collect();
