@@ -10,26 +10,27 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+/// `stickysim export` arguments.
 #[derive(Debug, Args)]
 pub struct ExportArgs {
     /// The scenario file (TOML).
-    pub scenario: PathBuf,
+    pub(crate) scenario: PathBuf,
     /// The strategy to export (its `name`).
     #[arg(long, value_name = "NAME")]
-    pub strategy: String,
+    pub(crate) strategy: String,
     /// The product: nginx or haproxy.
     #[arg(long, value_enum)]
-    pub to: Syntax,
+    pub(crate) to: Syntax,
     /// Backend addresses `ip:port`, one per scenario backend (default:
     /// stickysim's own, 10.0.0.1:8080, 10.0.0.2:8080, …).
     #[arg(long, value_name = "ADDR[,ADDR…]", value_delimiter = ',')]
-    pub backends: Vec<String>,
+    pub(crate) backends: Vec<String>,
     /// Override a scenario key, e.g. `--set workload.session_rate=80`.
     #[arg(long = "set", value_name = "KEY=VALUE")]
-    pub set: Vec<String>,
+    pub(crate) set: Vec<String>,
 }
 
-pub fn run(args: ExportArgs) -> Result<ExitCode> {
+pub(crate) fn run(args: ExportArgs) -> Result<ExitCode> {
     let sc = crate::scenario::load(&args.scenario, &args.set)?;
     let Some(st) = sc.strategies.iter().find(|s| s.name == args.strategy) else {
         let names: Vec<&str> = sc.strategies.iter().map(|s| s.name.as_str()).collect();

@@ -9,7 +9,7 @@ use std::process::ExitCode;
 
 /// A configuration syntax.
 #[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum Syntax {
+pub(crate) enum Syntax {
     /// nginx (`upstream` blocks; `include` followed).
     Nginx,
     /// HAProxy (`backend` and `listen` sections, with their `defaults`).
@@ -25,19 +25,20 @@ impl From<Syntax> for Format {
     }
 }
 
+/// `stickysim import` arguments.
 #[derive(Debug, Args)]
 pub struct ImportArgs {
     /// The nginx or HAProxy configuration file.
-    pub config: PathBuf,
+    pub(crate) config: PathBuf,
     /// Write the strategies here instead of to stdout.
     #[arg(long, value_name = "FILE")]
-    pub out: Option<PathBuf>,
+    pub(crate) out: Option<PathBuf>,
     /// The file's syntax (default: guessed from its contents).
     #[arg(long, value_enum)]
-    pub format: Option<Syntax>,
+    pub(crate) format: Option<Syntax>,
 }
 
-pub fn run(args: ImportArgs) -> Result<ExitCode> {
+pub(crate) fn run(args: ImportArgs) -> Result<ExitCode> {
     let imp = lbconf::import(&args.config, args.format.map(Format::from))?;
     for w in &imp.warnings {
         eprintln!(

@@ -428,7 +428,7 @@ fn upstream(u: &Directive, warnings: &mut Vec<Warning>) -> Imported {
                 let mut ttl = None;
                 for p in rest {
                     match p.split_once('=') {
-                        Some(("expires", v)) if v == "max" => ttl = Some(315_360_000.0),
+                        Some(("expires", "max")) => ttl = Some(315_360_000.0),
                         Some(("expires", v)) => ttl = parse_duration(v, 1.0),
                         Some(("path", v)) => lines.push(line("cookie_path", toml_str(v), d)),
                         None if *p == "httponly" => lines.push(line("http_only", "true".into(), d)),

@@ -226,7 +226,8 @@ mod tests {
             "127.100.100.100",
         ];
         // (function, avalanche, weights, disabled server, expected, by source)
-        let cases: [(HaproxyFn, bool, [u32; 3], Option<u32>, &str, bool); 5] = [
+        type Case = (HaproxyFn, bool, [u32; 3], Option<u32>, &'static str, bool);
+        let cases: [Case; 5] = [
             (
                 HaproxyFn::Sdbm,
                 false,
