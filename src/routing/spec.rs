@@ -120,7 +120,7 @@ impl IpHash {
 }
 
 /// Table sizes for the hashes that have one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub struct HashTuning {
     /// Maglev table size (prime). Envoy default 65537.
     pub table_size: u64,
@@ -143,6 +143,25 @@ pub const MAX_MAGLEV_TABLE_SIZE: u64 = 5_000_011;
 pub const DEFAULT_MIN_RING_SIZE: u64 = 1024;
 /// Envoy's `RingHashLbConfig.maximum_ring_size` default (and upper limit).
 pub const MAX_RING_SIZE: u64 = 8 * 1024 * 1024;
+
+/// The HAProxy fields appear only when set: a scenario's hash (the `Debug`
+/// text of the validated scenario) stays what it was for every scenario
+/// that doesn't use them.
+impl std::fmt::Debug for HashTuning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut d = f.debug_struct("HashTuning");
+        d.field("table_size", &self.table_size)
+            .field("min_ring_size", &self.min_ring_size)
+            .field("max_ring_size", &self.max_ring_size);
+        if self.haproxy_fn != super::haproxy_chash::HaproxyFn::Sdbm {
+            d.field("haproxy_fn", &self.haproxy_fn);
+        }
+        if self.avalanche {
+            d.field("avalanche", &self.avalanche);
+        }
+        d.finish()
+    }
+}
 
 impl Default for HashTuning {
     fn default() -> Self {
