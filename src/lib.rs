@@ -44,6 +44,7 @@ pub mod decision;
 // doc comments with that change.
 #[allow(missing_docs)]
 pub mod engine;
+pub mod lbconf;
 pub mod metrics;
 #[allow(missing_docs)]
 pub mod model;

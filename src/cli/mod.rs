@@ -1,6 +1,8 @@
 //! Command-line parsing and wiring; one file per subcommand.
 
+mod export;
 mod facts;
+mod import;
 mod merge;
 pub mod progress;
 mod report;
@@ -39,6 +41,10 @@ pub enum Command {
     Report(report::ReportArgs),
     /// Print the backend each key lands on under a product's hash.
     Route(route::RouteArgs),
+    /// Read an nginx or HAProxy configuration into `[[strategies]]`.
+    Import(import::ImportArgs),
+    /// Write a scenario's strategy as an nginx or HAProxy snippet.
+    Export(export::ExportArgs),
 }
 
 /// Exit status for usage, configuration and I/O errors.
@@ -53,6 +59,8 @@ pub fn main(cli: Cli) -> ExitCode {
         Command::Merge(args) => merge::run(args),
         Command::Report(args) => report::run(args),
         Command::Route(args) => route::run(args),
+        Command::Import(args) => import::run(args),
+        Command::Export(args) => export::run(args),
     };
     match result {
         Ok(code) => code,

@@ -16,7 +16,7 @@ const MAX_WEIGHT: u32 = 256;
 #[derive(Debug, Args)]
 pub struct RouteArgs {
     /// Hash algorithm: modulo, nginx_ip_hash, haproxy_source, ketama,
-    /// envoy_ring, maglev, jump, rendezvous.
+    /// envoy_ring, maglev, jump, rendezvous, nginx_hash, haproxy_consistent.
     #[arg(long, value_name = "ALGO")]
     pub hash: String,
     /// Backends as `ip:port`, comma-separated, in configuration order.
@@ -39,6 +39,13 @@ pub struct RouteArgs {
     /// Envoy ring hash minimum ring size (default 1024).
     #[arg(long, value_name = "N")]
     pub min_ring_size: Option<u64>,
+    /// HAProxy `hash-type` function for string keys: sdbm (default), djb2,
+    /// wt6, crc32 (haproxy_source, haproxy_consistent).
+    #[arg(long, value_name = "FN")]
+    pub hash_function: Option<String>,
+    /// HAProxy `hash-type … avalanche`: full_hash over the key's hash.
+    #[arg(long)]
+    pub avalanche: bool,
     /// Treat each KEY as a decimal 64-bit hash value fed straight to the table.
     #[arg(long)]
     pub raw_key: bool,
@@ -99,7 +106,7 @@ pub(super) fn run(args: RouteArgs) -> Result<ExitCode> {
             })
             .collect::<Result<_>>()?
     };
-    let tuning = HashTuning::check(hash, args.table_size, args.min_ring_size).or_else(|e| match e {
+    let mut tuning = HashTuning::check(hash, args.table_size, args.min_ring_size).or_else(|e| match e {
         TuningError::TableSizeNotMaglev(h) => bail!(
             "--table-size: applies to `--hash maglev` only, found `--hash {}`",
             h.name()
@@ -121,6 +128,28 @@ pub(super) fn run(args: RouteArgs) -> Result<ExitCode> {
             addrs.len(),
             tuning.table_size
         );
+    }
+    let haproxy = matches!(hash, HashAlgo::HaproxySource | HashAlgo::HaproxyConsistent);
+    if let Some(f) = &args.hash_function {
+        if !haproxy {
+            bail!(
+                "--hash-function: applies to `--hash haproxy_source` or `haproxy_consistent` only, found `--hash {}`",
+                hash.name()
+            );
+        }
+        let Some(f) = crate::routing::haproxy_chash::HaproxyFn::from_name(f) else {
+            bail!("--hash-function: expected one of sdbm, djb2, wt6, crc32, found `{f}`");
+        };
+        tuning.haproxy_fn = f;
+    }
+    if args.avalanche {
+        if !haproxy {
+            bail!(
+                "--avalanche: applies to `--hash haproxy_source` or `haproxy_consistent` only, found `--hash {}`",
+                hash.name()
+            );
+        }
+        tuning.avalanche = true;
     }
     let mut pool = Pool::new(
         addrs

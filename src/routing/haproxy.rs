@@ -84,6 +84,21 @@ pub fn map_eweights(weights: &[u32]) -> Vec<u32> {
     weights.iter().map(|&w| w.div_ceil(g)).collect()
 }
 
+/// Effective weights of `weights` as `init_server_map` computes them when
+/// the backend's servers (usable or not) have the weights `all`: each divided
+/// by the gcd of `all`, rounded up.
+pub fn map_eweights_over(weights: &[u32], all: &[u32]) -> Vec<u32> {
+    fn gcd(a: u32, b: u32) -> u32 {
+        if b == 0 {
+            a
+        } else {
+            gcd(b, a % b)
+        }
+    }
+    let g = all.iter().fold(0, |g, &w| gcd(g, w)).max(1);
+    weights.iter().map(|&w| w.div_ceil(g)).collect()
+}
+
 /// HAProxy's `BE_WEIGHT_SCALE`: a consistent-hash server's effective weight
 /// is its weight times this.
 pub const BE_WEIGHT_SCALE: u64 = 16;

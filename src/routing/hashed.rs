@@ -13,10 +13,11 @@
 #![allow(missing_docs)] // Some public items here still lack doc comments; remove this as they get them.
 
 use super::haproxy::{self, BE_WEIGHT_SCALE};
+use super::haproxy_chash::{full_hash, gen_hash, Chash};
 use super::hash::{ip_hash64, ip_text_crc32, ip_text_xxh64, mix64, xxh64};
 use super::jump::{jump, rendezvous_argmax, rendezvous_score, rendezvous_weighted};
 use super::maglev::Maglev;
-use super::nginx::{ip_hash_step, weighted_walk, IP_HASH_SEED, NGINX_MAX_TRIES};
+use super::nginx::{hash_step, ip_hash_step, weighted_walk, IP_HASH_SEED, NGINX_MAX_TRIES};
 use super::ring::Ring;
 use super::{
     BackendId, Balance, Balancer, Decision, HashAlgo, HashTuning, KeySource, OnDraining,
@@ -48,6 +49,7 @@ pub struct HashTable {
     ring: Ring,
     maglev: Maglev,
     map: Vec<u32>,
+    chash: Chash,
     nodes: Vec<u64>,
     equal_weights: bool,
     /// Effective weight before each member (bounded loads).
@@ -73,6 +75,7 @@ impl HashTable {
             ring: Ring::default(),
             maglev: Maglev::default(),
             map: Vec::new(),
+            chash: Chash::default(),
             nodes: Vec::new(),
             equal_weights: true,
             cumulative: Vec::new(),
@@ -108,6 +111,7 @@ impl HashTable {
         std::mem::swap(&mut self.ring, &mut o.ring);
         std::mem::swap(&mut self.maglev, &mut o.maglev);
         std::mem::swap(&mut self.map, &mut o.map);
+        std::mem::swap(&mut self.chash, &mut o.chash);
         std::mem::swap(&mut self.nodes, &mut o.nodes);
         std::mem::swap(&mut self.equal_weights, &mut o.equal_weights);
         std::mem::swap(&mut self.cumulative, &mut o.cumulative);
@@ -175,6 +179,7 @@ impl HashTable {
         self.ring = Ring::default();
         self.maglev = Maglev::default();
         self.map.clear();
+        self.chash = Chash::default();
         self.nodes.clear();
         match self.algo {
             HashAlgo::Ketama => self.ring = Ring::ketama(&addrs),
@@ -184,7 +189,15 @@ impl HashTable {
             }
             HashAlgo::Maglev => self.maglev = Maglev::new(&addrs, self.tuning.table_size),
             HashAlgo::HaproxySource => {
-                self.map = haproxy::server_map(&haproxy::map_eweights(&self.weights))
+                // `init_server_map` divides by the gcd of every configured
+                // server's weight, usable or not.
+                let all: Vec<u32> = pool.backends().iter().map(|b| b.weight.max(1)).collect();
+                self.map = haproxy::server_map(&haproxy::map_eweights_over(&self.weights, &all))
+            }
+            HashAlgo::HaproxyConsistent => {
+                // A server's id (`puid`) is its position in the backend, from 1.
+                let m: Vec<(u32, u32)> = self.sig.iter().map(|&(id, _, w)| (id.0 + 1, w)).collect();
+                self.chash = Chash::new(&m)
             }
             HashAlgo::Rendezvous => {
                 self.nodes = addrs
@@ -192,7 +205,7 @@ impl HashTable {
                     .map(|(a, _)| xxh64(a.to_string().as_bytes(), 0))
                     .collect()
             }
-            HashAlgo::Modulo | HashAlgo::NginxIpHash | HashAlgo::Jump => {}
+            HashAlgo::Modulo | HashAlgo::NginxIpHash | HashAlgo::NginxHash | HashAlgo::Jump => {}
         }
         self.built_for = Some(pool.generation());
     }
@@ -228,13 +241,35 @@ impl HashTable {
                 if self.members.len() == 1 {
                     return 0; // HAProxy does not hash for a single server.
                 }
-                (match key {
-                    HashKey::Raw(h) => h as u32,
-                    HashKey::Bytes(b) => haproxy::sdbm(b),
-                    HashKey::Ip(ip) => haproxy::source_hash(ip),
-                }) as u64
+                self.haproxy_hash(key) as u64
             }
+            HashAlgo::HaproxyConsistent => {
+                if self.members.len() == 1 {
+                    return 0;
+                }
+                self.chash.nearest(self.haproxy_hash(key)) as u64
+            }
+            HashAlgo::NginxHash => 0,
             _ => self.hash64(key),
+        }
+    }
+
+    /// HAProxy's hash of a key: the address as an integer (`balance
+    /// source`) or the bytes through the backend's function, then
+    /// `full_hash` under `avalanche` (`gen_hash`, `get_server_sh`).
+    #[inline]
+    fn haproxy_hash(&self, key: HashKey) -> u32 {
+        match key {
+            HashKey::Raw(h) => h as u32,
+            HashKey::Bytes(b) => gen_hash(self.tuning.haproxy_fn, self.tuning.avalanche, b),
+            HashKey::Ip(ip) => {
+                let h = haproxy::source_hash(ip);
+                if self.tuning.avalanche {
+                    full_hash(h)
+                } else {
+                    h
+                }
+            }
         }
     }
 
@@ -279,6 +314,18 @@ impl HashTable {
             }
             HashAlgo::Ketama | HashAlgo::EnvoyRing => {
                 self.ring.member_at(*state as usize + attempt as usize) as usize
+            }
+            HashAlgo::HaproxyConsistent => {
+                self.chash.member_at(*state as usize + attempt as usize) as usize
+            }
+            HashAlgo::NginxHash => {
+                let h = match key {
+                    HashKey::Ip(ip) => hash_step(attempt, super::hash::IpText::new(ip).as_bytes()),
+                    HashKey::Bytes(b) => hash_step(attempt, b),
+                    HashKey::Raw(h) => hash_step(attempt, &h.to_le_bytes()),
+                };
+                *state += h as u64;
+                weighted_walk(*state, &self.weights, self.total_weight)
             }
             HashAlgo::Maglev => self.maglev.lookup(*state, attempt) as usize,
             HashAlgo::Jump => {

@@ -99,6 +99,8 @@ impl StrategyKind {
                 "on_draining",
                 "table_size",
                 "min_ring_size",
+                "hash_function",
+                "avalanche",
             ],
             StrategyKind::Header => &[
                 "header_name",
@@ -108,6 +110,8 @@ impl StrategyKind {
                 "on_draining",
                 "table_size",
                 "min_ring_size",
+                "hash_function",
+                "avalanche",
             ],
             StrategyKind::SourceIpTable => &[
                 "timeout",

@@ -43,6 +43,7 @@
 
 mod balance;
 pub mod haproxy;
+pub mod haproxy_chash;
 pub mod hash;
 pub mod hashed;
 pub mod jump;

@@ -35,3 +35,18 @@ pub fn weighted_walk(hash: u64, weights: &[u32], total: u64) -> usize {
     }
     weights.len() - 1
 }
+
+/// One try of nginx `hash $key` without `consistent`
+/// (`ngx_http_upstream_get_hash_peer`, "compatible with Cache::Memcached"):
+/// CRC32 of the try number in decimal (from the second try on) followed by
+/// the key, `(crc >> 16) & 0x7fff`; the caller adds it to the running hash
+/// and walks the weights with the sum.
+#[inline]
+pub fn hash_step(attempt: u32, key: &[u8]) -> u32 {
+    let mut h = crc32fast::Hasher::new();
+    if attempt > 0 {
+        h.update(attempt.to_string().as_bytes());
+    }
+    h.update(key);
+    (h.finalize() >> 16) & 0x7fff
+}

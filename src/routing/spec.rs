@@ -67,10 +67,19 @@ pub enum HashAlgo {
     Jump,
     /// Rendezvous (highest random weight) hashing.
     Rendezvous,
+    /// nginx `hash $key` without `consistent` (Cache::Memcached): CRC32 of
+    /// the key (with the try number in front from the second try),
+    /// `(crc >> 16) & 0x7fff` added up, weighted walk, 20 tries, then round robin.
+    NginxHash,
+    /// HAProxy `hash-type consistent`: a tree of `full_hash`ed points, 16
+    /// per unit of weight, keyed by server id; the nearer neighbour of the
+    /// key's hash wins (`src/lb_chash.c`). The key's function and
+    /// `avalanche` are [`HashTuning::haproxy_fn`] and [`HashTuning::avalanche`].
+    HaproxyConsistent,
 }
 
 impl HashAlgo {
-    pub const ALL: [HashAlgo; 8] = [
+    pub const ALL: [HashAlgo; 10] = [
         HashAlgo::Modulo,
         HashAlgo::NginxIpHash,
         HashAlgo::HaproxySource,
@@ -79,6 +88,8 @@ impl HashAlgo {
         HashAlgo::Maglev,
         HashAlgo::Jump,
         HashAlgo::Rendezvous,
+        HashAlgo::NginxHash,
+        HashAlgo::HaproxyConsistent,
     ];
 
     /// The name a scenario and `stickysim route --hash` use.
@@ -92,6 +103,8 @@ impl HashAlgo {
             HashAlgo::Maglev => "maglev",
             HashAlgo::Jump => "jump",
             HashAlgo::Rendezvous => "rendezvous",
+            HashAlgo::NginxHash => "nginx_hash",
+            HashAlgo::HaproxyConsistent => "haproxy_consistent",
         }
     }
 
@@ -103,7 +116,10 @@ impl HashAlgo {
     /// skips unusable ones (nginx), rather than rebuilding over the healthy
     /// set (Envoy, HAProxy's map, jump, rendezvous, modulo).
     pub fn skips_unusable(self) -> bool {
-        matches!(self, HashAlgo::NginxIpHash | HashAlgo::Ketama)
+        matches!(
+            self,
+            HashAlgo::NginxIpHash | HashAlgo::Ketama | HashAlgo::NginxHash
+        )
     }
 }
 
@@ -116,6 +132,11 @@ pub struct HashTuning {
     pub min_ring_size: u64,
     /// Envoy ring hash `maximum_ring_size`, default 8 M.
     pub max_ring_size: u64,
+    /// HAProxy's `hash-type` function for byte keys (`haproxy_source`,
+    /// `haproxy_consistent`); sdbm by default.
+    pub haproxy_fn: super::haproxy_chash::HaproxyFn,
+    /// HAProxy's `hash-type … avalanche`: `full_hash` over the key's hash.
+    pub avalanche: bool,
 }
 
 /// Why [`HashTuning::check`] refused a tuning value.
@@ -173,12 +194,17 @@ pub const DEFAULT_MIN_RING_SIZE: u64 = 1024;
 /// Envoy's `RingHashLbConfig.maximum_ring_size` default (and upper limit).
 pub const MAX_RING_SIZE: u64 = 8 * 1024 * 1024;
 
+/// The HAProxy fields appear only when set: a scenario's hash (the `Debug`
+/// text of the validated scenario) stays what it was for every scenario
+/// that doesn't use them.
 impl Default for HashTuning {
     fn default() -> Self {
         HashTuning {
             table_size: DEFAULT_MAGLEV_TABLE_SIZE,
             min_ring_size: DEFAULT_MIN_RING_SIZE,
             max_ring_size: MAX_RING_SIZE,
+            haproxy_fn: super::haproxy_chash::HaproxyFn::Sdbm,
+            avalanche: false,
         }
     }
 }

@@ -277,6 +277,8 @@ pub enum RawHashAlgo {
     Maglev,
     Jump,
     Rendezvous,
+    NginxHash,
+    HaproxyConsistent,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -318,6 +320,10 @@ pub struct RawStrategy {
     pub on_draining: Option<RawOnDraining>,
     pub table_size: Option<u64>,
     pub min_ring_size: Option<u64>,
+    /// HAProxy `hash-type` function (`sdbm`, `djb2`, `wt6`, `crc32`).
+    pub hash_function: Option<String>,
+    /// HAProxy `hash-type … avalanche`.
+    pub avalanche: Option<bool>,
     pub header_name: Option<String>,
     #[serde(default, deserialize_with = "super::duration::opt_secs")]
     pub timeout: Option<f64>,
@@ -346,6 +352,8 @@ impl RawStrategy {
             ("on_draining", self.on_draining.is_some()),
             ("table_size", self.table_size.is_some()),
             ("min_ring_size", self.min_ring_size.is_some()),
+            ("hash_function", self.hash_function.is_some()),
+            ("avalanche", self.avalanche.is_some()),
             ("header_name", self.header_name.is_some()),
             ("timeout", self.timeout.is_some()),
             ("size", self.size.is_some()),

@@ -11,10 +11,12 @@ use stickysim::scenario::dist::Dist;
 use stickysim::scenario::*;
 
 /// Every `hash` name the scenario files and `stickysim route` accept.
-pub(crate) const HASHES: [&str; 8] = [
+pub(crate) const HASHES: [&str; 10] = [
     "modulo",
     "nginx_ip_hash",
+    "nginx_hash",
     "haproxy_source",
+    "haproxy_consistent",
     "ketama",
     "envoy_ring",
     "maglev",

@@ -198,3 +198,55 @@ fn usage_errors_exit_2_with_a_clear_message() {
             .stderr(predicate::str::contains(msg));
     }
 }
+
+/// HAProxy `hash-type consistent djb2 avalanche`, weights 1,3,2: what
+/// HAProxy 2.6.12 chose for these header values (captured from the binary).
+#[test]
+fn haproxy_consistent_with_function_and_avalanche_matches_the_real_binary() {
+    route(&[
+        "--hash",
+        "haproxy_consistent",
+        "--hash-function",
+        "djb2",
+        "--avalanche",
+        "--backends",
+        "127.0.0.1:18181,127.0.0.1:18182,127.0.0.1:18183",
+        "--weights",
+        "1,3,2",
+        "alpha",
+        "bravo",
+        "delta",
+        "foxtrot",
+    ])
+    .success()
+    .stdout(
+        "alpha 127.0.0.1:18183\nbravo 127.0.0.1:18181\ndelta 127.0.0.1:18181\nfoxtrot 127.0.0.1:18183\n",
+    );
+}
+
+#[test]
+fn haproxy_hash_options_apply_to_haproxy_hashes_only() {
+    route(&[
+        "--hash",
+        "ketama",
+        "--avalanche",
+        "--backends",
+        "10.0.0.1:80",
+        "k",
+    ])
+    .code(2)
+    .stderr(predicate::str::contains("--avalanche: applies to"));
+    route(&[
+        "--hash",
+        "haproxy_source",
+        "--hash-function",
+        "md5",
+        "--backends",
+        "10.0.0.1:80",
+        "k",
+    ])
+    .code(2)
+    .stderr(predicate::str::contains(
+        "expected one of sdbm, djb2, wt6, crc32, found `md5`",
+    ));
+}

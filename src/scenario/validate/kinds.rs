@@ -64,11 +64,53 @@ pub(super) fn ip_hash(h: Option<RawHashAlgo>, default: RawHashAlgo) -> HashAlgo 
         RawHashAlgo::Maglev => HashAlgo::Maglev,
         RawHashAlgo::Jump => HashAlgo::Jump,
         RawHashAlgo::Rendezvous => HashAlgo::Rendezvous,
+        RawHashAlgo::NginxHash => HashAlgo::NginxHash,
+        RawHashAlgo::HaproxyConsistent => HashAlgo::HaproxyConsistent,
     }
 }
 
-/// Maglev `table_size` (prime, Envoy's limits) and ring `min_ring_size`.
+/// Maglev `table_size` (prime, Envoy's limits), ring `min_ring_size`, and
+/// HAProxy's `hash_function` and `avalanche`.
 pub(super) fn tuning(k: &KeyPath, s: &RawStrategy, hash: HashAlgo) -> R<HashTuning> {
+    let mut t = sizes(k, s, hash)?;
+    haproxy_hash_options(k, s, hash, &mut t)?;
+    Ok(t)
+}
+
+/// HAProxy's `hash-type` function and `avalanche`, for HAProxy's hashes only.
+fn haproxy_hash_options(k: &KeyPath, s: &RawStrategy, hash: HashAlgo, t: &mut HashTuning) -> R<()> {
+    let haproxy = matches!(hash, HashAlgo::HaproxySource | HashAlgo::HaproxyConsistent);
+    for (key, set) in [
+        ("hash_function", s.hash_function.is_some()),
+        ("avalanche", s.avalanche.is_some()),
+    ] {
+        if set && !haproxy {
+            return problem(
+                &k.k(key),
+                format!(
+                    "`{key}` applies to `hash = \"haproxy_source\"` or `\"haproxy_consistent\"` only, found hash `{}`",
+                    hash.name()
+                ),
+            );
+        }
+    }
+    if let Some(f) = &s.hash_function {
+        match crate::routing::haproxy_chash::HaproxyFn::from_name(f) {
+            Some(f) => t.haproxy_fn = f,
+            None => {
+                return problem(
+                    &k.k("hash_function"),
+                    format!("expected one of sdbm, djb2, wt6, crc32, found `{f}`"),
+                )
+            }
+        }
+    }
+    t.avalanche = s.avalanche.unwrap_or(false);
+    Ok(())
+}
+
+/// Maglev `table_size` (prime, Envoy's limits) and ring `min_ring_size`.
+fn sizes(k: &KeyPath, s: &RawStrategy, hash: HashAlgo) -> R<HashTuning> {
     HashTuning::check(hash, s.table_size, s.min_ring_size).or_else(|e| match e {
         TuningError::TableSizeNotMaglev(h) => problem(
             &k.k("table_size"),
