@@ -118,7 +118,8 @@ mod tests {
 
     #[test]
     fn decision_columns_are_the_numeric_summary_columns_plus_the_derived() {
-        let text = ["strategy", "kind", "placement"];
+        // Text columns, and `sticky` (a 0/1 flag of the strategy, not a result).
+        let text = ["strategy", "kind", "sticky", "placement"];
         let from_summary: Vec<&str> = SUMMARY_COLUMNS
             .iter()
             .map(|(n, _)| *n)

@@ -1131,6 +1131,8 @@ fn schema_tables_cover_every_kind() {
         "size",
         "factor",
         "key",
+        "hash_function",
+        "avalanche",
     ];
     for kind in StrategyKind::ALL {
         for key in kind.keys() {
