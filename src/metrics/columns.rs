@@ -118,7 +118,9 @@ mod tests {
 
     #[test]
     fn decision_columns_are_the_numeric_summary_columns_plus_the_derived() {
-        let text = ["strategy", "kind", "placement"];
+        // What the strategy is (its name, kind, placement and whether it is
+        // sticky), not what it did: nothing to judge against an objective.
+        let text = ["strategy", "kind", "sticky", "placement"];
         let from_summary: Vec<&str> = SUMMARY_COLUMNS
             .iter()
             .map(|(n, _)| *n)
