@@ -40,13 +40,9 @@
 pub mod cli;
 pub mod control;
 pub mod decision;
-// The engine and the model are being reorganised; their public items get
-// doc comments with that change.
-#[allow(missing_docs)]
 pub mod engine;
 pub mod lbconf;
 pub mod metrics;
-#[allow(missing_docs)]
 pub mod model;
 pub mod report;
 pub mod routing;

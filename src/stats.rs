@@ -16,8 +16,6 @@
 //! assert!((ci.half_width.unwrap() - 2.484138).abs() < 1e-6);
 //! ```
 
-#![allow(missing_docs)] // Some public items here still lack doc comments; remove this as they get them.
-
 /// ln Γ(x) for x > 0 (Lanczos, g = 7, 9 terms; relative error ~1e-15).
 pub fn ln_gamma(x: f64) -> f64 {
     const G: f64 = 7.0;
@@ -130,7 +128,9 @@ pub fn t_quantile(p: f64, df: f64) -> f64 {
 /// A sample mean and its confidence interval.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct MeanCi {
+    /// Number of values in the sample.
     pub n: usize,
+    /// Arithmetic mean of the sample (at least one value).
     pub mean: f64,
     /// Sample standard deviation (n − 1 in the denominator); `None` for n < 2.
     pub sd: Option<f64>,

@@ -12,8 +12,6 @@
 //! not the number of instances ever launched. A slot's name in outputs is
 //! `b<index>`.
 
-#![allow(missing_docs)] // Some public items here still lack doc comments; remove this as they get them.
-
 use crate::model::{Epoch, InstanceNo, LossCause};
 use crate::routing::BackendId;
 use crate::scenario::{Autoscaling, Victim};
@@ -36,11 +34,13 @@ pub enum Life {
 /// One backend slot's control state.
 #[derive(Debug)]
 pub struct Slot {
+    /// Where the instance is in its lifecycle (booting, active, draining…).
     pub life: Life,
     /// Index into `Backends::zones`.
     pub zone: u16,
     /// Number of the instance in the slot (0.. in launch order over the run).
     pub instance: InstanceNo,
+    /// Simulated time the instance was launched, ns since the start.
     pub launched_ns: Nanos,
     /// Why it is draining (deploy or scale-in).
     pub retire: Option<LossCause>,
@@ -48,6 +48,7 @@ pub struct Slot {
     pub end_causes: Vec<LossCause>,
     /// Bumped to cancel the slot's pending health-check chain.
     pub check_gen: u32,
+    /// The load balancer's health-check streaks for this instance.
     pub health: HealthState,
     /// Speed without a slow-down.
     pub base_speed: f64,
@@ -68,6 +69,8 @@ impl Slot {
         self.end_causes[e.index()]
     }
 
+    /// An active slot in `zone` for `instance`, launched at `launched_ns`,
+    /// with no slow start, healthy streaks reset and no incarnation ended yet.
     pub fn new(zone: u16, instance: InstanceNo, launched_ns: Nanos, base_speed: f64) -> Self {
         Slot {
             life: Life::Active,
@@ -96,7 +99,9 @@ impl Slot {
 /// Consecutive health-check results of one backend.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct HealthState {
+    /// Successful probes in a row (reset by a failure).
     pub ok_streak: u32,
+    /// Failed (timed-out) probes in a row (reset by a success).
     pub fail_streak: u32,
 }
 
@@ -131,6 +136,7 @@ pub fn ramp_weight(full: u32, elapsed: Nanos, len: Nanos) -> u32 {
 /// What the autoscaler wants done.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scale {
+    /// Keep the fleet as it is.
     Hold,
     /// Launch this many instances.
     Out(u32),
@@ -141,6 +147,7 @@ pub enum Scale {
 /// Target tracking on average utilisation, with cooldowns.
 #[derive(Debug)]
 pub struct Autoscaler {
+    /// The scenario's `[autoscaling]` settings (target, bounds, cooldowns).
     pub cfg: Autoscaling,
     /// Utilisation of the last evaluation periods (at most a window's worth).
     samples: VecDeque<f64>,
@@ -151,6 +158,7 @@ pub struct Autoscaler {
 }
 
 impl Autoscaler {
+    /// An autoscaler with no samples yet and no cooldown running.
     pub fn new(cfg: Autoscaling) -> Self {
         let keep = (cfg.metric_window_ns / cfg.evaluation_period_ns) as usize;
         Autoscaler {

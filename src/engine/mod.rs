@@ -18,6 +18,19 @@
 //! instance and health-check phases from a stream per instance, never from
 //! the routing or workload streams.
 //!
+//! Ordering and determinism guarantees: events are processed in
+//! `(time_ns, seq)` order — simulated time in integer nanoseconds, ties
+//! broken by `seq`, the order in which they were scheduled (see
+//! [`crate::sim::EventQueue`]) — so no two events are ever unordered and
+//! nothing depends on a hash map's iteration order. Every random draw comes
+//! from a stream for its purpose (workload, each session, address changes,
+//! the router, each instance's failures and health-check phases), so adding
+//! draws to one purpose never shifts another's. A run is single-threaded;
+//! parallelism exists only across runs ([`run_strategies`] runs strategies
+//! on rayon's pool, and a sweep its runs), and results are collected in
+//! input order, so the same scenario and seed give byte-identical outputs
+//! at any thread count.
+//!
 //! Layout: `event` holds the typed events and the loop that dispatches
 //! them, `world` the world's parts, `requests` the life of a
 //! request, `fleet` the control plane's effects; behaviour that needs no

@@ -24,6 +24,8 @@ pub struct Addresser {
 }
 
 impl Addresser {
+    /// The addresser for segment number `segment_index` (its position in
+    /// the scenario's client segments) of the world keyed by `world_key`.
     pub fn new(world_key: u64, segment_index: usize, seg: &ClientSegment) -> Self {
         let key = mix(world_key ^ mix(segment_index as u64 + 1));
         let pool_size = seg.users.div_ceil(seg.users_per_ip.max(1));

@@ -81,6 +81,7 @@ impl<T, I: ArenaId> Slab<T, I> {
         self.live
     }
 
+    /// Whether no item is alive.
     #[inline]
     pub fn is_empty(&self) -> bool {
         self.live == 0
@@ -91,6 +92,8 @@ impl<T, I: ArenaId> Slab<T, I> {
         self.items.len()
     }
 
+    /// The live items, in slot order (not insertion order: freed slots are
+    /// reused).
     pub fn iter(&self) -> impl Iterator<Item = &T> {
         self.items.iter().filter_map(|x| x.as_ref())
     }
@@ -105,6 +108,8 @@ pub struct Request {
     pub start_ns: Nanos,
     /// Time the backend's worker is held (service demand / speed + store round trip).
     pub hold_ns: Nanos,
+    /// Whether it was first sent after the warm-up, so that its outcome and
+    /// latency count in the metrics.
     pub measured: bool,
     /// Part of the hold spent on the session store or on replication.
     pub state_ns: Nanos,
@@ -113,13 +118,20 @@ pub struct Request {
 /// A backend server.
 #[derive(Debug)]
 pub struct Backend {
+    /// Up (serving) as opposed to crashed or stopped; independent of what
+    /// the health checks currently believe.
     pub alive: bool,
     /// Incarnation: bumped on every crash, so state and completions from a
     /// previous life are recognised as gone.
     pub epoch: Epoch,
+    /// Current speed relative to the reference backend (1.0): service time
+    /// is demand / speed. Lowered while a slowdown fault is active.
     pub speed: f64,
+    /// Parallel request slots (requests served at once).
     pub workers: u32,
+    /// Maximum requests waiting for a worker; `None` = unbounded.
     pub queue_limit: Option<u32>,
+    /// Requests waiting for a worker, oldest first.
     pub queue: VecDeque<RequestId>,
     /// Requests in service (at most `workers`).
     pub in_service: Vec<RequestId>,
@@ -128,6 +140,7 @@ pub struct Backend {
 }
 
 impl Backend {
+    /// A live, idle backend in its first incarnation (epoch 0).
     pub fn new(speed: f64, workers: u32, queue_limit: Option<u32>) -> Self {
         Backend {
             alive: true,
@@ -141,11 +154,13 @@ impl Backend {
         }
     }
 
+    /// Workers busy now (requests in service).
     #[inline]
     pub fn busy(&self) -> u32 {
         self.in_service.len() as u32
     }
 
+    /// Requests waiting for a worker now.
     #[inline]
     pub fn queued(&self) -> u32 {
         self.queue.len() as u32

@@ -1,8 +1,6 @@
 //! Non-sticky balancers: the baselines, and what sticky strategies fall
 //! back to for requests without usable affinity.
 
-#![allow(missing_docs)] // Some public items here still lack doc comments; remove this as they get them.
-
 use super::{BackendId, Balance, Decision, Pool, Refusal, RouteRng};
 
 /// A balancer with its state (round-robin weights, tie-break cursor).
@@ -16,6 +14,8 @@ pub struct Balancer {
 }
 
 impl Balancer {
+    /// A balancer of `kind` with no history (weights and cursor start at
+    /// zero; they size themselves to the pool on first use).
     pub fn new(kind: Balance) -> Self {
         Balancer {
             kind,

@@ -1,7 +1,5 @@
 //! The routing core's own hash functions (no dependency on the engine's RNG).
 
-#![allow(missing_docs)] // Some public items here still lack doc comments; remove this as they get them.
-
 use std::net::{IpAddr, Ipv4Addr};
 
 /// SplitMix64's finaliser: a fast, well-mixed 64-bit → 64-bit bijection.
@@ -242,6 +240,7 @@ pub struct IpText {
 }
 
 impl IpText {
+    /// The canonical text form of `ip` (dotted quad; RFC 5952 for IPv6).
     pub fn new(ip: IpAddr) -> Self {
         let mut t = IpText {
             buf: [0; 48],
@@ -280,6 +279,7 @@ impl IpText {
         t
     }
 
+    /// The text's bytes (ASCII, no terminator).
     #[inline]
     pub fn as_bytes(&self) -> &[u8] {
         &self.buf[..self.len as usize]

@@ -10,8 +10,6 @@
 //! A stateless hash cannot tell a returning client from a new one, so
 //! `honor` keeps a draining backend in the table for everyone.
 
-#![allow(missing_docs)] // Some public items here still lack doc comments; remove this as they get them.
-
 use super::haproxy::{self, BE_WEIGHT_SCALE};
 use super::haproxy_chash::{full_hash, gen_hash, Chash};
 use super::hash::{ip_hash64, ip_text_crc32, ip_text_xxh64, mix64, xxh64};
@@ -65,6 +63,8 @@ pub struct HashTable {
 }
 
 impl HashTable {
+    /// An empty table for `algo`; it is built on first use, and rebuilt when
+    /// the pool's membership changes.
     pub fn new(algo: HashAlgo, tuning: HashTuning) -> Self {
         HashTable {
             algo,
@@ -118,6 +118,8 @@ impl HashTable {
         std::mem::swap(&mut self.sig, &mut o.sig);
     }
 
+    /// The backends the table was last built over, in pool order (the
+    /// indices the ring, Maglev table and map store point into this).
     pub fn members(&self) -> &[BackendId] {
         &self.members
     }
@@ -391,6 +393,10 @@ pub struct Hashed {
 }
 
 impl Hashed {
+    /// Hashes `key` with `hash` over the eligible backends (draining ones
+    /// per `on_draining`). A full backend makes it refuse (`Reject`) or probe
+    /// on (`Redispatch`); requests without the key, and those no probe finds
+    /// an eligible backend for, go to `balance`.
     pub fn new(
         key: KeySource,
         hash: HashAlgo,
@@ -408,10 +414,13 @@ impl Hashed {
         }
     }
 
+    /// Which part of the request is hashed.
     pub fn key(&self) -> KeySource {
         self.key
     }
 
+    /// Chooses a backend for `req` over `pool` (rebuilding the table first
+    /// if the membership changed).
     pub fn route(&mut self, req: &RouteRequest, pool: &Pool, rng: &mut RouteRng) -> Decision {
         let keep_all = self.table.algo.skips_unusable();
         self.table.ensure(pool, self.on_draining, keep_all);
@@ -496,6 +505,10 @@ pub struct BoundedLoad {
 }
 
 impl BoundedLoad {
+    /// Bounded loads over a `hash` ring (ketama or Envoy's only) with
+    /// `factor` as HAProxy's `hash-balance-factor` in percent (e.g. 125 lets
+    /// a server take 25 % above its fair share); keyless requests go to
+    /// `balance`.
     pub fn new(
         key: KeySource,
         hash: HashAlgo,
@@ -514,10 +527,13 @@ impl BoundedLoad {
         }
     }
 
+    /// Which part of the request is hashed.
     pub fn key(&self) -> KeySource {
         self.key
     }
 
+    /// Chooses a backend for `req`: the first on the ring from the key's
+    /// point that is usable and under its bounded share of the load.
     pub fn route(&mut self, req: &RouteRequest, pool: &Pool, rng: &mut RouteRng) -> Decision {
         self.table.ensure(pool, self.on_draining, false);
         let mut buf = [0; 8];

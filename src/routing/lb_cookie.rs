@@ -19,8 +19,6 @@
 //! as ALB does) or reject; one that is draining per `on_draining`: pick
 //! anew (ALB) or keep going there while it drains (AppGW, nginx `drain`).
 
-#![allow(missing_docs)] // Some public items here still lack doc comments; remove this as they get them.
-
 use super::hash::{keyed, mix64};
 use super::{
     BackendId, Balance, Balancer, CookieAttrs, Decision, Health, OnDraining, OnUnavailable, Pool,
@@ -28,6 +26,8 @@ use super::{
 };
 use std::net::SocketAddr;
 
+/// The LB-inserted cookie router: balances a client's first request, pins it
+/// with a cookie naming the backend, and follows valid cookies afterwards.
 #[derive(Debug, Clone)]
 pub struct LbCookie {
     ttl_ns: u64,
@@ -64,6 +64,10 @@ fn addr_key(addr: SocketAddr) -> u64 {
 }
 
 impl LbCookie {
+    /// A router issuing cookies valid `ttl_ns` nanoseconds (ignored for
+    /// [`TtlMode::Session`]) with the `Set-Cookie` attributes `attrs`, keyed
+    /// by `secret` (which decides the cookie values, as the LB's key would);
+    /// unpinned requests go to `balance`.
     pub fn new(
         ttl_ns: u64,
         ttl_mode: TtlMode,
@@ -139,6 +143,9 @@ impl LbCookie {
         }
     }
 
+    /// Follows `req`'s cookie if it is valid, unexpired and names an
+    /// eligible backend with room; otherwise balances anew (and sets a new
+    /// cookie) or refuses, per `on_draining` and `on_unavailable`.
     pub fn route(&mut self, req: &RouteRequest, pool: &Pool, rng: &mut RouteRng) -> Decision {
         let now = req.now_ns;
         let pinned = match req.cookie {

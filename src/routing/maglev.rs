@@ -10,14 +10,14 @@
 //! `iteration × weight ≥ target`, then `target += max weight`. A key goes to
 //! `table[hash % M]`; retry attempt `a > 0` first does `hash ^= !0 − a + 1`.
 
-#![allow(missing_docs)] // Some public items here still lack doc comments; remove this as they get them.
-
 use super::hash::xxh64;
 use std::net::SocketAddr;
 
 /// A filled Maglev table of member indices.
 #[derive(Debug, Clone, Default)]
 pub struct Maglev {
+    /// `table[slot]` = the member owning that slot, as its position in the
+    /// slice given to [`Maglev::new`]; length M (prime), empty without members.
     pub table: Vec<u32>,
 }
 

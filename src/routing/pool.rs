@@ -1,8 +1,6 @@
 //! The pool as the load balancer sees it: backends with an address, a
 //! weight, a health state and their current load.
 
-#![allow(missing_docs)] // Some public items here still lack doc comments; remove this as they get them.
-
 use super::OnDraining;
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 
@@ -29,7 +27,10 @@ impl BackendId {
 /// necessarily the truth.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Health {
+    /// Passing its health checks: takes new and sticky traffic.
     Up,
+    /// Failed its health checks, or not yet passed them since launch:
+    /// takes no traffic.
     Down,
     /// Deregistered: takes no new sessions; what happens to sticky ones is
     /// the strategy's `on_draining` policy.
@@ -39,8 +40,12 @@ pub enum Health {
 /// One backend as the router sees it.
 #[derive(Debug, Clone)]
 pub struct BackendView {
+    /// Address and port, which the address-keyed hashes and cookie values
+    /// are computed from.
     pub addr: SocketAddr,
+    /// Relative weight, at least 1 (lowered during slow start).
     pub weight: u32,
+    /// What the load balancer believes of its health.
     pub health: Health,
     /// Requests sent and not yet answered.
     pub outstanding: u32,
@@ -99,6 +104,7 @@ impl Pool {
         Self::new(backends)
     }
 
+    /// A pool of `backends` (index `i` becomes `BackendId(i)`), generation 0.
     pub fn new(backends: Vec<BackendView>) -> Self {
         let mut pool = Pool {
             backends,
@@ -123,21 +129,25 @@ impl Pool {
         );
     }
 
+    /// Backends in the pool, whatever their health.
     #[inline]
     pub fn len(&self) -> usize {
         self.backends.len()
     }
 
+    /// Whether the pool has no backends at all.
     #[inline]
     pub fn is_empty(&self) -> bool {
         self.backends.is_empty()
     }
 
+    /// Backend `id`, which must be in the pool.
     #[inline]
     pub fn get(&self, id: BackendId) -> &BackendView {
         &self.backends[id.index()]
     }
 
+    /// All backends, indexed by [`BackendId::index`].
     pub fn backends(&self) -> &[BackendView] {
         &self.backends
     }
@@ -148,6 +158,8 @@ impl Pool {
         &self.up
     }
 
+    /// Changes on every membership, address or health change; equal
+    /// values mean a table derived from the pool is still valid.
     #[inline]
     pub fn generation(&self) -> u64 {
         self.generation
@@ -159,6 +171,8 @@ impl Pool {
         self.addr_generation
     }
 
+    /// Sets what the load balancer believes of `id`'s health (bumps the
+    /// generation only if it changes).
     pub fn set_health(&mut self, id: BackendId, health: Health) {
         if self.backends[id.index()].health != health {
             self.backends[id.index()].health = health;
@@ -199,12 +213,15 @@ impl Pool {
         self.backends[id.index()].weight = weight.max(1);
     }
 
+    /// A request was sent to `id`.
     #[inline]
     pub fn add_outstanding(&mut self, id: BackendId) {
         self.backends[id.index()].outstanding += 1;
         self.total_outstanding += 1;
     }
 
+    /// A request to `id` was answered or given up on (there must be one
+    /// outstanding).
     #[inline]
     pub fn remove_outstanding(&mut self, id: BackendId) {
         let b = &mut self.backends[id.index()];

@@ -17,8 +17,6 @@
 //!   `"ip:port_<i>"`; the key hash is a 64-bit xxHash64. Adding a host
 //!   shrinks every host's share of points, so keys move between survivors.
 
-#![allow(missing_docs)] // Some public items here still lack doc comments; remove this as they get them.
-
 use super::hash::xxh64;
 use std::io::Write;
 use std::net::SocketAddr;
@@ -51,6 +49,8 @@ pub fn ketama_points(addr: &SocketAddr, weight: u32) -> impl Iterator<Item = u32
 /// the points' top bits so a lookup searches only a handful of points.
 #[derive(Debug, Clone, Default)]
 pub struct Ring {
+    /// `(hash point, member index)`, sorted by point (nginx keeps one point
+    /// per value; Envoy keeps duplicates in build order).
     pub points: Vec<(u64, u32)>,
     /// Point values alone (what the search reads).
     hashes: Vec<u64>,
@@ -141,6 +141,7 @@ impl Ring {
         self.points[i % self.points.len()].1
     }
 
+    /// Whether the ring has no points (no members, or all of weight zero).
     pub fn is_empty(&self) -> bool {
         self.points.is_empty()
     }

@@ -2,8 +2,6 @@
 //! once the scenario has checked them. Building a [`Router`](super::Router)
 //! from a spec is the only way strategies come to life.
 
-#![allow(missing_docs)] // Some public items here still lack doc comments; remove this as they get them.
-
 use super::StrategyKind;
 
 /// How a sticky strategy reacts when the backend it is pinned to is down
@@ -79,6 +77,7 @@ pub enum HashAlgo {
 }
 
 impl HashAlgo {
+    /// Every hash, in the order documentation and `--help` list them.
     pub const ALL: [HashAlgo; 10] = [
         HashAlgo::Modulo,
         HashAlgo::NginxIpHash,
@@ -108,6 +107,7 @@ impl HashAlgo {
         }
     }
 
+    /// The hash a scenario or `--hash` names, `None` for an unknown name.
     pub fn from_name(s: &str) -> Option<HashAlgo> {
         HashAlgo::ALL.into_iter().find(|h| h.name() == s)
     }
@@ -264,18 +264,26 @@ pub enum Learned {
 /// `SameSite` attribute of an issued cookie.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub enum SameSite {
+    /// `SameSite=Strict`: sent on same-site requests only.
     Strict,
+    /// `SameSite=Lax`: also sent on top-level cross-site navigations.
     Lax,
+    /// `SameSite=None`: sent cross-site too (browsers require `Secure`).
     None,
 }
 
 /// Attributes of the `Set-Cookie` a cookie strategy writes back.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct CookieAttrs {
+    /// Cookie name (ALB's `AWSALB` by default).
     pub name: String,
+    /// `Path` attribute (`/` by default).
     pub path: String,
+    /// Whether the `Secure` attribute is written.
     pub secure: bool,
+    /// Whether the `HttpOnly` attribute is written.
     pub http_only: bool,
+    /// `SameSite` attribute, `None` = not written.
     pub same_site: Option<SameSite>,
 }
 
@@ -298,62 +306,115 @@ pub enum StrategySpec {
     Balance(Balance),
     /// Load-balancer-inserted cookie naming the backend.
     LbCookie {
+        /// Cookie lifetime in ns, from issue (absolute) or from the last
+        /// response (sliding); ignored for session cookies.
         ttl_ns: u64,
+        /// When the cookie stops pinning the client.
         ttl_mode: TtlMode,
+        /// Attributes of the `Set-Cookie` written back.
         cookie: CookieAttrs,
+        /// Balancer for requests without usable affinity (first request,
+        /// expired or missing key, redispatch).
         balance: Balance,
+        /// Whether a client whose backend is down or full is moved
+        /// (redispatch) or refused.
         on_unavailable: OnUnavailable,
+        /// Whether pinned clients keep going to a draining backend or are
+        /// moved at once.
         on_draining: OnDraining,
     },
     /// Stateless hash of the client's source address.
     SourceIp {
+        /// Which product's hash maps the key to a backend.
         hash: HashAlgo,
+        /// Table and ring sizes and product options of `hash`.
         tuning: HashTuning,
+        /// Whether a client whose backend is down or full is moved
+        /// (redispatch) or refused.
         on_unavailable: OnUnavailable,
+        /// Whether pinned clients keep going to a draining backend or are
+        /// moved at once.
         on_draining: OnDraining,
     },
     /// Stateless hash of a named request header (Envoy `hash_policy`
     /// header, GCP `HEADER_FIELD`, HAProxy `balance hdr()`). Requests
     /// without it are balanced with `balance`.
     Header {
+        /// The request header whose value is hashed (an RFC 9110 token).
         name: String,
+        /// Which product's hash maps the key to a backend.
         hash: HashAlgo,
+        /// Table and ring sizes and product options of `hash`.
         tuning: HashTuning,
+        /// Balancer for requests without usable affinity (first request,
+        /// expired or missing key, redispatch).
         balance: Balance,
+        /// Whether a client whose backend is down or full is moved
+        /// (redispatch) or refused.
         on_unavailable: OnUnavailable,
+        /// Whether pinned clients keep going to a draining backend or are
+        /// moved at once.
         on_draining: OnDraining,
     },
     /// Affinity table keyed by source address with a sliding idle timeout
     /// and a size limit (HAProxy `stick-table` + `stick on src`, Kubernetes
     /// `sessionAffinity: ClientIP`).
     SourceIpTable {
+        /// Idle time in ns after which an entry expires (every hit
+        /// restarts it).
         timeout_ns: u64,
+        /// Maximum entries; when full, the least recently used idle entry
+        /// is evicted.
         size: u32,
+        /// Balancer for requests without usable affinity (first request,
+        /// expired or missing key, redispatch).
         balance: Balance,
+        /// Whether a client whose backend is down or full is moved
+        /// (redispatch) or refused.
         on_unavailable: OnUnavailable,
+        /// Whether pinned clients keep going to a draining backend or are
+        /// moved at once.
         on_draining: OnDraining,
     },
     /// Affinity to an identifier the application issues, learned from its
     /// response, with a sliding idle timeout.
     Learn {
+        /// Which identifier the application issues (cookie or session id).
         learned: Learned,
         /// The application's cookie or parameter name (documentation only).
         name: String,
+        /// Idle time in ns after which an entry expires (every hit
+        /// restarts it).
         timeout_ns: u64,
+        /// Maximum entries; when full, the least recently used idle entry
+        /// is evicted.
         size: u32,
+        /// Balancer for requests without usable affinity (first request,
+        /// expired or missing key, redispatch).
         balance: Balance,
+        /// Whether a client whose backend is down or full is moved
+        /// (redispatch) or refused.
         on_unavailable: OnUnavailable,
+        /// Whether pinned clients keep going to a draining backend or are
+        /// moved at once.
         on_draining: OnDraining,
     },
     /// Consistent hashing with bounded loads (HAProxy `hash-type consistent`
     /// + `hash-balance-factor`).
     BoundedLoad {
+        /// Which part of the request is hashed (address, header, cookie).
         key: KeySource,
+        /// Which product's hash maps the key to a backend.
         hash: HashAlgo,
         /// `hash-balance-factor`: no backend above factor/100 × the average.
         factor: u32,
+        /// Table and ring sizes and product options of `hash`.
         tuning: HashTuning,
+        /// Balancer for requests without usable affinity (first request,
+        /// expired or missing key, redispatch).
         balance: Balance,
+        /// Whether pinned clients keep going to a draining backend or are
+        /// moved at once.
         on_draining: OnDraining,
     },
 }

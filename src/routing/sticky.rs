@@ -12,8 +12,6 @@
 //! when the application's response carries the identifier
 //! ([`Router::on_response`](super::Router::on_response)).
 
-#![allow(missing_docs)] // Some public items here still lack doc comments; remove this as they get them.
-
 use super::table::AffinityTable;
 use super::{
     BackendId, Balance, Balancer, Decision, Health, Learned, OnDraining, OnUnavailable, Pool,
@@ -24,7 +22,10 @@ use std::net::IpAddr;
 /// What the table is keyed on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TableKey {
+    /// The client's source address, pinned on its first request.
     SourceIp,
+    /// An identifier the application issues, pinned when a response
+    /// carries it.
     Learned(Learned),
 }
 
@@ -37,6 +38,8 @@ pub fn ip_key(ip: IpAddr) -> u128 {
     }
 }
 
+/// The affinity-table router (`source_ip_table`, `learn`): a key found in
+/// the table goes to its backend, an unknown one is balanced and pinned.
 #[derive(Debug, Clone)]
 pub struct Sticky {
     key: TableKey,
@@ -47,6 +50,8 @@ pub struct Sticky {
 }
 
 impl Sticky {
+    /// A router with an empty table of at most `size` entries, each expiring
+    /// after `timeout_ns` ns without a hit; unpinned requests go to `balance`.
     pub fn new(
         key: TableKey,
         timeout_ns: u64,
@@ -64,6 +69,7 @@ impl Sticky {
         }
     }
 
+    /// What the table is keyed on.
     pub fn key(&self) -> TableKey {
         self.key
     }
@@ -95,6 +101,9 @@ impl Sticky {
         }
     }
 
+    /// Follows `req`'s pin if its backend is eligible with room; otherwise
+    /// balances anew (re-pinning) or refuses, per `on_draining` and
+    /// `on_unavailable`. Requests without the key are balanced, unpinned.
     pub fn route(&mut self, req: &RouteRequest, pool: &Pool, rng: &mut RouteRng) -> Decision {
         let key = match self.key {
             TableKey::SourceIp => Some(ip_key(req.src)),

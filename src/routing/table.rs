@@ -14,8 +14,6 @@
 //! leak into results. Memory grows with live entries; once warm, a decision
 //! allocates nothing.
 
-#![allow(missing_docs)] // Some public items here still lack doc comments; remove this as they get them.
-
 use super::BackendId;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -58,6 +56,8 @@ struct Node {
     next: u32,
 }
 
+/// Key → backend pins with an idle timeout and a size limit (see the module
+/// docs for the eviction order).
 #[derive(Debug, Clone)]
 pub struct AffinityTable {
     timeout_ns: u64,
@@ -72,6 +72,8 @@ pub struct AffinityTable {
 }
 
 impl AffinityTable {
+    /// An empty table of at most `size` (> 0) entries, each dropped after
+    /// `timeout_ns` ns without a hit.
     pub fn new(timeout_ns: u64, size: u32) -> Self {
         debug_assert!(size > 0);
         AffinityTable {
@@ -85,10 +87,12 @@ impl AffinityTable {
         }
     }
 
+    /// Entries held, including idle ones not yet reaped.
     pub fn len(&self) -> usize {
         self.map.len()
     }
 
+    /// Whether the table holds no entry.
     pub fn is_empty(&self) -> bool {
         self.map.is_empty()
     }

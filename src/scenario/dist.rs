@@ -2,8 +2,6 @@
 //! `{ dist = "lognormal", mean = 0.05, cv = 1.5 }`, built once on
 //! `rand_distr` and sampled on the hot path without allocation.
 
-#![allow(missing_docs)] // Some public items here still lack doc comments; remove this as they get them.
-
 use rand::Rng;
 use rand_distr::{Distribution, Exp, Gamma, Geometric, LogNormal, Pareto, Uniform};
 
@@ -22,38 +20,61 @@ pub const KINDS: &[(&str, &str)] = &[
 /// scenario hash) by its parameters; the built sampler is derived from them.
 #[derive(Debug, Clone, serde::Serialize)]
 pub enum Dist {
+    /// Always the same value.
     Constant(f64),
+    /// Exponential: memoryless, cv 1.
     Exponential {
+        /// Mean of the samples.
         mean: f64,
+        /// The sampler built from the parameters (not serialised).
         #[serde(skip)]
         d: Exp<f64>,
     },
+    /// Uniform between `min` and `max`.
     Uniform {
+        /// Smallest value (inclusive).
         min: f64,
+        /// Upper bound (exclusive).
         max: f64,
+        /// The sampler built from the parameters (not serialised).
         #[serde(skip)]
         d: Uniform<f64>,
     },
+    /// Log-normal, parameterised by mean and cv.
     LogNormal {
+        /// Mean of the samples.
         mean: f64,
+        /// Coefficient of variation (standard deviation / mean).
         cv: f64,
+        /// The sampler built from the parameters (not serialised).
         #[serde(skip)]
         d: LogNormal<f64>,
     },
+    /// Gamma, parameterised by mean and cv (shape 1/cv²).
     Gamma {
+        /// Mean of the samples.
         mean: f64,
+        /// Coefficient of variation (standard deviation / mean).
         cv: f64,
+        /// The sampler built from the parameters (not serialised).
         #[serde(skip)]
         d: Gamma<f64>,
     },
+    /// Pareto (type I): heavy-tailed.
     Pareto {
+        /// Mean of the samples.
         mean: f64,
+        /// Tail index α (> 1, so the mean is finite).
         shape: f64,
+        /// The sampler built from the parameters (not serialised).
         #[serde(skip)]
         d: Pareto<f64>,
     },
+    /// Geometric on 1, 2, 3, … (counts, e.g. requests per session).
     Geometric {
+        /// Mean of the samples.
         mean: f64,
+        /// The sampler built from the parameters (not serialised).
         #[serde(skip)]
         d: Geometric,
     },
@@ -84,16 +105,19 @@ fn non_negative(name: &str, v: f64) -> Result<f64, DistError> {
 }
 
 impl Dist {
+    /// Always `value` (>= 0).
     pub fn constant(value: f64) -> Result<Self, DistError> {
         Ok(Dist::Constant(non_negative("value", value)?))
     }
 
+    /// Exponential with the given mean (> 0): memoryless, cv 1.
     pub fn exponential(mean: f64) -> Result<Self, DistError> {
         let mean = positive("mean", mean)?;
         let d = Exp::new(1.0 / mean).map_err(|e| DistError(e.to_string()))?;
         Ok(Dist::Exponential { mean, d })
     }
 
+    /// Uniform on `[min, max)`, 0 <= `min` < `max`.
     pub fn uniform(min: f64, max: f64) -> Result<Self, DistError> {
         let min = non_negative("min", min)?;
         let max = non_negative("max", max)?;

@@ -2,8 +2,6 @@
 //! the file, the key (`strategies[2].ttl`), where it is (line and column, or
 //! the `--set` flag that put it there), what was expected and what was found.
 
-#![allow(missing_docs)] // Some public items here still lack doc comments; remove this as they get them.
-
 use std::fmt;
 
 /// One step of a key path: a table key or an array index.
@@ -62,7 +60,12 @@ impl fmt::Display for KeyPath {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Location {
     /// 1-based line and column (in characters) in the scenario file.
-    Span { line: usize, column: usize },
+    Span {
+        /// Line, from 1.
+        line: usize,
+        /// Column in characters, from 1.
+        column: usize,
+    },
     /// The value was put there by this `--set` flag.
     Flag(String),
     /// The file does not say (e.g. a required key that is missing from a
@@ -75,13 +78,22 @@ pub enum Location {
 pub enum ScenarioError {
     /// The file could not be read.
     #[error("cannot read scenario file `{path}`: {cause}")]
-    Read { path: String, cause: std::io::Error },
+    Read {
+        /// The path as given.
+        path: String,
+        /// The operating system's error.
+        cause: std::io::Error,
+    },
     /// The file is not valid TOML.
     #[error("{origin}:{line}:{column}: TOML syntax error: {message}")]
     Syntax {
+        /// The file's name as shown in messages.
         origin: String,
+        /// Line of the error, from 1.
         line: usize,
+        /// Column of the error in characters, from 1.
         column: usize,
+        /// The TOML parser's description.
         message: String,
     },
     /// A `--set` flag is malformed or addresses something that is not there.
@@ -91,15 +103,18 @@ pub enum ScenarioError {
         origin: Option<String>,
         /// The flag as given, without `--set `.
         flag: String,
+        /// What is wrong with it.
         reason: String,
     },
     /// The file parses but says something wrong: unknown key, wrong type,
     /// value out of range, inconsistent keys.
     #[error("{}", invalid_message(origin, key, location, message))]
     Invalid {
+        /// The file's name as shown in messages.
         origin: String,
         /// Dotted key path, e.g. `strategies[2].ttl`; empty for the whole file.
         key: String,
+        /// Where the offending value is, when known.
         location: Location,
         /// What was expected and what was found.
         message: String,

@@ -13,8 +13,6 @@
 //! defaults to 1). Whether each value is valid for its key is checked by
 //! the sweep, which applies it like a `--set` and validates the result.
 
-#![allow(missing_docs)] // Some public items here still lack doc comments; remove this as they get them.
-
 use super::error::{KeyPath, Problem, ScenarioError};
 use super::overrides::parse_override;
 use super::validate::count_in;
@@ -25,7 +23,10 @@ use toml::Value;
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawSweep {
+    /// `replications`: runs per grid point, each with its own seed.
     pub replications: Option<u32>,
+    /// `params`: parameter key path → an array of values or a range string
+    /// (`"4..16:4"`), before expansion.
     pub params: Option<toml::Table>,
 }
 
@@ -37,6 +38,8 @@ pub const MAX_REPLICATIONS: u32 = 100_000;
 /// A validated `[sweep]` table.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SweepSpec {
+    /// Runs per grid point (1 to [`MAX_REPLICATIONS`]); `None` = not set
+    /// here, so the command line or the default decides.
     pub replications: Option<u32>,
     /// In key order (TOML tables are unordered); `--param` keeps its own order.
     pub axes: Vec<Axis>,
@@ -45,7 +48,9 @@ pub struct SweepSpec {
 /// One swept parameter: a `--set` key path and the values it takes, in order.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Axis {
+    /// Dotted key path as `--set` takes it, e.g. `backends.count`.
     pub key: String,
+    /// The values, in sweep order (1 to [`MAX_AXIS_VALUES`] of them).
     pub values: Vec<Value>,
 }
 

@@ -1126,6 +1126,8 @@ fn schema_tables_cover_every_kind() {
         "on_draining",
         "table_size",
         "min_ring_size",
+        "hash_function",
+        "avalanche",
         "header_name",
         "timeout",
         "size",

@@ -2,8 +2,6 @@
 //! distributions built, cross-field checks done. Everything downstream of
 //! `scenario` sees only these types, never the raw TOML.
 
-#![allow(missing_docs)] // Some public items here still lack doc comments; remove this as they get them.
-
 use crate::routing::StrategySpec;
 use crate::scenario::dist::Dist;
 
@@ -24,17 +22,29 @@ pub fn secs_to_ns(s: f64) -> u64 {
 pub struct Scenario {
     /// Short name used for the output directory (`results/<name>/`).
     pub name: String,
+    /// `[simulation]`: length, warm-up and seed.
     pub simulation: Simulation,
+    /// `[workload]`: session arrivals and what each session does.
     pub workload: Workload,
+    /// `[[clients]]`: where sessions come from (one direct segment when the
+    /// file lists none).
     pub clients: Vec<ClientSegment>,
+    /// `[backends]`: the fleet at the start.
     pub backends: Backends,
+    /// `[health_check]`: how the load balancer notices failures.
     pub health_check: HealthCheck,
+    /// `[session_state]`: where session state lives, for strategies that do
+    /// not set their own placement.
     pub session_state: SessionState,
+    /// `[[strategies]]`, in file order (the order of every output).
     pub strategies: Vec<StrategyConfig>,
+    /// `[[faults]]`, in file order.
     pub faults: Vec<Fault>,
+    /// `[output]`: resolution of the time-bucketed outputs.
     pub output: Output,
     /// Rolling deploys, in start order.
     pub deploys: Vec<Deploy>,
+    /// `[autoscaling]`, if the fleet scales.
     pub autoscaling: Option<Autoscaling>,
     /// `[decision]` and `[[slo]]`, or their defaults. Not part of the
     /// scenario hash: they judge the results but do not change them.
@@ -46,14 +56,18 @@ pub struct Scenario {
     pub load_warnings: Vec<super::sanity::Warning>,
 }
 
+/// `[simulation]`: how long to simulate and with which seed.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Simulation {
+    /// Simulated time from the start to the end of the run, ns.
     pub duration_ns: u64,
     /// Requests that start before this are not measured.
     pub warmup_ns: u64,
+    /// Master seed: every random stream of the run derives from it.
     pub seed: u64,
 }
 
+/// `[workload]`: session arrivals and the requests each session sends.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Workload {
     /// Mean session arrivals per second (before the profile multiplier).
@@ -72,7 +86,10 @@ pub struct Workload {
 /// sorted by `from_ns`, the first at 0. With `period_ns`, the profile repeats.
 #[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct RateProfile {
+    /// `(from_ns, multiplier)`, sorted by time, the first at 0; empty = a
+    /// constant 1.0.
     pub steps: Vec<(u64, f64)>,
+    /// Length of one repetition, ns; `None` = the last step lasts to the end.
     pub period_ns: Option<u64>,
 }
 
@@ -116,13 +133,17 @@ pub enum Network {
     Cgnat,
 }
 
+/// One `[[clients]]` segment: a population of users reaching the load
+/// balancer the same way.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct ClientSegment {
+    /// Label used in outputs.
     pub name: String,
     /// Fraction of sessions from this segment (all shares sum to 1).
     pub share: f64,
     /// Distinct users in the segment.
     pub users: u32,
+    /// How the users reach the load balancer (direct, NAT, CGNAT).
     pub network: Network,
     /// Users per public address (`Nat`, `Cgnat`); 1 for `Direct`.
     pub users_per_ip: u32,
@@ -157,6 +178,7 @@ impl ClientSegment {
     }
 }
 
+/// `[backends]`: the fleet at the start of the run.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Backends {
     /// One entry per backend, in order: `b0`, `b1`, …
@@ -171,6 +193,7 @@ pub struct Backends {
 }
 
 impl Backends {
+    /// Backends at the start of the run (autoscaling may change it later).
     pub fn count(&self) -> usize {
         self.speeds.len()
     }
@@ -183,7 +206,9 @@ impl Backends {
 /// Active health checking as the load balancer sees it (ALB defaults).
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct HealthCheck {
+    /// Time between two probes of one backend, ns.
     pub interval_ns: u64,
+    /// How long a probe waits for an answer before it counts as failed, ns.
     pub timeout_ns: u64,
     /// Consecutive failures before a backend is marked down.
     pub unhealthy_threshold: u32,
@@ -194,6 +219,8 @@ pub struct HealthCheck {
     pub retry_delay_ns: u64,
 }
 
+/// Where session state lives, which decides whether a session that moves
+/// to another backend loses it.
 #[derive(Debug, Clone, serde::Serialize)]
 pub enum SessionState {
     /// State lives in the memory of the backend that created it.
@@ -202,55 +229,78 @@ pub enum SessionState {
     /// While the store is down (`outages`, `(from, until)` in ns, sorted,
     /// disjoint), every request fails.
     Shared {
+        /// Round-trip time to the store added to every request, seconds.
         store_latency: Dist,
+        /// Store outages, `(from_ns, until_ns)`, sorted and disjoint.
         outages: Vec<(u64, u64)>,
     },
     /// State lives on the backend that wrote it and is copied to `copies`
     /// other in-service backends on every request (a write), which adds
     /// `write_latency` to the request.
     Replicated {
+        /// Backends besides the writer that hold a copy.
         copies: u32,
+        /// Time the copy adds to every request, seconds.
         write_latency: Dist,
         /// Whether a backend without a copy fetches one from a surviving holder.
         cluster_reads: bool,
     },
 }
 
+/// One `[[strategies]]` entry, validated.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct StrategyConfig {
     /// Unique label used in outputs.
     pub name: String,
+    /// The routing strategy and its options.
     pub spec: StrategySpec,
     /// This strategy's own session-state placement (`placement` key), if it
     /// overrides the scenario's `[session_state]`.
     pub session_state: Option<SessionState>,
 }
 
+/// One `[[faults]]` entry, validated: times in ns from the start,
+/// backends as indices (`b3` is 3).
 #[derive(Debug, Clone, serde::Serialize)]
 pub enum Fault {
     /// Backend `backend` crashes at `at_ns`; with `recover_after_ns` it is
     /// running again (empty) that long after.
     Crash {
+        /// Index of the backend that crashes.
         backend: usize,
+        /// When it crashes, ns.
         at_ns: u64,
+        /// Downtime before it runs again, ns; `None` = it stays down.
         recover_after_ns: Option<u64>,
     },
     /// Every instance fails after an exponential time with mean `mtbf_ns`
     /// of running, and is repaired (running again, empty) after an
     /// exponential time with mean `mttr_ns`.
-    Random { mtbf_ns: u64, mttr_ns: u64 },
+    Random {
+        /// Mean running time between failures of one instance, ns.
+        mtbf_ns: u64,
+        /// Mean time to repair, ns.
+        mttr_ns: u64,
+    },
     /// Every instance in zone `zone` (an index into `Backends::zones`)
     /// crashes at `at_ns`; with `duration_ns` they are back after it.
     ZoneOutage {
+        /// Index into `Backends::zones`.
         zone: usize,
+        /// When the zone goes down, ns.
         at_ns: u64,
+        /// How long it stays down, ns; `None` = for the rest of the run.
         duration_ns: Option<u64>,
     },
     /// Backend `backend` serves `factor` times slower from `at_ns` for `duration_ns`.
     Slow {
+        /// Index of the backend slowed down.
         backend: usize,
+        /// When the slow-down starts, ns.
         at_ns: u64,
+        /// How long it lasts, ns.
         duration_ns: u64,
+        /// Service times are multiplied by this (1 to 1000).
         factor: f64,
     },
 }
@@ -259,7 +309,9 @@ pub enum Fault {
 /// batches of `batch_size`.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Deploy {
+    /// When the deploy starts, ns.
     pub at_ns: u64,
+    /// Instances replaced at once.
     pub batch_size: u32,
     /// Wait between one batch's old instances starting to drain and the
     /// next batch's replacements being launched.
@@ -275,29 +327,43 @@ pub struct Deploy {
 /// Which instance a scale-in removes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub enum Victim {
+    /// The most recently launched instance.
     Newest,
+    /// The longest-running instance.
     Oldest,
+    /// The instance holding the fewest active sessions' state.
     LeastSessions,
 }
 
 /// Target tracking on average utilisation of the in-service instances.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Autoscaling {
+    /// Fewest in-service instances it scales in to.
     pub min: u32,
+    /// Most in-service instances it scales out to.
     pub max: u32,
     /// Utilisation (busy workers / workers, 0..1) to hold.
     pub target: f64,
     /// The metric is the average over this window (a multiple of the evaluation period).
     pub metric_window_ns: u64,
+    /// Time between two decisions (and two utilisation samples), ns.
     pub evaluation_period_ns: u64,
+    /// No scale-out until this long after the previous one, ns.
     pub scale_out_cooldown_ns: u64,
+    /// No scale-in until this long after the previous scale-in (nor while
+    /// the scale-out cooldown runs), ns.
     pub scale_in_cooldown_ns: u64,
+    /// Launch to running for a new instance, ns.
     pub boot_time_ns: u64,
+    /// Which instance a scale-in removes.
     pub victim: Victim,
+    /// How long a removed instance drains before it stops, ns (0 = at once).
     pub deregistration_delay_ns: u64,
+    /// Linear weight ramp after a new instance enters service, ns (0 = off).
     pub slow_start_ns: u64,
 }
 
+/// `[output]`: how finely results are broken down over time.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Output {
     /// Width of the time buckets in `backends.csv`.

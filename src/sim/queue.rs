@@ -1,7 +1,5 @@
 //! The pending-event set: a binary heap ordered by `(time_ns, seq)`.
 
-#![allow(missing_docs)] // Some public items here still lack doc comments; remove this as they get them.
-
 use super::Nanos;
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
@@ -47,6 +45,7 @@ impl<E> Default for EventQueue<E> {
 }
 
 impl<E> EventQueue<E> {
+    /// An empty queue at time 0.
     pub fn new() -> Self {
         EventQueue {
             heap: BinaryHeap::new(),
@@ -55,6 +54,8 @@ impl<E> EventQueue<E> {
         }
     }
 
+    /// An empty queue at time 0 with room for `n` pending events before it
+    /// reallocates.
     pub fn with_capacity(n: usize) -> Self {
         EventQueue {
             heap: BinaryHeap::with_capacity(n),

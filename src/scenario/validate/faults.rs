@@ -49,168 +49,191 @@ pub(super) fn faults(raw: &[RawFault], backends: &Backends, sim: &Simulation) ->
     let mut out = Vec::with_capacity(raw.len());
     for (i, f) in raw.iter().enumerate() {
         let fk = k.i(i);
-        let kinds: Vec<&str> = FAULT_KINDS.iter().map(|(n, _, _)| *n).collect();
-        let Some(&(kind, required, optional)) = FAULT_KINDS.iter().find(|(n, _, _)| *n == f.kind)
-        else {
-            return problem(
-                &fk.k("kind"),
-                format!(
-                    "expected one of {}, found `{}`{}",
-                    ticked(&kinds),
-                    f.kind,
-                    did_you_mean(&f.kind, &kinds)
-                ),
-            );
-        };
-        let present = f.present_keys();
-        for key in &present {
-            if !required.contains(key) && !optional.contains(key) {
-                let all: Vec<&str> = required.iter().chain(optional).copied().collect();
-                return problem(
-                    &fk.k(key),
-                    format!(
-                        "`{key}` does not apply to fault kind `{kind}`; its keys are {}",
-                        ticked(&all)
-                    ),
-                );
-            }
-        }
-        for key in required.iter() {
-            if !present.contains(key) {
-                return problem(
-                    &fk.k(key),
-                    format!(
-                        "required key `{key}` is missing: fault kind `{kind}` needs {}",
-                        ticked(required)
-                    ),
-                );
-            }
-        }
+        let kind = fault_kind(&fk, f)?;
         let n = backends.count();
         let fault = match kind {
-            "crash" => {
-                let backend = backend_ref(&fk.k("backend"), f.backend.as_deref().unwrap_or(""), n)?;
-                let at_ns = start_time(&fk.k("at"), f.at.unwrap_or(0.0), sim)?;
-                let recover_after_ns = match f.recover_after {
-                    Some(r) => Some(secs(&fk.k("recover_after"), r, false)?),
-                    None => None,
-                };
-                let down = |at: u64, rec: Option<u64>| {
-                    (at, rec.map_or(u64::MAX, |r| at.saturating_add(r)))
-                };
-                let (a0, a1) = down(at_ns, recover_after_ns);
-                for (j, prev) in out.iter().enumerate() {
-                    let Fault::Crash {
-                        backend: pb,
-                        at_ns: pa,
-                        recover_after_ns: pr,
-                    } = *prev
-                    else {
-                        continue;
-                    };
-                    let (b0, b1) = down(pa, pr);
-                    if pb == backend && a0 < b1 && b0 < a1 {
-                        return problem(
-                            &fk.k("at"),
-                            format!(
-                                "expected crashes of `{}` not to overlap, found this one \
-                                 overlapping faults[{j}]",
-                                Backends::name(backend)
-                            ),
-                        );
-                    }
-                }
-                Fault::Crash {
-                    backend,
-                    at_ns,
-                    recover_after_ns,
-                }
-            }
-            "random" => {
-                let mtbf = f.mtbf.unwrap_or(0.0);
-                let mtbf_ns = secs(&fk.k("mtbf"), mtbf, false)?;
-                if mtbf < MIN_MTBF_S {
-                    return problem(
-                        &fk.k("mtbf"),
-                        format!("expected a mean time between failures of at least {MIN_MTBF_S} s, found {mtbf} s"),
-                    );
-                }
-                let mttr_ns = secs(&fk.k("mttr"), f.mttr.unwrap_or(0.0), false)?;
-                Fault::Random { mtbf_ns, mttr_ns }
-            }
-            "zone_outage" => {
-                let zn = f.zone.as_deref().unwrap_or("");
-                let Some(zone) = backends.zones.iter().position(|z| z == zn) else {
-                    return problem(
-                        &fk.k("zone"),
-                        format!(
-                            "expected one of the zones in `backends.zones` ({}), found `{zn}`",
-                            ticked(
-                                &backends
-                                    .zones
-                                    .iter()
-                                    .map(String::as_str)
-                                    .collect::<Vec<_>>()
-                            )
-                        ),
-                    );
-                };
-                let at_ns = start_time(&fk.k("at"), f.at.unwrap_or(0.0), sim)?;
-                let duration_ns = match f.duration {
-                    Some(d) => Some(secs(&fk.k("duration"), d, false)?),
-                    None => None,
-                };
-                Fault::ZoneOutage {
-                    zone,
-                    at_ns,
-                    duration_ns,
-                }
-            }
-            _ => {
-                let backend = backend_ref(&fk.k("backend"), f.backend.as_deref().unwrap_or(""), n)?;
-                let at_ns = start_time(&fk.k("at"), f.at.unwrap_or(0.0), sim)?;
-                let duration_ns = secs(&fk.k("duration"), f.duration.unwrap_or(0.0), false)?;
-                let factor = within(
-                    &fk.k("factor"),
-                    f.factor.unwrap_or(0.0),
-                    1.0,
-                    1000.0,
-                    "a slow-down factor",
-                )?;
-                for (j, prev) in out.iter().enumerate() {
-                    if let Fault::Slow {
-                        backend: pb,
-                        at_ns: pa,
-                        duration_ns: pd,
-                        ..
-                    } = *prev
-                    {
-                        if pb == backend
-                            && at_ns < pa.saturating_add(pd)
-                            && pa < at_ns.saturating_add(duration_ns)
-                        {
-                            return problem(
-                                &fk.k("at"),
-                                format!(
-                                    "expected slow periods of `{}` not to overlap, found this \
-                                     one overlapping faults[{j}]",
-                                    Backends::name(backend)
-                                ),
-                            );
-                        }
-                    }
-                }
-                Fault::Slow {
-                    backend,
-                    at_ns,
-                    duration_ns,
-                    factor,
-                }
-            }
+            "crash" => crash(&fk, f, n, sim, &out)?,
+            "random" => random(&fk, f)?,
+            "zone_outage" => zone_outage(&fk, f, backends, sim)?,
+            _ => slow(&fk, f, n, sim, &out)?,
         };
         out.push(fault);
     }
     Ok(out)
+}
+
+/// The fault's kind, once its keys are known to be the kind's: none
+/// foreign, every required one present.
+fn fault_kind(fk: &KeyPath, f: &RawFault) -> R<&'static str> {
+    let kinds: Vec<&str> = FAULT_KINDS.iter().map(|(n, _, _)| *n).collect();
+    let Some(&(kind, required, optional)) = FAULT_KINDS.iter().find(|(n, _, _)| *n == f.kind)
+    else {
+        return problem(
+            &fk.k("kind"),
+            format!(
+                "expected one of {}, found `{}`{}",
+                ticked(&kinds),
+                f.kind,
+                did_you_mean(&f.kind, &kinds)
+            ),
+        );
+    };
+    let present = f.present_keys();
+    for key in &present {
+        if !required.contains(key) && !optional.contains(key) {
+            let all: Vec<&str> = required.iter().chain(optional).copied().collect();
+            return problem(
+                &fk.k(key),
+                format!(
+                    "`{key}` does not apply to fault kind `{kind}`; its keys are {}",
+                    ticked(&all)
+                ),
+            );
+        }
+    }
+    for key in required.iter() {
+        if !present.contains(key) {
+            return problem(
+                &fk.k(key),
+                format!(
+                    "required key `{key}` is missing: fault kind `{kind}` needs {}",
+                    ticked(required)
+                ),
+            );
+        }
+    }
+    Ok(kind)
+}
+
+/// `crash`: a backend down at `at`, back after `recover_after` (or never);
+/// crashes of one backend must not overlap the earlier faults' (`out`).
+fn crash(fk: &KeyPath, f: &RawFault, n: usize, sim: &Simulation, out: &[Fault]) -> R<Fault> {
+    let backend = backend_ref(&fk.k("backend"), f.backend.as_deref().unwrap_or(""), n)?;
+    let at_ns = start_time(&fk.k("at"), f.at.unwrap_or(0.0), sim)?;
+    let recover_after_ns = match f.recover_after {
+        Some(r) => Some(secs(&fk.k("recover_after"), r, false)?),
+        None => None,
+    };
+    let down = |at: u64, rec: Option<u64>| (at, rec.map_or(u64::MAX, |r| at.saturating_add(r)));
+    let (a0, a1) = down(at_ns, recover_after_ns);
+    for (j, prev) in out.iter().enumerate() {
+        let Fault::Crash {
+            backend: pb,
+            at_ns: pa,
+            recover_after_ns: pr,
+        } = *prev
+        else {
+            continue;
+        };
+        let (b0, b1) = down(pa, pr);
+        if pb == backend && a0 < b1 && b0 < a1 {
+            return problem(
+                &fk.k("at"),
+                format!(
+                    "expected crashes of `{}` not to overlap, found this one \
+                     overlapping faults[{j}]",
+                    Backends::name(backend)
+                ),
+            );
+        }
+    }
+    Ok(Fault::Crash {
+        backend,
+        at_ns,
+        recover_after_ns,
+    })
+}
+
+/// `random`: failures at a mean interval `mtbf` (at least `MIN_MTBF_S`),
+/// each repaired after a mean `mttr`.
+fn random(fk: &KeyPath, f: &RawFault) -> R<Fault> {
+    let mtbf = f.mtbf.unwrap_or(0.0);
+    let mtbf_ns = secs(&fk.k("mtbf"), mtbf, false)?;
+    if mtbf < MIN_MTBF_S {
+        return problem(
+            &fk.k("mtbf"),
+            format!(
+                "expected a mean time between failures of at least {MIN_MTBF_S} s, found {mtbf} s"
+            ),
+        );
+    }
+    let mttr_ns = secs(&fk.k("mttr"), f.mttr.unwrap_or(0.0), false)?;
+    Ok(Fault::Random { mtbf_ns, mttr_ns })
+}
+
+/// `zone_outage`: every backend of a zone named in `backends.zones` down
+/// at `at` for `duration` (or for good).
+fn zone_outage(fk: &KeyPath, f: &RawFault, backends: &Backends, sim: &Simulation) -> R<Fault> {
+    let zn = f.zone.as_deref().unwrap_or("");
+    let Some(zone) = backends.zones.iter().position(|z| z == zn) else {
+        return problem(
+            &fk.k("zone"),
+            format!(
+                "expected one of the zones in `backends.zones` ({}), found `{zn}`",
+                ticked(
+                    &backends
+                        .zones
+                        .iter()
+                        .map(String::as_str)
+                        .collect::<Vec<_>>()
+                )
+            ),
+        );
+    };
+    let at_ns = start_time(&fk.k("at"), f.at.unwrap_or(0.0), sim)?;
+    let duration_ns = match f.duration {
+        Some(d) => Some(secs(&fk.k("duration"), d, false)?),
+        None => None,
+    };
+    Ok(Fault::ZoneOutage {
+        zone,
+        at_ns,
+        duration_ns,
+    })
+}
+
+/// `slow`: a backend `factor` (1–1000) times slower from `at` for
+/// `duration`; slow periods of one backend must not overlap.
+fn slow(fk: &KeyPath, f: &RawFault, n: usize, sim: &Simulation, out: &[Fault]) -> R<Fault> {
+    let backend = backend_ref(&fk.k("backend"), f.backend.as_deref().unwrap_or(""), n)?;
+    let at_ns = start_time(&fk.k("at"), f.at.unwrap_or(0.0), sim)?;
+    let duration_ns = secs(&fk.k("duration"), f.duration.unwrap_or(0.0), false)?;
+    let factor = within(
+        &fk.k("factor"),
+        f.factor.unwrap_or(0.0),
+        1.0,
+        1000.0,
+        "a slow-down factor",
+    )?;
+    for (j, prev) in out.iter().enumerate() {
+        if let Fault::Slow {
+            backend: pb,
+            at_ns: pa,
+            duration_ns: pd,
+            ..
+        } = *prev
+        {
+            if pb == backend
+                && at_ns < pa.saturating_add(pd)
+                && pa < at_ns.saturating_add(duration_ns)
+            {
+                return problem(
+                    &fk.k("at"),
+                    format!(
+                        "expected slow periods of `{}` not to overlap, found this \
+                         one overlapping faults[{j}]",
+                        Backends::name(backend)
+                    ),
+                );
+            }
+        }
+    }
+    Ok(Fault::Slow {
+        backend,
+        at_ns,
+        duration_ns,
+        factor,
+    })
 }
 
 pub(super) fn drain_delay(key: &KeyPath, v: Option<f64>) -> R<u64> {

@@ -207,167 +207,185 @@ pub(super) fn strategy(k: &KeyPath, s: &RawStrategy) -> R<StrategySpec> {
             );
         }
     }
-    Ok(match kind {
-        StrategyKind::RoundRobin => StrategySpec::Balance(Balance::RoundRobin),
-        StrategyKind::Random => StrategySpec::Balance(Balance::Random),
-        StrategyKind::LeastConn => StrategySpec::Balance(Balance::LeastConn),
-        StrategyKind::P2c => StrategySpec::Balance(Balance::P2c),
-        StrategyKind::LbCookie => {
-            let (lo, hi) = COOKIE_TTL_RANGE_S;
-            let ttl = within(
-                &k.k("ttl"),
-                s.ttl.unwrap_or(DEFAULT_COOKIE_TTL_S),
-                lo,
-                hi,
-                "a cookie TTL in seconds",
-            )?;
-            let defaults = CookieAttrs::default();
-            let cookie_name = s.cookie_name.clone().unwrap_or(defaults.name);
-            if !is_token(&cookie_name) {
-                return problem(
-                    &k.k("cookie_name"),
-                    format!(
-                        "expected a cookie name of token characters (no whitespace, `;`, `=`, \
-                         `,`, quotes or brackets), found {cookie_name:?}"
-                    ),
-                );
-            }
-            let path = s.cookie_path.clone().unwrap_or(defaults.path);
-            if !path.starts_with('/') || path.chars().any(|c| c == ';' || c.is_control()) {
-                return problem(
-                    &k.k("cookie_path"),
-                    format!(
-                        "expected a path starting with `/` without `;` or control characters, \
-                         found {path:?}"
-                    ),
-                );
-            }
-            StrategySpec::LbCookie {
-                ttl_ns: secs_to_ns(ttl),
-                ttl_mode: match s.ttl_mode.unwrap_or(RawTtlMode::Sliding) {
-                    RawTtlMode::Sliding => TtlMode::Sliding,
-                    RawTtlMode::Absolute => TtlMode::Absolute,
-                    RawTtlMode::Session => TtlMode::Session,
-                },
-                cookie: CookieAttrs {
-                    name: cookie_name,
-                    path,
-                    secure: s.secure.unwrap_or(false),
-                    http_only: s.http_only.unwrap_or(false),
-                    same_site: s.same_site.map(|ss| match ss {
-                        RawSameSite::Strict => SameSite::Strict,
-                        RawSameSite::Lax => SameSite::Lax,
-                        RawSameSite::None => SameSite::None,
-                    }),
-                },
-                balance: balance(s.balance),
-                on_unavailable: on_unavailable(s.on_unavailable),
-                on_draining: on_draining(s.on_draining),
-            }
-        }
-        StrategyKind::SourceIp => {
-            let hash = ip_hash(s.hash, RawHashAlgo::Modulo);
-            StrategySpec::SourceIp {
-                hash,
-                tuning: tuning(k, s, hash)?,
-                on_unavailable: on_unavailable(s.on_unavailable),
-                on_draining: on_draining(s.on_draining),
-            }
-        }
-        StrategyKind::Header => {
-            let hash = ip_hash(s.hash, RawHashAlgo::EnvoyRing);
-            StrategySpec::Header {
-                name: header_name(k, &s.header_name, "Authorization")?,
-                hash,
-                tuning: tuning(k, s, hash)?,
-                balance: balance(s.balance),
-                on_unavailable: on_unavailable(s.on_unavailable),
-                on_draining: on_draining(s.on_draining),
-            }
-        }
-        StrategyKind::SourceIpTable => StrategySpec::SourceIpTable {
-            timeout_ns: table_timeout(k, s.timeout, DEFAULT_TABLE_TIMEOUT_S, MAX_TABLE_TIMEOUT_S)?,
-            size: table_size(k, s.size)?,
-            balance: balance(s.balance),
-            on_unavailable: on_unavailable(s.on_unavailable),
-            on_draining: on_draining(s.on_draining),
+    match kind {
+        StrategyKind::RoundRobin => Ok(StrategySpec::Balance(Balance::RoundRobin)),
+        StrategyKind::Random => Ok(StrategySpec::Balance(Balance::Random)),
+        StrategyKind::LeastConn => Ok(StrategySpec::Balance(Balance::LeastConn)),
+        StrategyKind::P2c => Ok(StrategySpec::Balance(Balance::P2c)),
+        StrategyKind::LbCookie => lb_cookie(k, s),
+        StrategyKind::SourceIp => source_ip(k, s),
+        StrategyKind::Header => header(k, s),
+        StrategyKind::SourceIpTable => source_ip_table(k, s),
+        StrategyKind::AppCookie | StrategyKind::SessionId => learn(k, s, kind),
+        StrategyKind::BoundedLoad => bounded_load(k, s),
+    }
+}
+
+/// `lb_cookie`: TTL, cookie name and path checked, attributes defaulted.
+fn lb_cookie(k: &KeyPath, s: &RawStrategy) -> R<StrategySpec> {
+    let (lo, hi) = COOKIE_TTL_RANGE_S;
+    let ttl = within(
+        &k.k("ttl"),
+        s.ttl.unwrap_or(DEFAULT_COOKIE_TTL_S),
+        lo,
+        hi,
+        "a cookie TTL in seconds",
+    )?;
+    let defaults = CookieAttrs::default();
+    let cookie_name = s.cookie_name.clone().unwrap_or(defaults.name);
+    if !is_token(&cookie_name) {
+        return problem(
+            &k.k("cookie_name"),
+            format!(
+                "expected a cookie name of token characters (no whitespace, `;`, `=`, \
+                 `,`, quotes or brackets), found {cookie_name:?}"
+            ),
+        );
+    }
+    let path = s.cookie_path.clone().unwrap_or(defaults.path);
+    if !path.starts_with('/') || path.chars().any(|c| c == ';' || c.is_control()) {
+        return problem(
+            &k.k("cookie_path"),
+            format!(
+                "expected a path starting with `/` without `;` or control characters, \
+                 found {path:?}"
+            ),
+        );
+    }
+    Ok(StrategySpec::LbCookie {
+        ttl_ns: secs_to_ns(ttl),
+        ttl_mode: match s.ttl_mode.unwrap_or(RawTtlMode::Sliding) {
+            RawTtlMode::Sliding => TtlMode::Sliding,
+            RawTtlMode::Absolute => TtlMode::Absolute,
+            RawTtlMode::Session => TtlMode::Session,
         },
-        StrategyKind::AppCookie | StrategyKind::SessionId => {
-            let app = kind == StrategyKind::AppCookie;
-            let name = if app {
-                let n = s
-                    .cookie_name
-                    .clone()
-                    .unwrap_or_else(|| "JSESSIONID".to_string());
-                if !is_token(&n) {
-                    return problem(
-                        &k.k("cookie_name"),
-                        format!("expected a cookie name of token characters, found {n:?}"),
-                    );
-                }
-                n
-            } else {
-                header_name(k, &s.header_name, "X-Session-Id")?
-            };
-            StrategySpec::Learn {
-                learned: if app {
-                    Learned::AppCookie
-                } else {
-                    Learned::SessionId
-                },
-                name,
-                timeout_ns: table_timeout(
-                    k,
-                    s.timeout,
-                    DEFAULT_LEARN_TIMEOUT_S,
-                    COOKIE_TTL_RANGE_S.1,
-                )?,
-                size: table_size(k, s.size)?,
-                balance: balance(s.balance),
-                on_unavailable: on_unavailable(s.on_unavailable),
-                on_draining: on_draining(s.on_draining),
-            }
+        cookie: CookieAttrs {
+            name: cookie_name,
+            path,
+            secure: s.secure.unwrap_or(false),
+            http_only: s.http_only.unwrap_or(false),
+            same_site: s.same_site.map(|ss| match ss {
+                RawSameSite::Strict => SameSite::Strict,
+                RawSameSite::Lax => SameSite::Lax,
+                RawSameSite::None => SameSite::None,
+            }),
+        },
+        balance: balance(s.balance),
+        on_unavailable: on_unavailable(s.on_unavailable),
+        on_draining: on_draining(s.on_draining),
+    })
+}
+
+/// `source_ip`: the hash (modulo by default) and its tuning.
+fn source_ip(k: &KeyPath, s: &RawStrategy) -> R<StrategySpec> {
+    let hash = ip_hash(s.hash, RawHashAlgo::Modulo);
+    Ok(StrategySpec::SourceIp {
+        hash,
+        tuning: tuning(k, s, hash)?,
+        on_unavailable: on_unavailable(s.on_unavailable),
+        on_draining: on_draining(s.on_draining),
+    })
+}
+
+/// `header`: the header name (`Authorization` by default), the hash
+/// (Envoy ring by default) and its tuning.
+fn header(k: &KeyPath, s: &RawStrategy) -> R<StrategySpec> {
+    let hash = ip_hash(s.hash, RawHashAlgo::EnvoyRing);
+    Ok(StrategySpec::Header {
+        name: header_name(k, &s.header_name, "Authorization")?,
+        hash,
+        tuning: tuning(k, s, hash)?,
+        balance: balance(s.balance),
+        on_unavailable: on_unavailable(s.on_unavailable),
+        on_draining: on_draining(s.on_draining),
+    })
+}
+
+/// `source_ip_table`: idle timeout and size of the affinity table.
+fn source_ip_table(k: &KeyPath, s: &RawStrategy) -> R<StrategySpec> {
+    Ok(StrategySpec::SourceIpTable {
+        timeout_ns: table_timeout(k, s.timeout, DEFAULT_TABLE_TIMEOUT_S, MAX_TABLE_TIMEOUT_S)?,
+        size: table_size(k, s.size)?,
+        balance: balance(s.balance),
+        on_unavailable: on_unavailable(s.on_unavailable),
+        on_draining: on_draining(s.on_draining),
+    })
+}
+
+/// `app_cookie` and `session_id`: the identifier's cookie or header
+/// name, then the table's timeout and size.
+fn learn(k: &KeyPath, s: &RawStrategy, kind: StrategyKind) -> R<StrategySpec> {
+    let app = kind == StrategyKind::AppCookie;
+    let name = if app {
+        let n = s
+            .cookie_name
+            .clone()
+            .unwrap_or_else(|| "JSESSIONID".to_string());
+        if !is_token(&n) {
+            return problem(
+                &k.k("cookie_name"),
+                format!("expected a cookie name of token characters, found {n:?}"),
+            );
         }
-        StrategyKind::BoundedLoad => {
-            let hash = ip_hash(s.hash, RawHashAlgo::Ketama);
-            if !matches!(hash, HashAlgo::Ketama | HashAlgo::EnvoyRing) {
-                return problem(
-                    &k.k("hash"),
-                    format!(
-                        "expected `ketama` or `envoy_ring` (bounded loads walk a ring), found `{}`",
-                        hash.name()
-                    ),
-                );
-            }
-            let factor = s.factor.unwrap_or(DEFAULT_BALANCE_FACTOR);
-            if !(101..=10_000).contains(&factor) {
-                return problem(
-                    &k.k("factor"),
-                    format!(
-                        "expected a hash-balance-factor from 101 to 10000 (percent of the average \
-                         load; HAProxy suggests 125-200), found {factor}"
-                    ),
-                );
-            }
-            let key = match s.key.unwrap_or(RawKeySource::Source) {
-                RawKeySource::Source => KeySource::SourceIp,
-                RawKeySource::Header => KeySource::Header,
-                RawKeySource::Cookie => KeySource::Cookie,
-            };
-            if s.header_name.is_some() && key != KeySource::Header {
-                return problem(
-                    &k.k("header_name"),
-                    "`header_name` applies only with `key = \"header\"`",
-                );
-            }
-            StrategySpec::BoundedLoad {
-                key,
-                hash,
-                factor,
-                tuning: tuning(k, s, hash)?,
-                balance: balance(s.balance),
-                on_draining: on_draining(s.on_draining),
-            }
-        }
+        n
+    } else {
+        header_name(k, &s.header_name, "X-Session-Id")?
+    };
+    Ok(StrategySpec::Learn {
+        learned: if app {
+            Learned::AppCookie
+        } else {
+            Learned::SessionId
+        },
+        name,
+        timeout_ns: table_timeout(k, s.timeout, DEFAULT_LEARN_TIMEOUT_S, COOKIE_TTL_RANGE_S.1)?,
+        size: table_size(k, s.size)?,
+        balance: balance(s.balance),
+        on_unavailable: on_unavailable(s.on_unavailable),
+        on_draining: on_draining(s.on_draining),
+    })
+}
+
+/// `bounded_load`: a ring hash, the balance factor, the key and its
+/// header name.
+fn bounded_load(k: &KeyPath, s: &RawStrategy) -> R<StrategySpec> {
+    let hash = ip_hash(s.hash, RawHashAlgo::Ketama);
+    if !matches!(hash, HashAlgo::Ketama | HashAlgo::EnvoyRing) {
+        return problem(
+            &k.k("hash"),
+            format!(
+                "expected `ketama` or `envoy_ring` (bounded loads walk a ring), found `{}`",
+                hash.name()
+            ),
+        );
+    }
+    let factor = s.factor.unwrap_or(DEFAULT_BALANCE_FACTOR);
+    if !(101..=10_000).contains(&factor) {
+        return problem(
+            &k.k("factor"),
+            format!(
+                "expected a hash-balance-factor from 101 to 10000 (percent of the average \
+                 load; HAProxy suggests 125-200), found {factor}"
+            ),
+        );
+    }
+    let key = match s.key.unwrap_or(RawKeySource::Source) {
+        RawKeySource::Source => KeySource::SourceIp,
+        RawKeySource::Header => KeySource::Header,
+        RawKeySource::Cookie => KeySource::Cookie,
+    };
+    if s.header_name.is_some() && key != KeySource::Header {
+        return problem(
+            &k.k("header_name"),
+            "`header_name` applies only with `key = \"header\"`",
+        );
+    }
+    Ok(StrategySpec::BoundedLoad {
+        key,
+        hash,
+        factor,
+        tuning: tuning(k, s, hash)?,
+        balance: balance(s.balance),
+        on_draining: on_draining(s.on_draining),
     })
 }
