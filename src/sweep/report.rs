@@ -391,6 +391,7 @@ mod tests {
             fingerprint: "f".into(),
             runs_total: 40,
             shard: Shard::ALL,
+            shared: Vec::new(),
         };
         // (loss, imbalance) per TTL in the order above: 3600 has the lowest
         // loss (1.0 ± 0.5); 900 (1.4) and 300 (1.2) are within its CI, 60 is not.
