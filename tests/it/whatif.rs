@@ -64,7 +64,10 @@ fn another_scenario_hash_is_refused_and_force_keeps_the_previous_results() {
     let refused = run(&out, &["--set", "workload.session_rate=3"]).failure();
     let err = String::from_utf8_lossy(&refused.get_output().stderr).to_string();
     assert!(err.contains(&out.display().to_string()), "{err}");
-    assert!(err.contains("--out DIR") && err.contains("--force"), "{err}");
+    assert!(
+        err.contains("--out DIR") && err.contains("--force"),
+        "{err}"
+    );
     assert_eq!(fs::read(out.join("summary.json")).unwrap(), first);
 
     // --force: the previous results move aside, whole, and the new run writes.
@@ -116,10 +119,18 @@ fn strategies_a_parameter_cannot_affect_run_once_with_the_same_numbers() {
     sweep(&b, &["--no-share", "--jobs", "1"]).success();
     // 3 TTLs × 3 strategies × 2 replications = 18 cells; rr and ip run once
     // per replication: 3 × 2 (cookie) + 2 × 2 = 10 runs, 17 lines with the header.
-    let log = |d: &Path| fs::read_to_string(d.join("runs.jsonl")).unwrap().lines().count();
+    let log = |d: &Path| {
+        fs::read_to_string(d.join("runs.jsonl"))
+            .unwrap()
+            .lines()
+            .count()
+    };
     assert_eq!((log(&a), log(&b)), (1 + 10, 1 + 18));
     let ((rows_a, shared_a), (rows_b, shared_b)) = (rows_and_shared(&a), rows_and_shared(&b));
-    assert_eq!(rows_a, rows_b, "every cell's numbers are those of the unshared plan");
+    assert_eq!(
+        rows_a, rows_b,
+        "every cell's numbers are those of the unshared plan"
+    );
     assert_eq!(rows_a.len(), 1 + 18);
     assert!(shared_b[1..].iter().all(|s| s == "false"));
     for (row, shared) in rows_a[1..].iter().zip(&shared_a[1..]) {
