@@ -151,3 +151,31 @@ fn dry_run_prints_the_plan_and_runs_nothing() {
     assert!(text.contains("estimate: about"), "{text}");
     assert!(!out.exists(), "a dry run writes nothing");
 }
+
+#[test]
+fn shards_of_a_shared_sweep_merge_into_the_whole_sweep() {
+    let tmp = tempfile::tempdir().unwrap();
+    let whole = tmp.path().join("whole");
+    sweep(&whole, &[]).success();
+    let mut dirs = Vec::new();
+    for k in 1..=3 {
+        let d = tmp.path().join(format!("s{k}"));
+        sweep(&d, &["--shard", &format!("{k}/3")]).success();
+        dirs.push(d);
+    }
+    let merged = tmp.path().join("merged");
+    bin()
+        .arg("merge")
+        .args(&dirs)
+        .arg("--out")
+        .arg(&merged)
+        .arg("--quiet")
+        .assert()
+        .success();
+    for f in ["sweep.csv", "sweep_summary.csv", "runs.jsonl"] {
+        assert!(
+            fs::read(whole.join(f)).unwrap() == fs::read(merged.join(f)).unwrap(),
+            "{f} differs"
+        );
+    }
+}
