@@ -2,6 +2,7 @@
 
 use super::progress::Progress;
 use crate::engine::run_strategies_with;
+use crate::report::whatif::{guard_output_dir, Guard};
 use crate::report::{text_table, write_run_report, RunMeta, StrategyResult};
 use anyhow::{anyhow, Context, Result};
 use clap::Args;
@@ -33,6 +34,10 @@ pub struct RunArgs {
     /// Skip the PNG charts (`report.md` and the CSV/JSON are still written).
     #[arg(long)]
     pub no_charts: bool,
+    /// Write even when the output directory holds results of another
+    /// scenario hash: they are first moved aside to `DIR.<their hash>`.
+    #[arg(long)]
+    pub force: bool,
 }
 
 pub(super) fn run(args: RunArgs) -> Result<ExitCode> {
@@ -53,6 +58,15 @@ pub(super) fn run(args: RunArgs) -> Result<ExitCode> {
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from("results").join(&sc.name));
+    let hash = crate::scenario::scenario_hash(&sc);
+    if let Guard::MovedAside(to) = guard_output_dir(&out_dir, &hash, args.force)? {
+        if !args.quiet {
+            eprintln!(
+                "stickysim: --force: moved the previous results to {}",
+                to.display()
+            );
+        }
+    }
     if !args.quiet {
         eprintln!(
             "stickysim: running {} strateg{} of `{}` ({} s simulated)…",
@@ -73,11 +87,12 @@ pub(super) fn run(args: RunArgs) -> Result<ExitCode> {
     let meta = RunMeta {
         scenario: sc.name.clone(),
         seed: sc.simulation.seed,
-        scenario_hash: crate::scenario::scenario_hash(&sc),
+        scenario_hash: hash,
         stickysim_version: env!("CARGO_PKG_VERSION").to_string(),
         bucket_s: sc.output.bucket_ns as f64 / 1e9,
         workers: sc.backends.workers,
         scenario_facts: Some(super::facts::scenario_facts(&sc)),
+        overrides,
     };
     let results: Vec<StrategyResult> = outputs
         .iter()

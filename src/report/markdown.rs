@@ -33,6 +33,9 @@ pub fn report_md(data: &RunData, charts: &[(&str, &str)]) -> String {
         m.stickysim_version,
         sources.join(", ")
     );
+    if let Some(what_if) = super::whatif::overrides_markdown(m) {
+        let _ = writeln!(o, "{what_if}");
+    }
     o.push_str("## The scenario\n\n");
     match &m.scenario_facts {
         Some(f) => scenario_lines(&mut o, f, data),

@@ -7,6 +7,7 @@ pub mod charts;
 pub mod data;
 pub mod junit;
 pub mod markdown;
+pub mod whatif;
 
 use crate::metrics::{BucketRow, ControlEvent, InstanceRow, RunSummary};
 use crate::routing::StrategyKind;
@@ -36,6 +37,11 @@ pub struct RunMeta {
     /// `scenario_facts`; left out when `None`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scenario_facts: Option<data::ScenarioFacts>,
+    /// The command line's changes to the scenario file, in order:
+    /// every `--set KEY=VALUE`, then `simulation.seed=N` for `--seed N`
+    /// (`summary.json` key `overrides`; left out when there are none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub overrides: Vec<String>,
 }
 
 /// One strategy's results as the report needs them.

@@ -19,6 +19,7 @@ pub fn run_one(plan: &Plan, id: RunId) -> RunRecord {
         replication: id.replication,
         seed,
         summary: out.summary,
+        shared: false,
     }
 }
 
@@ -201,9 +202,10 @@ pub fn write_outputs(
         vec![(log::LOG_FILE.into(), log::render(meta, records))];
     let mut recommendation = None;
     if meta.shard.count == 1 {
-        let summary = output::summarize(meta, records);
+        let cells = meta.expand_shared(records);
+        let summary = output::summarize(meta, &cells);
         recommendation = Some(report::recommendation(meta, &summary));
-        files.extend(output::render_all(meta, records));
+        files.extend(output::render_all(meta, &cells));
     }
     let refs: Vec<(&str, &[u8])> = files
         .iter()

@@ -35,6 +35,12 @@ pub struct SweepMeta {
     pub runs_total: usize,
     /// The part of the sweep this log or output holds.
     pub shard: Shard,
+    /// Strategies no swept parameter can affect (their validated scenario,
+    /// without the other strategies, is the same at every grid point): they
+    /// run once per replication, at the first grid point, and that run fills
+    /// every grid point's cell (marked `shared` in the outputs).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub shared: Vec<String>,
 }
 
 /// One run: indices into the grid, the strategies and the replications.
@@ -56,6 +62,10 @@ pub struct RunRecord {
     pub replication: u32,
     pub seed: u64,
     pub summary: RunSummary,
+    /// This cell's numbers come from the strategy's one run per replication
+    /// (see [`SweepMeta::shared`]); set when outputs are rendered, never logged.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub shared: bool,
 }
 
 /// The seed replication `r` runs with: the master seed for `r = 0`, then
@@ -116,11 +126,39 @@ impl SweepMeta {
             .join(",")
     }
 
-    /// Every run of the whole sweep, in canonical order.
+    /// Whether strategy `strategy` (an index) is [shared](Self::shared).
+    pub fn is_shared(&self, strategy: usize) -> bool {
+        self.shared.contains(&self.strategies[strategy])
+    }
+
+    /// Every cell of the whole sweep (grid point × strategy × replication),
+    /// in canonical order; a shared strategy's cells beyond the first grid
+    /// point are filled from its run there, not run.
+    pub fn cells(&self) -> Vec<RunId> {
+        let mut out = Vec::with_capacity(self.points() * self.strategies.len());
+        for point in 0..self.points() {
+            for strategy in 0..self.strategies.len() {
+                for replication in 0..self.replications {
+                    out.push(RunId {
+                        point,
+                        strategy,
+                        replication,
+                    });
+                }
+            }
+        }
+        out
+    }
+
+    /// Every run of the whole sweep, in canonical order: every cell except a
+    /// shared strategy's beyond the first grid point.
     pub fn runs(&self) -> Vec<RunId> {
         let mut out = Vec::with_capacity(self.runs_total);
         for point in 0..self.points() {
             for strategy in 0..self.strategies.len() {
+                if point > 0 && self.is_shared(strategy) {
+                    continue;
+                }
                 for replication in 0..self.replications {
                     out.push(RunId {
                         point,
@@ -170,6 +208,38 @@ impl SweepMeta {
             .collect()
     }
 
+    /// Every cell's record from the runs' records (canonical order, as
+    /// [`runs`](Self::runs) gives them): a shared strategy's run at the first
+    /// grid point is copied to every grid point, and all its cells are
+    /// marked `shared`.
+    pub fn expand_shared(&self, records: &[RunRecord]) -> Vec<RunRecord> {
+        if self.shared.is_empty() {
+            return records.to_vec();
+        }
+        let by_key: HashMap<&str, &RunRecord> =
+            records.iter().map(|r| (r.key.as_str(), r)).collect();
+        let mut out = Vec::with_capacity(records.len());
+        for id in self.cells() {
+            let shared = self.is_shared(id.strategy);
+            let source = RunId {
+                point: if shared { 0 } else { id.point },
+                ..id
+            };
+            let Some(&rec) = by_key.get(self.key(source).as_str()) else {
+                continue;
+            };
+            let mut rec = rec.clone();
+            if shared {
+                rec.key = self.key(id);
+                rec.point = id.point;
+                rec.params = self.point_values(id.point);
+                rec.shared = true;
+            }
+            out.push(rec);
+        }
+        out
+    }
+
     /// The same sweep, another shard.
     pub fn with_shard(&self, shard: Shard) -> SweepMeta {
         SweepMeta {
@@ -188,6 +258,13 @@ impl SweepMeta {
             "strategies": self.strategies,
             "stickysim_version": self.stickysim_version,
         });
+        let canonical = if self.shared.is_empty() {
+            canonical
+        } else {
+            let mut c = canonical;
+            c["shared"] = serde_json::json!(self.shared);
+            c
+        };
         format!("{:016x}", name_key(&canonical.to_string()))
     }
 
@@ -224,6 +301,7 @@ impl SweepMeta {
             self.strategies.join(","),
             other.strategies.join(","),
         );
+        cmp("shared", self.shared.join(","), other.shared.join(","));
         cmp(
             "stickysim version",
             self.stickysim_version.clone(),

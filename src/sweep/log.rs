@@ -178,6 +178,7 @@ mod tests {
             fingerprint: "f".into(),
             runs_total: 1,
             shard: Shard::ALL,
+            shared: Vec::new(),
         }
     }
 
@@ -199,6 +200,7 @@ mod tests {
             replication: 0,
             seed: 1,
             summary,
+            shared: false,
         }
     }
 

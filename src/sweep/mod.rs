@@ -143,6 +143,7 @@ mod tests {
             fingerprint: String::new(),
             runs_total: points * strategies * reps as usize,
             shard: Shard::ALL,
+            shared: Vec::new(),
         };
         m.fingerprint = m.compute_fingerprint();
         m

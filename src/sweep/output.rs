@@ -147,7 +147,7 @@ fn param_header(meta: &SweepMeta) -> Vec<String> {
 pub fn sweep_csv(meta: &SweepMeta, records: &[RunRecord]) -> String {
     let mut out = String::new();
     let mut head = param_header(meta);
-    head.extend(["strategy", "kind", "replication", "seed"].map(String::from));
+    head.extend(["strategy", "kind", "replication", "seed", "shared"].map(String::from));
     head.extend(
         SUMMARY_COLUMNS
             .iter()
@@ -162,6 +162,7 @@ pub fn sweep_csv(meta: &SweepMeta, records: &[RunRecord]) -> String {
         row.push(csv_field(&r.summary.kind));
         row.push(r.replication.to_string());
         row.push(r.seed.to_string());
+        row.push(r.shared.to_string());
         row.extend(
             SUMMARY_COLUMNS
                 .iter()
@@ -188,7 +189,7 @@ pub fn fmt_stat(x: f64) -> String {
 pub fn summary_csv(meta: &SweepMeta, summary: &SweepSummary) -> String {
     let mut out = String::new();
     let mut head = param_header(meta);
-    head.extend(["strategy", "kind", "replications"].map(String::from));
+    head.extend(["strategy", "kind", "replications", "shared"].map(String::from));
     for m in &summary.metrics {
         head.push(format!("{m}_mean"));
         head.push(format!("{m}_ci95"));
@@ -204,6 +205,7 @@ pub fn summary_csv(meta: &SweepMeta, summary: &SweepSummary) -> String {
         row.push(csv_field(&meta.strategies[c.strategy]));
         row.push(csv_field(&c.kind));
         row.push(c.stats.first().map_or(0, |s| s.n).to_string());
+        row.push((c.strategy < meta.strategies.len() && meta.is_shared(c.strategy)).to_string());
         for s in &c.stats {
             row.push(fmt_stat(s.mean));
             row.push(s.half_width.map_or(String::new(), fmt_stat));
@@ -245,6 +247,7 @@ struct CellJson<'a> {
     strategy: &'a str,
     kind: &'a str,
     replications: usize,
+    shared: bool,
     metrics: BTreeMap<&'static str, StatJson>,
 }
 
@@ -272,6 +275,7 @@ pub fn summary_json(meta: &SweepMeta, summary: &SweepSummary) -> String {
             strategy: &meta.strategies[c.strategy],
             kind: &c.kind,
             replications: c.stats.first().map_or(0, |s| s.n),
+            shared: meta.is_shared(c.strategy),
             metrics: summary
                 .metrics
                 .iter()

@@ -17,6 +17,9 @@ pub struct SweepRequest {
     pub seed: Option<u64>,
     /// Strategies to run, by name; empty = all.
     pub strategies: Vec<String>,
+    /// Run every cell, even a strategy no swept parameter affects (same
+    /// numbers, more runs; for checking the sharing).
+    pub no_share: bool,
 }
 
 /// A sweep ready to run: its identity and every grid point's validated scenario.
@@ -167,8 +170,8 @@ pub fn plan_text(
         fingerprint: String::new(),
         runs_total,
         shard: Shard::ALL,
+        shared: Vec::new(),
     };
-    meta.fingerprint = meta.compute_fingerprint();
 
     let mut points = Vec::with_capacity(n_points);
     for point in 0..n_points {
@@ -203,9 +206,80 @@ pub fn plan_text(
         }
         points.push(sc);
     }
+    if !req.no_share {
+        meta.shared = shared_strategies(&points, &meta.strategies, &strategy_index);
+    }
+    meta.runs_total = meta.runs().len();
+    meta.fingerprint = meta.compute_fingerprint();
     Ok(Plan {
         meta,
         points,
         strategy_index,
     })
+}
+
+/// The strategies (of `names`, at `index` in the scenario) that no grid
+/// point changes: with the other strategies left out, their validated
+/// scenario hashes the same at every point. A `strategies.<name>.…` key
+/// changes only that strategy; workload, backends, faults and simulation
+/// keys change every strategy. A strategy's run reads only the scenario's
+/// shared sections and its own entry, so one run per replication serves
+/// every grid point.
+fn shared_strategies(points: &[Scenario], names: &[String], index: &[usize]) -> Vec<String> {
+    if points.len() < 2 {
+        return Vec::new();
+    }
+    let alone = |sc: &Scenario, i: usize| {
+        let mut one = sc.clone();
+        one.strategies = vec![sc.strategies[i].clone()];
+        scenario_hash(&one)
+    };
+    names
+        .iter()
+        .zip(index)
+        .filter(|(_, &i)| {
+            let first = alone(&points[0], i);
+            points[1..].iter().all(|sc| alone(sc, i) == first)
+        })
+        .map(|(n, _)| n.clone())
+        .collect()
+}
+
+/// What a plan costs, computed before anything runs (`sweep --dry-run`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Cost {
+    /// Cells of the outputs: grid points × strategies × replications.
+    pub cells: usize,
+    /// Simulations to run (cells minus the shared strategies' copies).
+    pub runs: usize,
+    /// Simulations sharing saves (`cells − runs`).
+    pub saved: usize,
+    /// Requests the runs are expected to simulate, from each grid point's
+    /// own arithmetic (mean session rate × duration × requests per session).
+    pub requests: f64,
+}
+
+/// The cost of `plan` (see [`Cost`]).
+pub fn cost(plan: &Plan) -> Cost {
+    let meta = &plan.meta;
+    let cells = meta.points() * meta.strategies.len() * meta.replications as usize;
+    let requests = meta
+        .runs()
+        .iter()
+        .map(|id| expected_requests(&plan.points[id.point]))
+        .sum();
+    Cost {
+        cells,
+        runs: meta.runs_total,
+        saved: cells - meta.runs_total,
+        requests,
+    }
+}
+
+/// Requests one run of `sc` is expected to simulate.
+fn expected_requests(sc: &Scenario) -> f64 {
+    let load = crate::scenario::sanity::offered_load(sc);
+    load.session_rate
+        * (sc.simulation.duration_ns as f64 / 1e9)
+        * sc.workload.requests_per_session.mean()
 }

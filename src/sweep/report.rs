@@ -107,14 +107,70 @@ impl<'a> Figures<'a> {
     }
 }
 
+/// Whether two cells' intervals of `metric` overlap (a missing interval
+/// counts as zero width, so equal means always tie).
+fn overlap(a: &Cell, b: &Cell, metric: usize) -> bool {
+    let (x, y) = (&a.stats[metric], &b.stats[metric]);
+    (x.mean - y.mean).abs() <= x.half_width.unwrap_or(0.0) + y.half_width.unwrap_or(0.0)
+}
+
+/// The grid points of `rec`'s strategy among `near` that this sweep cannot
+/// tell from `rec` (loss and imbalance intervals both overlap), as a
+/// sentence; `None` when `rec` stands alone.
+fn ties(meta: &SweepMeta, fig: &Figures, near: &[&Cell], rec: &Cell) -> Option<String> {
+    let tied: Vec<&Cell> = near
+        .iter()
+        .copied()
+        .filter(|c| c.strategy == rec.strategy)
+        .filter(|c| overlap(c, rec, fig.loss) && overlap(c, rec, fig.imb))
+        .collect();
+    if tied.len() < 2 {
+        return None;
+    }
+    let names: Vec<String> = if meta.params.len() == 1 {
+        tied.iter()
+            .map(|c| meta.point_values(c.point)[0].clone())
+            .collect()
+    } else {
+        tied.iter()
+            .map(|c| format!("`{}`", meta.point_label(c.point)))
+            .collect()
+    };
+    let (last, rest) = names.split_last().expect("two or more");
+    let what = match meta.params.as_slice() {
+        [p] => format!("`{}` = ", p.key),
+        _ => String::new(),
+    };
+    Some(format!(
+        "For `{}`, {what}{} and {last} are indistinguishable: their loss and max/mean \
+         intervals overlap, so this sweep does not decide between them (the one above is \
+         only the lowest mean).",
+        meta.strategies[rec.strategy],
+        rest.join(", ")
+    ))
+}
+
 /// Renders `report.md`.
 pub fn markdown(meta: &SweepMeta, summary: &SweepSummary, charts: &Charts) -> String {
     let mut o = String::new();
     let runs = meta.runs_total;
+    let cells = meta.points() * meta.strategies.len() * meta.replications as usize;
     let _ = writeln!(o, "# Sweep of `{}`\n", meta.scenario);
+    let shared = if meta.shared.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " ({runs} runs: {} ran once per replication, no swept parameter affecting it)",
+            meta.shared
+                .iter()
+                .map(|s| format!("`{s}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    };
     let _ = writeln!(
         o,
-        "{} grid point{} × {} strateg{} × {} replication{} = {runs} runs; master seed {}, \
+        "{} grid point{} × {} strateg{} × {} replication{} = {cells} cells{shared}; master seed {}, \
          scenario hash `{}`, sweep fingerprint `{}`, stickysim {}.\n",
         meta.points(),
         if meta.points() == 1 { "" } else { "s" },
@@ -286,6 +342,9 @@ pub fn recommendation(meta: &SweepMeta, summary: &SweepSummary) -> String {
                     ""
                 }
             );
+            if let Some(line) = ties(meta, &fig, &near, rec) {
+                let _ = writeln!(o, "{line}\n");
+            }
         }
     }
 
@@ -391,6 +450,7 @@ mod tests {
             fingerprint: "f".into(),
             runs_total: 40,
             shard: Shard::ALL,
+            shared: Vec::new(),
         };
         // (loss, imbalance) per TTL in the order above: 3600 has the lowest
         // loss (1.0 ± 0.5); 900 (1.4) and 300 (1.2) are within its CI, 60 is not.

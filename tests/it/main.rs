@@ -12,3 +12,4 @@ mod route;
 mod sanity;
 mod scenarios;
 mod sweep;
+mod whatif;
