@@ -52,7 +52,16 @@ pub struct Simulation {
     /// Requests that start before this are not measured.
     pub warmup_ns: u64,
     pub seed: u64,
+    /// Replications per strategy (`simulation.replications`, 1..=
+    /// [`MAX_REPLICATIONS`]); replication `r` runs with seed
+    /// `replication_seed(seed, r)`. Not part of the scenario hash: it
+    /// repeats the simulation, it does not change it.
+    #[serde(skip)]
+    pub replications: u32,
 }
+
+/// The most replications a run may ask for.
+pub const MAX_REPLICATIONS: u32 = 1000;
 
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Workload {
