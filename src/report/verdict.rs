@@ -52,7 +52,12 @@ pub fn verdict_of(data: &RunData) -> Result<Verdict, String> {
 /// The question answered in one sentence: the verdict's own, plus how the
 /// recommended strategy stands against each constraint.
 pub fn one_sentence(v: &Verdict) -> String {
-    let mut s = v.answer();
+    let answer = v.answer();
+    // The one-replication note stays last.
+    let (mut s, note) = match answer.find(" One replication:") {
+        Some(i) => (answer[..i].to_string(), answer[i..].to_string()),
+        None => (answer, String::new()),
+    };
     if let Some(rec) = &v.recommended {
         let o = v
             .outcomes
@@ -68,6 +73,7 @@ pub fn one_sentence(v: &Verdict) -> String {
             let _ = write!(s, " It meets every constraint: {}.", parts.join(", "));
         }
     }
+    s.push_str(&note);
     s
 }
 
