@@ -21,11 +21,7 @@ pub(super) fn run(args: CheckArgs) -> Result<ExitCode> {
     if let Some(q) = &v.question {
         let _ = writeln!(out, "question: {q}");
     }
-    let _ = writeln!(
-        out,
-        "verdict: {}",
-        crate::report::verdict::one_sentence(v)
-    );
+    let _ = writeln!(out, "verdict: {}", crate::report::verdict::one_sentence(v));
     for s in &v.slos {
         let _ = writeln!(
             out,

@@ -84,7 +84,11 @@ impl DecisionRecord {
         let goal = match self.goal.as_str() {
             "minimize" => Goal::Minimize,
             "maximize" => Goal::Maximize,
-            g => return Err(format!("expected goal `minimize` or `maximize`, found `{g}`")),
+            g => {
+                return Err(format!(
+                    "expected goal `minimize` or `maximize`, found `{g}`"
+                ))
+            }
         };
         let mut d = Decision {
             question: self.question.clone(),

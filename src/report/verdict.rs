@@ -68,7 +68,14 @@ pub fn one_sentence(v: &Verdict) -> String {
             let parts: Vec<String> = o
                 .checks
                 .iter()
-                .map(|c| format!("{} {} (`{}`)", c.constraint.column, est(&c.value), c.constraint))
+                .map(|c| {
+                    format!(
+                        "{} {} (`{}`)",
+                        c.constraint.column,
+                        est(&c.value),
+                        c.constraint
+                    )
+                })
                 .collect();
             let _ = write!(s, " It meets every constraint: {}.", parts.join(", "));
         }
@@ -95,7 +102,10 @@ pub(crate) fn verdict_md(o: &mut String, data: &RunData) {
     let d = match decision_of(data) {
         Ok(d) => d,
         Err(e) => {
-            let _ = writeln!(o, "No verdict: the decision in `summary.json` does not parse ({e}).\n");
+            let _ = writeln!(
+                o,
+                "No verdict: the decision in `summary.json` does not parse ({e}).\n"
+            );
             return;
         }
     };
@@ -160,7 +170,11 @@ pub(crate) fn verdict_md(o: &mut String, data: &RunData) {
         let cells: Vec<String> = cols
             .iter()
             .map(|c| {
-                let xs: Vec<f64> = r.reps.iter().map(|m| m.get(*c).copied().unwrap_or(0.0)).collect();
+                let xs: Vec<f64> = r
+                    .reps
+                    .iter()
+                    .map(|m| m.get(*c).copied().unwrap_or(0.0))
+                    .collect();
                 let ci = crate::stats::mean_ci(&xs, crate::decision::LEVEL).expect("replications");
                 est(&Estimate {
                     mean: ci.mean,
@@ -196,14 +210,15 @@ pub(crate) fn verdict_md(o: &mut String, data: &RunData) {
                 "Paired differences in `{}`, each alternative − `{rec}`, replication by replication:\n",
                 d.objective.column
             );
-            o.push_str("| alternative | difference | 95 % interval | reading |\n|---|--:|--:|---|\n");
+            o.push_str(
+                "| alternative | difference | 95 % interval | reading |\n|---|--:|--:|---|\n",
+            );
             for c in &v.comparisons {
                 let interval = match c.diff.interval() {
                     Some((lo, hi)) => format!("[{}, {}]", num(lo), num(hi)),
                     None => "none (one replication)".to_string(),
                 };
-                let better_alt = d.objective.better(c.diff.mean, 0.0)
-                    && !c.indistinguishable;
+                let better_alt = d.objective.better(c.diff.mean, 0.0) && !c.indistinguishable;
                 let reading = if c.indistinguishable {
                     if v.has_intervals() {
                         "indistinguishable".to_string()

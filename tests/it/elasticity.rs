@@ -346,6 +346,9 @@ fn data_files(sc: &Scenario, outs: &[RunOutput]) -> Vec<(&'static str, String)> 
         bucket_s: 1.0,
         workers: sc.backends.workers,
         scenario_facts: None,
+        replications: 1,
+        decision: None,
+        warnings: Vec::new(),
     };
     let results: Vec<StrategyResult> = outs
         .iter()

@@ -242,7 +242,11 @@ impl Client {
 
     /// `GET path` with `headers`; reconnects once if the server had closed
     /// the kept-alive connection.
-    pub(crate) fn get(&mut self, path: &str, headers: &[(&str, &str)]) -> std::io::Result<Response> {
+    pub(crate) fn get(
+        &mut self,
+        path: &str,
+        headers: &[(&str, &str)],
+    ) -> std::io::Result<Response> {
         let mut req = format!("GET {path} HTTP/1.1\r\nHost: test\r\n");
         for (k, v) in headers {
             req.push_str(&format!("{k}: {v}\r\n"));
