@@ -1,5 +1,6 @@
 //! Command-line parsing and wiring; one file per subcommand.
 
+mod check;
 mod export;
 mod facts;
 mod import;
@@ -31,6 +32,9 @@ pub struct Cli {
 pub enum Command {
     /// Run every strategy of a scenario on one workload and write the results.
     Run(run::RunArgs),
+    /// Run a scenario and print its verdict and assertions, writing no files
+    /// (exit 1 when an assertion fails).
+    Check(check::CheckArgs),
     /// Check a scenario file (and overrides) without running it.
     Validate(validate::ValidateArgs),
     /// Sweep parameters over a grid with replications; resumable, shardable.
@@ -54,6 +58,7 @@ pub const EXIT_ERROR: u8 = 2;
 pub fn main(cli: Cli) -> ExitCode {
     let result = match cli.command {
         Command::Run(args) => run::run(args),
+        Command::Check(args) => check::run(args),
         Command::Validate(args) => validate::run(args),
         Command::Sweep(args) => sweep::run(args),
         Command::Merge(args) => merge::run(args),

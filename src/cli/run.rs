@@ -1,36 +1,70 @@
-//! `stickysim run SCENARIO`: every strategy, one workload, a report.
+//! `stickysim run SCENARIO`: every strategy, one workload per replication,
+//! a report with a verdict; exit 1 when an assertion fails.
 
 use super::progress::Progress;
-use crate::engine::run_strategies_with;
+use crate::decision::{verdict, Replicated, Verdict};
+use crate::engine::{run_strategy, RunOutput};
+use crate::metrics::RunSummary;
+use crate::report::replicated::{DecisionRecord, WarningRecord};
 use crate::report::whatif::{guard_output_dir, Guard};
-use crate::report::{text_table, write_run_report, RunMeta, StrategyResult};
+use crate::report::{
+    summary_json_replicated, text_table_replicated, write_run_report_replicated, RunMeta,
+    StrategyResult,
+};
+use crate::scenario::decision::{parse_assert, Slo};
+use crate::scenario::sanity::{self, Warning};
+use crate::scenario::Scenario;
 use anyhow::{anyhow, Context, Result};
 use clap::Args;
-use std::path::PathBuf;
+use rayon::prelude::*;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+/// Exit status of a run whose assertions do not all hold.
+pub(crate) const EXIT_ASSERT_FAILED: u8 = 1;
+
+/// The options `run` and `check` share: what to simulate and how to judge it.
 #[derive(Debug, Args)]
-pub struct RunArgs {
+pub struct SimArgs {
     /// The scenario file (TOML).
     pub scenario: PathBuf,
-    /// Output directory [default: results/<scenario name>].
-    #[arg(long, value_name = "DIR")]
-    pub out: Option<PathBuf>,
     /// Master seed (overrides `simulation.seed`).
     #[arg(long)]
     pub seed: Option<u64>,
+    /// Replications per strategy (overrides `simulation.replications`):
+    /// replication r runs every strategy on the same workload, seeded from
+    /// the master seed; r = 0 is the master seed itself.
+    #[arg(long, value_name = "N")]
+    pub replications: Option<u32>,
     /// Run only this strategy (by name); repeat for several.
     #[arg(long = "strategy", value_name = "NAME")]
     pub strategies: Vec<String>,
     /// Override a scenario key, e.g. `--set workload.session_rate=80`.
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub set: Vec<String>,
+    /// Assert on the results, e.g. `--assert 'cookie-1d: sessions_lost_pct < 1'`
+    /// (STRATEGY may be `all`); repeatable. Exit status 1 when one fails.
+    #[arg(long = "assert", value_name = "'STRATEGY: COLUMN OP NUMBER'")]
+    pub asserts: Vec<String>,
+    /// Write the assertions' results as JUnit XML to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    /// Print nothing on stderr but warnings, errors and failed assertions.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// `stickysim run`'s arguments.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub sim: SimArgs,
+    /// Output directory [default: results/<scenario name>].
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
     /// Print the machine-readable summary (summary.json) on stdout instead of the table.
     #[arg(long)]
     pub json: bool,
-    /// Print nothing on stderr.
-    #[arg(long, short)]
-    pub quiet: bool,
     /// Skip the PNG charts (`report.md` and the CSV/JSON are still written).
     #[arg(long)]
     pub no_charts: bool,
@@ -40,10 +74,30 @@ pub struct RunArgs {
     pub force: bool,
 }
 
-pub(super) fn run(args: RunArgs) -> Result<ExitCode> {
+/// A simulated, judged scenario.
+pub(super) struct Executed {
+    pub(super) sc: Scenario,
+    /// Replication 0's outputs, one per strategy run.
+    pub(super) first: Vec<RunOutput>,
+    /// Per strategy run, its summaries in replication order.
+    pub(super) reps: Vec<Vec<RunSummary>>,
+    pub(super) meta: RunMeta,
+    pub(super) verdict: Verdict,
+}
+
+/// Loads, runs every replication of every selected strategy as one
+/// parallel task set, and judges the results. `before` sees the loaded
+/// scenario and its hash before anything runs (and may refuse).
+pub(super) fn execute(
+    args: &SimArgs,
+    before: &dyn Fn(&Scenario, &str) -> Result<()>,
+) -> Result<Executed> {
     let mut overrides = args.set.clone();
     if let Some(seed) = args.seed {
         overrides.push(format!("simulation.seed={seed}"));
+    }
+    if let Some(n) = args.replications {
+        overrides.push(format!("simulation.replications={n}"));
     }
     let sc = crate::scenario::load(&args.scenario, &overrides)?;
     let names: Vec<&str> = sc.strategies.iter().map(|s| s.name.as_str()).collect();
@@ -54,36 +108,77 @@ pub(super) fn run(args: RunArgs) -> Result<ExitCode> {
             names.join(", ")
         )
     })?;
-    let out_dir = args
-        .out
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("results").join(&sc.name));
     let hash = crate::scenario::scenario_hash(&sc);
-    if let Guard::MovedAside(to) = guard_output_dir(&out_dir, &hash, args.force)? {
-        if !args.quiet {
-            eprintln!(
-                "stickysim: --force: moved the previous results to {}",
-                to.display()
-            );
-        }
-    }
+    before(&sc, &hash)?;
+    let chosen: Vec<&str> = which.iter().map(|&i| names[i]).collect();
+    let extra: Vec<Slo> = args
+        .asserts
+        .iter()
+        .map(|a| parse_assert(a, &chosen))
+        .collect::<Result<_, _>>()
+        .map_err(|e| anyhow!(e))?;
+    // Scenario SLOs on strategies left out by --strategy cannot be judged.
+    let mut decision = sc.decision.clone();
+    decision.slos.retain(|s| match &s.target {
+        crate::scenario::decision::SloTarget::All => true,
+        crate::scenario::decision::SloTarget::Strategy(n) => chosen.contains(&n.as_str()),
+    });
+    let n = sc.simulation.replications;
+    let mut warnings: Vec<Warning> = sanity::check(&sc).warnings;
     if !args.quiet {
         eprintln!(
-            "stickysim: running {} strateg{} of `{}` ({} s simulated)…",
+            "stickysim: running {} strateg{} of `{}` × {n} replication{} ({} s simulated each)…",
             which.len(),
             if which.len() == 1 { "y" } else { "ies" },
             sc.name,
+            if n == 1 { "" } else { "s" },
             sc.simulation.duration_ns as f64 / 1e9
         );
     }
-    let progress = Progress::new(which.len() as u64, "strategies", args.quiet);
+    let progress = Progress::new(which.len() as u64 * n as u64, "runs", args.quiet);
     progress.message("simulating");
-    let outputs = run_strategies_with(&sc, &which, |_| progress.inc());
-    progress.message(if args.no_charts {
-        "writing"
-    } else {
-        "drawing charts"
-    });
+    let scenarios: Vec<Scenario> = (0..n)
+        .map(|r| {
+            let mut s = sc.clone();
+            s.simulation.seed = crate::sweep::replication_seed(sc.simulation.seed, r);
+            s
+        })
+        .collect();
+    let tasks: Vec<(usize, usize)> = (0..n as usize)
+        .flat_map(|r| which.iter().map(move |&i| (r, i)))
+        .collect();
+    let outs: Vec<(usize, RunOutput)> = tasks
+        .par_iter()
+        .map(|&(r, i)| {
+            let mut out = run_strategy(&scenarios[r], i);
+            if r > 0 {
+                // Only replication 0's time series are written.
+                out.buckets = Vec::new();
+                out.events = Vec::new();
+                out.instances = Vec::new();
+            }
+            progress.inc();
+            (r, out)
+        })
+        .collect();
+    progress.finish();
+    let mut first = Vec::with_capacity(which.len());
+    let mut reps: Vec<Vec<RunSummary>> = vec![Vec::with_capacity(n as usize); which.len()];
+    for (k, (r, out)) in outs.into_iter().enumerate() {
+        reps[k % which.len()].push(out.summary.clone());
+        if r == 0 {
+            first.push(out);
+        }
+    }
+    let data: Vec<Replicated> = reps
+        .iter()
+        .map(|runs| Replicated::from_summaries(&runs[0].strategy, runs))
+        .collect();
+    let verdict = verdict(&decision, &extra, &data)?;
+    for o in &verdict.outcomes {
+        let rej = crate::decision::Estimate::mean_of(&data, &o.strategy, "rejected_pct");
+        warnings.extend(sanity::rejections(&o.strategy, rej));
+    }
     let meta = RunMeta {
         scenario: sc.name.clone(),
         seed: sc.simulation.seed,
@@ -93,8 +188,104 @@ pub(super) fn run(args: RunArgs) -> Result<ExitCode> {
         workers: sc.backends.workers,
         scenario_facts: Some(super::facts::scenario_facts(&sc)),
         overrides,
+        replications: n,
+        decision: Some(DecisionRecord::of(&decision, &extra)),
+        warnings: warnings.iter().map(WarningRecord::from).collect(),
     };
-    let results: Vec<StrategyResult> = outputs
+    for w in &warnings {
+        eprintln!("warning: {w}");
+    }
+    Ok(Executed {
+        sc,
+        first,
+        reps,
+        meta,
+        verdict,
+    })
+}
+
+/// Reports the assertions (failures table on stderr, JUnit file) and
+/// returns the exit status: 1 when one failed.
+pub(super) fn judge(ex: &Executed, junit: Option<&Path>) -> Result<ExitCode> {
+    if let Some(path) = junit {
+        let xml = crate::report::junit::junit_xml(&ex.sc.name, &ex.verdict.slos);
+        let dir = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .ok_or_else(|| anyhow!("--junit {}: expected a file name", path.display()))?;
+        crate::report::write_all_or_nothing(dir, &[(name, xml)])
+            .with_context(|| format!("writing --junit {}", path.display()))?;
+    }
+    let failed: Vec<_> = ex.verdict.failed_slos().collect();
+    if failed.is_empty() {
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut rows = vec![[
+        "strategy".to_string(),
+        "assertion".to_string(),
+        "tested".to_string(),
+        "value".to_string(),
+    ]];
+    for f in &failed {
+        rows.push([
+            f.strategy.clone(),
+            f.slo.constraint.to_string(),
+            f.bound_used.name().to_string(),
+            crate::report::verdict::num(f.value),
+        ]);
+    }
+    let w: Vec<usize> = (0..4)
+        .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
+        .collect();
+    eprintln!(
+        "stickysim: {} of {} assertion{} failed:",
+        failed.len(),
+        ex.verdict.slos.len(),
+        if ex.verdict.slos.len() == 1 { "" } else { "s" }
+    );
+    for r in rows {
+        eprintln!(
+            "  {:<a$}  {:<b$}  {:<c$}  {:>d$}",
+            r[0],
+            r[1],
+            r[2],
+            r[3],
+            a = w[0],
+            b = w[1],
+            c = w[2],
+            d = w[3]
+        );
+    }
+    Ok(ExitCode::from(EXIT_ASSERT_FAILED))
+}
+
+pub(super) fn run(args: RunArgs) -> Result<ExitCode> {
+    let out_dir = |sc: &Scenario| {
+        args.out
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("results").join(&sc.name))
+    };
+    // Refuse (or, with --force, move aside) another scenario's results
+    // before spending the run's time.
+    let guard = |sc: &Scenario, hash: &str| -> Result<()> {
+        if let Guard::MovedAside(to) = guard_output_dir(&out_dir(sc), hash, args.force)? {
+            if !args.sim.quiet {
+                eprintln!(
+                    "stickysim: --force: moved the previous results to {}",
+                    to.display()
+                );
+            }
+        }
+        Ok(())
+    };
+    let ex = execute(&args.sim, &guard)?;
+    let out_dir = out_dir(&ex.sc);
+    let results: Vec<StrategyResult> = ex
+        .first
         .iter()
         .map(|o| StrategyResult {
             summary: &o.summary,
@@ -103,17 +294,20 @@ pub(super) fn run(args: RunArgs) -> Result<ExitCode> {
             instances: &o.instances,
         })
         .collect();
-    let written = write_run_report(&out_dir, &meta, &results, !args.no_charts)
-        .with_context(|| format!("writing results to {}", out_dir.display()));
-    progress.finish();
-    let written = written?;
+    let written =
+        write_run_report_replicated(&out_dir, &ex.meta, &results, &ex.reps, !args.no_charts)
+            .with_context(|| format!("writing results to {}", out_dir.display()))?;
     if args.json {
-        super::print_stdout(&crate::report::summary_json(&meta, &results))?;
+        super::print_stdout(&summary_json_replicated(&ex.meta, &results, &ex.reps))?;
     } else {
-        super::print_stdout(&text_table(&meta, &results))?;
+        super::print_stdout(&text_table_replicated(&ex.meta, &ex.reps))?;
     }
-    if !args.quiet {
+    if !args.sim.quiet {
         super::print_written(&written, !args.no_charts);
+        eprintln!(
+            "verdict: {}",
+            crate::report::verdict::one_sentence(&ex.verdict)
+        );
     }
-    Ok(ExitCode::SUCCESS)
+    judge(&ex, args.sim.junit.as_deref())
 }

@@ -115,6 +115,16 @@ impl Estimate {
         }
     }
 
+    /// The mean of `column` over strategy `strategy`'s replications in
+    /// `data` (0 when either is missing).
+    pub fn mean_of(data: &[Replicated], strategy: &str, column: &str) -> f64 {
+        data.iter()
+            .find(|d| d.strategy == strategy)
+            .and_then(|d| d.column(column).ok())
+            .filter(|xs| !xs.is_empty())
+            .map_or(0.0, |xs| xs.iter().sum::<f64>() / xs.len() as f64)
+    }
+
     /// `1.234 ± 0.056`, or just `1.234` without an interval.
     pub fn display(&self, decimals: usize) -> String {
         match self.half_width {

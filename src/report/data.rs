@@ -192,6 +192,7 @@ impl SummaryTable {
     pub fn loss_causes(&self) -> Vec<(&str, &str)> {
         self.header
             .iter()
+            .filter(|h| !h.ends_with(super::replicated::HW_SUFFIX))
             .filter_map(|h| h.strip_prefix("lost_").map(|c| (h.as_str(), c)))
             .collect()
     }
@@ -245,6 +246,9 @@ pub struct RunData {
     pub events: Option<Vec<EventRow>>,
     /// `instances.csv`, when the run wrote one.
     pub instances: Option<Vec<InstanceCsvRow>>,
+    /// `replications.csv` (header, rows), when the run had two or more
+    /// replications.
+    pub replications: Option<(Vec<String>, Vec<Vec<String>>)>,
 }
 
 /// The files a report is read from, by name: required ones first.
@@ -254,6 +258,7 @@ pub const INPUT_FILES: &[&str] = &[
     "backends.csv",
     "events.csv",
     "instances.csv",
+    "replications.csv",
 ];
 
 impl RunData {
@@ -314,6 +319,9 @@ impl RunData {
         let instances = get("instances.csv")
             .map(|c| read_instances(c, &meta, &strategies))
             .transpose()?;
+        let replications = get("replications.csv")
+            .map(|c| read_replications(c, &meta, &strategies))
+            .transpose()?;
         Ok(RunData {
             meta,
             summary,
@@ -322,7 +330,24 @@ impl RunData {
             backend_count,
             events,
             instances,
+            replications,
         })
+    }
+
+    /// Every strategy's decision columns, one map per replication: from
+    /// `replications.csv` when the run has one, else `summary.csv`'s single
+    /// replication.
+    pub fn replicated(&self) -> Vec<crate::decision::Replicated> {
+        match &self.replications {
+            Some((header, rows)) => {
+                super::replicated::replicated_from_rows(header, rows, &self.strategies)
+            }
+            None => super::replicated::replicated_from_rows(
+                &self.summary.header,
+                &self.summary.rows,
+                &self.strategies,
+            ),
+        }
     }
 
     /// The rows of `backends.csv` for strategy `s`.
@@ -577,6 +602,32 @@ fn read_summary(bytes: &[u8], meta: &RunMeta) -> Result<SummaryTable, InputError
         kinds,
         sticky,
     })
+}
+
+/// `replications.csv`: every row's identity and strategy checked, the
+/// numeric columns the verdict reads checked as numbers.
+fn read_replications(
+    bytes: &[u8],
+    meta: &RunMeta,
+    strategies: &[String],
+) -> Result<(Vec<String>, Vec<Vec<String>>), InputError> {
+    let csv = Csv::parse("replications.csv", bytes)?;
+    let strat = csv.col("strategy")?;
+    let id = csv.identity_cols()?;
+    let numeric: Vec<usize> = crate::metrics::columns::DECISION_COLUMNS
+        .iter()
+        .filter_map(|c| csv.header.iter().position(|h| h == c))
+        .collect();
+    let mut rows = Vec::new();
+    for (line, rec) in &csv.records {
+        csv.check_identity(*line, rec, id, meta)?;
+        csv.strategy_at(*line, rec, strat, strategies)?;
+        for &c in &numeric {
+            csv.f64_at(*line, rec, c)?;
+        }
+        rows.push(rec.iter().map(String::from).collect());
+    }
+    Ok((csv.header, rows))
 }
 
 fn read_meta(bytes: &[u8]) -> Result<RunMeta, InputError> {

@@ -21,6 +21,9 @@ pub fn report_md(data: &RunData, charts: &[(&str, &str)]) -> String {
     if data.instances.is_some() {
         sources.push("`instances.csv`");
     }
+    if data.replications.is_some() {
+        sources.push("`replications.csv`");
+    }
     let _ = writeln!(
         o,
         "Scenario `{}`, seed {}, scenario hash `{}`, stickysim {}. \
@@ -36,6 +39,8 @@ pub fn report_md(data: &RunData, charts: &[(&str, &str)]) -> String {
     if let Some(what_if) = super::whatif::overrides_markdown(m) {
         let _ = writeln!(o, "{what_if}");
     }
+    super::verdict::warnings_md(&mut o, data);
+    super::verdict::verdict_md(&mut o, data);
     o.push_str("## The scenario\n\n");
     match &m.scenario_facts {
         Some(f) => scenario_lines(&mut o, f, data),
@@ -171,55 +176,71 @@ pub fn findings(data: &RunData) -> Vec<String> {
     out
 }
 
-/// The trade-off: strategies no other beats on both balance and loss.
+/// The trade-off, on the paired intervals of the verdict: which
+/// strategies the data tells apart from the recommended one on the
+/// objective, and which it cannot. With one replication nothing is called
+/// better or worse.
 fn tradeoff_findings(data: &RunData) -> Vec<String> {
     let mut out = Vec::new();
-    let sm = &data.summary;
-    let n = data.strategies.len();
-    let name = |s: usize| format!("`{}`", data.strategies[s]);
-    let v = |s: usize, c: &str| sm.num(s, c);
-    if n > 1 {
-        let pts: Vec<(f64, f64)> = (0..n)
-            .map(|s| {
-                (
-                    v(s, "imbalance_util_max_over_mean"),
-                    v(s, "sessions_lost_pct"),
-                )
-            })
-            .collect();
-        let front: Vec<usize> = (0..n)
-            .filter(|&a| {
-                !(0..n).any(|b| {
-                    b != a
-                        && pts[b].0 <= pts[a].0
-                        && pts[b].1 <= pts[a].1
-                        && (pts[b].0 < pts[a].0 || pts[b].1 < pts[a].1)
-                })
-            })
-            .collect();
-        let desc: Vec<String> = front
-            .iter()
-            .map(|&s| {
-                format!(
-                    "{} (imbalance {:.2}, {}% of sessions lost)",
-                    name(s),
-                    pts[s].0,
-                    pct_label(pts[s].1)
-                )
-            })
-            .collect();
-        if front.len() == n {
-            out.push(format!(
-                "On the trade-off chart, no strategy is matched or beaten on both balance and session loss by another; each buys one with the other: {}.",
-                join_and(&desc)
-            ));
-        } else {
-            out.push(format!(
-                "On the trade-off chart, no other strategy is at least as good on both balance and session loss as {}; each of the others is matched or beaten on both by one of these.",
-                join_and(&desc)
-            ));
-        }
+    let Ok(v) = super::verdict::verdict_of(data) else {
+        return out;
+    };
+    let Some(rec) = &v.recommended else {
+        return out;
+    };
+    if v.comparisons.is_empty() {
+        return out;
     }
+    let col = v.objective.column;
+    if !v.has_intervals() {
+        out.push(format!(
+            "With 1 replication the {} differences in `{col}` between `{rec}` and the other strategies are single samples: none is called better or worse here (run with `--replications` for paired intervals).",
+            v.comparisons.len()
+        ));
+        return out;
+    }
+    let same: Vec<String> = v
+        .comparisons
+        .iter()
+        .filter(|c| c.indistinguishable)
+        .map(|c| format!("`{}`", c.strategy))
+        .collect();
+    let differ: Vec<String> = v
+        .comparisons
+        .iter()
+        .filter(|c| !c.indistinguishable)
+        .map(|c| {
+            let (lo, hi) = c.diff.interval().unwrap_or((c.diff.mean, c.diff.mean));
+            format!(
+                "`{}` by {} [{}, {}]",
+                c.strategy,
+                super::verdict::num(c.diff.mean),
+                super::verdict::num(lo),
+                super::verdict::num(hi)
+            )
+        })
+        .collect();
+    let mut line = format!(
+        "On `{col}`, paired over {} replications against `{rec}`:",
+        v.replications
+    );
+    if !same.is_empty() {
+        line.push_str(&format!(
+            " {} cannot be told apart from it (the 95 % interval of the difference covers 0)",
+            join_and(&same)
+        ));
+    }
+    if !differ.is_empty() {
+        if !same.is_empty() {
+            line.push(';');
+        }
+        line.push_str(&format!(
+            " the data tells it apart from {} (difference alternative − `{rec}`, 95 % interval)",
+            join_and(&differ)
+        ));
+    }
+    line.push('.');
+    out.push(line);
     out
 }
 
@@ -995,7 +1016,11 @@ fn limits(o: &mut String, data: &RunData) {
     o.push_str("## Assumptions and limits\n\n");
     let bucket = data.meta.bucket_s;
     let items = [
-        "One run, one seed: every figure is a single sample, without a confidence interval. Differences of a few tenths of a percent can be noise; run other seeds to see the spread.".to_string(),
+        if data.meta.replications > 1 {
+            format!("{} replications: `summary.csv` and the verdict give means with 95 % intervals; the charts, `backends.csv`, `events.csv` and `instances.csv` show replication 0 (the master seed) alone.", data.meta.replications)
+        } else {
+            "One run, one seed: every figure is a single sample, without a confidence interval. Differences of a few tenths of a percent can be noise; run with `--replications` to see the spread.".to_string()
+        },
         "Every strategy faces the identical workload (same arrivals, clients, address changes, think and service times, faults); only routing differs.".to_string(),
         "A session counts as lost once, under the cause of its first loss; `loss_events` counts every loss.".to_string(),
         "Latency is queue wait + service time (+ one store round trip with shared state, + the replication write with replicated state, + the connect timeout and second attempt for a request retried after reaching a dead backend). Network time, TLS, load-balancer processing and client retries are not modelled; percentiles come from an HDR histogram with 3 significant digits.".to_string(),
@@ -1168,8 +1193,9 @@ lc,least_conn,1000,90,0,100,4,4.0000,4,0,11,21,31,41,0.5,0.6,1.2,0.55\n";
             all.contains("`lc` sent 81.8% of its requests to it, against an even share of 50.0%"),
             "{all}"
         );
+        // One replication: no better/worse claim from single samples.
         assert!(
-            all.contains("no strategy is matched or beaten on both"),
+            all.contains("differences in `sessions_lost_pct` between `lc` and the other strategies are single samples"),
             "{all}"
         );
         // No black-hole finding for round robin.

@@ -7,6 +7,8 @@ pub mod charts;
 pub mod data;
 pub mod junit;
 pub mod markdown;
+pub mod replicated;
+pub mod verdict;
 pub mod whatif;
 
 use crate::metrics::{BucketRow, ControlEvent, InstanceRow, RunSummary};
@@ -42,6 +44,22 @@ pub struct RunMeta {
     /// (`summary.json` key `overrides`; left out when there are none).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub overrides: Vec<String>,
+    /// Replications per strategy (`summary.json` key `replications`; 1
+    /// for files written before it was recorded).
+    #[serde(default = "one")]
+    pub replications: u32,
+    /// The decision the results are judged by (`summary.json` key
+    /// `decision`; the default decision when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decision: Option<replicated::DecisionRecord>,
+    /// The scenario's sanity warnings and the run's (`summary.json` key
+    /// `warnings`; left out when there are none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<replicated::WarningRecord>,
+}
+
+fn one() -> u32 {
+    1
 }
 
 /// One strategy's results as the report needs them.
@@ -166,23 +184,62 @@ struct SummaryJson<'a> {
     strategies: Vec<StrategyJson<'a>>,
 }
 
-/// One strategy in `summary.json`: its summary and whether it is sticky.
+/// One strategy in `summary.json`: its summary (replication 0's) and
+/// whether it is sticky; with replications, every decision column's mean
+/// and 95 % half-width.
 #[derive(Serialize)]
 struct StrategyJson<'a> {
     #[serde(flatten)]
     summary: &'a RunSummary,
     sticky: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    mean: Option<std::collections::BTreeMap<&'static str, f64>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    hw95: Option<std::collections::BTreeMap<&'static str, f64>>,
 }
 
 /// `summary.json`: the run's identity and every strategy's full summary.
 pub fn summary_json(meta: &RunMeta, results: &[StrategyResult]) -> String {
+    summary_json_replicated(meta, results, &single(results))
+}
+
+/// Each strategy's one replication, for the one-replication callers.
+fn single(results: &[StrategyResult]) -> Vec<Vec<RunSummary>> {
+    results.iter().map(|r| vec![r.summary.clone()]).collect()
+}
+
+/// [`summary_json`] with every strategy's replications (`reps[s]`, in
+/// replication order; `results` are replication 0's).
+pub fn summary_json_replicated(
+    meta: &RunMeta,
+    results: &[StrategyResult],
+    reps: &[Vec<RunSummary>],
+) -> String {
     let doc = SummaryJson {
         meta,
         strategies: results
             .iter()
-            .map(|r| StrategyJson {
-                summary: r.summary,
-                sticky: is_sticky(r.summary),
+            .zip(reps)
+            .map(|(r, runs)| {
+                let (mean, hw95) = if runs.len() > 1 {
+                    let est = replicated::estimates(runs);
+                    (
+                        Some(est.iter().map(|(k, e)| (*k, e.mean)).collect()),
+                        Some(
+                            est.iter()
+                                .map(|(k, e)| (*k, e.half_width.unwrap_or(0.0)))
+                                .collect(),
+                        ),
+                    )
+                } else {
+                    (None, None)
+                };
+                StrategyJson {
+                    summary: r.summary,
+                    sticky: is_sticky(r.summary),
+                    mean,
+                    hw95,
+                }
             })
             .collect(),
     };
@@ -303,6 +360,16 @@ pub fn instances_csv(meta: &RunMeta, results: &[StrategyResult]) -> String {
 
 /// The short table printed on stdout.
 pub fn text_table(meta: &RunMeta, results: &[StrategyResult]) -> String {
+    text_table_replicated(meta, &single(results))
+}
+
+/// The short table printed on stdout, `mean ± half-width` with two or
+/// more replications (`reps[s]`: strategy `s`'s summaries).
+pub fn text_table_replicated(meta: &RunMeta, reps: &[Vec<RunSummary>]) -> String {
+    if reps.first().is_some_and(|r| r.len() > 1) {
+        return replicated_table(meta, reps);
+    }
+    let results: Vec<&RunSummary> = reps.iter().map(|r| &r[0]).collect();
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -322,8 +389,7 @@ pub fn text_table(meta: &RunMeta, results: &[StrategyResult]) -> String {
         "top share",
     ];
     let mut rows: Vec<Vec<String>> = vec![header.iter().map(|s| s.to_string()).collect()];
-    for r in results {
-        let s = r.summary;
+    for s in results {
         let causes = [
             ("failure", s.lost_failure),
             ("ip_change", s.lost_ip_change),
@@ -352,24 +418,78 @@ pub fn text_table(meta: &RunMeta, results: &[StrategyResult]) -> String {
             format!("{:.1}%", 100.0 * s.max_backend_request_share),
         ]);
     }
-    let widths: Vec<usize> = (0..header.len())
-        .map(|i| rows.iter().map(|r| r[i].len()).max().unwrap_or(0))
+    align(&mut out, rows);
+    out
+}
+
+/// The replicated table: means ± 95 % half-widths.
+fn replicated_table(meta: &RunMeta, reps: &[Vec<RunSummary>]) -> String {
+    let mut out = String::new();
+    let n = reps[0].len();
+    let _ = writeln!(
+        out,
+        "scenario {} (seed {}, hash {}), {n} replications: mean ± 95 % half-width",
+        meta.scenario, meta.seed, meta.scenario_hash
+    );
+    let header = [
+        "strategy",
+        "lost%",
+        "failed%",
+        "rejected%",
+        "p50 ms",
+        "p99 ms",
+        "util max",
+        "max/mean",
+        "top share%",
+    ];
+    let mut rows: Vec<Vec<String>> = vec![header.iter().map(|s| s.to_string()).collect()];
+    for runs in reps {
+        let e = replicated::estimates(runs);
+        let pm = |c: &str, d: usize, scale: f64| {
+            let x = e[c];
+            format!(
+                "{:.d$} ± {:.d$}",
+                x.mean * scale,
+                x.half_width.unwrap_or(0.0) * scale
+            )
+        };
+        rows.push(vec![
+            runs[0].strategy.clone(),
+            pm("sessions_lost_pct", 2, 1.0),
+            pm("failed_pct", 2, 1.0),
+            pm("rejected_pct", 2, 1.0),
+            pm("latency_p50_ms", 1, 1.0),
+            pm("latency_p99_ms", 1, 1.0),
+            pm("util_max", 2, 1.0),
+            pm("imbalance_util_max_over_mean", 2, 1.0),
+            pm("max_backend_request_share", 1, 100.0),
+        ]);
+    }
+    align(&mut out, rows);
+    out
+}
+
+/// Writes `rows` as aligned columns: the first left-aligned, the others right.
+fn align(out: &mut String, rows: Vec<Vec<String>>) {
+    let cols = rows.first().map_or(0, Vec::len);
+    let widths: Vec<usize> = (0..cols)
+        .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
         .collect();
     for row in rows {
         let line: Vec<String> = row
             .iter()
             .enumerate()
             .map(|(i, c)| {
+                let pad = " ".repeat(widths[i] - c.chars().count());
                 if i == 0 {
-                    format!("{c:<w$}", w = widths[i])
+                    format!("{c}{pad}")
                 } else {
-                    format!("{c:>w$}", w = widths[i])
+                    format!("{pad}{c}")
                 }
             })
             .collect();
         let _ = writeln!(out, "{}", line.join("  ").trim_end());
     }
-    out
 }
 
 /// Writes `files` (name, contents) into `dir`, all or nothing. Each is
@@ -436,13 +556,38 @@ pub fn write_all_or_nothing<C: AsRef<[u8]>>(dir: &Path, files: &[(&str, C)]) -> 
 
 /// A run's data files (CSV and JSON), rendered in memory: `(file name, contents)`.
 pub fn data_files(meta: &RunMeta, results: &[StrategyResult]) -> Vec<(&'static str, String)> {
-    vec![
-        ("summary.csv", summary_csv(meta, results)),
-        ("summary.json", summary_json(meta, results)),
+    data_files_replicated(meta, results, &single(results))
+}
+
+/// [`data_files`] of a replicated run: `results` are replication 0's (the
+/// time series, events and instances come from it), `reps[s]` strategy
+/// `s`'s summaries in replication order. With two or more replications,
+/// `summary.csv` holds means and half-widths and `replications.csv` every
+/// replication's row.
+pub fn data_files_replicated(
+    meta: &RunMeta,
+    results: &[StrategyResult],
+    reps: &[Vec<RunSummary>],
+) -> Vec<(&'static str, String)> {
+    let many = reps.first().is_some_and(|r| r.len() > 1);
+    let mut files = vec![
+        (
+            "summary.csv",
+            if many {
+                replicated::summary_csv_replicated(meta, reps)
+            } else {
+                summary_csv(meta, results)
+            },
+        ),
+        ("summary.json", summary_json_replicated(meta, results, reps)),
         ("backends.csv", backends_csv(meta, results)),
         ("events.csv", events_csv(meta, results)),
         ("instances.csv", instances_csv(meta, results)),
-    ]
+    ];
+    if many {
+        files.push(("replications.csv", replicated::replications_csv(meta, reps)));
+    }
+    files
 }
 
 /// Renders and writes a run's data files into `dir` (no charts, no
@@ -530,14 +675,31 @@ pub fn write_run_report(
     results: &[StrategyResult],
     charts: bool,
 ) -> Result<Written, ReportError> {
-    let mut files: Vec<(String, Vec<u8>)> = data_files(meta, results)
+    write_run_report_replicated(dir, meta, results, &single(results), charts)
+}
+
+/// [`write_run_report`] of a replicated run (see [`data_files_replicated`]).
+/// A `replications.csv` left by an earlier run with more replications is
+/// removed when this run has one.
+pub fn write_run_report_replicated(
+    dir: &Path,
+    meta: &RunMeta,
+    results: &[StrategyResult],
+    reps: &[Vec<RunSummary>],
+    charts: bool,
+) -> Result<Written, ReportError> {
+    let mut files: Vec<(String, Vec<u8>)> = data_files_replicated(meta, results, reps)
         .into_iter()
         .map(|(n, c)| (n.to_string(), c.into_bytes()))
         .collect();
     let data = data::RunData::from_files(&files)?;
     let (report, chart_time) = report_files(&data, charts)?;
     files.extend(report);
-    write_files(dir, &files, chart_time)
+    let written = write_files(dir, &files, chart_time)?;
+    if !files.iter().any(|(n, _)| n == "replications.csv") {
+        let _ = fs::remove_file(dir.join("replications.csv"));
+    }
+    Ok(written)
 }
 
 /// Redraws the charts (unless `!charts`) and `report.md` of the run in

@@ -130,6 +130,9 @@ mod tests {
             workers: 1,
             scenario_facts: None,
             overrides: overrides.iter().map(|s| s.to_string()).collect(),
+            replications: 1,
+            decision: None,
+            warnings: Vec::new(),
         }
     }
 

@@ -40,6 +40,7 @@ pub struct RawSimulation {
     #[serde(default, deserialize_with = "super::duration::opt_secs")]
     pub warmup: Option<f64>,
     pub seed: Option<u64>,
+    pub replications: Option<i64>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -65,7 +65,16 @@ pub struct Simulation {
     pub warmup_ns: u64,
     /// Master seed: every random stream of the run derives from it.
     pub seed: u64,
+    /// Replications per strategy (`simulation.replications`, 1..=
+    /// [`MAX_REPLICATIONS`]); replication `r` runs with seed
+    /// `replication_seed(seed, r)`. Not part of the scenario hash: it
+    /// repeats the simulation, it does not change it.
+    #[serde(skip)]
+    pub replications: u32,
 }
+
+/// The most replications a run may ask for.
+pub const MAX_REPLICATIONS: u32 = 1000;
 
 /// `[workload]`: session arrivals and the requests each session sends.
 #[derive(Debug, Clone, serde::Serialize)]

@@ -168,6 +168,7 @@ pub(crate) fn queueing(
             duration_ns: secs_to_ns(duration_s),
             warmup_ns: secs_to_ns(duration_s * 0.05),
             seed,
+            replications: 1,
         },
         workload: Workload {
             session_rate: rate,

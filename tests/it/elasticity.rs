@@ -347,6 +347,9 @@ fn data_files(sc: &Scenario, outs: &[RunOutput]) -> Vec<(&'static str, String)> 
         workers: sc.backends.workers,
         scenario_facts: None,
         overrides: Vec::new(),
+        replications: 1,
+        decision: None,
+        warnings: Vec::new(),
     };
     let results: Vec<StrategyResult> = outs
         .iter()

@@ -3,6 +3,7 @@
 mod cli;
 mod combos;
 mod common;
+mod decision;
 mod elasticity;
 mod engine;
 mod faults;

@@ -316,12 +316,23 @@ fn simulation(raw: &RawSimulation, name_hint: &str) -> R<(String, Simulation)> {
             ),
         );
     }
+    let replications = match raw.replications {
+        None => 1,
+        Some(n) if (1..=MAX_REPLICATIONS as i64).contains(&n) => n as u32,
+        Some(n) => {
+            return problem(
+                &k.k("replications"),
+                format!("expected a whole number from 1 to {MAX_REPLICATIONS}, found {n}"),
+            )
+        }
+    };
     Ok((
         scenario_name,
         Simulation {
             duration_ns,
             warmup_ns,
             seed: raw.seed.unwrap_or(1),
+            replications,
         },
     ))
 }
