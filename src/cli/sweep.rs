@@ -211,18 +211,9 @@ fn dry_run(plan: &sweep::Plan, shard: Shard, jobs: Option<u32>) -> String {
             .unwrap_or(1)
     });
     let mut out = format!(
-        "sweep of `{}`: {} grid point{} × {} strateg{} × {} replication{} = {} cells\n",
+        "sweep of `{}`: {} = {} cells\n",
         meta.scenario,
-        meta.points(),
-        if meta.points() == 1 { "" } else { "s" },
-        meta.strategies.len(),
-        if meta.strategies.len() == 1 {
-            "y"
-        } else {
-            "ies"
-        },
-        meta.replications,
-        if meta.replications == 1 { "" } else { "s" },
+        meta.shape_text(),
         cost.cells
     );
     for p in &meta.params {

@@ -87,6 +87,19 @@ pub fn display_value(v: &toml::Value) -> String {
 }
 
 impl SweepMeta {
+    /// "P grid points × S strategies × R replications", as the plan and
+    /// the report state the sweep's shape.
+    pub fn shape_text(&self) -> String {
+        let plural =
+            |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+        format!(
+            "{} × {} × {}",
+            plural(self.points(), "grid point", "grid points"),
+            plural(self.strategies.len(), "strategy", "strategies"),
+            plural(self.replications as usize, "replication", "replications"),
+        )
+    }
+
     /// Grid points: the product of every parameter's values count (1 with none).
     pub fn points(&self) -> usize {
         self.params.iter().map(|p| p.values.len()).product()

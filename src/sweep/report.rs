@@ -170,18 +170,9 @@ pub fn markdown(meta: &SweepMeta, summary: &SweepSummary, charts: &Charts) -> St
     };
     let _ = writeln!(
         o,
-        "{} grid point{} × {} strateg{} × {} replication{} = {cells} cells{shared}; master seed {}, \
+        "{} = {cells} cells{shared}; master seed {}, \
          scenario hash `{}`, sweep fingerprint `{}`, stickysim {}.\n",
-        meta.points(),
-        if meta.points() == 1 { "" } else { "s" },
-        meta.strategies.len(),
-        if meta.strategies.len() == 1 {
-            "y"
-        } else {
-            "ies"
-        },
-        meta.replications,
-        if meta.replications == 1 { "" } else { "s" },
+        meta.shape_text(),
         meta.seed,
         meta.scenario_hash,
         meta.fingerprint,
