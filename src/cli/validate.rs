@@ -29,8 +29,13 @@ pub(super) fn run(args: ValidateArgs) -> Result<ExitCode> {
         sc.strategies.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", "),
     ))?;
     let sanity = crate::scenario::sanity::check(&sc);
+    let peak_fleet = if sc.autoscaling.is_some() {
+        "autoscaling's largest fleet"
+    } else {
+        "the initial fleet"
+    };
     super::print_stdout(&format!(
-        "offered load per worker: ρ = {:.2} (at the rate profile's peak: {:.2})\n",
+        "offered load per worker: ρ = {:.2} on the initial fleet (at the rate profile's peak, on {peak_fleet}: {:.2})\n",
         sanity.load.rho, sanity.load.rho_peak
     ))?;
     for w in &sanity.warnings {
