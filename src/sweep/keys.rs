@@ -166,22 +166,10 @@ impl SweepMeta {
     /// Every run of the whole sweep, in canonical order: every cell except a
     /// shared strategy's beyond the first grid point.
     pub fn runs(&self) -> Vec<RunId> {
-        let mut out = Vec::with_capacity(self.runs_total);
-        for point in 0..self.points() {
-            for strategy in 0..self.strategies.len() {
-                if point > 0 && self.is_shared(strategy) {
-                    continue;
-                }
-                for replication in 0..self.replications {
-                    out.push(RunId {
-                        point,
-                        strategy,
-                        replication,
-                    });
-                }
-            }
-        }
-        out
+        self.cells()
+            .into_iter()
+            .filter(|id| id.point == 0 || !self.is_shared(id.strategy))
+            .collect()
     }
 
     pub fn key(&self, id: RunId) -> String {
