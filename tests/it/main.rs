@@ -3,6 +3,7 @@
 mod cli;
 mod combos;
 mod common;
+mod compare;
 mod decision;
 mod elasticity;
 mod engine;
