@@ -14,4 +14,5 @@ mod route;
 mod sanity;
 mod scenarios;
 mod sweep;
+mod sweep_decision;
 mod whatif;
