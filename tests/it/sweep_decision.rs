@@ -41,10 +41,12 @@ fn ttls_that_change_nothing_are_reported_as_a_tie() {
         "{md}"
     );
     // Round robin and source IP have no TTL: none is reported for them.
-    for line in md
+    let rows: Vec<&str> = md
         .lines()
         .filter(|l| l.starts_with("| `rr` |") || l.starts_with("| `ip` |"))
-    {
+        .collect();
+    assert_eq!(rows.len(), 2, "{md}");
+    for line in rows {
         assert!(
             line.contains("no swept parameter applies to it") && !line.contains("ttl"),
             "{line}"
