@@ -217,6 +217,52 @@ pub fn paired_diff(a: &[f64], b: &[f64], level: f64) -> Option<PairedDiff> {
     })
 }
 
+/// The difference of the means of two independent samples, `mean(a) −
+/// mean(b)`, with Welch's interval: Student t on the Welch–Satterthwaite
+/// degrees of freedom, no equal-variance assumption. For samples that do
+/// not share their random numbers (different seeds or replication counts);
+/// paired samples deserve [`paired_diff`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct WelchDiff {
+    /// `mean(a) − mean(b)`.
+    pub mean: f64,
+    /// Welch–Satterthwaite degrees of freedom; `None` without an interval.
+    pub df: Option<f64>,
+    /// Half-width of the two-sided interval; `None` when either sample has
+    /// fewer than two values. Zero when both samples are constant.
+    pub half_width: Option<f64>,
+}
+
+/// [`WelchDiff`] of `a` and `b` at confidence `level`; `None` when either
+/// is empty.
+pub fn welch_diff(a: &[f64], b: &[f64], level: f64) -> Option<WelchDiff> {
+    let (ca, cb) = (mean_ci(a, level)?, mean_ci(b, level)?);
+    let mean = ca.mean - cb.mean;
+    let (Some(sa), Some(sb)) = (ca.sd, cb.sd) else {
+        return Some(WelchDiff {
+            mean,
+            df: None,
+            half_width: None,
+        });
+    };
+    let (va, vb) = (sa * sa / ca.n as f64, sb * sb / cb.n as f64);
+    let se2 = va + vb;
+    if se2 == 0.0 {
+        return Some(WelchDiff {
+            mean,
+            df: None,
+            half_width: Some(0.0),
+        });
+    }
+    let df = se2 * se2 / (va * va / (ca.n - 1) as f64 + vb * vb / (cb.n - 1) as f64);
+    let t = t_quantile(0.5 + level / 2.0, df);
+    Some(WelchDiff {
+        mean,
+        df: Some(df),
+        half_width: Some(t * se2.sqrt()),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -300,5 +346,31 @@ mod tests {
         );
         assert!(paired_diff(&a, &b[..4], 0.95).is_none());
         assert!(paired_diff(&[], &[], 0.95).is_none());
+    }
+
+    #[test]
+    fn welch_of_a_hand_computed_pair() {
+        // a = 1, 2, 3: mean 2, s² = 1; b = 2, 4, 6, 8: mean 5, s² = 20/3.
+        // se² = 1/3 + (20/3)/4 = 2; df = 2² / ((1/3)²/2 + (5/3)²/3)
+        // = 4 / (1/18 + 25/27) = 4.075472.
+        let w = welch_diff(&[1.0, 2.0, 3.0], &[2.0, 4.0, 6.0, 8.0], 0.95).unwrap();
+        assert_eq!(w.mean, -3.0);
+        assert!((w.df.unwrap() - 4.075_471_698).abs() < 1e-8);
+        let hw = w.half_width.unwrap();
+        assert!((hw - t_quantile(0.975, 4.075_471_698) * 2f64.sqrt()).abs() < 1e-8);
+        // Between the t table's df 5 and df 4 rows, times √2.
+        assert!((2.570_58 * 2f64.sqrt()..2.776_45 * 2f64.sqrt()).contains(&hw));
+        // One value on a side: no interval; constant samples: zero width.
+        assert_eq!(
+            welch_diff(&[1.0], &[2.0, 3.0], 0.95).unwrap().half_width,
+            None
+        );
+        assert_eq!(
+            welch_diff(&[1.0, 1.0], &[2.0, 2.0], 0.95)
+                .unwrap()
+                .half_width,
+            Some(0.0)
+        );
+        assert_eq!(welch_diff(&[], &[2.0], 0.95), None);
     }
 }

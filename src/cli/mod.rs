@@ -1,6 +1,7 @@
 //! Command-line parsing and wiring; one file per subcommand.
 
 mod check;
+mod compare;
 mod export;
 mod facts;
 mod import;
@@ -43,6 +44,9 @@ pub enum Command {
     Merge(merge::MergeArgs),
     /// Redraw the charts and report.md of an earlier run from its files.
     Report(report::ReportArgs),
+    /// Show what changed between two runs' results (per strategy, with
+    /// intervals) and write compare.md; exit 1 with --fail-if-worse when B is worse.
+    Compare(compare::CompareArgs),
     /// Print the backend each key lands on under a product's hash.
     Route(route::RouteArgs),
     /// Read an nginx or HAProxy configuration into `[[strategies]]`.
@@ -63,6 +67,7 @@ pub fn main(cli: Cli) -> ExitCode {
         Command::Sweep(args) => sweep::run(args),
         Command::Merge(args) => merge::run(args),
         Command::Report(args) => report::run(args),
+        Command::Compare(args) => compare::run(args),
         Command::Route(args) => route::run(args),
         Command::Import(args) => import::run(args),
         Command::Export(args) => export::run(args),

@@ -4,6 +4,7 @@
 //! or not at all.
 
 pub mod charts;
+pub mod compare;
 pub mod data;
 pub mod junit;
 pub mod markdown;

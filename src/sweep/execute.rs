@@ -203,8 +203,7 @@ pub fn write_outputs(
     let mut recommendation = None;
     if meta.shard.count == 1 {
         let cells = meta.expand_shared(records);
-        let summary = output::summarize(meta, &cells);
-        recommendation = Some(report::recommendation(meta, &summary));
+        recommendation = Some(report::recommendation(meta, &cells));
         files.extend(output::render_all(meta, &cells));
     }
     let refs: Vec<(&str, &[u8])> = files

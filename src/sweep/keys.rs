@@ -15,7 +15,7 @@ pub struct Param {
 
 /// Everything that identifies a sweep; the first line of its results log
 /// and the header of its outputs.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SweepMeta {
     pub format: String,
     pub scenario: String,
@@ -41,6 +41,16 @@ pub struct SweepMeta {
     /// every grid point's cell (marked `shared` in the outputs).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub shared: Vec<String>,
+    /// The scenario's decision (its `[decision]`, else the default): the
+    /// objective and constraints the recommendation follows. Follows from
+    /// the scenario hash, so not part of the fingerprint.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decision: Option<crate::report::replicated::DecisionRecord>,
+    /// Offered load per worker, ρ, at each grid point, from the scenario's
+    /// own arithmetic ([`crate::scenario::sanity::offered_load`]); ρ ≥ 1 is
+    /// an overloaded grid point. Follows from the scenario hash and grid.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rho: Vec<f64>,
 }
 
 /// One run: indices into the grid, the strategies and the replications.
@@ -239,6 +249,16 @@ impl SweepMeta {
             out.push(rec);
         }
         out
+    }
+
+    /// Offered load per worker at `point` (`None` for logs that do not record it).
+    pub fn rho_at(&self, point: usize) -> Option<f64> {
+        self.rho.get(point).copied()
+    }
+
+    /// Whether `point` is overloaded: offered load per worker ρ ≥ 1.
+    pub fn overloaded(&self, point: usize) -> bool {
+        self.rho_at(point).is_some_and(|r| r >= 1.0)
     }
 
     /// The same sweep, another shard.

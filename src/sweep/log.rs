@@ -179,6 +179,8 @@ mod tests {
             runs_total: 1,
             shard: Shard::ALL,
             shared: Vec::new(),
+            decision: None,
+            rho: Vec::new(),
         }
     }
 

@@ -144,6 +144,8 @@ mod tests {
             runs_total: points * strategies * reps as usize,
             shard: Shard::ALL,
             shared: Vec::new(),
+            decision: None,
+            rho: Vec::new(),
         };
         m.fingerprint = m.compute_fingerprint();
         m

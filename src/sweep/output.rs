@@ -185,11 +185,23 @@ pub fn fmt_stat(x: f64) -> String {
     }
 }
 
-/// `sweep_summary.csv`: one row per grid point and strategy.
+/// `sweep_summary.csv`: one row per grid point and strategy, with the grid
+/// point's offered load per worker (`rho`) and whether it overloads
+/// (`overloaded`, ρ ≥ 1).
 pub fn summary_csv(meta: &SweepMeta, summary: &SweepSummary) -> String {
     let mut out = String::new();
     let mut head = param_header(meta);
-    head.extend(["strategy", "kind", "replications", "shared"].map(String::from));
+    head.extend(
+        [
+            "strategy",
+            "kind",
+            "replications",
+            "shared",
+            "rho",
+            "overloaded",
+        ]
+        .map(String::from),
+    );
     for m in &summary.metrics {
         head.push(format!("{m}_mean"));
         head.push(format!("{m}_ci95"));
@@ -206,6 +218,8 @@ pub fn summary_csv(meta: &SweepMeta, summary: &SweepSummary) -> String {
         row.push(csv_field(&c.kind));
         row.push(c.stats.first().map_or(0, |s| s.n).to_string());
         row.push((c.strategy < meta.strategies.len() && meta.is_shared(c.strategy)).to_string());
+        row.push(meta.rho_at(c.point).map_or(String::new(), fmt_stat));
+        row.push(meta.overloaded(c.point).to_string());
         for s in &c.stats {
             row.push(fmt_stat(s.mean));
             row.push(s.half_width.map_or(String::new(), fmt_stat));
@@ -248,6 +262,8 @@ struct CellJson<'a> {
     kind: &'a str,
     replications: usize,
     shared: bool,
+    rho: Option<f64>,
+    overloaded: bool,
     metrics: BTreeMap<&'static str, StatJson>,
 }
 
@@ -276,6 +292,8 @@ pub fn summary_json(meta: &SweepMeta, summary: &SweepSummary) -> String {
             kind: &c.kind,
             replications: c.stats.first().map_or(0, |s| s.n),
             shared: meta.is_shared(c.strategy),
+            rho: finite(meta.rho_at(c.point)),
+            overloaded: meta.overloaded(c.point),
             metrics: summary
                 .metrics
                 .iter()
@@ -324,7 +342,7 @@ pub fn render_all(meta: &SweepMeta, records: &[RunRecord]) -> Vec<(String, Vec<u
     let charts = charts::render(meta, &summary);
     files.push((
         "report.md".to_string(),
-        report::markdown(meta, &summary, &charts).into_bytes(),
+        report::markdown(meta, &summary, records, &charts).into_bytes(),
     ));
     files.extend(charts.into_iter().map(|c| (c.file, c.png)));
     files

@@ -171,6 +171,14 @@ pub fn plan_text(
         runs_total,
         shard: Shard::ALL,
         shared: Vec::new(),
+        decision: Some(crate::report::replicated::DecisionRecord::of(
+            &crate::scenario::decision::Decision {
+                slos: Vec::new(),
+                ..base.decision.clone()
+            },
+            &[],
+        )),
+        rho: Vec::new(),
     };
 
     let mut points = Vec::with_capacity(n_points);
@@ -206,6 +214,10 @@ pub fn plan_text(
         }
         points.push(sc);
     }
+    meta.rho = points
+        .iter()
+        .map(|sc| crate::scenario::sanity::offered_load(sc).rho)
+        .collect();
     if !req.no_share {
         meta.shared = shared_strategies(&points, &meta.strategies, &strategy_index);
     }

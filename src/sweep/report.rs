@@ -2,18 +2,27 @@
 //! support (with the numbers), the Pareto front of imbalance × loss, a
 //! summary table and the charts.
 //!
-//! The recommendation rule, stated in the report itself: take the
-//! configuration (grid point × strategy) with the lowest mean session loss;
-//! every configuration whose mean loss lies within that one's 95 %
-//! confidence interval is as good on loss as the data can tell; among them,
-//! recommend the least imbalanced. Per strategy, the same rule, plus the
-//! smallest value of the first parameter whose loss is within the CI of
-//! that strategy's best (e.g. the shortest cookie TTL that loses no more
-//! sessions than the best TTL, to within the noise).
+//! The recommendation is the verdict of `stickysim run`
+//! ([`crate::decision::verdict`]) over the sweep's configurations (grid
+//! point × strategy), under the scenario's `[decision]` (or the default
+//! one): a configuration is feasible when every constraint holds on its
+//! mean (rejections, latency and utilisation included); the recommended one
+//! is the feasible configuration with the best mean objective; every other
+//! feasible configuration whose paired difference from it (replication `r`
+//! shares its workload at every grid point and strategy) has an interval
+//! covering 0 is reported as indistinguishable — ties are ties, not broken
+//! by the order of the grid. A strategy no swept parameter applies to (see
+//! [`applies`]) is one configuration, never reported at a parameter value.
+//! Grid points whose offered load per worker is ρ ≥ 1 are named as
+//! overloaded.
 
 use super::charts::{pareto_front, Charts, TRADEOFF};
 use super::output::{Cell, SweepSummary, CONFIDENCE};
-use super::SweepMeta;
+use super::{RunRecord, SweepMeta};
+use crate::decision::{verdict, Replicated, Verdict};
+use crate::metrics::RunSummary;
+use crate::scenario::decision::{Decision, DEFAULT_CONSTRAINTS, DEFAULT_OBJECTIVE};
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 /// Most rows of the summary table in the report (the CSV has them all).
@@ -24,30 +33,6 @@ fn pm(mean: f64, hw: Option<f64>, decimals: usize) -> String {
         Some(h) => format!("{mean:.decimals$} ± {h:.decimals$}"),
         None => format!("{mean:.decimals$}"),
     }
-}
-
-/// The cells whose mean loss is within the CI of the lowest-loss cell of
-/// `cells`, and that best cell.
-fn within_best<'a>(cells: &[&'a Cell], loss: usize) -> Option<(&'a Cell, Vec<&'a Cell>)> {
-    let best = cells
-        .iter()
-        .filter(|c| c.stats[loss].mean.is_finite())
-        .min_by(|a, b| a.stats[loss].mean.total_cmp(&b.stats[loss].mean))?;
-    let bound = best.stats[loss].mean + best.stats[loss].half_width.unwrap_or(0.0);
-    let near = cells
-        .iter()
-        .copied()
-        .filter(|c| c.stats[loss].mean <= bound)
-        .collect();
-    Some((best, near))
-}
-
-/// The cell of `cells` with the lowest mean of metric `m`.
-fn least<'a>(cells: &[&'a Cell], m: usize) -> Option<&'a Cell> {
-    cells
-        .iter()
-        .copied()
-        .min_by(|a, b| a.stats[m].mean.total_cmp(&b.stats[m].mean))
 }
 
 /// Whether the grid leaves strategy `s` alone: every one of its cells has
@@ -107,51 +92,13 @@ impl<'a> Figures<'a> {
     }
 }
 
-/// Whether two cells' intervals of `metric` overlap (a missing interval
-/// counts as zero width, so equal means always tie).
-fn overlap(a: &Cell, b: &Cell, metric: usize) -> bool {
-    let (x, y) = (&a.stats[metric], &b.stats[metric]);
-    (x.mean - y.mean).abs() <= x.half_width.unwrap_or(0.0) + y.half_width.unwrap_or(0.0)
-}
-
-/// The grid points of `rec`'s strategy among `near` that this sweep cannot
-/// tell from `rec` (loss and imbalance intervals both overlap), as a
-/// sentence; `None` when `rec` stands alone.
-fn ties(meta: &SweepMeta, fig: &Figures, near: &[&Cell], rec: &Cell) -> Option<String> {
-    let tied: Vec<&Cell> = near
-        .iter()
-        .copied()
-        .filter(|c| c.strategy == rec.strategy)
-        .filter(|c| overlap(c, rec, fig.loss) && overlap(c, rec, fig.imb))
-        .collect();
-    if tied.len() < 2 {
-        return None;
-    }
-    let names: Vec<String> = if meta.params.len() == 1 {
-        tied.iter()
-            .map(|c| meta.point_values(c.point)[0].clone())
-            .collect()
-    } else {
-        tied.iter()
-            .map(|c| format!("`{}`", meta.point_label(c.point)))
-            .collect()
-    };
-    let (last, rest) = names.split_last().expect("two or more");
-    let what = match meta.params.as_slice() {
-        [p] => format!("`{}` = ", p.key),
-        _ => String::new(),
-    };
-    Some(format!(
-        "For `{}`, {what}{} and {last} are indistinguishable: their loss and max/mean \
-         intervals overlap, so this sweep does not decide between them (the one above is \
-         only the lowest mean).",
-        meta.strategies[rec.strategy],
-        rest.join(", ")
-    ))
-}
-
 /// Renders `report.md`.
-pub fn markdown(meta: &SweepMeta, summary: &SweepSummary, charts: &Charts) -> String {
+pub fn markdown(
+    meta: &SweepMeta,
+    summary: &SweepSummary,
+    records: &[RunRecord],
+    charts: &Charts,
+) -> String {
     let mut o = String::new();
     let runs = meta.runs_total;
     let cells = meta.points() * meta.strategies.len() * meta.replications as usize;
@@ -200,7 +147,7 @@ pub fn markdown(meta: &SweepMeta, summary: &SweepSummary, charts: &Charts) -> St
     };
     let (loss, imb) = (fig.loss, fig.imb);
 
-    o.push_str(&recommendation(meta, summary));
+    o.push_str(&recommendation(meta, records));
 
     let pts: Vec<(f64, f64)> = summary
         .cells
@@ -296,193 +243,492 @@ pub fn markdown(meta: &SweepMeta, summary: &SweepSummary, charts: &Charts) -> St
     o
 }
 
+/// The decision the sweep's recommendation follows: the one recorded in
+/// its metadata, else the default.
+fn decision_of(meta: &SweepMeta) -> Decision {
+    meta.decision
+        .as_ref()
+        .and_then(|r| r.decision().ok())
+        .map(|d| Decision {
+            slos: Vec::new(),
+            ..d
+        })
+        .unwrap_or_default()
+}
+
+/// Whether swept parameter `p` can change strategy `s`: never for a
+/// strategy the plan found no parameter changes ([`SweepMeta::shared`]),
+/// and a `strategies.<name>.…` key only for strategy `<name>`. (A
+/// parameter that applies but changes nothing — TTLs longer than every
+/// session — gives identical configurations, which are reported as ties.)
+pub fn applies(meta: &SweepMeta, p: &super::Param, s: usize) -> bool {
+    if meta.is_shared(s) {
+        return false;
+    }
+    match p.key.strip_prefix("strategies.") {
+        Some(rest) => rest.split('.').next() == Some(meta.strategies[s].as_str()),
+        None => true,
+    }
+}
+
+/// One configuration the recommendation weighs: a strategy at the values
+/// of the parameters that apply to it.
+struct Config {
+    strategy: usize,
+    /// `k=v,…` of the parameters that apply; empty when none does.
+    values: Vec<(String, String)>,
+}
+
+impl Config {
+    fn label(&self, meta: &SweepMeta) -> String {
+        let name = &meta.strategies[self.strategy];
+        if self.values.is_empty() {
+            if meta.params.is_empty() {
+                format!("`{name}`")
+            } else {
+                format!("`{name}` (no swept parameter applies to it)")
+            }
+        } else {
+            let kv: Vec<String> = self
+                .values
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
+            format!("`{name}` at `{}`", kv.join(","))
+        }
+    }
+}
+
+/// The configurations of the sweep (strategies in order, each at the
+/// distinct values of the parameters that apply to it) with their
+/// per-replication values, ready for the verdict.
+fn configs(meta: &SweepMeta, records: &[RunRecord]) -> (Vec<Config>, Vec<Replicated>) {
+    let mut runs: BTreeMap<(usize, &str), Vec<(u32, &RunSummary)>> = BTreeMap::new();
+    for r in records {
+        runs.entry((r.point, r.strategy.as_str()))
+            .or_default()
+            .push((r.replication, &r.summary));
+    }
+    let mut out = Vec::new();
+    let mut data = Vec::new();
+    for (s, name) in meta.strategies.iter().enumerate() {
+        let mut seen: Vec<Vec<(String, String)>> = Vec::new();
+        for point in 0..meta.points() {
+            let values: Vec<(String, String)> = meta
+                .params
+                .iter()
+                .zip(meta.point_values(point))
+                .filter(|(p, _)| applies(meta, p, s))
+                .map(|(p, v)| (p.key.clone(), v))
+                .collect();
+            if seen.contains(&values) {
+                continue;
+            }
+            let Some(mut reps) = runs.get(&(point, name.as_str())).cloned() else {
+                continue;
+            };
+            reps.sort_by_key(|(r, _)| *r);
+            let sums: Vec<RunSummary> = reps.iter().map(|(_, s)| (*s).clone()).collect();
+            seen.push(values.clone());
+            let c = Config {
+                strategy: s,
+                values,
+            };
+            data.push(Replicated::from_summaries(&c.label(meta), &sums));
+            out.push(c);
+        }
+    }
+    (out, data)
+}
+
+/// `a, b and c`
+fn and_list(items: &[String]) -> String {
+    match items.split_last() {
+        None => String::new(),
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
+/// The objective and constraints in words.
+fn decision_text(d: &Decision) -> String {
+    let cons: Vec<String> = d.constraints.iter().map(|c| format!("`{c}`")).collect();
+    format!(
+        "{} `{}`{}{}",
+        match d.objective.goal {
+            crate::scenario::decision::Goal::Minimize => "minimize",
+            crate::scenario::decision::Goal::Maximize => "maximize",
+        },
+        d.objective.column,
+        if cons.is_empty() {
+            String::new()
+        } else {
+            format!(" subject to {}", cons.join(", "))
+        },
+        if d.objective == DEFAULT_OBJECTIVE && d.constraints == DEFAULT_CONSTRAINTS {
+            " (the default decision: the scenario has no `[decision]` objective or constraints)"
+        } else {
+            " (the scenario's `[decision]`)"
+        }
+    )
+}
+
+/// The configurations tied with the recommended one, as sentences: one per
+/// strategy with several tied configurations ("For `c`, `ttl` = 300, 900
+/// and 3600 are indistinguishable"), then the rest.
+fn tie_sentences(meta: &SweepMeta, cfgs: &[Config], v: &Verdict, rec: usize) -> Vec<String> {
+    let label_of = |i: usize| cfgs[i].label(meta);
+    let idx = |name: &str| (0..cfgs.len()).find(|&i| label_of(i) == name);
+    let mut tied: Vec<usize> = vec![rec];
+    tied.extend(v.indistinguishable.iter().filter_map(|n| idx(n)));
+    let mut out = Vec::new();
+    let mut rest: Vec<String> = Vec::new();
+    for s in 0..meta.strategies.len() {
+        let mine: Vec<usize> = tied
+            .iter()
+            .copied()
+            .filter(|&i| cfgs[i].strategy == s)
+            .collect();
+        if mine.len() >= 2 {
+            let keys: Vec<&str> = cfgs[mine[0]]
+                .values
+                .iter()
+                .map(|(k, _)| k.as_str())
+                .collect();
+            let vals: Vec<String> = mine
+                .iter()
+                .map(|&i| {
+                    let vs: Vec<&str> = cfgs[i].values.iter().map(|(_, v)| v.as_str()).collect();
+                    vs.join(", ")
+                })
+                .collect();
+            let what = if keys.len() == 1 {
+                format!("`{}` = ", keys[0])
+            } else {
+                format!("({}) = ", keys.join(", "))
+            };
+            out.push(format!(
+                "For `{}`, {what}{} are indistinguishable: the 95 % intervals of their paired \
+                 differences cover 0, so this sweep does not decide between them.",
+                meta.strategies[s],
+                and_list(&vals)
+            ));
+        } else {
+            rest.extend(mine.iter().filter(|&&i| i != rec).map(|&i| label_of(i)));
+        }
+    }
+    if !rest.is_empty() {
+        out.push(format!(
+            "Also indistinguishable from the recommendation: {}.",
+            rest.join(", ")
+        ));
+    }
+    out
+}
+
+/// Most configurations listed as failing a constraint.
+const MAX_FAILING: usize = 12;
+
 /// The recommendation and the per-strategy table (Markdown), also printed
 /// on stdout by `sweep` and `merge`.
-pub fn recommendation(meta: &SweepMeta, summary: &SweepSummary) -> String {
+pub fn recommendation(meta: &SweepMeta, records: &[RunRecord]) -> String {
     let mut o = String::new();
-    let Some(fig) = Figures::new(meta, summary) else {
-        return o;
-    };
-    let (loss, imb) = (fig.loss, fig.imb);
-
+    let decision = decision_of(meta);
+    let (cfgs, data) = configs(meta, records);
     let _ = writeln!(o, "## Recommendation\n");
-    let all: Vec<&Cell> = summary.cells.iter().collect();
-    if let Some((best, near)) = within_best(&all, loss) {
-        if let Some(rec) = least(&near, imb) {
-            let _ = writeln!(
-                o,
-                "**{}**: sessions lost {} %, utilisation max/mean {}.\n",
-                fig.label(rec),
-                fig.loss_text(rec),
-                fig.imb_text(rec)
-            );
-            let _ = writeln!(
-                o,
-                "The lowest mean loss is {} ({} %). {} configuration{} ha{} a mean loss within \
-                 that interval (≤ {:.3} %); of those, the one above spreads load most evenly.{}\n",
-                fig.label(best),
-                fig.loss_text(best),
-                near.len(),
-                if near.len() == 1 { "" } else { "s" },
-                if near.len() == 1 { "s" } else { "ve" },
-                best.stats[loss].mean + best.stats[loss].half_width.unwrap_or(0.0),
-                if meta.replications < 2 {
-                    " With one replication there is no interval: run more replications \
-                     before trusting a difference."
-                } else {
-                    ""
-                }
-            );
-            if let Some(line) = ties(meta, &fig, &near, rec) {
+    let _ = writeln!(
+        o,
+        "Objective: {}. Constraints are tested on means; intervals are paired over the \
+         replications (replication r shares its workload at every grid point and strategy).\n",
+        decision_text(&decision)
+    );
+    let v = match verdict(&decision, &[], &data) {
+        Ok(v) => v,
+        Err(e) => {
+            let _ = writeln!(o, "No recommendation: {e}.\n");
+            return o;
+        }
+    };
+    let find = |name: &str| v.outcomes.iter().position(|x| x.strategy == name);
+    let figures = |i: usize| {
+        let out = &v.outcomes[i];
+        let mut f = vec![format!(
+            "{} {}",
+            decision.objective.column,
+            out.objective.display(3)
+        )];
+        f.extend(
+            out.checks
+                .iter()
+                .map(|c| format!("{} {}", c.constraint.column, c.value.display(3))),
+        );
+        f.join(", ")
+    };
+    match v.recommended.as_deref().and_then(find) {
+        Some(r) => {
+            let _ = writeln!(o, "**{}**: {}.\n", cfgs[r].label(meta), figures(r));
+            for line in tie_sentences(meta, &cfgs, &v, r) {
                 let _ = writeln!(o, "{line}\n");
             }
         }
+        None => {
+            let closest = v.closest.as_deref().and_then(find);
+            let _ = writeln!(
+                o,
+                "**No configuration meets every constraint.**{}\n",
+                closest.map_or(String::new(), |c| format!(
+                    " The closest is {}: {}.",
+                    cfgs[c].label(meta),
+                    figures(c)
+                ))
+            );
+        }
+    }
+    let failing: Vec<String> = v
+        .outcomes
+        .iter()
+        .filter(|x| !x.feasible)
+        .map(|x| {
+            let f: Vec<String> = x
+                .failures()
+                .map(|c| {
+                    format!(
+                        "{} {:.3} misses `{}`",
+                        c.constraint.column, c.value.mean, c.constraint
+                    )
+                })
+                .collect();
+            format!("{} ({})", x.strategy, f.join("; "))
+        })
+        .collect();
+    if !failing.is_empty() {
+        let more = failing.len().saturating_sub(MAX_FAILING);
+        let _ = writeln!(
+            o,
+            "Excluded by a constraint ({} of {} configurations): {}{}.\n",
+            failing.len(),
+            v.outcomes.len(),
+            failing[..failing.len().min(MAX_FAILING)].join("; "),
+            if more > 0 {
+                format!("; and {more} more")
+            } else {
+                String::new()
+            }
+        );
+    }
+    let over: Vec<String> = (0..meta.points())
+        .filter(|&p| meta.overloaded(p))
+        .map(|p| {
+            format!(
+                "`{}` (ρ = {:.2})",
+                meta.point_label(p),
+                meta.rho_at(p).unwrap_or(f64::NAN)
+            )
+        })
+        .collect();
+    if !over.is_empty() {
+        let _ = writeln!(
+            o,
+            "**Overloaded grid points** (offered load per worker ρ ≥ 1: queues grow until \
+             requests are rejected; `overloaded` in `sweep_summary.csv`): {}.\n",
+            over.join(", ")
+        );
+    }
+    if meta.replications < 2 {
+        let _ = writeln!(
+            o,
+            "With one replication there is no interval: ties are exact equalities only; run \
+             more replications before trusting a difference.\n"
+        );
     }
 
-    let first = meta.params.first();
     let _ = writeln!(o, "### Per strategy\n");
-    let mut head = "| strategy | lowest loss (%) | at |".to_string();
-    let mut rule = "|---|---|---|".to_string();
-    if let Some(p) = first {
-        head.push_str(&format!(
-            " smallest `{}` within its CI | loss there (%) |",
-            p.key
-        ));
-        rule.push_str("---|---|");
-    }
-    head.push_str(" least imbalanced within its CI | max/mean there |");
-    rule.push_str("---|---|");
-    let _ = writeln!(o, "{head}\n{rule}");
-    let first_numeric: Option<Vec<f64>> =
-        first.and_then(|p| p.values.iter().map(|v| v.parse::<f64>().ok()).collect());
+    let _ = writeln!(
+        o,
+        "| strategy | best {} | at | indistinguishable there | configurations failing a constraint |\n|---|---|---|---|---|",
+        decision.objective.column
+    );
     for (s, name) in meta.strategies.iter().enumerate() {
-        let mine: Vec<&Cell> = summary.cells.iter().filter(|c| c.strategy == s).collect();
-        let Some((best, near)) = within_best(&mine, loss) else {
+        let mine: Vec<usize> = (0..cfgs.len()).filter(|&i| cfgs[i].strategy == s).collect();
+        if mine.is_empty() {
+            continue;
+        }
+        let sub: Vec<Replicated> = mine.iter().map(|&i| data[i].clone()).collect();
+        let Ok(sv) = verdict(&decision, &[], &sub) else {
             continue;
         };
-        let at = |c: &Cell| {
+        let fails = sv.outcomes.iter().filter(|x| !x.feasible).count();
+        let pick = sv
+            .recommended
+            .as_deref()
+            .or(sv.closest.as_deref())
+            .and_then(|n| sv.outcomes.iter().position(|x| x.strategy == n))
+            .unwrap_or(0);
+        let c = &cfgs[mine[pick]];
+        let at = if c.values.is_empty() {
             if meta.params.is_empty() {
                 "-".to_string()
             } else {
-                format!("`{}`", meta.point_label(c.point))
+                "every grid point: no swept parameter applies to it".to_string()
             }
-        };
-        // A strategy the grid does not touch (e.g. round robin in a cookie
-        // TTL sweep) gives identical runs at every point (common random
-        // numbers): say so rather than pick an arbitrary point.
-        if untouched(summary, s) {
-            let _ =
-                writeln!(
-                o,
-                "| `{name}` | {} | every point: the grid does not change this strategy's runs |{}",
-                fig.loss_text(best),
-                if first.is_some() { " - | - | - | - |" } else { " - | - |" }
-            );
-            continue;
-        }
-        let mut row = format!("| `{name}` | {} | {} |", fig.loss_text(best), at(best));
-        if let Some(p) = first {
-            let idx0 = |c: &Cell| meta.point_indices(c.point)[0];
-            let smallest = match &first_numeric {
-                Some(nums) => near.iter().min_by(|a, b| {
-                    nums[idx0(a)]
-                        .total_cmp(&nums[idx0(b)])
-                        .then(a.point.cmp(&b.point))
-                }),
-                None => near.iter().min_by_key(|c| c.point),
-            };
-            match smallest {
-                Some(c) => {
-                    row.push_str(&format!(" {} | {} |", p.values[idx0(c)], fig.loss_text(c)))
+        } else {
+            let kv: Vec<String> = c.values.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            format!(
+                "`{}`{}",
+                kv.join(","),
+                if sv.recommended.is_none() {
+                    " (fails a constraint)"
+                } else {
+                    ""
                 }
-                None => row.push_str(" - | - |"),
-            }
-        }
-        match least(&near, imb) {
-            Some(pick) => row.push_str(&format!(" {} | {} |", at(pick), fig.imb_text(pick))),
-            None => row.push_str(" - | - |"),
-        }
-        let _ = writeln!(o, "{row}");
+            )
+        };
+        let ties: Vec<String> = sv
+            .indistinguishable
+            .iter()
+            .filter_map(|n| sv.outcomes.iter().position(|x| &x.strategy == n))
+            .map(|i| {
+                let kv: Vec<String> = cfgs[mine[i]]
+                    .values
+                    .iter()
+                    .map(|(k, v)| format!("{k}={v}"))
+                    .collect();
+                format!("`{}`", kv.join(","))
+            })
+            .collect();
+        let _ = writeln!(
+            o,
+            "| `{name}` | {} | {at} | {} | {fails} of {} |",
+            sv.outcomes[pick].objective.display(3),
+            if ties.is_empty() {
+                "-".to_string()
+            } else {
+                ties.join(", ")
+            },
+            sv.outcomes.len()
+        );
     }
     o.push('\n');
-
     o
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::stats::MeanCi;
     use crate::sweep::{Param, Shard, LOG_FORMAT};
 
-    fn ci(mean: f64, hw: f64) -> MeanCi {
-        MeanCi {
-            n: 5,
-            mean,
-            sd: Some(hw),
-            half_width: Some(hw),
-        }
-    }
-
-    #[test]
-    fn the_recommendation_is_the_least_imbalanced_within_the_best_loss_ci() {
-        let meta = SweepMeta {
+    fn meta(decision: Option<Decision>) -> SweepMeta {
+        SweepMeta {
             format: LOG_FORMAT.into(),
             scenario: "s".into(),
             scenario_hash: "h".into(),
             seed: 1,
-            replications: 5,
+            replications: 3,
             params: vec![Param {
                 key: "strategies.c.ttl".into(),
-                values: ["900", "60", "300", "3600"].map(String::from).to_vec(),
+                values: ["60", "300", "900", "3600"].map(String::from).to_vec(),
             }],
             strategies: vec!["c".into(), "rr".into()],
             stickysim_version: "0".into(),
             fingerprint: "f".into(),
-            runs_total: 40,
+            runs_total: 15,
             shard: Shard::ALL,
-            shared: Vec::new(),
-        };
-        // (loss, imbalance) per TTL in the order above: 3600 has the lowest
-        // loss (1.0 ± 0.5); 900 (1.4) and 300 (1.2) are within its CI, 60 is not.
-        let mut cells: Vec<Cell> = [(1.4, 1.30), (9.0, 1.01), (1.2, 1.20), (1.0, 1.50)]
-            .iter()
-            .enumerate()
-            .map(|(point, &(loss, imb))| Cell {
-                point,
-                strategy: 0,
-                kind: "lb_cookie".into(),
-                stats: vec![ci(loss, 0.5), ci(imb, 0.01)],
-            })
-            .collect();
-        // Round robin: the TTL does not change its runs.
-        cells.extend((0..4).map(|point| Cell {
-            point,
-            strategy: 1,
-            kind: "round_robin".into(),
-            stats: vec![ci(40.0, 1.0), ci(1.05, 0.01)],
-        }));
-        let summary = SweepSummary {
-            metrics: vec!["sessions_lost_pct", "imbalance_util_max_over_mean"],
-            strategies: 2,
-            cells,
-        };
-        let text = recommendation(&meta, &summary);
+            shared: vec!["rr".into()],
+            decision: decision.map(|d| crate::report::replicated::DecisionRecord::of(&d, &[])),
+            rho: vec![0.5, 0.5, 0.5, 0.5],
+        }
+    }
+
+    /// Every cell's records: `c` at each TTL with its losses and hottest
+    /// backend per replication, `rr` (shared) the same at every point.
+    fn records(m: &SweepMeta) -> Vec<RunRecord> {
+        let c: [([f64; 3], f64); 4] = [
+            ([5.0, 6.0, 7.0], 0.5),
+            ([1.0, 2.0, 3.0], 0.5),
+            ([1.0, 2.0, 3.0], 0.5),  // identical to 300: a tie
+            ([0.5, 1.5, 2.5], 0.97), // lowest loss, but a backend at 97 %
+        ];
+        let mut out = Vec::new();
+        for (point, (lost, util)) in c.iter().enumerate() {
+            for (strategy, losses, u) in [("c", *lost, *util), ("rr", [40.0, 41.0, 42.0], 0.5)] {
+                for (r, &l) in losses.iter().enumerate() {
+                    out.push(RunRecord {
+                        key: String::new(),
+                        point,
+                        params: m.point_values(point),
+                        strategy: strategy.into(),
+                        replication: r as u32,
+                        seed: r as u64,
+                        summary: RunSummary {
+                            strategy: strategy.into(),
+                            requests: 1000,
+                            sessions_lost_pct: l,
+                            util_max: u,
+                            ..RunSummary::default()
+                        },
+                        shared: strategy == "rr",
+                    });
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn ties_are_listed_and_a_constraint_excludes_a_grid_point() {
+        let m = meta(None);
+        let text = recommendation(&m, &records(&m));
+        assert!(text.contains("(the default decision"), "{text}");
         assert!(
-            text.contains("**`c` at `strategies.c.ttl=300`**: sessions lost 1.200 ± 0.500 %"),
+            text.contains("**`c` at `strategies.c.ttl=300`**: sessions_lost_pct 2.000 ± 2.484"),
             "{text}"
         );
-        assert!(text.contains("The lowest mean loss is `c` at `strategies.c.ttl=3600`"));
-        assert!(text.contains("3 configurations have a mean loss within that interval (≤ 1.500 %)"));
-        // Per strategy: the smallest TTL within the best's CI is 300, not 60.
+        assert!(
+            text.contains("For `c`, `strategies.c.ttl` = 300 and 900 are indistinguishable"),
+            "{text}"
+        );
         assert!(
             text.contains(
-                "| `c` | 1.000 ± 0.500 | `strategies.c.ttl=3600` | 300 | 1.200 ± 0.500 |"
+                "Excluded by a constraint (1 of 5 configurations): `c` at \
+                 `strategies.c.ttl=3600` (util_max 0.970 misses `util_max < 0.95`)"
             ),
             "{text}"
         );
+        // The TTL is never reported for the strategy it does not apply to.
+        let rr: Vec<&str> = text.lines().filter(|l| l.contains("`rr`")).collect();
+        assert_eq!(rr.len(), 1, "{text}");
         assert!(
-            text.contains("| `rr` | 40.000 ± 1.000 | every point: the grid does not change"),
+            rr[0].contains("every grid point: no swept parameter applies to it")
+                && !rr[0].contains("ttl"),
+            "{}",
+            rr[0]
+        );
+        assert!(!text.contains("Overloaded"), "{text}");
+    }
+
+    #[test]
+    fn the_scenario_decision_and_overloaded_points_are_used() {
+        // Maximise loss (an odd objective, to show it is followed), with
+        // no constraints: 3600 is then admissible and the worst is `rr`.
+        let d = Decision {
+            objective: crate::scenario::decision::Objective {
+                goal: crate::scenario::decision::Goal::Maximize,
+                column: "sessions_lost_pct",
+            },
+            constraints: Vec::new(),
+            ..Decision::default()
+        };
+        let mut m = meta(Some(d));
+        m.rho[3] = 1.25;
+        let text = recommendation(&m, &records(&m));
+        assert!(text.contains("(the scenario's `[decision]`)"), "{text}");
+        assert!(
+            text.contains("**`rr` (no swept parameter applies to it)**"),
+            "{text}"
+        );
+        assert!(
+            text.contains("**Overloaded grid points**")
+                && text.contains("`strategies.c.ttl=3600` (ρ = 1.25)"),
             "{text}"
         );
     }

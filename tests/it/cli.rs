@@ -202,7 +202,9 @@ fn golden_stdout_table_of_tiny() {
 /// `--help` of the binary and of each subcommand are golden files.
 #[test]
 fn golden_help() {
-    for sub in ["", "run", "sweep", "merge", "report", "validate", "route"] {
+    for sub in [
+        "", "run", "sweep", "merge", "report", "validate", "route", "compare",
+    ] {
         let mut cmd = bin();
         if !sub.is_empty() {
             cmd.arg(sub);

@@ -3,6 +3,7 @@
 mod cli;
 mod combos;
 mod common;
+mod compare;
 mod decision;
 mod elasticity;
 mod engine;
@@ -13,4 +14,5 @@ mod route;
 mod sanity;
 mod scenarios;
 mod sweep;
+mod sweep_decision;
 mod whatif;

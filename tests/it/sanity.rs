@@ -72,3 +72,31 @@ fn a_shortened_run_drops_the_crash_past_its_end_with_a_warning() {
             "warning: dropped faults[0] (crash): it starts at 300 s",
         ));
 }
+
+#[test]
+fn service_time_in_milliseconds_typed_as_seconds_warns_in_the_report() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("r");
+    crate::common::run_tiny(
+        &out,
+        &[
+            "--no-charts",
+            "--set",
+            "workload.service_time.mean=200",
+            "--set",
+            "simulation.duration=200",
+        ],
+    )
+    .success();
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    let warnings = md
+        .split("## Warnings")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no Warnings section: {md}"));
+    let section = warnings.split("\n## ").next().unwrap();
+    assert!(section.contains("overload"), "{section}");
+    assert!(
+        section.contains("did you mean 0.200 s? service times are seconds"),
+        "{section}"
+    );
+}
