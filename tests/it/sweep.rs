@@ -283,6 +283,22 @@ fn a_resumed_sweep_equals_an_uninterrupted_one() {
 }
 
 #[test]
+fn a_log_written_before_decision_and_rho_were_recorded_resumes() {
+    let dir = tempfile::tempdir().unwrap();
+    let cut = dir.path().join("cut");
+    sweep(&cut, &["--stop-after", "3"]).success();
+    let log = fs::read_to_string(cut.join("runs.jsonl")).unwrap();
+    let (head, rest) = log.split_once('\n').unwrap();
+    let mut head: serde_json::Value = serde_json::from_str(head).unwrap();
+    let fields = head.as_object_mut().unwrap();
+    assert!(fields.remove("rho").is_some(), "the header records rho");
+    fields.remove("decision");
+    fs::write(cut.join("runs.jsonl"), format!("{head}\n{rest}")).unwrap();
+    sweep(&cut, &["--resume"]).success();
+    assert!(cut.join("sweep.csv").exists());
+}
+
+#[test]
 fn shards_merge_into_exactly_the_unsharded_sweep() {
     let dir = tempfile::tempdir().unwrap();
     let whole = dir.path().join("whole");
