@@ -142,28 +142,24 @@ impl World<'_> {
             measured,
             failed_on: BackendId(u32::MAX),
         };
-        self.dispatch(now, sid, p, false);
+        self.dispatch(now, sid, p, None);
     }
 
-    /// The retry of a request that failed on a dead backend: routed again
-    /// with that backend taken out of the balancer's view for the decision.
+    /// The retry of a request that failed on a dead backend: routed again,
+    /// the router told which backend to avoid. The pool's health is the
+    /// load balancer's belief from its health checks, and a retry leaves it
+    /// as it is.
     pub(super) fn on_retry(&mut self, now: Nanos, sid: SessionId) {
         let p = self.work.pending[sid.index()]
             .take()
             .expect("a retry has its pending request");
-        let b = p.failed_on;
-        let h = self.lb.pool.get(b).health;
-        if h != crate::routing::Health::Down {
-            self.set_health(now, b, crate::routing::Health::Down);
-        }
-        self.dispatch(now, sid, p, true);
-        if h != crate::routing::Health::Down {
-            self.set_health(now, b, h);
-        }
+        self.dispatch(now, sid, p, Some(p.failed_on));
     }
 
-    /// Routes one attempt of a request and hands it to a backend.
-    fn dispatch(&mut self, now: Nanos, sid: SessionId, p: Pending, is_retry: bool) {
+    /// Routes one attempt of a request and hands it to a backend;
+    /// `retry_of` is the backend the failed first attempt went to.
+    fn dispatch(&mut self, now: Nanos, sid: SessionId, p: Pending, retry_of: Option<BackendId>) {
+        let is_retry = retry_of.is_some();
         let measured = p.measured;
         if self.place.store_down && self.place.kind == Placement::Shared {
             // The backend can neither read nor write the session: it fails.
@@ -185,6 +181,7 @@ impl World<'_> {
             cookie,
             header: s.token,
             app_id: s.app_id,
+            exclude: retry_of,
         };
         let (b, set_cookie) = match self.lb.router.route(&req, &self.lb.pool, &mut self.lb.rng) {
             Decision::Refuse(_) => {
