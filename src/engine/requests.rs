@@ -96,6 +96,7 @@ impl World<'_> {
             home: None,
             lost: false,
             drift: Drift::default(),
+            last_routed_ns: None,
         });
         if let Placement::Replicated { .. } = self.place.kind {
             let reps = &mut self.place.replicas;
@@ -170,6 +171,7 @@ impl World<'_> {
             return self.continue_session(now, sid);
         }
         let s = self.work.sessions.get_mut(sid);
+        s.routed(now, self.lb.idle_timeout_ns);
         let cookie = if s.blocks_cookies {
             None
         } else {
@@ -251,14 +253,16 @@ impl World<'_> {
         self.log(now, sid, TraceKind::Accepted(b));
         let state_ns = s_to_ns(p.state_s);
         let be = &mut self.fleet.backends[b.index()];
-        let hold_ns = s_to_ns(p.demand_s / be.speed).saturating_add(state_ns);
-        let rid = self.work.requests.insert(Request {
+        let req = Request {
             session: sid,
             start_ns: p.start_ns,
-            hold_ns,
+            demand_s: p.demand_s,
+            retry_wait_ns: now - p.start_ns,
             measured: p.measured,
             state_ns,
-        });
+        };
+        let hold_ns = req.hold_ns(be.speed);
+        let rid = self.work.requests.insert(req);
         self.lb.pool.add_outstanding(b);
         let epoch = be.epoch;
         if be.busy() < be.workers {
@@ -372,6 +376,7 @@ impl World<'_> {
         }
         if s.measured {
             self.out.rec.sessions_completed += 1;
+            self.out.rec.sessions_completed_lost += u64::from(s.lost);
         }
     }
 
@@ -390,7 +395,8 @@ impl World<'_> {
         be.in_service.swap_remove(pos);
         if let Some(next) = be.queue.pop_front() {
             be.in_service.push(next);
-            let hold = self.work.requests.get(next).hold_ns;
+            // A slow period applies from the start of service.
+            let hold = self.work.requests.get(next).hold_ns(be.speed);
             let done = Ev::Done {
                 backend: b,
                 epoch,
@@ -404,6 +410,7 @@ impl World<'_> {
         if r.measured {
             self.out.rec.latency(now - r.start_ns);
             self.out.rec.state_ns += r.state_ns as u128;
+            self.out.rec.retry_wait_ns += r.retry_wait_ns as u128;
         }
         self.log(now, r.session, TraceKind::Completed(b));
         self.continue_session(now, r.session);
