@@ -78,6 +78,7 @@ fn routing(c: &mut Criterion) {
                     cookie: None,
                     header: None,
                     app_id: None,
+                    exclude: None,
                 };
                 match r.route(&req, &pool, &mut rng) {
                     Decision::Forward {
@@ -99,6 +100,7 @@ fn routing(c: &mut Criterion) {
                     cookie: cookies[(i % 1024) as usize],
                     header: None,
                     app_id: None,
+                    exclude: None,
                 };
                 black_box(r.route(&req, &pool, &mut rng))
             })

@@ -129,6 +129,7 @@ fn bench(c: &mut Criterion) {
                 cookie: None,
                 header: Some(x),
                 app_id: Some(x),
+                exclude: None,
             }
         })
         .collect();

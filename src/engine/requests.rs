@@ -96,6 +96,7 @@ impl World<'_> {
             home: None,
             lost: false,
             drift: Drift::default(),
+            last_routed_ns: None,
         });
         if let Placement::Replicated { .. } = self.place.kind {
             let reps = &mut self.place.replicas;
@@ -142,28 +143,24 @@ impl World<'_> {
             measured,
             failed_on: BackendId(u32::MAX),
         };
-        self.dispatch(now, sid, p, false);
+        self.dispatch(now, sid, p, None);
     }
 
-    /// The retry of a request that failed on a dead backend: routed again
-    /// with that backend taken out of the balancer's view for the decision.
+    /// The retry of a request that failed on a dead backend: routed again,
+    /// the router told which backend to avoid. The pool's health is the
+    /// load balancer's belief from its health checks, and a retry leaves it
+    /// as it is.
     pub(super) fn on_retry(&mut self, now: Nanos, sid: SessionId) {
         let p = self.work.pending[sid.index()]
             .take()
             .expect("a retry has its pending request");
-        let b = p.failed_on;
-        let h = self.lb.pool.get(b).health;
-        if h != crate::routing::Health::Down {
-            self.set_health(now, b, crate::routing::Health::Down);
-        }
-        self.dispatch(now, sid, p, true);
-        if h != crate::routing::Health::Down {
-            self.set_health(now, b, h);
-        }
+        self.dispatch(now, sid, p, Some(p.failed_on));
     }
 
-    /// Routes one attempt of a request and hands it to a backend.
-    fn dispatch(&mut self, now: Nanos, sid: SessionId, p: Pending, is_retry: bool) {
+    /// Routes one attempt of a request and hands it to a backend;
+    /// `retry_of` is the backend the failed first attempt went to.
+    fn dispatch(&mut self, now: Nanos, sid: SessionId, p: Pending, retry_of: Option<BackendId>) {
+        let is_retry = retry_of.is_some();
         let measured = p.measured;
         if self.place.store_down && self.place.kind == Placement::Shared {
             // The backend can neither read nor write the session: it fails.
@@ -174,6 +171,7 @@ impl World<'_> {
             return self.continue_session(now, sid);
         }
         let s = self.work.sessions.get_mut(sid);
+        s.routed(now, self.lb.idle_timeout_ns);
         let cookie = if s.blocks_cookies {
             None
         } else {
@@ -185,6 +183,7 @@ impl World<'_> {
             cookie,
             header: s.token,
             app_id: s.app_id,
+            exclude: retry_of,
         };
         let (b, set_cookie) = match self.lb.router.route(&req, &self.lb.pool, &mut self.lb.rng) {
             Decision::Refuse(_) => {
@@ -254,14 +253,16 @@ impl World<'_> {
         self.log(now, sid, TraceKind::Accepted(b));
         let state_ns = s_to_ns(p.state_s);
         let be = &mut self.fleet.backends[b.index()];
-        let hold_ns = s_to_ns(p.demand_s / be.speed).saturating_add(state_ns);
-        let rid = self.work.requests.insert(Request {
+        let req = Request {
             session: sid,
             start_ns: p.start_ns,
-            hold_ns,
+            demand_s: p.demand_s,
+            retry_wait_ns: now - p.start_ns,
             measured: p.measured,
             state_ns,
-        });
+        };
+        let hold_ns = req.hold_ns(be.speed);
+        let rid = self.work.requests.insert(req);
         self.lb.pool.add_outstanding(b);
         let epoch = be.epoch;
         if be.busy() < be.workers {
@@ -375,6 +376,7 @@ impl World<'_> {
         }
         if s.measured {
             self.out.rec.sessions_completed += 1;
+            self.out.rec.sessions_completed_lost += u64::from(s.lost);
         }
     }
 
@@ -393,7 +395,8 @@ impl World<'_> {
         be.in_service.swap_remove(pos);
         if let Some(next) = be.queue.pop_front() {
             be.in_service.push(next);
-            let hold = self.work.requests.get(next).hold_ns;
+            // A slow period applies from the start of service.
+            let hold = self.work.requests.get(next).hold_ns(be.speed);
             let done = Ev::Done {
                 backend: b,
                 epoch,
@@ -407,6 +410,7 @@ impl World<'_> {
         if r.measured {
             self.out.rec.latency(now - r.start_ns);
             self.out.rec.state_ns += r.state_ns as u128;
+            self.out.rec.retry_wait_ns += r.retry_wait_ns as u128;
         }
         self.log(now, r.session, TraceKind::Completed(b));
         self.continue_session(now, r.session);

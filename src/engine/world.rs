@@ -93,6 +93,8 @@ pub(super) struct Lb {
     pub(super) rng: RouteRng,
     /// A request that failed on a dead backend is retried elsewhere.
     pub(super) retries: bool,
+    /// The idle timeout of the strategy's affinity table, if it keeps one.
+    pub(super) idle_timeout_ns: Option<u64>,
     /// Pool weight of a full-weight backend (1, or 100 with slow start).
     pub(super) full_weight: u32,
 }
@@ -217,6 +219,11 @@ impl<'a> World<'a> {
                 router,
                 rng: RouteRng::new(stream_seed(seed, Stream::Routing, key)),
                 retries: retries(&cfg.spec),
+                idle_timeout_ns: match cfg.spec {
+                    StrategySpec::SourceIpTable { timeout_ns, .. }
+                    | StrategySpec::Learn { timeout_ns, .. } => Some(timeout_ns),
+                    _ => None,
+                },
                 full_weight,
             },
             fleet: Fleet::new(sc),

@@ -158,6 +158,8 @@ pub struct Recorder {
     pub rejected: u64,
     pub sessions: u64,
     pub sessions_completed: u64,
+    /// Measured sessions that ended having lost their state at least once.
+    pub sessions_completed_lost: u64,
     pub sessions_lost: u64,
     pub lost_by_cause: [u64; LOSS_CAUSES],
     pub loss_events: u64,
@@ -169,6 +171,9 @@ pub struct Recorder {
     pub losses_avoided: u64,
     /// Time requests spent on the session store or replication.
     pub state_ns: u128,
+    /// Time completed requests spent on no backend before the attempt that
+    /// served them (the retry delay of retried requests).
+    pub retry_wait_ns: u128,
     backends: Vec<BackendAcc>,
     pub rows: Vec<BucketRow>,
     bucket_start_ns: Nanos,
@@ -191,6 +196,7 @@ impl Recorder {
             rejected: 0,
             sessions: 0,
             sessions_completed: 0,
+            sessions_completed_lost: 0,
             sessions_lost: 0,
             lost_by_cause: [0; LOSS_CAUSES],
             loss_events: 0,
@@ -198,6 +204,7 @@ impl Recorder {
             retried: 0,
             losses_avoided: 0,
             state_ns: 0,
+            retry_wait_ns: 0,
             backends: vec![
                 BackendAcc {
                     present: true,
@@ -388,6 +395,11 @@ impl Recorder {
             sessions_active_end,
             sessions_lost: self.sessions_lost,
             sessions_lost_pct: pct(self.sessions_lost),
+            sessions_lost_finished_pct: if self.sessions_completed == 0 {
+                0.0
+            } else {
+                100.0 * self.sessions_completed_lost as f64 / self.sessions_completed as f64
+            },
             lost_failure: self.lost_by_cause[LossCause::Failure as usize],
             lost_ip_change: self.lost_by_cause[LossCause::IpChange as usize],
             lost_cookie_blocked: self.lost_by_cause[LossCause::CookieBlocked as usize],
@@ -408,6 +420,11 @@ impl Recorder {
                 0.0
             } else {
                 self.latency_sum_ns as f64 / self.completed as f64 / 1e6
+            },
+            retry_delay_mean_ms: if self.completed == 0 {
+                0.0
+            } else {
+                self.retry_wait_ns as f64 / self.completed as f64 / 1e6
             },
             latency_p50_ms: q(0.50),
             latency_p95_ms: q(0.95),
@@ -473,7 +490,14 @@ pub struct RunSummary {
     pub sessions_completed: u64,
     pub sessions_active_end: u64,
     pub sessions_lost: u64,
+    /// Lost sessions over all measured sessions, in percent; sessions still
+    /// active at the end count as not lost, though their later losses are
+    /// never seen.
     pub sessions_lost_pct: f64,
+    /// Over the measured sessions that ended during the run: the percentage
+    /// that lost their state at least once (every loss of these is seen).
+    #[serde(default)]
+    pub sessions_lost_finished_pct: f64,
     pub lost_failure: u64,
     pub lost_ip_change: u64,
     pub lost_cookie_blocked: u64,
@@ -490,7 +514,14 @@ pub struct RunSummary {
     /// Mean time per completed request spent on the store or on replication.
     pub state_latency_mean_ms: f64,
     pub loss_events: u64,
+    /// Mean time from sending to the answer over completed requests,
+    /// retry delays included.
     pub latency_mean_ms: f64,
+    /// The part of `latency_mean_ms` spent on no backend, waiting for a
+    /// retry: `latency_mean_ms − retry_delay_mean_ms` is the mean time on
+    /// backends (queue, service, state).
+    #[serde(default)]
+    pub retry_delay_mean_ms: f64,
     pub latency_p50_ms: f64,
     pub latency_p95_ms: f64,
     pub latency_p99_ms: f64,
@@ -542,5 +573,36 @@ mod tests {
             (1, 1, 0)
         );
         assert_eq!(s.sessions_lost_pct, 50.0);
+    }
+
+    #[test]
+    fn finished_loss_counts_only_sessions_that_ended() {
+        // 10 measured sessions: 4 ended (1 of them lost), 6 still active
+        // (2 of them lost so far).
+        let mut r = Recorder::new(1, 0);
+        r.sessions = 10;
+        r.sessions_completed = 4;
+        r.sessions_completed_lost = 1;
+        for _ in 0..3 {
+            r.loss(LossCause::Failure, true);
+        }
+        let (s, _) = r.finish("x", StrategyKind::Random, 1, 1, 0, 6, 0);
+        assert_eq!(s.sessions_lost_pct, 30.0);
+        assert_eq!(s.sessions_lost_finished_pct, 25.0);
+    }
+
+    #[test]
+    fn retry_delay_is_the_part_of_latency_on_no_backend() {
+        let mut r = Recorder::new(1, 0);
+        // Two requests: 10 ms on a backend; 30 ms of which 25 ms waiting
+        // for the retry.
+        r.latency(10_000_000);
+        r.latency(30_000_000);
+        r.retry_wait_ns += 25_000_000;
+        let (s, _) = r.finish("x", StrategyKind::Random, 1, 1, 0, 0, 0);
+        assert!((s.latency_mean_ms - 20.0).abs() < 1e-9);
+        assert!((s.retry_delay_mean_ms - 12.5).abs() < 1e-9);
+        // Latency on backends: (10 + 5) / 2.
+        assert!((s.latency_mean_ms - s.retry_delay_mean_ms - 7.5).abs() < 1e-9);
     }
 }

@@ -106,13 +106,27 @@ pub struct Request {
     pub session: SessionId,
     /// When it was first sent.
     pub start_ns: Nanos,
-    /// Time the backend's worker is held (service demand / speed + store round trip).
-    pub hold_ns: Nanos,
+    /// Service demand at full speed, seconds: the backend's speed when the
+    /// request starts service (not when it arrives) scales it.
+    pub demand_s: f64,
+    /// Time it spent on no backend before the attempt that reached this
+    /// one (the retry delay; 0 for a first attempt).
+    pub retry_wait_ns: Nanos,
     /// Whether it was first sent after the warm-up, so that its outcome and
     /// latency count in the metrics.
     pub measured: bool,
     /// Part of the hold spent on the session store or on replication.
     pub state_ns: Nanos,
+}
+
+impl Request {
+    /// Time a worker of a backend running at `speed` is held by it, if it
+    /// starts service now: the demand scaled by the speed, plus the store
+    /// round trip (which the backend's speed does not change).
+    #[inline]
+    pub fn hold_ns(&self, speed: f64) -> Nanos {
+        crate::scenario::secs_to_ns(self.demand_s / speed).saturating_add(self.state_ns)
+    }
 }
 
 /// A backend server.

@@ -84,6 +84,8 @@ pub struct Session {
     pub lost: bool,
     /// What changed since the session last reached its home.
     pub drift: Drift,
+    /// When its last request was routed (`None` before the first).
+    pub last_routed_ns: Option<Nanos>,
 }
 
 /// What changed about a session since its request last reached its home:
@@ -96,6 +98,10 @@ pub struct Drift {
     pub cookie_expired: bool,
     /// Its token rotated.
     pub token_rotated: bool,
+    /// It was idle (between two routed requests) for at least the
+    /// load balancer's idle timeout of its table entry (`source_ip_table`,
+    /// `app_cookie`, `session_id`): the entry has expired.
+    pub idle_expired: bool,
 }
 
 impl Session {
@@ -139,6 +145,20 @@ impl Session {
             Some(c) => Some(c.value),
             None => None,
         }
+    }
+
+    /// The session's request is routed at `now`: a gap since the previous
+    /// one of at least `idle_timeout_ns` (the strategy's table timeout, if
+    /// it has one) means its entry has expired. The entry of a learned id
+    /// is refreshed only by this session's requests, so the gap is exact;
+    /// an address entry is shared with other clients behind the same
+    /// address, who may have refreshed it.
+    #[inline]
+    pub fn routed(&mut self, now: Nanos, idle_timeout_ns: Option<u64>) {
+        if let (Some(t), Some(last)) = (idle_timeout_ns, self.last_routed_ns) {
+            self.drift.idle_expired |= now.saturating_sub(last) >= t;
+        }
+        self.last_routed_ns = Some(now);
     }
 
     /// The state was found or recreated at its home: nothing has drifted.
@@ -200,6 +220,7 @@ mod tests {
             home: None,
             lost: false,
             drift: Drift::default(),
+            last_routed_ns: None,
         }
     }
 
@@ -280,6 +301,16 @@ mod tests {
         assert!(!s.drift.cookie_expired);
         s.advance(500, &seg, &a);
         assert_eq!((s.cookie, s.drift.cookie_expired), (None, true));
+        // An idle gap of at least the table timeout expires the entry.
+        s.settle();
+        s.routed(1_000, Some(300));
+        s.routed(1_299, Some(300));
+        assert!(!s.drift.idle_expired, "299 ns idle < 300");
+        s.routed(1_599, Some(300));
+        assert!(s.drift.idle_expired, "300 ns idle");
+        s.settle();
+        s.routed(1_000_000, None);
+        assert!(!s.drift.idle_expired, "no table, no timeout");
         // A session cookie never expires.
         s.cookie = Some(JarCookie {
             value: 4,

@@ -170,6 +170,11 @@ pub fn drift_cause(affinity: Affinity, blocks_cookies: bool, d: Drift) -> LossCa
         Affinity::SourceIp if d.ip_changed => LossCause::IpChange,
         Affinity::AppCookie if blocks_cookies => LossCause::CookieBlocked,
         Affinity::Header if d.token_rotated => LossCause::TokenRotation,
+        // The table entry (address, learned id) timed out: the same cause
+        // as an expired cookie.
+        Affinity::SourceIp | Affinity::AppCookie | Affinity::SessionId if d.idle_expired => {
+            LossCause::TtlExpired
+        }
         Affinity::Cookie
         | Affinity::SourceIp
         | Affinity::Header
@@ -353,6 +358,15 @@ mod tests {
             token_rotated: true,
             ..Drift::default()
         };
+        let idle = Drift {
+            idle_expired: true,
+            ..Drift::default()
+        };
+        let ip_idle = Drift {
+            ip_changed: true,
+            idle_expired: true,
+            ..Drift::default()
+        };
         let cases = [
             (Affinity::SourceIp, false, ip, LossCause::IpChange),
             (Affinity::Cookie, false, ip, LossCause::Rebalanced),
@@ -363,6 +377,16 @@ mod tests {
             (Affinity::Header, false, tok, LossCause::TokenRotation),
             (Affinity::SourceIp, false, tok, LossCause::Rebalanced),
             (Affinity::None, true, ip, LossCause::Rebalanced),
+            // A timed-out table entry is an expiry for every table.
+            (Affinity::SourceIp, false, idle, LossCause::TtlExpired),
+            (Affinity::AppCookie, false, idle, LossCause::TtlExpired),
+            (Affinity::SessionId, true, idle, LossCause::TtlExpired),
+            // ... after the causes that come first for each affinity.
+            (Affinity::AppCookie, true, idle, LossCause::CookieBlocked),
+            (Affinity::SourceIp, false, ip_idle, LossCause::IpChange),
+            // Hash and cookie strategies keep no table entry.
+            (Affinity::Header, false, idle, LossCause::Rebalanced),
+            (Affinity::Cookie, false, idle, LossCause::Rebalanced),
         ];
         for (aff, blocks, d, want) in cases {
             assert_eq!(

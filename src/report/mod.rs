@@ -98,6 +98,9 @@ pub const SUMMARY_COLUMNS: &[Col] = &[
     ("sessions_active_end", |s| s.sessions_active_end.to_string()),
     ("sessions_lost", |s| s.sessions_lost.to_string()),
     ("sessions_lost_pct", |s| f(s.sessions_lost_pct, 4)),
+    ("sessions_lost_finished_pct", |s| {
+        f(s.sessions_lost_finished_pct, 4)
+    }),
     ("lost_failure", |s| s.lost_failure.to_string()),
     ("lost_ip_change", |s| s.lost_ip_change.to_string()),
     ("lost_cookie_blocked", |s| s.lost_cookie_blocked.to_string()),
@@ -109,6 +112,7 @@ pub const SUMMARY_COLUMNS: &[Col] = &[
     ("loss_events", |s| s.loss_events.to_string()),
     ("losses_avoided", |s| s.losses_avoided.to_string()),
     ("latency_mean_ms", |s| f(s.latency_mean_ms, 3)),
+    ("retry_delay_mean_ms", |s| f(s.retry_delay_mean_ms, 3)),
     ("state_latency_mean_ms", |s| f(s.state_latency_mean_ms, 3)),
     ("latency_p50_ms", |s| f(s.latency_p50_ms, 3)),
     ("latency_p95_ms", |s| f(s.latency_p95_ms, 3)),

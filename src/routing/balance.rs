@@ -27,8 +27,13 @@ impl Balancer {
     /// The balancer as a strategy: forward to [`pick`](Self::pick)'s
     /// backend without a cookie, or refuse when none is up.
     #[inline]
-    pub fn route(&mut self, pool: &Pool, rng: &mut RouteRng) -> Decision {
-        match self.pick(pool, rng) {
+    pub fn route(
+        &mut self,
+        pool: &Pool,
+        rng: &mut RouteRng,
+        exclude: Option<BackendId>,
+    ) -> Decision {
+        match self.pick(pool, rng, exclude) {
             Some(backend) => Decision::Forward {
                 backend,
                 set_cookie: None,
@@ -37,27 +42,37 @@ impl Balancer {
         }
     }
 
-    /// Picks an `Up` backend, or `None` when there is none.
+    /// Picks an `Up` backend other than `exclude` (the one a retried
+    /// attempt failed on), or `None` when there is none. Every balancer
+    /// skips the excluded backend as if it were not up, as nginx skips
+    /// tried peers and HAProxy's `fwrr`/`fwlc`/`random` avoid `prev_srv`
+    /// on a redispatch; its round-robin weight is left untouched.
     #[inline]
-    pub fn pick(&mut self, pool: &Pool, rng: &mut RouteRng) -> Option<BackendId> {
-        let up = pool.up();
-        if up.is_empty() {
+    pub fn pick(
+        &mut self,
+        pool: &Pool,
+        rng: &mut RouteRng,
+        exclude: Option<BackendId>,
+    ) -> Option<BackendId> {
+        let up = Candidates::new(pool.up(), exclude);
+        let n = up.len();
+        if n == 0 {
             return None;
         }
         Some(match self.kind {
-            Balance::RoundRobin => self.smooth_wrr(pool),
-            Balance::Random => up[rng.below(up.len())],
-            Balance::LeastConn => self.least_conn(pool),
+            Balance::RoundRobin => self.smooth_wrr(pool, exclude),
+            Balance::Random => up.get(rng.below(n)),
+            Balance::LeastConn => self.least_conn(pool, &up),
             Balance::P2c => {
-                if up.len() == 1 {
-                    up[0]
+                if n == 1 {
+                    up.get(0)
                 } else {
-                    let i = rng.below(up.len());
-                    let mut j = rng.below(up.len() - 1);
+                    let i = rng.below(n);
+                    let mut j = rng.below(n - 1);
                     if j >= i {
                         j += 1;
                     }
-                    let (a, b) = (up[i], up[j]);
+                    let (a, b) = (up.get(i), up.get(j));
                     if pool.get(b).outstanding < pool.get(a).outstanding {
                         b
                     } else {
@@ -70,8 +85,9 @@ impl Balancer {
 
     /// nginx's smooth weighted round robin (`ngx_http_upstream_get_peer`):
     /// every up backend gains its weight, the largest wins and pays the total.
-    /// With equal weights this visits backends in index order.
-    fn smooth_wrr(&mut self, pool: &Pool) -> BackendId {
+    /// With equal weights this visits backends in index order. A tried peer
+    /// (`exclude`) is skipped before it gains anything, as nginx does.
+    fn smooth_wrr(&mut self, pool: &Pool, exclude: Option<BackendId>) -> BackendId {
         if self.current.len() != pool.len() {
             self.current = vec![0; pool.len()];
         }
@@ -79,6 +95,9 @@ impl Balancer {
         let mut best: Option<BackendId> = None;
         let mut best_w = i64::MIN;
         for &id in pool.up() {
+            if Some(id) == exclude {
+                continue;
+            }
             let w = pool.get(id).weight as i64;
             let c = &mut self.current[id.index()];
             *c += w;
@@ -88,22 +107,21 @@ impl Balancer {
                 best = Some(id);
             }
         }
-        let best = best.expect("caller checked the up set is non-empty");
+        let best = best.expect("caller checked the candidates are non-empty");
         self.current[best.index()] -= total;
         best
     }
 
     /// Fewest outstanding requests per unit of weight; ties go to the first
     /// found scanning from a rotating start.
-    fn least_conn(&mut self, pool: &Pool) -> BackendId {
-        let up = pool.up();
+    fn least_conn(&mut self, pool: &Pool, up: &Candidates) -> BackendId {
         let n = up.len();
         let start = self.cursor % n;
         self.cursor = self.cursor.wrapping_add(1);
-        let mut best = up[start];
+        let mut best = up.get(start);
         let mut best_load = load(pool, best);
         for k in 1..n {
-            let id = up[(start + k) % n];
+            let id = up.get((start + k) % n);
             let l = load(pool, id);
             if l < best_load {
                 best = id;
@@ -111,6 +129,36 @@ impl Balancer {
             }
         }
         best
+    }
+}
+
+/// The up backends less the excluded one, indexed without copying: the
+/// excluded backend's position is skipped.
+struct Candidates<'a> {
+    up: &'a [BackendId],
+    /// Position of the excluded backend in `up`, if it is there.
+    skip: Option<usize>,
+}
+
+impl<'a> Candidates<'a> {
+    #[inline]
+    fn new(up: &'a [BackendId], exclude: Option<BackendId>) -> Self {
+        // `up` is in index order.
+        let skip = exclude.and_then(|x| up.binary_search(&x).ok());
+        Candidates { up, skip }
+    }
+
+    #[inline]
+    fn len(&self) -> usize {
+        self.up.len() - usize::from(self.skip.is_some())
+    }
+
+    #[inline]
+    fn get(&self, i: usize) -> BackendId {
+        match self.skip {
+            Some(s) if i >= s => self.up[i + 1],
+            _ => self.up[i],
+        }
     }
 }
 
@@ -132,10 +180,14 @@ mod tests {
         let mut pool = Pool::with_default_addrs(3, None);
         let mut b = Balancer::new(Balance::RoundRobin);
         let mut rng = RouteRng::new(1);
-        let seq: Vec<u32> = (0..6).map(|_| b.pick(&pool, &mut rng).unwrap().0).collect();
+        let seq: Vec<u32> = (0..6)
+            .map(|_| b.pick(&pool, &mut rng, None).unwrap().0)
+            .collect();
         assert_eq!(seq, [0, 1, 2, 0, 1, 2]);
         pool.set_health(BackendId(1), Health::Down);
-        let seq: Vec<u32> = (0..4).map(|_| b.pick(&pool, &mut rng).unwrap().0).collect();
+        let seq: Vec<u32> = (0..4)
+            .map(|_| b.pick(&pool, &mut rng, None).unwrap().0)
+            .collect();
         assert!(!seq.contains(&1));
         assert_eq!(seq.iter().filter(|&&x| x == 0).count(), 2);
     }
@@ -157,7 +209,9 @@ mod tests {
         let pool = Pool::new(backends);
         let mut b = Balancer::new(Balance::RoundRobin);
         let mut rng = RouteRng::new(1);
-        let seq: Vec<u32> = (0..7).map(|_| b.pick(&pool, &mut rng).unwrap().0).collect();
+        let seq: Vec<u32> = (0..7)
+            .map(|_| b.pick(&pool, &mut rng, None).unwrap().0)
+            .collect();
         assert_eq!(seq, [0, 0, 1, 0, 2, 0, 0]);
     }
 
@@ -171,7 +225,7 @@ mod tests {
         let mut b = Balancer::new(Balance::LeastConn);
         let mut rng = RouteRng::new(1);
         for _ in 0..5 {
-            assert_eq!(b.pick(&pool, &mut rng), Some(BackendId(1)));
+            assert_eq!(b.pick(&pool, &mut rng, None), Some(BackendId(1)));
         }
     }
 
@@ -184,7 +238,7 @@ mod tests {
         let mut b = Balancer::new(Balance::P2c);
         let mut rng = RouteRng::new(5);
         for _ in 0..1000 {
-            assert_ne!(b.pick(&pool, &mut rng), Some(BackendId(3)));
+            assert_ne!(b.pick(&pool, &mut rng, None), Some(BackendId(3)));
         }
     }
 
@@ -195,7 +249,7 @@ mod tests {
         let mut rng = RouteRng::new(5);
         let mut counts = [0u32; 4];
         for _ in 0..40_000 {
-            counts[b.pick(&pool, &mut rng).unwrap().index()] += 1;
+            counts[b.pick(&pool, &mut rng, None).unwrap().index()] += 1;
         }
         for c in counts {
             assert!((9_500..10_500).contains(&c), "{counts:?}");

@@ -55,11 +55,6 @@ pub struct HashTable {
     built_for: Option<u64>,
     /// The membership the table was built for: member, address, weight.
     sig: Vec<(BackendId, SocketAddr, u32)>,
-    /// The table built before this one. A membership change that is undone
-    /// — a retry takes the backend it failed on out of the view for one
-    /// decision and puts it back; a health flap — swaps the two instead of
-    /// building a Maglev table or a ring twice per retry.
-    prev: Option<Box<HashTable>>,
 }
 
 impl HashTable {
@@ -81,7 +76,6 @@ impl HashTable {
             cumulative: Vec::new(),
             built_for: None,
             sig: Vec::new(),
-            prev: None,
         }
     }
 
@@ -101,21 +95,6 @@ impl HashTable {
     /// Whether the table was built for the membership `pool` has now.
     fn built_for_membership(&self, pool: &Pool, on_draining: OnDraining, keep_all: bool) -> bool {
         Self::signature(pool, on_draining, keep_all).eq(self.sig.iter().copied())
-    }
-
-    /// Swaps what was built (not the algorithm or the generation) with `o`.
-    fn swap_built(&mut self, o: &mut HashTable) {
-        std::mem::swap(&mut self.members, &mut o.members);
-        std::mem::swap(&mut self.weights, &mut o.weights);
-        std::mem::swap(&mut self.total_weight, &mut o.total_weight);
-        std::mem::swap(&mut self.ring, &mut o.ring);
-        std::mem::swap(&mut self.maglev, &mut o.maglev);
-        std::mem::swap(&mut self.map, &mut o.map);
-        std::mem::swap(&mut self.chash, &mut o.chash);
-        std::mem::swap(&mut self.nodes, &mut o.nodes);
-        std::mem::swap(&mut self.equal_weights, &mut o.equal_weights);
-        std::mem::swap(&mut self.cumulative, &mut o.cumulative);
-        std::mem::swap(&mut self.sig, &mut o.sig);
     }
 
     /// The backends the table was last built over, in pool order (the
@@ -144,17 +123,7 @@ impl HashTable {
             self.built_for = Some(pool.generation());
             return;
         }
-        let mut prev = self
-            .prev
-            .take()
-            .unwrap_or_else(|| Box::new(HashTable::new(self.algo, self.tuning)));
-        self.swap_built(&mut prev);
-        self.prev = Some(prev);
-        if self.built_for_membership(pool, on_draining, keep_all) {
-            self.built_for = Some(pool.generation());
-        } else {
-            self.build(pool, on_draining, keep_all);
-        }
+        self.build(pool, on_draining, keep_all);
     }
 
     /// Builds over every backend (`keep_all`, nginx) or the eligible ones.
@@ -426,23 +395,40 @@ impl Hashed {
         self.table.ensure(pool, self.on_draining, keep_all);
         let mut buf = [0; 8];
         let Some(key) = request_key(self.key, req, &mut buf) else {
-            return self.balancer.route(pool, rng);
+            return self.balancer.route(pool, rng, req.exclude);
         };
         if self.table.members.is_empty() {
             return Decision::Refuse(Refusal::NoBackend);
         }
+        // A retry re-selects past the backend it failed on, over the same
+        // table: the next hash try (nginx, where it uses up a try as a tried
+        // peer does), the next attempt (Envoy's `previous_hosts` predicate),
+        // the next tree node (HAProxy consistent); HAProxy's map hashes to
+        // it again. The pool is not touched, so no table is rebuilt.
+        let exclude = req.exclude.filter(|_| self.table.algo.avoids_on_retry());
         let n = self.table.members.len() as u32;
         let tries = if keep_all {
             NGINX_MAX_TRIES
         } else {
             n.clamp(1, NGINX_MAX_TRIES)
         };
+        // Outside nginx, landing on the avoided backend costs no try (HAProxy
+        // walks the tree until it is past it); the cap only bounds the walk.
+        let max_attempts = if keep_all { tries } else { tries + SKIP_CAP };
         let mut st = self.table.start(key);
         let mut first: Option<BackendId> = None;
-        for attempt in 0..tries {
+        let mut tried = 0;
+        for attempt in 0..max_attempts {
+            if tried == tries {
+                break;
+            }
             let b = self.table.members[self.table.probe(key, attempt, &mut st)];
+            if Some(b) == exclude && !keep_all {
+                continue;
+            }
+            tried += 1;
             let v = pool.get(b);
-            if !v.eligible(self.on_draining) {
+            if !v.eligible(self.on_draining) || Some(b) == exclude {
                 continue;
             }
             if v.has_room() {
@@ -457,10 +443,15 @@ impl Hashed {
             // Everything tried is full: the hashed backend will turn it away.
             Some(b) => forward(b),
             // nginx after 20 tries: round robin.
-            None => self.balancer.route(pool, rng),
+            None => self.balancer.route(pool, rng, req.exclude),
         }
     }
 }
+
+/// How many candidates landing on the backend a retry avoids a hash may
+/// step past beyond its usual tries (a server owns several neighbouring
+/// ring points).
+const SKIP_CAP: u32 = 64;
 
 /// The key `source` names in `req`, or `None` when the request has none.
 /// A header or cookie identifier is hashed as its bytes, kept in `buf`.
@@ -538,7 +529,7 @@ impl BoundedLoad {
         self.table.ensure(pool, self.on_draining, false);
         let mut buf = [0; 8];
         let Some(key) = request_key(self.key, req, &mut buf) else {
-            return self.balancer.route(pool, rng);
+            return self.balancer.route(pool, rng, req.exclude);
         };
         let t = &self.table;
         if t.members.is_empty() {
@@ -553,6 +544,10 @@ impl BoundedLoad {
         for k in 0..points {
             let m = t.ring.member_at(start + k) as usize;
             let b = t.members[m];
+            if Some(b) == req.exclude {
+                // `chash_get_server_hash` walks on past the server to avoid.
+                continue;
+            }
             let v = pool.get(b);
             first.get_or_insert(b);
             if v.has_room()
@@ -569,6 +564,10 @@ impl BoundedLoad {
             }
         }
         // Every server is full: the first choice turns it away.
-        forward(first.expect("the ring is not empty"))
+        match first {
+            Some(b) => forward(b),
+            // The ring holds only the server a retry avoids.
+            None => Decision::Refuse(Refusal::NoBackend),
+        }
     }
 }

@@ -133,8 +133,9 @@ impl LbCookie {
         }
     }
 
-    fn fresh(&mut self, pool: &Pool, rng: &mut RouteRng, now_ns: u64) -> Decision {
-        match self.balancer.pick(pool, rng) {
+    fn fresh(&mut self, pool: &Pool, rng: &mut RouteRng, req: &RouteRequest) -> Decision {
+        let now_ns = req.now_ns;
+        match self.balancer.pick(pool, rng, req.exclude) {
             Some(b) => Decision::Forward {
                 backend: b,
                 set_cookie: Some(self.issue(pool, b, now_ns)),
@@ -163,10 +164,14 @@ impl LbCookie {
             }
         });
         let Some((b, _)) = pinned else {
-            return self.fresh(pool, rng, now);
+            return self.fresh(pool, rng, req);
         };
         let view = pool.get(b);
-        if view.eligible(self.on_draining) && view.has_room() {
+        // A retry treats the backend it failed on as down (HAProxy
+        // `redispatch` drops persistence and re-balances avoiding it; ALB
+        // picks a new target and rewrites the cookie).
+        let retried_from = req.exclude == Some(b);
+        if !retried_from && view.eligible(self.on_draining) && view.has_room() {
             // Sliding expiry is refreshed on every response; absolute and
             // session cookies are not re-emitted (HAProxy `indirect`).
             let set_cookie = match self.ttl_mode {
@@ -178,12 +183,15 @@ impl LbCookie {
                 set_cookie,
             };
         }
-        if view.health == Health::Draining && self.on_draining == OnDraining::Reroute {
+        if !retried_from
+            && view.health == Health::Draining
+            && self.on_draining == OnDraining::Reroute
+        {
             // ALB: sticky clients of a deregistered target are re-routed at once.
-            return self.fresh(pool, rng, now);
+            return self.fresh(pool, rng, req);
         }
         match self.on_unavailable {
-            OnUnavailable::Redispatch => self.fresh(pool, rng, now),
+            OnUnavailable::Redispatch => self.fresh(pool, rng, req),
             OnUnavailable::Reject => Decision::Refuse(Refusal::PinnedUnavailable),
         }
     }
@@ -237,6 +245,7 @@ mod tests {
             cookie,
             header: None,
             app_id: None,
+            exclude: None,
         }
     }
 

@@ -34,6 +34,7 @@
 //!     cookie: None,
 //!     header: None,
 //!     app_id: None,
+//!     exclude: None,
 //! };
 //! let mut rng = RouteRng::new(1);
 //! let a = router.route(&req, &pool, &mut rng);
@@ -106,6 +107,10 @@ pub struct RouteRequest {
     /// The application's session cookie or session id, if the client
     /// holds one and sends it (what `app_cookie` and `session_id` follow).
     pub app_id: Option<u64>,
+    /// On a retry, the backend the failed attempt went to: the strategy
+    /// avoids it the way its product does on a retry (see
+    /// `docs/strategies.md`), without the pool's health changing.
+    pub exclude: Option<BackendId>,
 }
 
 /// A `Set-Cookie` to write back. Name and attributes are the strategy's
@@ -287,7 +292,7 @@ impl Router {
     #[inline]
     pub fn route(&mut self, req: &RouteRequest, pool: &Pool, rng: &mut RouteRng) -> Decision {
         match self {
-            Router::Balance(b) => b.route(pool, rng),
+            Router::Balance(b) => b.route(pool, rng, req.exclude),
             Router::LbCookie(c) => c.route(req, pool, rng),
             Router::Hashed(h) => h.route(req, pool, rng),
             Router::Sticky(s) => s.route(req, pool, rng),

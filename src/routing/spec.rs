@@ -121,6 +121,17 @@ impl HashAlgo {
             HashAlgo::NginxIpHash | HashAlgo::Ketama | HashAlgo::NginxHash
         )
     }
+
+    /// Whether a retry avoids the backend the failed attempt went to. Every
+    /// hash does — nginx skips tried peers as it re-hashes, Envoy re-selects
+    /// with the next attempt under the `previous_hosts` retry predicate,
+    /// HAProxy's consistent tree walks on past `prev_srv` — except
+    /// HAProxy's map-based hash: `get_server_sh` passes the server to avoid
+    /// only to `chash_get_server_hash`, so a redispatch re-hashes to the
+    /// same server while it is still in the map (`src/backend.c`).
+    pub fn avoids_on_retry(self) -> bool {
+        self != HashAlgo::HaproxySource
+    }
 }
 
 /// Table sizes for the hashes that have one.

@@ -87,7 +87,7 @@ impl Sticky {
         pool: &Pool,
         rng: &mut RouteRng,
     ) -> Decision {
-        match self.balancer.pick(pool, rng) {
+        match self.balancer.pick(pool, rng, req.exclude) {
             Some(b) => {
                 if let (Some(k), true) = (key, store) {
                     self.table.put(k, b, req.now_ns);
@@ -119,14 +119,17 @@ impl Sticky {
         };
         let b = self.table.backend(slot);
         let v = pool.get(b);
-        if v.eligible(self.on_draining) && v.has_room() {
+        // A retry treats the pinned backend it failed on as down.
+        let retried_from = req.exclude == Some(b);
+        if !retried_from && v.eligible(self.on_draining) && v.has_room() {
             self.table.touch(slot, b, req.now_ns);
             return Decision::Forward {
                 backend: b,
                 set_cookie: None,
             };
         }
-        if v.health == Health::Draining && self.on_draining == OnDraining::Reroute {
+        if !retried_from && v.health == Health::Draining && self.on_draining == OnDraining::Reroute
+        {
             return self.fresh(Some(k), true, req, pool, rng);
         }
         match self.on_unavailable {

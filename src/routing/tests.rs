@@ -13,6 +13,7 @@ fn req(ip: [u8; 4], cookie: Option<u64>, now_ns: u64) -> RouteRequest {
         cookie,
         header: None,
         app_id: None,
+        exclude: None,
     }
 }
 
@@ -758,4 +759,262 @@ fn golden_envoy_maglev_weighted_and_retries() {
     let mut st = t.start(key);
     let picks: Vec<usize> = (0..3).map(|a| t.probe(key, a, &mut st)).collect();
     assert_eq!(picks, [1, 0, 5]);
+}
+
+/// A varied request: address, header and application id from `i`.
+fn varied(i: u64, now_ns: u64) -> RouteRequest {
+    let x = super::hash::mix64(i);
+    let mut q = req((x as u32).to_be_bytes(), None, now_ns);
+    q.header = Some(x % 50);
+    q.app_id = Some(x % 40);
+    q
+}
+
+/// Whether a pin that cannot be followed is refused.
+fn rejects(spec: &StrategySpec) -> bool {
+    matches!(
+        spec,
+        StrategySpec::LbCookie {
+            on_unavailable: OnUnavailable::Reject,
+            ..
+        } | StrategySpec::SourceIp {
+            on_unavailable: OnUnavailable::Reject,
+            ..
+        } | StrategySpec::Header {
+            on_unavailable: OnUnavailable::Reject,
+            ..
+        } | StrategySpec::SourceIpTable {
+            on_unavailable: OnUnavailable::Reject,
+            ..
+        } | StrategySpec::Learn {
+            on_unavailable: OnUnavailable::Reject,
+            ..
+        }
+    )
+}
+
+/// Bounded loads over both rings, for the properties every strategy has.
+fn bounded_specs() -> Vec<StrategySpec> {
+    [HashAlgo::Ketama, HashAlgo::EnvoyRing]
+        .into_iter()
+        .map(|hash| StrategySpec::BoundedLoad {
+            key: KeySource::SourceIp,
+            hash,
+            factor: 125,
+            tuning: HashTuning::default(),
+            balance: Balance::RoundRobin,
+            on_draining: OnDraining::Reroute,
+        })
+        .collect()
+}
+
+/// A retry names the backend the failed attempt went to: every strategy
+/// picks another one (HAProxy's map-based hash excepted: it re-hashes to
+/// the same server), and the pool — health, generation — is not touched.
+#[test]
+fn a_retry_never_chooses_the_excluded_backend_and_leaves_the_pool_alone() {
+    let pool = Pool::with_default_addrs(5, None);
+    let generation = pool.generation();
+    for spec in all_specs().into_iter().chain(bounded_specs()) {
+        let same_again = matches!(
+            spec,
+            StrategySpec::SourceIp {
+                hash: HashAlgo::HaproxySource,
+                ..
+            } | StrategySpec::Header {
+                hash: HashAlgo::HaproxySource,
+                ..
+            }
+        );
+        let mut r = Router::new(&spec, 7);
+        let mut rng = RouteRng::new(3);
+        let mut avoided = 0;
+        for i in 0..300u64 {
+            let q = varied(i, i);
+            let Some(b) = r.route(&q, &pool, &mut rng).backend() else {
+                panic!("{spec:?}: five backends are up");
+            };
+            r.on_response(i, b, q.app_id.unwrap());
+            let retry = RouteRequest {
+                exclude: Some(b),
+                ..q
+            };
+            let again = r.route(&retry, &pool, &mut rng).backend();
+            if same_again {
+                assert_eq!(again, Some(b), "{spec:?}");
+                continue;
+            }
+            assert_ne!(again, Some(b), "{spec:?}");
+            // A pin under `reject` refuses rather than move (the engine
+            // never retries those strategies); everything else moves.
+            if again.is_some() {
+                avoided += 1;
+            } else {
+                assert!(rejects(&spec), "{spec:?}");
+            }
+        }
+        assert!(same_again || rejects(&spec) || avoided == 300, "{spec:?}");
+    }
+    assert_eq!(pool.generation(), generation);
+    assert_eq!(pool.up().len(), 5);
+}
+
+/// Where the product skips the failed backend as it skips a down one —
+/// every balancer (nginx's tried peers, HAProxy's `prev_srv`), the pins of
+/// `lb_cookie` and the tables (redispatch re-balances), and nginx's hashes
+/// (a tried peer is skipped and uses up a try) — a retry decides exactly as
+/// the old health flip did: as if the backend were marked down, with the
+/// router's state (round-robin weights, tables) moving in step.
+#[test]
+fn where_the_product_skips_the_backend_a_retry_is_its_down_choice() {
+    let pool = Pool::with_default_addrs(5, None);
+    let nginx = |h: &HashAlgo| h.skips_unusable();
+    let specs: Vec<StrategySpec> = all_specs()
+        .into_iter()
+        .filter(|s| match s {
+            StrategySpec::SourceIp { hash, .. } | StrategySpec::Header { hash, .. } => nginx(hash),
+            _ => true,
+        })
+        .collect();
+    assert!(specs.len() > 15);
+    for spec in specs {
+        // `r` retries with `exclude`; `twin` sees the backend marked down.
+        let mut r = Router::new(&spec, 7);
+        let mut twin = Router::new(&spec, 7);
+        let (mut rng, mut twin_rng) = (RouteRng::new(3), RouteRng::new(3));
+        for i in 0..300u64 {
+            let mut q = varied(i % 60, i * 1_000);
+            let first = r.route(&q, &pool, &mut rng);
+            assert_eq!(first, twin.route(&q, &pool, &mut twin_rng), "{spec:?}");
+            let Some(b) = first.backend() else { continue };
+            r.on_response(q.now_ns, b, q.app_id.unwrap());
+            twin.on_response(q.now_ns, b, q.app_id.unwrap());
+            // The retry carries the cookie the first attempt would have set.
+            if let Decision::Forward {
+                set_cookie: Some(c),
+                ..
+            } = first
+            {
+                q.cookie = Some(c.value);
+            }
+            let mut down = pool.clone();
+            down.set_health(b, Health::Down);
+            let retry = RouteRequest {
+                exclude: Some(b),
+                ..q
+            };
+            let mine = r.route(&retry, &pool, &mut rng);
+            let flip = twin.route(&q, &down, &mut twin_rng);
+            assert_eq!(mine, flip, "{spec:?} request {i}");
+        }
+    }
+}
+
+/// Envoy's ring and Maglev re-select with the next attempt
+/// (`chooseHost(hash, attempt)` under the `previous_hosts` retry
+/// predicate), over the table as it is; jump and rendezvous re-hash with
+/// the attempt; modulo takes the next slot; HAProxy's consistent tree walks
+/// on to the next node (`chash_get_server_hash`'s `avoid` loop): the retry
+/// lands on the first candidate of that sequence that is not the failed
+/// backend. HAProxy's map-based hash lands on the same server again
+/// (`get_server_sh` passes `avoid` only to the tree).
+#[test]
+fn a_retry_takes_the_hashs_next_candidate() {
+    let pool = Pool::with_default_addrs(7, None);
+    for hash in [
+        HashAlgo::Modulo,
+        HashAlgo::EnvoyRing,
+        HashAlgo::Maglev,
+        HashAlgo::Jump,
+        HashAlgo::Rendezvous,
+        HashAlgo::HaproxyConsistent,
+        HashAlgo::HaproxySource,
+    ] {
+        let spec = StrategySpec::SourceIp {
+            hash,
+            tuning: HashTuning::default(),
+            on_unavailable: OnUnavailable::Redispatch,
+            on_draining: OnDraining::Reroute,
+        };
+        let t = table(&pool, hash, HashTuning::default());
+        let mut r = Router::new(&spec, 7);
+        let mut rng = RouteRng::new(3);
+        let mut moved_past_first_choice = 0;
+        for i in 0..500u64 {
+            let q = varied(i, i);
+            let key = HashKey::Ip(q.src);
+            let mut st = t.start(key);
+            let seq: Vec<BackendId> = (0..40)
+                .map(|a| t.members()[t.probe(key, a, &mut st)])
+                .collect();
+            let b = r.route(&q, &pool, &mut rng).backend().unwrap();
+            assert_eq!(b, seq[0], "{hash:?}: the first choice");
+            let retry = RouteRequest {
+                exclude: Some(b),
+                ..q
+            };
+            let again = r.route(&retry, &pool, &mut rng).backend().unwrap();
+            let want = if hash == HashAlgo::HaproxySource {
+                b
+            } else {
+                *seq.iter().find(|&&x| x != b).unwrap()
+            };
+            assert_eq!(again, want, "{hash:?} key {i}");
+            if hash == HashAlgo::Modulo {
+                // The next slot of the table.
+                let at = t.members().iter().position(|&x| x == b).unwrap();
+                assert_eq!(again, t.members()[(at + 1) % 7]);
+            }
+            moved_past_first_choice += usize::from(seq[1] == b);
+        }
+        if hash == HashAlgo::HaproxyConsistent || hash == HashAlgo::EnvoyRing {
+            // Neighbouring points of one server: the walk goes past them.
+            assert!(moved_past_first_choice > 0, "{hash:?}");
+        }
+    }
+}
+
+/// Envoy `maglev_lb_test.cc` `BasicWithRetryHostPredicate`: hosts
+/// 127.0.0.1:90..95, table size 7, key 10 probes hosts 1, 0, 5 on attempts
+/// 0, 1, 2; with the predicate rejecting host 1 the retry goes to host 0.
+#[test]
+fn golden_envoy_maglev_retry_skips_the_previous_host() {
+    let pool = local_pool(&[90, 91, 92, 93, 94, 95]);
+    let tuning = HashTuning {
+        table_size: 7,
+        ..HashTuning::default()
+    };
+    let t = table(&pool, HashAlgo::Maglev, tuning);
+    let key = HashKey::Raw(10);
+    let mut st = t.start(key);
+    let seq: Vec<BackendId> = (0..3)
+        .map(|a| t.members()[t.probe(key, a, &mut st)])
+        .collect();
+    assert_eq!(seq, [BackendId(1), BackendId(0), BackendId(5)]);
+}
+
+/// Bounded loads walk the ring past the failed server (HAProxy's `avoid`
+/// in `chash_get_server_hash`), so with ketama — whose points do not depend
+/// on the other servers — the retry lands where a ring without the server
+/// would send the key.
+#[test]
+fn bounded_load_retry_walks_past_the_failed_server() {
+    let pool = Pool::with_default_addrs(6, None);
+    let spec = &bounded_specs()[0];
+    let mut r = Router::new(spec, 7);
+    let mut rng = RouteRng::new(3);
+    for i in 0..300u64 {
+        let q = varied(i, i);
+        let b = r.route(&q, &pool, &mut rng).backend().unwrap();
+        let mut down = pool.clone();
+        down.set_health(b, Health::Down);
+        let without = table(&down, HashAlgo::Ketama, HashTuning::default());
+        let want = first(&without, &down, HashKey::Ip(q.src));
+        let retry = RouteRequest {
+            exclude: Some(b),
+            ..q
+        };
+        let again = r.route(&retry, &pool, &mut rng).backend().unwrap();
+        assert_eq!(again.0, want, "key {i}");
+    }
 }

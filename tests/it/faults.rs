@@ -380,3 +380,33 @@ fn a_least_conn_black_hole_in_a_zone_outage_adds_up_in_retried_and_failed() {
     assert!(twice > 0 && s.retried > twice, "{twice} of {}", s.retried);
     assert_requests_conserved(s);
 }
+
+#[test]
+fn a_slow_period_slows_the_requests_that_start_service_in_it() {
+    // One worker, 10 s per request, a request a second: the queue is long
+    // before b0 turns 2× slower at 300 s, until the end at 1300 s. The
+    // factor applies when a request starts service, so the worker finishes
+    // ~30 requests before the period and 50 during it. (Were it applied
+    // when a request was admitted, the ~270 queued before 300 s would keep
+    // their 10 s and ~130 would complete.)
+    let mut sc = queueing(1.0, 10.0, 1, 1, 1300.0, 7);
+    sc.workload.service_time = Dist::constant(10.0).unwrap();
+    sc.simulation.warmup_ns = 0;
+    sc.faults.push(Fault::Slow {
+        backend: 0,
+        at_ns: secs_to_ns(300.0),
+        duration_ns: secs_to_ns(1000.0),
+        factor: 2.0,
+    });
+    let out = &run_strategies(&sc, &all(&sc))[0];
+    let done = out.summary.completed;
+    assert!((78..=81).contains(&done), "{done} completed");
+    // Without the slow period: one per 10 s.
+    sc.faults.clear();
+    let calm = &run_strategies(&sc, &all(&sc))[0];
+    assert!(
+        (128..=131).contains(&calm.summary.completed),
+        "{}",
+        calm.summary.completed
+    );
+}

@@ -475,7 +475,7 @@ fn files_from_another_run_are_refused() {
         ),
         (
             &["summary.csv"],
-            "summary.csv: line 2, column 40 (`seed`): expected 42 (the run's seed in \
+            "summary.csv: line 2, column 42 (`seed`): expected 42 (the run's seed in \
              summary.json), found 7: this file comes from another run",
         ),
     ];

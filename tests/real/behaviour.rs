@@ -190,6 +190,7 @@ fn run_model(setup: &Setup, steps: &[Step], real: &[String]) -> (Vec<String>, us
                     cookie: jar[c],
                     header: None,
                     app_id: None,
+                    exclude: None,
                 };
                 let mut line = match router.route(&req, &pool, &mut rng) {
                     Decision::Forward {
