@@ -12,6 +12,7 @@ use std::process::ExitCode;
 
 /// `stickysim export` arguments.
 #[derive(Debug, Args)]
+#[command(after_help = super::examples::EXPORT)]
 pub struct ExportArgs {
     /// The scenario file (TOML).
     pub(crate) scenario: PathBuf,

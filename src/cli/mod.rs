@@ -1,6 +1,8 @@
 //! Command-line parsing and wiring; one file per subcommand.
 
 mod check;
+mod completions;
+mod examples;
 mod export;
 mod facts;
 mod import;
@@ -20,7 +22,8 @@ use std::process::ExitCode;
 /// hotspots, session loss and latency, strategy by strategy, on one workload.
 /// The command line.
 #[derive(Debug, Parser)]
-#[command(name = "stickysim", version, about, long_about = None)]
+#[command(name = "stickysim", version = env!("STICKYSIM_VERSION"), about, long_about = None)]
+#[command(after_help = examples::TOP)]
 pub struct Cli {
     /// The subcommand to run.
     #[command(subcommand)]
@@ -49,6 +52,10 @@ pub enum Command {
     Import(import::ImportArgs),
     /// Write a scenario's strategy as an nginx or HAProxy snippet.
     Export(export::ExportArgs),
+    /// Print the completion script for a shell.
+    Completions(completions::CompletionsArgs),
+    /// Print the man page (roff).
+    Man(completions::ManArgs),
 }
 
 /// Exit status for usage, configuration and I/O errors.
@@ -66,6 +73,8 @@ pub fn main(cli: Cli) -> ExitCode {
         Command::Route(args) => route::run(args),
         Command::Import(args) => import::run(args),
         Command::Export(args) => export::run(args),
+        Command::Completions(args) => completions::completions(args),
+        Command::Man(args) => completions::man(args),
     };
     match result {
         Ok(code) => code,

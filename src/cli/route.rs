@@ -14,6 +14,7 @@ use std::process::ExitCode;
 const MAX_WEIGHT: u32 = 256;
 
 #[derive(Debug, Args)]
+#[command(after_help = super::examples::ROUTE)]
 pub struct RouteArgs {
     /// Hash algorithm: modulo, nginx_ip_hash, haproxy_source, ketama,
     /// envoy_ring, maglev, jump, rendezvous, nginx_hash, haproxy_consistent.

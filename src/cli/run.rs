@@ -56,6 +56,7 @@ pub struct SimArgs {
 
 /// `stickysim run`'s arguments.
 #[derive(Debug, Args)]
+#[command(after_help = super::examples::RUN)]
 pub struct RunArgs {
     #[command(flatten)]
     pub sim: SimArgs,

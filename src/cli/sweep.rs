@@ -10,6 +10,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 #[derive(Debug, Args)]
+#[command(after_help = super::examples::SWEEP)]
 pub struct SweepArgs {
     /// The scenario file (TOML); its `[sweep]` table, if any, gives the grid.
     pub scenario: PathBuf,

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Debug, Args)]
+#[command(after_help = super::examples::VALIDATE)]
 pub struct ValidateArgs {
     /// The scenario file (TOML).
     pub scenario: PathBuf,

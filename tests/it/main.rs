@@ -13,4 +13,5 @@ mod route;
 mod sanity;
 mod scenarios;
 mod sweep;
+mod usability;
 mod whatif;
