@@ -26,7 +26,7 @@ pub(crate) const EXIT_ASSERT_FAILED: u8 = 1;
 /// The options `run` and `check` share: what to simulate and how to judge it.
 #[derive(Debug, Args)]
 pub struct SimArgs {
-    /// The scenario file (TOML).
+    /// The scenario file (TOML); `-` reads it from standard input.
     pub scenario: PathBuf,
     /// Master seed (overrides `simulation.seed`).
     #[arg(long)]

@@ -137,3 +137,189 @@ fn version_is_the_package_version_and_maybe_the_commit() {
         }
     }
 }
+
+fn json_of(a: &assert_cmd::assert::Assert) -> serde_json::Value {
+    serde_json::from_slice(&a.get_output().stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&a.get_output().stdout)))
+}
+
+fn bundled(name: &str) -> String {
+    std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("scenarios")
+            .join(name),
+    )
+    .unwrap()
+}
+
+/// `cat scenarios/checkout.toml | stickysim validate -`
+#[test]
+fn validate_reads_the_scenario_from_stdin() {
+    let a = bin()
+        .args(["validate", "-"])
+        .write_stdin(bundled("checkout.toml"))
+        .assert()
+        .success();
+    let out = String::from_utf8(a.get_output().stdout.clone()).unwrap();
+    assert!(out.starts_with("ok: <stdin>: scenario `checkout`"), "{out}");
+    // Errors name standard input as the file.
+    let a = bin()
+        .args(["validate", "-"])
+        .write_stdin("[simulation]\nduration = -1\n")
+        .assert()
+        .code(2);
+    let err = String::from_utf8(a.get_output().stderr.clone()).unwrap();
+    assert!(err.contains("<stdin>:"), "{err}");
+}
+
+/// `run -` with no `--out` writes under `results/<name>`; a scenario from
+/// stdin that names no name is `stdin`.
+#[test]
+fn run_from_stdin_writes_results_stdin() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(crate::common::data("tiny.toml"))
+        .unwrap()
+        .replace("name = \"tiny\"\n", "");
+    bin()
+        .current_dir(dir.path())
+        .args([
+            "run",
+            "-",
+            "--no-charts",
+            "--quiet",
+            "--set",
+            "simulation.duration=120",
+        ])
+        .write_stdin(text)
+        .assert()
+        .success();
+    let summary = std::fs::read_to_string(dir.path().join("results/stdin/summary.json")).unwrap();
+    let json: serde_json::Value = serde_json::from_str(&summary).unwrap();
+    assert_eq!(json["scenario"], "stdin", "{summary}");
+}
+
+#[test]
+fn validate_json_gives_facts_or_the_error_in_parts() {
+    let a = bin()
+        .args(["validate", "--json"])
+        .arg(crate::common::data("tiny.toml"))
+        .assert()
+        .success();
+    let v = json_of(&a);
+    assert_eq!(v["ok"], true);
+    assert_eq!(v["scenario"], "tiny");
+    assert_eq!(v["backends"], 2);
+    assert_eq!(v["strategies"], serde_json::json!(["rr", "cookie", "ip"]));
+    assert!(v["offered_load"]["rho"].as_f64().unwrap() > 0.0);
+    assert!(v["warnings"].is_array());
+
+    // A misspelt strategy kind: where, which key, expected, found, suggestion.
+    let text = std::fs::read_to_string(crate::common::data("tiny.toml"))
+        .unwrap()
+        .replace("kind = \"source_ip\"", "kind = \"sorce_ip\"");
+    let line = text.lines().position(|l| l.contains("sorce_ip")).unwrap() + 1;
+    let a = bin()
+        .args(["validate", "--json", "-"])
+        .write_stdin(text)
+        .assert()
+        .code(2);
+    let e = &json_of(&a)["error"];
+    assert_eq!(json_of(&a)["ok"], false);
+    assert_eq!(e["kind"], "invalid");
+    assert_eq!(e["file"], "<stdin>");
+    assert_eq!(e["key"], "strategies[2].kind");
+    assert_eq!(e["line"], line);
+    assert!(e["column"].as_u64().unwrap() >= 1);
+    assert_eq!(e["found"], "`sorce_ip`");
+    assert!(
+        e["expected"].as_str().unwrap().starts_with("one of "),
+        "{e}"
+    );
+    assert_eq!(e["suggestion"], "source_ip");
+
+    // An unknown key, with the key it probably meant.
+    let a = bin()
+        .args(["validate", "--json", "-"])
+        .write_stdin(bundled("checkout.toml").replace("[backends]\n", "[backends]\ncuont = 3\n"))
+        .assert()
+        .code(2);
+    let e = &json_of(&a)["error"];
+    assert_eq!(e["key"], "backends.cuont");
+    assert_eq!(e["suggestion"], "count");
+
+    // A wrong type set by a flag names the flag instead of a line.
+    let a = bin()
+        .args(["validate", "--json", "--set", "workload.session_rate=x"])
+        .arg(crate::common::data("tiny.toml"))
+        .assert()
+        .code(2);
+    let e = &json_of(&a)["error"];
+    assert_eq!(e["set_by"], "workload.session_rate=x");
+    assert_eq!(e["line"], serde_json::Value::Null);
+    assert_eq!(e["expected"], "a number");
+}
+
+#[test]
+fn route_json_has_one_object_per_key_in_order() {
+    let args = [
+        "route",
+        "--hash",
+        "maglev",
+        "--backends",
+        "10.0.0.1:80,10.0.0.2:80,10.0.0.3:80",
+    ];
+    let keys = ["192.0.2.7", "198.51.100.4", "user-42"];
+    let plain = stdout_of(&[&args[..], &keys[..]].concat());
+    let a = bin().args(args).arg("--json").args(keys).assert().success();
+    let v = json_of(&a);
+    let list = v.as_array().unwrap();
+    assert_eq!(list.len(), keys.len());
+    for ((obj, key), line) in list.iter().zip(keys).zip(plain.lines()) {
+        assert_eq!(obj["key"], key);
+        assert_eq!(line, format!("{key} {}", obj["backend"].as_str().unwrap()));
+    }
+    let a = bin()
+        .args(args)
+        .args([
+            "--down",
+            "10.0.0.1:80,10.0.0.2:80,10.0.0.3:80",
+            "--json",
+            "192.0.2.7",
+        ])
+        .assert()
+        .success();
+    assert_eq!(json_of(&a)[0]["backend"], serde_json::Value::Null);
+}
+
+#[test]
+fn sweep_json_prints_the_summary_it_wrote() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("sw");
+    let a = bin()
+        .arg("sweep")
+        .arg(crate::common::data("tiny.toml"))
+        .args([
+            "--param",
+            "backends.count=2,3",
+            "--replications",
+            "2",
+            "--quiet",
+            "--json",
+        ])
+        .args([
+            "--set",
+            "simulation.duration=120",
+            "--strategy",
+            "rr",
+            "--out",
+        ])
+        .arg(&out)
+        .assert()
+        .success();
+    let v = json_of(&a);
+    let file: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("sweep_summary.json")).unwrap()).unwrap();
+    assert_eq!(v, file);
+    assert_eq!(v["cells"].as_array().unwrap().len(), 2);
+    assert_eq!(v["sweep"]["scenario"], "tiny");
+}

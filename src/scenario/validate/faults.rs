@@ -68,15 +68,7 @@ fn fault_kind(fk: &KeyPath, f: &RawFault) -> R<&'static str> {
     let kinds: Vec<&str> = FAULT_KINDS.iter().map(|(n, _, _)| *n).collect();
     let Some(&(kind, required, optional)) = FAULT_KINDS.iter().find(|(n, _, _)| *n == f.kind)
     else {
-        return problem(
-            &fk.k("kind"),
-            format!(
-                "expected one of {}, found `{}`{}",
-                ticked(&kinds),
-                f.kind,
-                did_you_mean(&f.kind, &kinds)
-            ),
-        );
+        return Err(Problem::one_of(fk.k("kind"), &f.kind, &kinds));
     };
     let present = f.present_keys();
     for key in &present {

@@ -3,7 +3,7 @@
 //! reports the key it is about; `mod.rs` places that key in the file.
 
 use super::dist::{Dist, DistError};
-use super::error::{did_you_mean, ticked, KeyPath, Problem};
+use super::error::{ticked, KeyPath, Problem};
 use super::raw::*;
 use super::types::*;
 use crate::routing::{
@@ -138,15 +138,7 @@ fn name(key: &KeyPath, s: &str) -> R<()> {
 pub(crate) fn dist(key: &KeyPath, raw: &RawDist) -> R<Dist> {
     let Some(&(kind, needs)) = DIST_PARAMS.iter().find(|(k, _)| *k == raw.dist) else {
         let kinds: Vec<&str> = DIST_PARAMS.iter().map(|(k, _)| *k).collect();
-        return problem(
-            &key.k("dist"),
-            format!(
-                "expected one of {}, found `{}`{}",
-                ticked(&kinds),
-                raw.dist,
-                did_you_mean(&raw.dist, &kinds)
-            ),
-        );
+        return Err(Problem::one_of(key.k("dist"), &raw.dist, &kinds));
     };
     let params = raw.params();
     for (k, _) in &params {
