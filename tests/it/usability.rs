@@ -323,3 +323,102 @@ fn sweep_json_prints_the_summary_it_wrote() {
     assert_eq!(v["cells"].as_array().unwrap().len(), 2);
     assert_eq!(v["sweep"]["scenario"], "tiny");
 }
+
+/// tiny.toml without its crash, lasting 2 h, plus `extra`.
+fn tiny_with(extra: &str) -> String {
+    let text = std::fs::read_to_string(crate::common::data("tiny.toml")).unwrap();
+    let cut = text.find("[[faults]]").unwrap();
+    format!(
+        "{}\n{extra}",
+        text[..cut].replace("duration = 600", "duration = \"2h\"")
+    )
+}
+
+fn run_json(text: &str, out: &std::path::Path) -> serde_json::Value {
+    let a = bin()
+        .args(["run", "-", "--json", "--no-charts", "--quiet", "--out"])
+        .arg(out)
+        .write_stdin(text.to_string())
+        .assert()
+        .success();
+    json_of(&a)
+}
+
+/// A repeating deploy is its copies: same hash, same results; the report
+/// says it in one sentence.
+#[test]
+fn a_deploy_every_20_minutes_is_its_copies_and_one_sentence() {
+    let dir = tempfile::tempdir().unwrap();
+    let series = tiny_with(
+        "[[deploys]]\nevery = \"20m\"\nfrom = \"20m\"\nuntil = \"100m\"\nboot_time = 30\n\
+         [[faults]]\nkind = \"slow\"\nbackend = \"b1\"\nevery = 1800\nfrom = 600\ncount = 2\nduration = 60\nfactor = 3\n",
+    );
+    let copies: String = (1..=5)
+        .map(|k| format!("[[deploys]]\nat = {}\nboot_time = 30\n", k * 1200))
+        .chain([600, 2400].map(|at| {
+            format!("[[faults]]\nkind = \"slow\"\nbackend = \"b1\"\nat = {at}\nduration = 60\nfactor = 3\n")
+        }))
+        .collect();
+    let copies = tiny_with(&copies);
+    let a = run_json(&series, &dir.path().join("series"));
+    let b = run_json(&copies, &dir.path().join("copies"));
+    assert_eq!(a["scenario_hash"], b["scenario_hash"]);
+    assert_eq!(a["strategies"], b["strategies"]);
+    let report = std::fs::read_to_string(dir.path().join("series/report.md")).unwrap();
+    assert!(
+        report.contains(
+            "rolling deploy every 20 min from 20 min to 100 min: 5 deploys, in batches of 1"
+        ),
+        "{report}"
+    );
+    assert!(report.contains(
+        "b1 serves 3× slower from 10 min for 60 s; repeated every 30 min until 40 min: 2 times"
+    ));
+    assert_eq!(report.matches("rolling deploy").count(), 1);
+    let copies_report = std::fs::read_to_string(dir.path().join("copies/report.md")).unwrap();
+    assert_eq!(copies_report.matches("rolling deploy at").count(), 5);
+}
+
+/// Each mistake in a repeating entry names its key.
+#[test]
+fn repeating_entries_refuse_mistakes_by_key() {
+    let cases = [
+        ("[[deploys]]\nevery = \"1h\"\nat = 60\nfrom = 60\n", "deploys[0].at"),
+        ("[[deploys]]\nevery = \"1h\"\n", "deploys[0].from"),
+        ("[[deploys]]\nat = 60\nuntil = 600\n", "deploys[0].until"),
+        ("[[deploys]]\nevery = 0\nfrom = 60\n", "deploys[0].every"),
+        ("[[deploys]]\nevery = 60\nfrom = 600\nuntil = 60\n", "deploys[0].until"),
+        ("[[deploys]]\nevery = 60\nfrom = 60\ncount = 0\n", "deploys[0].count"),
+        ("[[deploys]]\nboot_time = 5\n", "deploys[0].at"),
+        // 2 h every 0.5 s: 14,400 copies, past the bound.
+        ("[[deploys]]\nevery = 0.5\nfrom = 0\n", "deploys[0].every"),
+        ("[[faults]]\nkind = \"random\"\nmtbf = 600\nmttr = 60\nevery = 60\nfrom = 0\n", "faults[0].every"),
+        // Crashes of one backend every 10 min that last 20 min overlap.
+        (
+            "[[faults]]\nkind = \"crash\"\nbackend = \"b0\"\nevery = 600\nfrom = 0\nrecover_after = 1200\n",
+            "faults[0].at",
+        ),
+    ];
+    for (extra, key) in cases {
+        let a = bin()
+            .args(["validate", "--json", "-"])
+            .write_stdin(tiny_with(extra))
+            .assert()
+            .code(2);
+        let e = &json_of(&a)["error"];
+        assert_eq!(e["key"], key, "{extra}: {e}");
+    }
+    let a = bin()
+        .args(["validate", "-"])
+        .write_stdin(tiny_with("[[deploys]]\nevery = 0.5\nfrom = 0\n"))
+        .assert()
+        .code(2);
+    let err = String::from_utf8(a.get_output().stderr.clone()).unwrap();
+    assert!(err.contains("at most 10000 entries, found 14400"), "{err}");
+    // Bounded by `count`, the same step is fine.
+    bin()
+        .args(["validate", "-"])
+        .write_stdin(tiny_with("[[deploys]]\nevery = 600\nfrom = 0\ncount = 3\n"))
+        .assert()
+        .success();
+}

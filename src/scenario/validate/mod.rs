@@ -15,6 +15,7 @@ use crate::routing::{
 
 mod faults;
 mod kinds;
+mod series;
 mod world;
 
 use faults::*;
@@ -204,8 +205,9 @@ pub(crate) fn validate(raw: RawScenario, name_hint: &str) -> R<Scenario> {
             )?);
         }
     }
-    let faults = faults(raw.faults.as_deref().unwrap_or(&[]), &backends, &simulation)?;
-    let deploys = deploys(raw.deploys.as_deref().unwrap_or(&[]), &simulation)?;
+    let (faults, fault_series) =
+        faults(raw.faults.as_deref().unwrap_or(&[]), &backends, &simulation)?;
+    let (deploys, deploy_series) = deploys(raw.deploys.as_deref().unwrap_or(&[]), &simulation)?;
     let autoscaling = match &raw.autoscaling {
         Some(a) => Some(autoscaling(a, &backends)?),
         None => None,
@@ -274,6 +276,8 @@ pub(crate) fn validate(raw: RawScenario, name_hint: &str) -> R<Scenario> {
         deploys,
         autoscaling,
         decision,
+        deploy_series,
+        fault_series,
         load_warnings: Vec::new(),
     })
 }
