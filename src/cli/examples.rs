@@ -76,3 +76,10 @@ pub(super) const MAN: &str = "\
 Examples:
   stickysim man > stickysim.1 && man ./stickysim.1
   stickysim man | gzip > /usr/local/share/man/man1/stickysim.1.gz";
+
+pub(super) const INIT: &str = "\
+Examples:
+  stickysim init --from checkout my.toml
+  stickysim init my.toml
+  stickysim init --users 50000 --sessions-per-hour 20000 --backends 6 --nat-share 0.2 my.toml
+  stickysim init --strategies round_robin,lb_cookie,bounded_load > my.toml";

@@ -6,6 +6,7 @@ mod examples;
 mod export;
 mod facts;
 mod import;
+mod init;
 mod merge;
 pub mod progress;
 mod report;
@@ -56,6 +57,9 @@ pub enum Command {
     Completions(completions::CompletionsArgs),
     /// Print the man page (roff).
     Man(completions::ManArgs),
+    /// Write a commented starter scenario: a bundled one, or one worked out
+    /// from a few answers (flags, or questions on a terminal).
+    Init(init::InitArgs),
 }
 
 /// Exit status for usage, configuration and I/O errors.
@@ -75,6 +79,7 @@ pub fn main(cli: Cli) -> ExitCode {
         Command::Export(args) => export::run(args),
         Command::Completions(args) => completions::completions(args),
         Command::Man(args) => completions::man(args),
+        Command::Init(args) => init::run(args),
     };
     match result {
         Ok(code) => code,

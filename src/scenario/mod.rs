@@ -51,6 +51,7 @@ pub use validate::{
     DEFAULT_USERS_PER_NAT_IP, MAX_BACKENDS, MAX_BUCKETS, MAX_COPIES, SHARE_TOLERANCE,
 };
 
+pub(crate) use error::did_you_mean;
 use error::{describe_serde, line_col, KeyPath, Seg};
 use raw::RawScenario;
 use spans::SpanTree;

@@ -5,7 +5,7 @@
 use crate::common::bin;
 
 /// Every subcommand a user can type (clap's own `help` aside).
-const SUBCOMMANDS: [&str; 11] = [
+const SUBCOMMANDS: [&str; 12] = [
     "run",
     "check",
     "validate",
@@ -17,6 +17,7 @@ const SUBCOMMANDS: [&str; 11] = [
     "export",
     "completions",
     "man",
+    "init",
 ];
 
 fn stdout_of(args: &[&str]) -> String {
@@ -421,4 +422,116 @@ fn repeating_entries_refuse_mistakes_by_key() {
         .write_stdin(tiny_with("[[deploys]]\nevery = 600\nfrom = 0\ncount = 3\n"))
         .assert()
         .success();
+}
+
+/// `init --from checkout x.toml` then `run x.toml` (shortened) works, and
+/// the file is the bundled scenario.
+#[test]
+fn init_from_a_bundled_scenario_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("x.toml");
+    bin()
+        .args(["init", "--from", "checkout"])
+        .arg(&file)
+        .assert()
+        .success();
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        bundled("checkout.toml")
+    );
+    // Not overwritten without --force.
+    bin()
+        .args(["init", "--from", "banking"])
+        .arg(&file)
+        .assert()
+        .code(2);
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        bundled("checkout.toml")
+    );
+    bin()
+        .arg("run")
+        .arg(&file)
+        .args([
+            "--set",
+            "simulation.duration=900",
+            "--replications",
+            "1",
+            "--no-charts",
+            "-q",
+            "--out",
+        ])
+        .arg(dir.path().join("res"))
+        .assert()
+        .success();
+    assert!(dir.path().join("res/summary.json").exists());
+    let a = bin().args(["init", "--from", "chekout"]).assert().code(2);
+    let err = String::from_utf8(a.get_output().stderr.clone()).unwrap();
+    assert!(err.contains("did you mean `checkout`?"), "{err}");
+}
+
+/// The flag form works out the rates, says the offered load, and what it
+/// writes validates with those numbers.
+#[test]
+fn init_from_flags_writes_a_scenario_that_validates() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("mine.toml");
+    let a = bin()
+        .args([
+            "init",
+            "--users",
+            "20000",
+            "--sessions-per-hour",
+            "36000",
+            "--requests-per-session",
+            "6",
+        ])
+        .args([
+            "--service-time",
+            "0.04",
+            "--backends",
+            "6",
+            "--workers",
+            "2",
+            "--nat-share",
+            "0.25",
+        ])
+        .args(["--strategies", "round_robin,source_ip"])
+        .arg(&file)
+        .assert()
+        .success();
+    let err = String::from_utf8(a.get_output().stderr.clone()).unwrap();
+    // 10 sessions/s x 6 requests x 0.04 s = 2.4 busy workers of 12: ρ = 0.20.
+    assert!(err.contains("ρ = 0.20 (6 backends × 2 workers)"), "{err}");
+    let a = bin()
+        .args(["validate", "--json"])
+        .arg(&file)
+        .assert()
+        .success();
+    let v = json_of(&a);
+    assert_eq!(v["scenario"], "mine");
+    assert_eq!(v["backends"], 6);
+    assert_eq!(v["client_segments"], 2);
+    assert_eq!(
+        v["strategies"],
+        serde_json::json!(["round-robin", "source-ip"])
+    );
+    assert!((v["offered_load"]["rho"].as_f64().unwrap() - 0.2).abs() < 1e-9);
+    assert_eq!(v["warnings"], serde_json::json!([]), "{v}");
+    // Bad answers are refused by name; nothing is written.
+    let bad = dir.path().join("bad.toml");
+    bin()
+        .args(["init", "--strategies", "sticky"])
+        .arg(&bad)
+        .assert()
+        .code(2);
+    bin()
+        .args(["init", "--nat-share", "2"])
+        .arg(&bad)
+        .assert()
+        .code(2);
+    assert!(!bad.exists());
+    // Without a terminal and without flags: the defaults, on stdout.
+    let text = stdout_of(&["init"]);
+    assert!(text.contains("[[strategies]]"));
 }
