@@ -130,8 +130,9 @@ pub enum ScenarioError {
         location: Location,
         /// What was expected and what was found.
         message: String,
-        /// The expected, found and suggested values apart, where known.
-        detail: Detail,
+        /// The expected, found and suggested values apart, where known
+        /// (boxed: errors stay small on the happy path).
+        detail: Box<Detail>,
     },
 }
 

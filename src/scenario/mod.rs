@@ -188,7 +188,7 @@ pub fn from_str_with_sweep(
             key: key.to_string(),
             location,
             message,
-            detail,
+            detail: Box::new(detail),
         }
     };
 
