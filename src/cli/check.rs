@@ -9,6 +9,7 @@ use std::process::ExitCode;
 
 /// `stickysim check`'s arguments.
 #[derive(Debug, Args)]
+#[command(after_help = super::examples::CHECK)]
 pub struct CheckArgs {
     #[command(flatten)]
     pub sim: SimArgs,

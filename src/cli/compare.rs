@@ -11,6 +11,7 @@ use std::process::ExitCode;
 
 /// `stickysim compare`'s arguments.
 #[derive(Debug, Args)]
+#[command(after_help = super::examples::COMPARE)]
 pub struct CompareArgs {
     /// The "before" run's output directory.
     pub dir_a: PathBuf,

@@ -12,8 +12,9 @@ use std::process::ExitCode;
 
 /// `stickysim export` arguments.
 #[derive(Debug, Args)]
+#[command(after_help = super::examples::EXPORT)]
 pub struct ExportArgs {
-    /// The scenario file (TOML).
+    /// The scenario file (TOML); `-` reads it from standard input.
     pub(crate) scenario: PathBuf,
     /// The strategy to export (its `name`).
     #[arg(long, value_name = "NAME")]

@@ -2,7 +2,7 @@
 //! so `report.md` can describe the run from its files alone.
 
 use crate::report::data::{ClientFacts, ScenarioFacts};
-use crate::scenario::{Fault, Scenario, SessionState};
+use crate::scenario::{Fault, Scenario, Series, SessionState};
 
 /// Minutes or seconds, whichever reads best.
 fn when(ns: u64) -> String {
@@ -60,21 +60,75 @@ fn fault_text(sc: &Scenario, f: &Fault) -> String {
     }
 }
 
-/// Deploys and autoscaling, one sentence each.
+/// One sentence per entry of `items`, a repeating entry's run (`series`)
+/// in one: `one(first, None)` alone, or `one(first, Some((series, last)))`.
+fn sentences<T>(
+    items: &[T],
+    series: &[Series],
+    one: impl Fn(&T, Option<(&Series, &T)>) -> String,
+) -> Vec<String> {
+    let mut v = Vec::new();
+    let mut i = 0;
+    while i < items.len() {
+        match series.iter().find(|s| s.first == i && s.count > 0) {
+            Some(s) => {
+                v.push(one(&items[i], Some((s, &items[i + s.count - 1]))));
+                i += s.count;
+            }
+            None => {
+                v.push(one(&items[i], None));
+                i += 1;
+            }
+        }
+    }
+    v
+}
+
+/// When a fault starts, if it does at a time.
+fn fault_at(f: &Fault) -> Option<u64> {
+    match f {
+        Fault::Crash { at_ns, .. }
+        | Fault::ZoneOutage { at_ns, .. }
+        | Fault::Slow { at_ns, .. } => Some(*at_ns),
+        Fault::Random { .. } => None,
+    }
+}
+
+/// A fault, or a repeating fault's run in one sentence.
+fn fault_sentence(sc: &Scenario, f: &Fault, run: Option<(&Series, &Fault)>) -> String {
+    let text = fault_text(sc, f);
+    match run {
+        Some((s, last)) if s.count > 1 => format!(
+            "{text}; repeated every {} until {}: {} times",
+            when(s.every_ns),
+            when(fault_at(last).unwrap_or(0)),
+            s.count
+        ),
+        _ => text,
+    }
+}
+
+/// Deploys and autoscaling, one sentence each (a repeating deploy's run
+/// in one: "rolling deploy every 60 min from 60 min to 420 min: 7 deploys, …").
 fn change_texts(sc: &Scenario) -> Vec<String> {
-    let mut v: Vec<String> = sc
-        .deploys
-        .iter()
-        .map(|d| {
-            format!(
-                "rolling deploy at {} in batches of {}, {} deregistration delay, {} boot",
+    let mut v: Vec<String> = sentences(&sc.deploys, &sc.deploy_series, |d, run| {
+        let when_text = match run {
+            Some((s, last)) if s.count > 1 => format!(
+                "every {} from {} to {}: {} deploys,",
+                when(s.every_ns),
                 when(d.at_ns),
-                d.batch_size,
-                when(d.deregistration_delay_ns),
-                when(d.boot_time_ns)
-            )
-        })
-        .collect();
+                when(last.at_ns),
+                s.count
+            ),
+            _ => format!("at {}", when(d.at_ns)),
+        };
+        format!(
+            "rolling deploy {when_text} in batches of {}, {} deregistration delay, {} boot",
+            d.batch_size,
+            when(d.deregistration_delay_ns),
+            when(d.boot_time_ns)
+        )
+    });
     if let Some(a) = &sc.autoscaling {
         v.push(format!(
             "autoscaling {}–{} instances on {:.0}% target utilisation, {} boot, {} deregistration delay",
@@ -124,11 +178,11 @@ pub(crate) fn scenario_facts(sc: &Scenario) -> ScenarioFacts {
             SessionState::Replicated { .. } => "replicated",
         }
         .to_string(),
-        faults: sc
-            .faults
-            .iter()
-            .map(|f| fault_text(sc, f))
-            .chain(change_texts(sc))
-            .collect(),
+        faults: sentences(&sc.faults, &sc.fault_series, |f, run| {
+            fault_sentence(sc, f, run)
+        })
+        .into_iter()
+        .chain(change_texts(sc))
+        .collect(),
     }
 }

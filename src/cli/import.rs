@@ -27,6 +27,7 @@ impl From<Syntax> for Format {
 
 /// `stickysim import` arguments.
 #[derive(Debug, Args)]
+#[command(after_help = super::examples::IMPORT)]
 pub struct ImportArgs {
     /// The nginx or HAProxy configuration file.
     pub(crate) config: PathBuf,

@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Debug, Args)]
+#[command(after_help = super::examples::MERGE)]
 pub struct MergeArgs {
     /// The shards' output directories (each holding runs.jsonl), all N of them.
     #[arg(required = true, value_name = "DIR")]

@@ -2,9 +2,12 @@
 
 mod check;
 mod compare;
+mod completions;
+mod examples;
 mod export;
 mod facts;
 mod import;
+mod init;
 mod merge;
 pub mod progress;
 mod report;
@@ -21,7 +24,8 @@ use std::process::ExitCode;
 /// hotspots, session loss and latency, strategy by strategy, on one workload.
 /// The command line.
 #[derive(Debug, Parser)]
-#[command(name = "stickysim", version, about, long_about = None)]
+#[command(name = "stickysim", version = env!("STICKYSIM_VERSION"), about, long_about = None)]
+#[command(after_help = examples::TOP)]
 pub struct Cli {
     /// The subcommand to run.
     #[command(subcommand)]
@@ -53,6 +57,13 @@ pub enum Command {
     Import(import::ImportArgs),
     /// Write a scenario's strategy as an nginx or HAProxy snippet.
     Export(export::ExportArgs),
+    /// Print the completion script for a shell.
+    Completions(completions::CompletionsArgs),
+    /// Print the man page (roff).
+    Man(completions::ManArgs),
+    /// Write a commented starter scenario: a bundled one, or one worked out
+    /// from a few answers (flags, or questions on a terminal).
+    Init(init::InitArgs),
 }
 
 /// Exit status for usage, configuration and I/O errors.
@@ -71,6 +82,9 @@ pub fn main(cli: Cli) -> ExitCode {
         Command::Route(args) => route::run(args),
         Command::Import(args) => import::run(args),
         Command::Export(args) => export::run(args),
+        Command::Completions(args) => completions::completions(args),
+        Command::Man(args) => completions::man(args),
+        Command::Init(args) => init::run(args),
     };
     match result {
         Ok(code) => code,

@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Debug, Args)]
+#[command(after_help = super::examples::REPORT)]
 pub struct ReportArgs {
     /// A run's output directory (with summary.csv, summary.json, backends.csv).
     pub dir: PathBuf,

@@ -14,6 +14,7 @@ use std::process::ExitCode;
 const MAX_WEIGHT: u32 = 256;
 
 #[derive(Debug, Args)]
+#[command(after_help = super::examples::ROUTE)]
 pub struct RouteArgs {
     /// Hash algorithm: modulo, nginx_ip_hash, haproxy_source, ketama,
     /// envoy_ring, maglev, jump, rendezvous, nginx_hash, haproxy_consistent.
@@ -49,6 +50,10 @@ pub struct RouteArgs {
     /// Treat each KEY as a decimal 64-bit hash value fed straight to the table.
     #[arg(long)]
     pub raw_key: bool,
+    /// Print a JSON array on stdout, one object per key in the order given:
+    /// `{"key": …, "backend": "ip:port"}` (`null` when every backend is down).
+    #[arg(long)]
+    pub json: bool,
     /// Keys: client addresses (`192.0.2.7`, `2001:db8::1`) or any string.
     #[arg(required = true, value_name = "KEY")]
     pub keys: Vec<String>,
@@ -193,19 +198,28 @@ pub(super) fn run(args: RouteArgs) -> Result<ExitCode> {
     let mut table = HashTable::new(hash, tuning);
     table.build(&pool, OnDraining::Reroute, hash.skips_unusable());
     let mut out = String::new();
+    let mut objects = Vec::with_capacity(keys.len());
     for (text, raw, ip) in &keys {
         let key = match (raw, ip) {
             (Some(v), _) => HashKey::Raw(*v),
             (None, Some(ip)) => HashKey::Ip(*ip),
             (None, None) => HashKey::Bytes(text.as_bytes()),
         };
-        let backend = table
+        let found = table
             .lookup(key, &pool, OnDraining::Reroute)
-            .map_or_else(|| "-".to_string(), |b| pool.get(b).addr.to_string());
+            .map(|b| pool.get(b).addr.to_string());
+        if args.json {
+            objects.push(serde_json::json!({ "key": text, "backend": found }));
+            continue;
+        }
+        let backend = found.unwrap_or_else(|| "-".to_string());
         out.push_str(text);
         out.push(' ');
         out.push_str(&backend);
         out.push('\n');
+    }
+    if args.json {
+        out = format!("{:#}\n", serde_json::Value::Array(objects));
     }
     super::print_stdout(&out)?;
     Ok(ExitCode::SUCCESS)

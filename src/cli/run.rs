@@ -26,7 +26,7 @@ pub(crate) const EXIT_ASSERT_FAILED: u8 = 1;
 /// The options `run` and `check` share: what to simulate and how to judge it.
 #[derive(Debug, Args)]
 pub struct SimArgs {
-    /// The scenario file (TOML).
+    /// The scenario file (TOML); `-` reads it from standard input.
     pub scenario: PathBuf,
     /// Master seed (overrides `simulation.seed`).
     #[arg(long)]
@@ -56,6 +56,7 @@ pub struct SimArgs {
 
 /// `stickysim run`'s arguments.
 #[derive(Debug, Args)]
+#[command(after_help = super::examples::RUN)]
 pub struct RunArgs {
     #[command(flatten)]
     pub sim: SimArgs,

@@ -10,8 +10,10 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 #[derive(Debug, Args)]
+#[command(after_help = super::examples::SWEEP)]
 pub struct SweepArgs {
-    /// The scenario file (TOML); its `[sweep]` table, if any, gives the grid.
+    /// The scenario file (TOML; `-` for standard input); its `[sweep]`
+    /// table, if any, gives the grid.
     pub scenario: PathBuf,
     /// A parameter to sweep: any `--set` key and its values, as a list
     /// (`strategies.sticky.ttl=60,300,900`) or a range FROM..TO:STEP
@@ -60,10 +62,18 @@ pub struct SweepArgs {
     /// numbers, more runs).
     #[arg(long)]
     pub no_share: bool,
+    /// Print the sweep's summary (sweep_summary.json) on stdout instead of
+    /// the recommendation; a shard or a stopped sweep, which write none,
+    /// print `{"complete": false, …}` with their counts.
+    #[arg(long)]
+    pub json: bool,
     /// Testing: start at most N runs, then stop as if killed.
     #[arg(long, value_name = "N", hide = true)]
     pub stop_after: Option<usize>,
 }
+
+/// The sweep summary `--json` prints (as written by `sweep::output`).
+const SUMMARY_JSON: &str = "sweep_summary.json";
 
 fn parse_shard(s: &str) -> Result<Shard, String> {
     Shard::parse(s)
@@ -159,6 +169,26 @@ pub(super) fn run(args: SweepArgs) -> Result<ExitCode> {
     if let Some((bar, _, _)) = progress.lock().expect("no panics while held").take() {
         bar.finish();
     }
+    if args.json {
+        let summary = out.join(SUMMARY_JSON);
+        let text = if !outcome.stopped && outcome.written.contains(&summary) {
+            std::fs::read_to_string(&summary)
+                .with_context(|| format!("reading {}", summary.display()))?
+        } else {
+            format!(
+                "{:#}\n",
+                serde_json::json!({
+                    "complete": false,
+                    "out": out.display().to_string(),
+                    "shard": shard.to_string(),
+                    "runs": outcome.runs,
+                    "ran": outcome.ran,
+                    "reused": outcome.reused,
+                })
+            )
+        };
+        super::print_stdout(&text)?;
+    }
     if outcome.stopped {
         if !args.quiet {
             eprintln!(
@@ -170,7 +200,7 @@ pub(super) fn run(args: SweepArgs) -> Result<ExitCode> {
         }
         return Ok(ExitCode::SUCCESS);
     }
-    if let Some(text) = &outcome.recommendation {
+    if let Some(text) = outcome.recommendation.as_ref().filter(|_| !args.json) {
         super::print_stdout(text)?;
     }
     if !args.quiet {

@@ -73,6 +73,18 @@ pub enum Location {
     Unknown,
 }
 
+/// The parts of a message that scripts want apart, when the check that
+/// found the problem knows them (`stickysim validate --json`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Detail {
+    /// What the key takes, e.g. `` one of `round_robin`, `cookie` `` or `a number`.
+    pub expected: Option<String>,
+    /// What the file says instead.
+    pub found: Option<String>,
+    /// The likely intended value or key, for a near-miss typo.
+    pub suggestion: Option<String>,
+}
+
 /// Anything wrong with a scenario, its file or its `--set` flags.
 #[derive(Debug, thiserror::Error)]
 pub enum ScenarioError {
@@ -118,6 +130,9 @@ pub enum ScenarioError {
         location: Location,
         /// What was expected and what was found.
         message: String,
+        /// The expected, found and suggested values apart, where known
+        /// (boxed: errors stay small on the happy path).
+        detail: Box<Detail>,
     },
 }
 
@@ -229,8 +244,8 @@ fn humane(s: &str) -> String {
 
 /// Rewrites a serde/toml deserialization message at `path` into our
 /// wording, possibly extending `path` to the key the message is about
-/// (an unknown or missing key).
-pub(crate) fn describe_serde(msg: &str, path: &mut KeyPath) -> String {
+/// (an unknown or missing key); the [`Detail`] holds the pieces apart.
+pub(crate) fn describe_serde(msg: &str, path: &mut KeyPath) -> (String, Detail) {
     let msg = msg.trim().replace('\n', "; ");
     if let Some(rest) = msg.strip_prefix("unknown field ") {
         let names = backticked(rest);
@@ -239,7 +254,16 @@ pub(crate) fn describe_serde(msg: &str, path: &mut KeyPath) -> String {
                 path.0.push(Seg::Key(found.to_string()));
             }
             let hint = did_you_mean(found, known);
-            return if known.is_empty() {
+            let detail = Detail {
+                expected: Some(if known.is_empty() {
+                    "no keys".to_string()
+                } else {
+                    format!("one of {}", ticked(known))
+                }),
+                found: Some(format!("`{found}`")),
+                suggestion: suggest(found, known).map(str::to_string),
+            };
+            let text = if known.is_empty() {
                 format!("unknown key `{found}`; this table takes no keys")
             } else {
                 format!(
@@ -247,29 +271,57 @@ pub(crate) fn describe_serde(msg: &str, path: &mut KeyPath) -> String {
                     ticked(known)
                 )
             };
+            return (text, detail);
         }
     }
     if let Some(rest) = msg.strip_prefix("unknown variant ") {
         let names = backticked(rest);
         if let Some((found, known)) = names.split_first() {
-            let hint = did_you_mean(found, known);
-            return format!("expected one of {}, found `{found}`{hint}", ticked(known));
+            return one_of(found, known);
         }
     }
     if let Some(rest) = msg.strip_prefix("missing field ") {
         if let Some(name) = backticked(rest).first() {
             path.0.push(Seg::Key(name.to_string()));
-            return format!("required key `{name}` is missing");
+            let detail = Detail {
+                expected: Some(format!("the key `{name}`")),
+                found: Some("nothing".to_string()),
+                suggestion: None,
+            };
+            return (format!("required key `{name}` is missing"), detail);
         }
     }
     for prefix in ["invalid type: ", "invalid value: "] {
         if let Some(rest) = msg.strip_prefix(prefix) {
             if let Some((found, expected)) = rest.rsplit_once(", expected ") {
-                return format!("expected {}, found {}", humane(expected), humane(found));
+                let (expected, found) = (humane(expected), humane(found));
+                let text = format!("expected {expected}, found {found}");
+                let detail = Detail {
+                    expected: Some(expected),
+                    found: Some(found),
+                    suggestion: None,
+                };
+                return (text, detail);
             }
         }
     }
-    msg
+    (msg, Detail::default())
+}
+
+/// "expected one of `a`, `b`, found `x` (did you mean `a`?)" and its
+/// [`Detail`].
+pub(crate) fn one_of(found: &str, known: &[&str]) -> (String, Detail) {
+    let text = format!(
+        "expected one of {}, found `{found}`{}",
+        ticked(known),
+        did_you_mean(found, known)
+    );
+    let detail = Detail {
+        expected: Some(format!("one of {}", ticked(known))),
+        found: Some(format!("`{found}`")),
+        suggestion: suggest(found, known).map(str::to_string),
+    };
+    (text, detail)
 }
 
 /// A problem found by validation, before it is placed in the file.
@@ -277,6 +329,7 @@ pub(crate) fn describe_serde(msg: &str, path: &mut KeyPath) -> String {
 pub(crate) struct Problem {
     pub key: KeyPath,
     pub message: String,
+    pub detail: Detail,
 }
 
 impl Problem {
@@ -284,6 +337,16 @@ impl Problem {
         Problem {
             key,
             message: message.into(),
+            detail: Detail::default(),
+        }
+    }
+    /// "expected one of …, found `found`" at `key`, with its [`Detail`].
+    pub(crate) fn one_of(key: KeyPath, found: &str, known: &[&str]) -> Self {
+        let (message, detail) = one_of(found, known);
+        Problem {
+            key,
+            message,
+            detail,
         }
     }
 }

@@ -42,7 +42,7 @@ mod validate;
 #[cfg(test)]
 mod tests;
 
-pub use error::{Location, ScenarioError};
+pub use error::{Detail, Location, ScenarioError};
 pub use identity::{scenario_hash, select_strategies};
 pub use overrides::parse_override;
 pub use sweep::SweepSpec;
@@ -51,6 +51,7 @@ pub use validate::{
     DEFAULT_USERS_PER_NAT_IP, MAX_BACKENDS, MAX_BUCKETS, MAX_COPIES, SHARE_TOLERANCE,
 };
 
+pub(crate) use error::did_you_mean;
 use error::{describe_serde, line_col, KeyPath, Seg};
 use raw::RawScenario;
 use spans::SpanTree;
@@ -68,6 +69,42 @@ pub fn load_with_sweep(
     path: &Path,
     overrides: &[String],
 ) -> Result<(Scenario, Option<SweepSpec>), ScenarioError> {
+    let src = read_source(path)?;
+    from_str_with_sweep(&src.text, &src.origin, &src.name_hint, overrides)
+}
+
+/// A scenario's text as read from a file or from standard input.
+#[derive(Debug, Clone)]
+pub struct Source {
+    /// The TOML text.
+    pub text: String,
+    /// How messages name it: the path as given, or `<stdin>`.
+    pub origin: String,
+    /// The scenario's name when `simulation.name` is absent: the file stem,
+    /// or `stdin`.
+    pub name_hint: String,
+}
+
+/// What `origin` a scenario read from standard input has in messages.
+pub const STDIN_ORIGIN: &str = "<stdin>";
+
+/// Reads a scenario file; the path `-` reads standard input (to its end),
+/// and the scenario is then named `stdin` unless it names itself.
+pub fn read_source(path: &Path) -> Result<Source, ScenarioError> {
+    if path.as_os_str() == "-" {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin().lock(), &mut text).map_err(
+            |cause| ScenarioError::Read {
+                path: STDIN_ORIGIN.to_string(),
+                cause,
+            },
+        )?;
+        return Ok(Source {
+            text,
+            origin: STDIN_ORIGIN.to_string(),
+            name_hint: "stdin".to_string(),
+        });
+    }
     let origin = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|cause| ScenarioError::Read {
         path: origin.clone(),
@@ -77,7 +114,11 @@ pub fn load_with_sweep(
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
-    from_str_with_sweep(&text, &origin, &name_hint, overrides)
+    Ok(Source {
+        text,
+        origin,
+        name_hint,
+    })
 }
 
 /// Same as [`load`] from text; `origin` names the file in messages and
@@ -141,15 +182,23 @@ pub fn from_str_with_sweep(
             None => Location::Unknown,
         }
     };
-    let invalid = |key: &KeyPath, location: Location, message: String| ScenarioError::Invalid {
-        origin: origin.to_string(),
-        key: key.to_string(),
-        location,
-        message,
+    let invalid = |key: &KeyPath, location: Location, message: String, detail: Detail| {
+        ScenarioError::Invalid {
+            origin: origin.to_string(),
+            key: key.to_string(),
+            location,
+            message,
+            detail: Box::new(detail),
+        }
     };
 
     if let Some((key, message)) = duration::string_in_count(&table) {
-        return Err(invalid(&key, locate(&key, None), message));
+        return Err(invalid(
+            &key,
+            locate(&key, None),
+            message,
+            Detail::default(),
+        ));
     }
     // Without overrides, deserialize the text itself so toml's spans point
     // into the user's file; with them, the edited table (spans come from
@@ -170,14 +219,14 @@ pub fn from_str_with_sweep(
                 })
                 .collect(),
         );
-        let message = describe_serde(e.inner().message(), &mut key);
+        let (message, detail) = describe_serde(e.inner().message(), &mut key);
         let location = locate(&key, e.inner().span());
-        invalid(&key, location, message)
+        invalid(&key, location, message, detail)
     })?;
 
     let place = |p: error::Problem| {
         let location = locate(&p.key, None);
-        invalid(&p.key, location, p.message)
+        invalid(&p.key, location, p.message, p.detail)
     };
     // A `--set` that shortens the run drops what it leaves past the end
     // (with a warning), rather than failing on the file's line.

@@ -384,6 +384,13 @@ pub struct RawFault {
     #[serde(default, deserialize_with = "super::duration::opt_secs")]
     pub duration: Option<f64>,
     pub factor: Option<f64>,
+    #[serde(default, deserialize_with = "super::duration::opt_secs")]
+    pub every: Option<f64>,
+    #[serde(default, deserialize_with = "super::duration::opt_secs")]
+    pub from: Option<f64>,
+    #[serde(default, deserialize_with = "super::duration::opt_secs")]
+    pub until: Option<f64>,
+    pub count: Option<u32>,
 }
 
 /// Every fault `kind` a scenario may name, with the keys it requires and
@@ -417,8 +424,15 @@ impl RawFault {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawDeploy {
-    #[serde(deserialize_with = "super::duration::secs")]
-    pub at: f64,
+    #[serde(default, deserialize_with = "super::duration::opt_secs")]
+    pub at: Option<f64>,
+    #[serde(default, deserialize_with = "super::duration::opt_secs")]
+    pub every: Option<f64>,
+    #[serde(default, deserialize_with = "super::duration::opt_secs")]
+    pub from: Option<f64>,
+    #[serde(default, deserialize_with = "super::duration::opt_secs")]
+    pub until: Option<f64>,
+    pub count: Option<u32>,
     pub batch_size: Option<u32>,
     #[serde(default, deserialize_with = "super::duration::opt_secs")]
     pub pause: Option<f64>,

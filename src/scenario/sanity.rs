@@ -163,9 +163,10 @@ pub(crate) fn drop_past_end(raw: &mut RawScenario, flag: &str) -> Vec<Warning> {
     if let Some(faults) = &mut raw.faults {
         let mut i = 0;
         faults.retain(|f| {
-            let keep = f.at.is_none_or(|at| at < end);
+            let start = f.at.or(f.from);
+            let keep = start.is_none_or(|at| at < end);
             if !keep {
-                note(format!("faults[{i}] ({})", f.kind), f.at.unwrap_or(0.0));
+                note(format!("faults[{i}] ({})", f.kind), start.unwrap_or(0.0));
             }
             i += 1;
             keep
@@ -174,9 +175,10 @@ pub(crate) fn drop_past_end(raw: &mut RawScenario, flag: &str) -> Vec<Warning> {
     if let Some(deploys) = &mut raw.deploys {
         let mut i = 0;
         deploys.retain(|d| {
-            let keep = d.at < end;
+            let start = d.at.or(d.from).unwrap_or(0.0);
+            let keep = start < end;
             if !keep {
-                note(format!("deploys[{i}]"), d.at);
+                note(format!("deploys[{i}]"), start);
             }
             i += 1;
             keep

@@ -50,10 +50,29 @@ pub struct Scenario {
     /// scenario hash: they judge the results but do not change them.
     #[serde(skip)]
     pub decision: super::decision::Decision,
+    /// The repeating `[[deploys]]` entries (`every`), as runs of
+    /// `deploys`; for the report. Not hashed: `deploys` holds every one.
+    #[serde(skip)]
+    pub deploy_series: Vec<Series>,
+    /// The repeating `[[faults]]` entries, as runs of `faults`. Not hashed.
+    #[serde(skip)]
+    pub fault_series: Vec<Series>,
     /// What loading changed and why (faults past a shortened end, dropped).
     /// Not hashed: what was dropped is already absent from the rest.
     #[serde(skip)]
     pub load_warnings: Vec<super::sanity::Warning>,
+}
+
+/// One repeating `[[deploys]]` or `[[faults]]` entry (`every = "1h"`),
+/// expanded at validation into `count` entries from index `first` on.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Series {
+    /// Index of the first entry it stands for.
+    pub first: usize,
+    /// How many entries it stands for.
+    pub count: usize,
+    /// Time between two starts, ns.
+    pub every_ns: u64,
 }
 
 /// `[simulation]`: how long to simulate and with which seed.

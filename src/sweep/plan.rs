@@ -36,17 +36,8 @@ pub struct Plan {
 /// before anything runs, so a bad value is reported up front, naming the
 /// parameter and the value.
 pub fn plan(req: &SweepRequest) -> Result<Plan, SweepError> {
-    let origin = req.scenario.display().to_string();
-    let text = std::fs::read_to_string(&req.scenario).map_err(|cause| ScenarioError::Read {
-        path: origin.clone(),
-        cause,
-    })?;
-    let name_hint = req
-        .scenario
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    plan_text(&text, &origin, &name_hint, req)
+    let src = scenario::read_source(&req.scenario)?;
+    plan_text(&src.text, &src.origin, &src.name_hint, req)
 }
 
 /// [`plan`] from the scenario's text; `origin` names it in messages.

@@ -200,6 +200,8 @@ pub(crate) fn queueing(
         deploys: vec![],
         autoscaling: None,
         decision: Default::default(),
+        deploy_series: vec![],
+        fault_series: vec![],
         load_warnings: vec![],
     }
 }

@@ -15,4 +15,5 @@ mod sanity;
 mod scenarios;
 mod sweep;
 mod sweep_decision;
+mod usability;
 mod whatif;

@@ -44,22 +44,61 @@ pub(super) fn start_time(key: &KeyPath, v: f64, sim: &Simulation) -> R<u64> {
     Ok(at_ns)
 }
 
-pub(super) fn faults(raw: &[RawFault], backends: &Backends, sim: &Simulation) -> R<Vec<Fault>> {
+/// `[[faults]]`, a repeating entry (`every`) expanded into one fault per
+/// start time (its errors name the entry), and the repeating entries' runs.
+pub(super) fn faults(
+    raw: &[RawFault],
+    backends: &Backends,
+    sim: &Simulation,
+) -> R<(Vec<Fault>, Vec<Series>)> {
     let k = KeyPath::from("faults");
     let mut out = Vec::with_capacity(raw.len());
+    let mut series = Vec::new();
+    // The file's entry of each fault in `out` (a repeating one has several).
+    let mut entry: Vec<usize> = Vec::with_capacity(raw.len());
     for (i, f) in raw.iter().enumerate() {
         let fk = k.i(i);
-        let kind = fault_kind(&fk, f)?;
-        let n = backends.count();
-        let fault = match kind {
-            "crash" => crash(&fk, f, n, sim, &out)?,
-            "random" => random(&fk, f)?,
-            "zone_outage" => zone_outage(&fk, f, backends, sim)?,
-            _ => slow(&fk, f, n, sim, &out)?,
+        let repeat = series::Repeat {
+            every: f.every,
+            from: f.from,
+            until: f.until,
+            count: f.count,
         };
-        out.push(fault);
+        if f.every.is_some() && f.kind == "random" {
+            return problem(
+                &fk.k("every"),
+                "`every` repeats a fault that starts at a time; `random` faults have none (they recur by `mtbf`)",
+            );
+        }
+        let starts = match series::times(&fk, &repeat, f.at, sim)? {
+            Some(starts) => {
+                series.push(Series {
+                    first: out.len(),
+                    count: starts.len(),
+                    every_ns: secs_to_ns(f.every.unwrap_or(0.0)),
+                });
+                starts
+                    .into_iter()
+                    .map(|t| Some(t as f64 / NS_PER_S))
+                    .collect()
+            }
+            None => vec![f.at],
+        };
+        for at in starts {
+            let f = RawFault { at, ..f.clone() };
+            let kind = fault_kind(&fk, &f)?;
+            let n = backends.count();
+            let fault = match kind {
+                "crash" => crash(&fk, &f, n, sim, &out, &entry)?,
+                "random" => random(&fk, &f)?,
+                "zone_outage" => zone_outage(&fk, &f, backends, sim)?,
+                _ => slow(&fk, &f, n, sim, &out, &entry)?,
+            };
+            out.push(fault);
+            entry.push(i);
+        }
     }
-    Ok(out)
+    Ok((out, series))
 }
 
 /// The fault's kind, once its keys are known to be the kind's: none
@@ -68,15 +107,7 @@ fn fault_kind(fk: &KeyPath, f: &RawFault) -> R<&'static str> {
     let kinds: Vec<&str> = FAULT_KINDS.iter().map(|(n, _, _)| *n).collect();
     let Some(&(kind, required, optional)) = FAULT_KINDS.iter().find(|(n, _, _)| *n == f.kind)
     else {
-        return problem(
-            &fk.k("kind"),
-            format!(
-                "expected one of {}, found `{}`{}",
-                ticked(&kinds),
-                f.kind,
-                did_you_mean(&f.kind, &kinds)
-            ),
-        );
+        return Err(Problem::one_of(fk.k("kind"), &f.kind, &kinds));
     };
     let present = f.present_keys();
     for key in &present {
@@ -107,7 +138,14 @@ fn fault_kind(fk: &KeyPath, f: &RawFault) -> R<&'static str> {
 
 /// `crash`: a backend down at `at`, back after `recover_after` (or never);
 /// crashes of one backend must not overlap the earlier faults' (`out`).
-fn crash(fk: &KeyPath, f: &RawFault, n: usize, sim: &Simulation, out: &[Fault]) -> R<Fault> {
+fn crash(
+    fk: &KeyPath,
+    f: &RawFault,
+    n: usize,
+    sim: &Simulation,
+    out: &[Fault],
+    entry: &[usize],
+) -> R<Fault> {
     let backend = backend_ref(&fk.k("backend"), f.backend.as_deref().unwrap_or(""), n)?;
     let at_ns = start_time(&fk.k("at"), f.at.unwrap_or(0.0), sim)?;
     let recover_after_ns = match f.recover_after {
@@ -131,8 +169,9 @@ fn crash(fk: &KeyPath, f: &RawFault, n: usize, sim: &Simulation, out: &[Fault]) 
                 &fk.k("at"),
                 format!(
                     "expected crashes of `{}` not to overlap, found this one \
-                     overlapping faults[{j}]",
-                    Backends::name(backend)
+                     overlapping faults[{}]",
+                    Backends::name(backend),
+                    entry[j]
                 ),
             );
         }
@@ -194,7 +233,14 @@ fn zone_outage(fk: &KeyPath, f: &RawFault, backends: &Backends, sim: &Simulation
 
 /// `slow`: a backend `factor` (1–1000) times slower from `at` for
 /// `duration`; slow periods of one backend must not overlap.
-fn slow(fk: &KeyPath, f: &RawFault, n: usize, sim: &Simulation, out: &[Fault]) -> R<Fault> {
+fn slow(
+    fk: &KeyPath,
+    f: &RawFault,
+    n: usize,
+    sim: &Simulation,
+    out: &[Fault],
+    entry: &[usize],
+) -> R<Fault> {
     let backend = backend_ref(&fk.k("backend"), f.backend.as_deref().unwrap_or(""), n)?;
     let at_ns = start_time(&fk.k("at"), f.at.unwrap_or(0.0), sim)?;
     let duration_ns = secs(&fk.k("duration"), f.duration.unwrap_or(0.0), false)?;
@@ -221,8 +267,9 @@ fn slow(fk: &KeyPath, f: &RawFault, n: usize, sim: &Simulation, out: &[Fault]) -
                     &fk.k("at"),
                     format!(
                         "expected slow periods of `{}` not to overlap, found this \
-                         one overlapping faults[{j}]",
-                        Backends::name(backend)
+                         one overlapping faults[{}]",
+                        Backends::name(backend),
+                        entry[j]
                     ),
                 );
             }
@@ -260,19 +307,62 @@ pub(super) fn slow_start(key: &KeyPath, v: Option<f64>) -> R<u64> {
     secs(key, d, true)
 }
 
-pub(super) fn deploys(raw: &[RawDeploy], sim: &Simulation) -> R<Vec<Deploy>> {
+/// `[[deploys]]`, a repeating entry (`every`) expanded into one deploy per
+/// start time, and the repeating entries' runs.
+pub(super) fn deploys(raw: &[RawDeploy], sim: &Simulation) -> R<(Vec<Deploy>, Vec<Series>)> {
     let k = KeyPath::from("deploys");
     let mut out: Vec<Deploy> = Vec::with_capacity(raw.len());
+    let mut series = Vec::new();
     for (i, d) in raw.iter().enumerate() {
         let dk = k.i(i);
-        let at_ns = start_time(&dk.k("at"), d.at, sim)?;
+        let repeat = series::Repeat {
+            every: d.every,
+            from: d.from,
+            until: d.until,
+            count: d.count,
+        };
+        let (starts, at_key) = match series::times(&dk, &repeat, d.at, sim)? {
+            Some(starts) => {
+                series.push(Series {
+                    first: out.len(),
+                    count: starts.len(),
+                    every_ns: secs_to_ns(d.every.unwrap_or(0.0)),
+                });
+                (starts, dk.k("from"))
+            }
+            None => {
+                let Some(at) = d.at else {
+                    return problem(
+                        &dk.k("at"),
+                        "required key `at` is missing (or repeat the deploy with `every` and `from`)",
+                    );
+                };
+                (vec![start_time(&dk.k("at"), at, sim)?], dk.k("at"))
+            }
+        };
+        for at_ns in starts {
+            deploy(&dk, &at_key, d, at_ns, &mut out)?;
+        }
+    }
+    Ok((out, series))
+}
+
+/// One deploy of `[[deploys]]` entry `dk` starting at `at_ns`, after `out`.
+fn deploy(
+    dk: &KeyPath,
+    at_key: &KeyPath,
+    d: &RawDeploy,
+    at_ns: u64,
+    out: &mut Vec<Deploy>,
+) -> R<()> {
+    {
         if let Some(prev) = out.last() {
             if at_ns <= prev.at_ns {
                 return problem(
-                    &dk.k("at"),
+                    at_key,
                     format!(
                         "expected deploys in increasing order of `at`, found {} s after {} s",
-                        d.at,
+                        at_ns as f64 / NS_PER_S,
                         prev.at_ns as f64 / NS_PER_S
                     ),
                 );
@@ -301,7 +391,7 @@ pub(super) fn deploys(raw: &[RawDeploy], sim: &Simulation) -> R<Vec<Deploy>> {
             slow_start_ns: slow_start(&dk.k("slow_start"), d.slow_start)?,
         });
     }
-    Ok(out)
+    Ok(())
 }
 
 pub(super) fn autoscaling(raw: &RawAutoscaling, backends: &Backends) -> R<Autoscaling> {

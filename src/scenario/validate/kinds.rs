@@ -183,15 +183,7 @@ pub(super) fn is_token(s: &str) -> bool {
 pub(super) fn strategy(k: &KeyPath, s: &RawStrategy) -> R<StrategySpec> {
     let Some(kind) = StrategyKind::from_name(&s.kind) else {
         let names = StrategyKind::names();
-        return problem(
-            &k.k("kind"),
-            format!(
-                "expected one of {}, found `{}`{}",
-                ticked(&names),
-                s.kind,
-                did_you_mean(&s.kind, &names)
-            ),
-        );
+        return Err(Problem::one_of(k.k("kind"), &s.kind, &names));
     };
     let allowed = kind.keys();
     for key in s.present_keys() {

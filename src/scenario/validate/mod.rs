@@ -3,7 +3,7 @@
 //! reports the key it is about; `mod.rs` places that key in the file.
 
 use super::dist::{Dist, DistError};
-use super::error::{did_you_mean, ticked, KeyPath, Problem};
+use super::error::{ticked, KeyPath, Problem};
 use super::raw::*;
 use super::types::*;
 use crate::routing::{
@@ -15,6 +15,7 @@ use crate::routing::{
 
 mod faults;
 mod kinds;
+mod series;
 mod world;
 
 use faults::*;
@@ -138,15 +139,7 @@ fn name(key: &KeyPath, s: &str) -> R<()> {
 pub(crate) fn dist(key: &KeyPath, raw: &RawDist) -> R<Dist> {
     let Some(&(kind, needs)) = DIST_PARAMS.iter().find(|(k, _)| *k == raw.dist) else {
         let kinds: Vec<&str> = DIST_PARAMS.iter().map(|(k, _)| *k).collect();
-        return problem(
-            &key.k("dist"),
-            format!(
-                "expected one of {}, found `{}`{}",
-                ticked(&kinds),
-                raw.dist,
-                did_you_mean(&raw.dist, &kinds)
-            ),
-        );
+        return Err(Problem::one_of(key.k("dist"), &raw.dist, &kinds));
     };
     let params = raw.params();
     for (k, _) in &params {
@@ -212,8 +205,9 @@ pub(crate) fn validate(raw: RawScenario, name_hint: &str) -> R<Scenario> {
             )?);
         }
     }
-    let faults = faults(raw.faults.as_deref().unwrap_or(&[]), &backends, &simulation)?;
-    let deploys = deploys(raw.deploys.as_deref().unwrap_or(&[]), &simulation)?;
+    let (faults, fault_series) =
+        faults(raw.faults.as_deref().unwrap_or(&[]), &backends, &simulation)?;
+    let (deploys, deploy_series) = deploys(raw.deploys.as_deref().unwrap_or(&[]), &simulation)?;
     let autoscaling = match &raw.autoscaling {
         Some(a) => Some(autoscaling(a, &backends)?),
         None => None,
@@ -282,6 +276,8 @@ pub(crate) fn validate(raw: RawScenario, name_hint: &str) -> R<Scenario> {
         deploys,
         autoscaling,
         decision,
+        deploy_series,
+        fault_series,
         load_warnings: Vec::new(),
     })
 }
