@@ -28,6 +28,7 @@ pub enum ControlKind {
     ZoneOutage,
     /// A slow period began (service times multiplied).
     SlowStart,
+    /// The slow period ended (service times back to normal).
     SlowEnd,
     /// Deregistered: takes no new sessions, stops after the delay.
     DrainStart,
@@ -41,12 +42,39 @@ pub enum ControlKind {
     ScaleOut,
     /// The autoscaler decided to remove instances (one row per instance).
     ScaleIn,
-    /// The shared session store went down / came back.
+    /// The shared session store went down.
     StoreDown,
+    /// The shared session store came back.
     StoreUp,
 }
 
 impl ControlKind {
+    /// Every kind, in declaration order.
+    pub const ALL: [ControlKind; 15] = [
+        ControlKind::Crash,
+        ControlKind::Recover,
+        ControlKind::MarkedDown,
+        ControlKind::MarkedUp,
+        ControlKind::ZoneOutage,
+        ControlKind::SlowStart,
+        ControlKind::SlowEnd,
+        ControlKind::DrainStart,
+        ControlKind::Stopped,
+        ControlKind::BootStart,
+        ControlKind::InService,
+        ControlKind::ScaleOut,
+        ControlKind::ScaleIn,
+        ControlKind::StoreDown,
+        ControlKind::StoreUp,
+    ];
+
+    /// The kind named `name` in `events.csv` (the inverse of
+    /// [`ControlKind::name`]).
+    pub fn from_name(name: &str) -> Option<ControlKind> {
+        ControlKind::ALL.into_iter().find(|k| k.name() == name)
+    }
+
+    /// The kind's name in `events.csv`'s `event` column.
     pub fn name(self) -> &'static str {
         match self {
             ControlKind::Crash => "crash",
@@ -507,9 +535,37 @@ pub struct RunSummary {
     pub placement: String,
 }
 
+impl RunSummary {
+    /// Sessions lost to `cause` (its `lost_<cause>` column).
+    pub fn lost(&self, cause: LossCause) -> u64 {
+        match cause {
+            LossCause::Failure => self.lost_failure,
+            LossCause::IpChange => self.lost_ip_change,
+            LossCause::CookieBlocked => self.lost_cookie_blocked,
+            LossCause::TtlExpired => self.lost_ttl_expired,
+            LossCause::Rebalanced => self.lost_rebalanced,
+            LossCause::TokenRotation => self.lost_token_rotation,
+            LossCause::Deploy => self.lost_deploy,
+            LossCause::ScaleIn => self.lost_scale_in,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn event_kind_and_loss_cause_names_read_back() {
+        for k in ControlKind::ALL {
+            assert_eq!(ControlKind::from_name(k.name()), Some(k));
+        }
+        for c in LossCause::ALL {
+            assert_eq!(LossCause::from_name(c.name()), Some(c));
+        }
+        assert_eq!(ControlKind::from_name("explode"), None);
+        assert_eq!(LossCause::from_name(""), None);
+    }
 
     #[test]
     fn busy_time_is_integrated_across_buckets_and_warmup() {

@@ -22,6 +22,7 @@
 #![allow(clippy::result_large_err)]
 
 use super::RunMeta;
+use crate::metrics::{ControlKind, LossCause};
 use crate::routing::StrategyKind;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -134,6 +135,9 @@ pub struct SummaryTable {
     /// Each row's `sticky` column (from the kind, for files written before
     /// the column was).
     pub sticky: Vec<bool>,
+    /// The loss-cause columns (`lost_failure`, …, not their half-widths):
+    /// each one's position in `header` and its cause, in file order.
+    pub loss_columns: Vec<(usize, LossCause)>,
 }
 
 /// Columns of `summary.csv` the report reads as numbers (with every
@@ -188,12 +192,11 @@ impl SummaryTable {
     }
 
     /// The loss-cause columns present (`lost_failure`, …), in file order, with
-    /// the cause's name (`failure`, …).
-    pub fn loss_causes(&self) -> Vec<(&str, &str)> {
-        self.header
+    /// their cause.
+    pub fn loss_causes(&self) -> Vec<(&str, LossCause)> {
+        self.loss_columns
             .iter()
-            .filter(|h| !h.ends_with(super::replicated::HW_SUFFIX))
-            .filter_map(|h| h.strip_prefix("lost_").map(|c| (h.as_str(), c)))
+            .map(|&(c, cause)| (self.header[c].as_str(), cause))
             .collect()
     }
 }
@@ -215,9 +218,12 @@ pub struct BackendRow {
 /// One row of `events.csv`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EventRow {
+    /// Index into [`RunData::strategies`].
     pub strategy: usize,
+    /// When it happened, seconds from the start.
     pub time_s: f64,
-    pub event: String,
+    /// What happened.
+    pub event: ControlKind,
     /// `b3`, or empty for run-wide events.
     pub backend: String,
 }
@@ -577,6 +583,7 @@ fn read_summary(bytes: &[u8], meta: &RunMeta) -> Result<SummaryTable, InputError
             .filter(|(_, h)| h.starts_with("lost_"))
             .map(|(i, _)| i),
     );
+    let loss_columns = loss_columns(&csv)?;
     let mut rows = Vec::new();
     let mut kinds = Vec::new();
     let mut sticky = Vec::new();
@@ -601,7 +608,30 @@ fn read_summary(bytes: &[u8], meta: &RunMeta) -> Result<SummaryTable, InputError
         rows,
         kinds,
         sticky,
+        loss_columns,
     })
+}
+
+/// `summary.csv`'s `lost_<cause>` columns (not their `_hw95` half-widths),
+/// each cause parsed: an unknown cause is an error naming the column.
+fn loss_columns(csv: &Csv) -> Result<Vec<(usize, LossCause)>, InputError> {
+    let mut out = Vec::new();
+    for (i, h) in csv.header.iter().enumerate() {
+        if h.ends_with(super::replicated::HW_SUFFIX) {
+            continue;
+        }
+        let Some(name) = h.strip_prefix("lost_") else {
+            continue;
+        };
+        let cause = LossCause::from_name(name).ok_or_else(|| {
+            let names = LossCause::ALL
+                .map(|c| format!("`lost_{}`", c.name()))
+                .join(", ");
+            csv.cell_err(1, i, &format!("a loss-cause column ({names})"), h)
+        })?;
+        out.push((i, cause));
+    }
+    Ok(out)
 }
 
 /// `replications.csv`: every row's identity and strategy checked, the
@@ -705,14 +735,17 @@ fn read_events(
     for (line, rec) in &csv.records {
         let line = *line;
         csv.check_identity(line, rec, id, meta)?;
-        let event = rec.get(ce).unwrap_or("");
-        if event.is_empty() {
-            return Err(csv.cell_err(line, ce, "an event name (crash, recover, …)", event));
-        }
+        let name = rec.get(ce).unwrap_or("");
+        let event = ControlKind::from_name(name).ok_or_else(|| {
+            let names = ControlKind::ALL
+                .map(|k| format!("`{}`", k.name()))
+                .join(", ");
+            csv.cell_err(line, ce, &format!("an event name ({names})"), name)
+        })?;
         out.push(EventRow {
             strategy: csv.strategy_at(line, rec, cs, strategies)?,
             time_s: csv.f64_at(line, rec, ct)?,
-            event: event.to_string(),
+            event,
             backend: rec.get(cb).unwrap_or("").to_string(),
         });
     }
@@ -753,7 +786,7 @@ pub fn loss_by_cause(summary: &SummaryTable, row: usize) -> BTreeMap<String, f64
     summary
         .loss_causes()
         .into_iter()
-        .map(|(col, cause)| (cause.to_string(), summary.num(row, col)))
+        .map(|(col, cause)| (cause.name().to_string(), summary.num(row, col)))
         .collect()
 }
 
@@ -786,8 +819,8 @@ impl RunData {
             .filter(move |e| e.strategy == s)
     }
 
-    /// Whether `events.csv` has an event named `event` for strategy `s`.
-    pub fn has_event(&self, s: usize, event: &str) -> bool {
+    /// Whether `events.csv` has an `event` for strategy `s`.
+    pub fn has_event(&self, s: usize, event: ControlKind) -> bool {
         self.events_of(s).any(|e| e.event == event)
     }
 
@@ -808,20 +841,22 @@ impl RunData {
             // A slot launched into during the first bucket has a row there
             // too; an instance present from the start has no `boot_start`
             // before its slot is freed (`stopped`).
-            let first_change = self
-                .events_of(s)
-                .find(|e| e.backend == name && (e.event == "boot_start" || e.event == "stopped"));
+            let first_change = self.events_of(s).find(|e| {
+                e.backend == name
+                    && matches!(e.event, ControlKind::BootStart | ControlKind::Stopped)
+            });
             let initial = self
                 .backend_rows(s)
                 .any(|r| r.backend == b && r.t_start_s == start)
-                && first_change.is_none_or(|e| e.event != "boot_start" || e.time_s <= 0.0);
+                && first_change
+                    .is_none_or(|e| e.event != ControlKind::BootStart || e.time_s <= 0.0);
             // (in service since, launched, first in service)
             let mut up: Option<f64> = initial.then_some(0.0);
             let mut launched = false;
             let mut first = 0.0;
             for e in self.events_of(s).filter(|e| e.backend == name) {
-                match e.event.as_str() {
-                    "boot_start" => {
+                match e.event {
+                    ControlKind::BootStart => {
                         if let Some(from_s) = up.take() {
                             out.push(ServiceSpan {
                                 backend: b,
@@ -834,15 +869,18 @@ impl RunData {
                         launched = e.time_s > 0.0;
                         first = f64::INFINITY;
                     }
-                    "in_service" | "marked_up" => {
+                    ControlKind::InService | ControlKind::MarkedUp => {
                         if up.is_none() {
                             up = Some(e.time_s);
                         }
-                        if e.event == "in_service" && first.is_infinite() {
+                        if e.event == ControlKind::InService && first.is_infinite() {
                             first = e.time_s;
                         }
                     }
-                    "drain_start" | "stopped" | "crash" | "marked_down" => {
+                    ControlKind::DrainStart
+                    | ControlKind::Stopped
+                    | ControlKind::Crash
+                    | ControlKind::MarkedDown => {
                         if let Some(from_s) = up.take() {
                             out.push(ServiceSpan {
                                 backend: b,

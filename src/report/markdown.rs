@@ -5,6 +5,7 @@
 
 use super::charts::loss::pct_label;
 use super::data::{RunData, ScenarioFacts};
+use crate::metrics::{ControlKind, LossCause};
 use crate::routing::StrategyKind;
 use std::fmt::Write as _;
 
@@ -361,10 +362,10 @@ fn crash_findings(data: &RunData) -> Vec<String> {
         .collect();
     let store = |s: usize| store_est[s];
     let hit = |s: usize| (v(s, "failed") + v(s, "retried") - store(s)).max(0.0);
-    let crashed = |s: usize| data.events.is_none() || data.has_event(s, "crash");
+    let crashed = |s: usize| data.events.is_none() || data.has_event(s, ControlKind::Crash);
     if (0..n).any(|s| hit(s) > 0.0) {
-        let any_crash = (0..n).any(|s| data.has_event(s, "crash"));
-        let any_stop = (0..n).any(|s| data.has_event(s, "stopped"));
+        let any_crash = (0..n).any(|s| data.has_event(s, ControlKind::Crash));
+        let any_stop = (0..n).any(|s| data.has_event(s, ControlKind::Stopped));
         let what = match (data.events.is_some(), any_crash, any_stop) {
             (true, true, false) => "a crashed backend (sent before the health check marked it down, or in progress when it crashed)",
             (true, false, true) => "a backend that had stopped at the end of a drain (deploy or scale-in; in progress or queued when it stopped)",
@@ -637,9 +638,9 @@ fn store_outage(data: &RunData, s: usize) -> Option<StoreOutage> {
     let mut windows: Vec<(f64, f64)> = Vec::new();
     let mut down: Option<f64> = None;
     for e in data.events_of(s) {
-        match e.event.as_str() {
-            "store_down" => down = down.or(Some(e.time_s)),
-            "store_up" => {
+        match e.event {
+            ControlKind::StoreDown => down = down.or(Some(e.time_s)),
+            ControlKind::StoreUp => {
                 if let Some(t) = down.take() {
                     windows.push((t, e.time_s));
                 }
@@ -773,19 +774,25 @@ fn cold_instances_finding(data: &RunData) -> Option<String> {
     let sm = &data.summary;
     let n = data.strategies.len();
     let launched = |s: usize| {
-        data.events_of(s)
-            .any(|e| e.event == "scale_out" || (e.event == "boot_start" && e.time_s > 0.0))
+        data.events_of(s).any(|e| {
+            e.event == ControlKind::ScaleOut
+                || (e.event == ControlKind::BootStart && e.time_s > 0.0)
+        })
     };
     if !(0..n).any(launched) {
         return None;
     }
-    let scale = (0..n).any(|s| data.has_event(s, "scale_out"));
+    let scale = (0..n).any(|s| data.has_event(s, ControlKind::ScaleOut));
     let boots = |s: usize| {
         data.events_of(s)
-            .filter(|e| e.event == "boot_start" && e.time_s > 0.0)
+            .filter(|e| e.event == ControlKind::BootStart && e.time_s > 0.0)
             .count()
     };
-    let outs = |s: usize| data.events_of(s).filter(|e| e.event == "scale_out").count();
+    let outs = |s: usize| {
+        data.events_of(s)
+            .filter(|e| e.event == ControlKind::ScaleOut)
+            .count()
+    };
     let deploy = (0..n).any(|s| boots(s) > outs(s));
     let by = match (scale, deploy) {
         (true, true) => "scale-out and deploys",
@@ -958,17 +965,19 @@ fn largest_address(data: &RunData) -> Option<(String, f64)> {
         .max_by(|a, b| a.1.total_cmp(&b.1))
 }
 
-fn cause_phrase(cause: &str) -> String {
+/// How a loss-cause finding begins.
+fn cause_phrase(cause: LossCause) -> &'static str {
     match cause {
-        "failure" => "Lost to a backend crash".into(),
-        "ip_change" => "Lost to a client address change".into(),
-        "cookie_blocked" => "Lost because the client blocks cookies".into(),
-        "ttl_expired" => "Lost to affinity-cookie expiry (TTL)".into(),
-        "rebalanced" => "Lost to being sent elsewhere (no affinity, re-hash or redispatch)".into(),
-        "deploy" => "Lost to a deploy".into(),
-        "scale_in" => "Lost to a scale-in".into(),
-        "token_rotation" => "Lost to a token rotation".into(),
-        other => format!("Lost to `{other}`"),
+        LossCause::Failure => "Lost to a backend crash",
+        LossCause::IpChange => "Lost to a client address change",
+        LossCause::CookieBlocked => "Lost because the client blocks cookies",
+        LossCause::TtlExpired => "Lost to affinity-cookie expiry (TTL)",
+        LossCause::Rebalanced => {
+            "Lost to being sent elsewhere (no affinity, re-hash or redispatch)"
+        }
+        LossCause::Deploy => "Lost to a deploy",
+        LossCause::ScaleIn => "Lost to a scale-in",
+        LossCause::TokenRotation => "Lost to a token rotation",
     }
 }
 
@@ -983,7 +992,7 @@ fn at_a_glance(o: &mut String, data: &RunData) {
             .into_iter()
             .filter(|(c, _)| sm.num(s, c) > 0.0)
             .max_by(|a, b| sm.num(s, a.0).total_cmp(&sm.num(s, b.0)))
-            .map_or("-".to_string(), |(_, c)| c.to_string());
+            .map_or("-", |(_, c)| c.name());
         let _ = writeln!(
             o,
             "| {} | {}% | {} | {} | {} ms | {}% | {:.2} | {}% |",

@@ -11,7 +11,7 @@ pub mod replicated;
 pub mod verdict;
 pub mod whatif;
 
-use crate::metrics::{BucketRow, ControlEvent, InstanceRow, RunSummary};
+use crate::metrics::{BucketRow, ControlEvent, InstanceRow, LossCause, RunSummary};
 use crate::routing::StrategyKind;
 use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
@@ -390,21 +390,11 @@ pub fn text_table_replicated(meta: &RunMeta, reps: &[Vec<RunSummary>]) -> String
     ];
     let mut rows: Vec<Vec<String>> = vec![header.iter().map(|s| s.to_string()).collect()];
     for s in results {
-        let causes = [
-            ("failure", s.lost_failure),
-            ("ip_change", s.lost_ip_change),
-            ("cookie_blocked", s.lost_cookie_blocked),
-            ("ttl_expired", s.lost_ttl_expired),
-            ("rebalanced", s.lost_rebalanced),
-            ("token_rotation", s.lost_token_rotation),
-            ("deploy", s.lost_deploy),
-            ("scale_in", s.lost_scale_in),
-        ];
-        let main = causes
-            .iter()
-            .filter(|c| c.1 > 0)
-            .max_by_key(|c| c.1)
-            .map_or("-", |c| c.0);
+        let main = LossCause::ALL
+            .into_iter()
+            .filter(|&c| s.lost(c) > 0)
+            .max_by_key(|&c| s.lost(c))
+            .map_or("-", LossCause::name);
         rows.push(vec![
             s.strategy.clone(),
             format!("{:.2}", s.sessions_lost_pct),
