@@ -4,6 +4,7 @@
 //! or not at all.
 
 pub mod charts;
+mod csv_out;
 pub mod data;
 pub mod junit;
 pub mod markdown;
@@ -13,6 +14,7 @@ pub mod whatif;
 
 use crate::metrics::{BucketRow, ControlEvent, InstanceRow, LossCause, RunSummary};
 use crate::routing::StrategyKind;
+pub(crate) use csv_out::CsvOut;
 use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
 use std::fs;
@@ -132,49 +134,43 @@ fn is_sticky(s: &RunSummary) -> bool {
     StrategyKind::from_name(&s.kind).is_some_and(StrategyKind::is_sticky)
 }
 
-/// Quotes a CSV field if it needs it (RFC 4180).
-pub fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
-}
-
 /// The run's identity columns, last in every CSV file of a run
 /// (`summary.csv`, `backends.csv`, `events.csv`, `instances.csv`), so a file
 /// copied in from another run is caught when the report is drawn.
 pub const IDENTITY_COLUMNS: [&str; 3] = ["scenario", "seed", "scenario_hash"];
 
-/// The identity columns' header, `,scenario,seed,scenario_hash`.
-fn identity_header() -> String {
-    format!(",{}", IDENTITY_COLUMNS.join(","))
+/// A CSV file of a run: `columns`, then the [`IDENTITY_COLUMNS`].
+fn run_csv(columns: &[&str]) -> CsvOut {
+    CsvOut::with_header(columns.iter().chain(&IDENTITY_COLUMNS))
 }
 
-/// The identity cells of every row, with their leading comma.
-fn identity_cells(meta: &RunMeta) -> String {
-    format!(
-        ",{},{},{}",
-        csv_field(&meta.scenario),
-        meta.seed,
-        meta.scenario_hash
-    )
+/// The identity cells that end every row of a run's CSV files.
+fn identity_cells(meta: &RunMeta) -> [String; 3] {
+    [
+        meta.scenario.clone(),
+        meta.seed.to_string(),
+        meta.scenario_hash.clone(),
+    ]
+}
+
+/// The names of the [`SUMMARY_COLUMNS`].
+fn summary_column_names() -> Vec<&'static str> {
+    SUMMARY_COLUMNS.iter().map(|(n, _)| *n).collect()
 }
 
 /// `summary.csv`: one row per strategy, then the run's identity columns.
 pub fn summary_csv(meta: &RunMeta, results: &[StrategyResult]) -> String {
-    let mut out = String::new();
-    let names: Vec<&str> = SUMMARY_COLUMNS.iter().map(|(n, _)| *n).collect();
-    let _ = writeln!(out, "{}{}", names.join(","), identity_header());
+    let mut out = run_csv(&summary_column_names());
     let id = identity_cells(meta);
     for r in results {
-        let vals: Vec<String> = SUMMARY_COLUMNS
-            .iter()
-            .map(|(_, get)| csv_field(&get(r.summary)))
-            .collect();
-        let _ = writeln!(out, "{}{id}", vals.join(","));
+        out.row(
+            SUMMARY_COLUMNS
+                .iter()
+                .map(|(_, get)| get(r.summary))
+                .chain(id.iter().cloned()),
+        );
     }
-    out
+    out.finish()
 }
 
 #[derive(Serialize)]
@@ -267,11 +263,10 @@ pub const BACKEND_COLUMNS: &[&str] = &[
 /// `backends.csv`: per strategy, backend and time bucket, then the run's
 /// identity columns.
 pub fn backends_csv(meta: &RunMeta, results: &[StrategyResult]) -> String {
-    let mut out = String::new();
-    let _ = writeln!(out, "{}{}", BACKEND_COLUMNS.join(","), identity_header());
+    let mut out = run_csv(BACKEND_COLUMNS);
     let id = identity_cells(meta);
     for r in results {
-        let name = csv_field(&r.summary.strategy);
+        let name = &r.summary.strategy;
         for row in r.buckets {
             let width = (row.t_end_ns - row.t_start_ns) as f64;
             let busy_s = row.busy_ns as f64 / 1e9;
@@ -283,23 +278,23 @@ pub fn backends_csv(meta: &RunMeta, results: &[StrategyResult]) -> String {
             } else {
                 (0.0, 0.0)
             };
-            let _ = writeln!(
-                out,
-                "{name},b{},{:.3},{:.3},{},{:.6},{:.6},{:.4},{},{},{}{id}",
-                row.backend,
-                row.t_start_ns as f64 / 1e9,
-                row.t_end_ns as f64 / 1e9,
-                row.requests,
-                busy_s,
-                util,
-                queue,
-                row.pinned_sessions,
-                row.alive as u8,
-                row.lb_up as u8,
-            );
+            let cells = [
+                name.clone(),
+                format!("b{}", row.backend),
+                format!("{:.3}", row.t_start_ns as f64 / 1e9),
+                format!("{:.3}", row.t_end_ns as f64 / 1e9),
+                row.requests.to_string(),
+                format!("{busy_s:.6}"),
+                format!("{util:.6}"),
+                format!("{queue:.4}"),
+                row.pinned_sessions.to_string(),
+                u8::from(row.alive).to_string(),
+                u8::from(row.lb_up).to_string(),
+            ];
+            out.row(cells.iter().chain(&id));
         }
     }
-    out
+    out.finish()
 }
 
 /// The columns of `events.csv` (documented in `docs/output.md`), before
@@ -309,21 +304,20 @@ pub const EVENT_COLUMNS: &[&str] = &["strategy", "time_s", "event", "backend"];
 /// `events.csv`: one row per control event, per strategy in time order,
 /// then the run's identity columns.
 pub fn events_csv(meta: &RunMeta, results: &[StrategyResult]) -> String {
-    let mut out = String::new();
-    let _ = writeln!(out, "{}{}", EVENT_COLUMNS.join(","), identity_header());
+    let mut out = run_csv(EVENT_COLUMNS);
     let id = identity_cells(meta);
     for r in results {
-        let name = csv_field(&r.summary.strategy);
         for e in r.events {
-            let _ = write!(out, "{name},{:.3},{},", e.t_ns as f64 / 1e9, e.kind.name());
-            if let Some(b) = e.backend {
-                let _ = write!(out, "b{b}");
-            }
-            out.push_str(&id);
-            out.push('\n');
+            let cells = [
+                r.summary.strategy.clone(),
+                format!("{:.3}", e.t_ns as f64 / 1e9),
+                e.kind.name().to_string(),
+                e.backend.map_or(String::new(), |b| format!("b{b}")),
+            ];
+            out.row(cells.iter().chain(&id));
         }
     }
-    out
+    out.finish()
 }
 
 /// The columns of `instances.csv` (documented in `docs/output.md`),
@@ -339,23 +333,21 @@ pub const INSTANCE_COLUMNS: &[&str] = &[
 /// `instances.csv`: instance counts per strategy and output bucket, then
 /// the run's identity columns.
 pub fn instances_csv(meta: &RunMeta, results: &[StrategyResult]) -> String {
-    let mut out = String::new();
-    let _ = writeln!(out, "{}{}", INSTANCE_COLUMNS.join(","), identity_header());
+    let mut out = run_csv(INSTANCE_COLUMNS);
     let id = identity_cells(meta);
     for r in results {
-        let name = csv_field(&r.summary.strategy);
         for row in r.instances {
-            let _ = writeln!(
-                out,
-                "{name},{:.3},{:.3},{},{}{id}",
-                row.t_start_ns as f64 / 1e9,
-                row.t_end_ns as f64 / 1e9,
-                row.in_service,
-                row.provisioned
-            );
+            let cells = [
+                r.summary.strategy.clone(),
+                format!("{:.3}", row.t_start_ns as f64 / 1e9),
+                format!("{:.3}", row.t_end_ns as f64 / 1e9),
+                row.in_service.to_string(),
+                row.provisioned.to_string(),
+            ];
+            out.row(cells.iter().chain(&id));
         }
     }
-    out
+    out.finish()
 }
 
 /// The short table printed on stdout.
@@ -726,13 +718,6 @@ fn write_files(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn csv_fields_are_quoted_when_needed() {
-        assert_eq!(csv_field("a"), "a");
-        assert_eq!(csv_field("a,b"), "\"a,b\"");
-        assert_eq!(csv_field("say \"x\""), "\"say \"\"x\"\"\"");
-    }
 
     #[test]
     fn a_failed_write_leaves_the_previous_run_whole() {
