@@ -5,8 +5,6 @@
 //! interval of every metric), `report.md` and PNG charts. Columns are
 //! documented in `docs/output.md`.
 
-#![allow(missing_docs)] // Some public items here still lack doc comments; remove this as they get them.
-
 use super::{charts, report, RunRecord, SweepMeta};
 use crate::report::{CsvOut, IDENTITY_COLUMNS, SUMMARY_COLUMNS};
 use crate::stats::{mean_ci, MeanCi};
@@ -54,8 +52,11 @@ fn number(v: &Value, rec: &RunRecord, name: &str) -> f64 {
 /// One grid point × strategy of a sweep, over its replications.
 #[derive(Debug, Clone)]
 pub struct Cell {
+    /// Index of the grid point.
     pub point: usize,
+    /// Index into [`SweepMeta::strategies`].
     pub strategy: usize,
+    /// The strategy's kind.
     pub kind: String,
     /// One per metric of [`SweepSummary::metrics`].
     pub stats: Vec<MeanCi>,
@@ -64,6 +65,7 @@ pub struct Cell {
 /// Every cell of a sweep.
 #[derive(Debug, Clone)]
 pub struct SweepSummary {
+    /// The metrics summarised, in column order.
     pub metrics: Vec<&'static str>,
     /// Strategies in the sweep.
     pub strategies: usize,
@@ -72,6 +74,7 @@ pub struct SweepSummary {
 }
 
 impl SweepSummary {
+    /// The position of metric `name` in [`SweepSummary::metrics`].
     pub fn metric_index(&self, name: &str) -> Option<usize> {
         self.metrics.iter().position(|m| *m == name)
     }

@@ -14,9 +14,6 @@
 //! `instances.csv` carried them, or made by hand) is read without that
 //! check; one with only some of them is refused.
 
-#![allow(missing_docs)]
-// Some public items here still lack doc comments; remove this as they get them.
-
 // Errors carry file, line, column, expected and found for the user; they
 // are returned once per report, so their size does not matter.
 #![allow(clippy::result_large_err)]
@@ -41,21 +38,33 @@ use std::path::Path;
 /// `scenario_facts`) so the report can describe the run from the files alone.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ScenarioFacts {
+    /// Simulated time, seconds.
     pub duration_s: f64,
+    /// Warm-up (not measured), seconds.
     pub warmup_s: f64,
     /// Mean new sessions per second (before any rate profile).
     pub session_rate: f64,
     /// Whether a rate profile varies the arrival rate over time.
     pub rate_profile: bool,
+    /// Mean requests per session.
     pub requests_per_session_mean: f64,
+    /// Mean think time between a session's requests, seconds.
     pub think_time_mean_s: f64,
+    /// Mean service time per request, seconds.
     pub service_time_mean_s: f64,
+    /// The client segments.
     pub clients: Vec<ClientFacts>,
+    /// Backends at the start.
     pub backends: u32,
+    /// Workers per backend.
     pub workers: u32,
+    /// Requests each backend may queue (`None`: unbounded).
     pub queue_limit: Option<u32>,
+    /// Seconds between health checks.
     pub health_check_interval_s: f64,
+    /// Failed checks before a backend is marked down.
     pub unhealthy_threshold: u32,
+    /// Good checks before a backend is marked up again.
     pub healthy_threshold: u32,
     /// `local` (state in backend memory) or `shared` (external store).
     pub session_state: String,
@@ -66,11 +75,15 @@ pub struct ScenarioFacts {
 /// One client segment of [`ScenarioFacts`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ClientFacts {
+    /// The segment's name in the scenario.
     pub name: String,
+    /// Its share of new sessions, 0–1.
     pub share: f64,
+    /// Users in the segment.
     pub users: u32,
     /// `direct`, `nat` or `cgnat`.
     pub network: String,
+    /// Users behind each shared address (NAT, CGNAT).
     pub users_per_ip: u32,
     /// Address changes per second per session.
     pub ip_change_rate: f64,
@@ -92,6 +105,7 @@ impl ClientFacts {
 /// A bad input file: where, what was expected, what was found.
 #[derive(Debug, Clone, PartialEq)]
 pub struct InputError {
+    /// The file, as the user named it (or its name in the run directory).
     pub file: String,
     /// 1-based line, when known.
     pub line: Option<u64>,
@@ -99,7 +113,9 @@ pub struct InputError {
     pub column: Option<u64>,
     /// The CSV column's name, when known.
     pub column_name: Option<String>,
+    /// What the reader wanted there.
     pub expected: String,
+    /// What it found.
     pub found: String,
 }
 
@@ -136,7 +152,9 @@ fn err(file: &str, expected: impl Into<String>, found: impl Into<String>) -> Inp
 /// report's table can repeat it exactly), plus the numbers the report uses.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SummaryTable {
+    /// The header's column names, in file order.
     pub header: Vec<String>,
+    /// Every row's cells, as written.
     pub rows: Vec<Vec<String>>,
     /// Each row's `kind`, parsed into routing's vocabulary.
     pub kinds: Vec<StrategyKind>,
@@ -214,12 +232,19 @@ impl SummaryTable {
 pub struct BackendRow {
     /// Index into [`RunData::strategies`].
     pub strategy: usize,
+    /// The backend's number (`b3` → 3).
     pub backend: u32,
+    /// The bucket's start, seconds.
     pub t_start_s: f64,
+    /// The bucket's end, seconds.
     pub t_end_s: f64,
+    /// Requests that arrived in the bucket.
     pub requests: f64,
+    /// Busy worker time over the bucket's worker time, 0–1.
     pub utilisation: f64,
+    /// Running at the bucket's end.
     pub alive: bool,
+    /// Marked up by the load balancer at the bucket's end.
     pub lb_up: bool,
 }
 
@@ -239,20 +264,28 @@ pub struct EventRow {
 /// One row of `instances.csv`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct InstanceCsvRow {
+    /// Index into [`RunData::strategies`].
     pub strategy: usize,
+    /// The bucket's start, seconds.
     pub t_start_s: f64,
+    /// The bucket's end, seconds.
     pub t_end_s: f64,
+    /// Instances taking traffic at the bucket's end.
     pub in_service: f64,
+    /// Instances running or starting at the bucket's end.
     pub provisioned: f64,
 }
 
 /// Everything the report is drawn from.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RunData {
+    /// The run's identity, from `summary.json`.
     pub meta: RunMeta,
+    /// `summary.csv`.
     pub summary: SummaryTable,
     /// Strategy names, in `summary.csv` order.
     pub strategies: Vec<String>,
+    /// `backends.csv`, in file order.
     pub backends: Vec<BackendRow>,
     /// Number of backends (highest `bN` seen + 1).
     pub backend_count: u32,

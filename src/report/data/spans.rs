@@ -8,6 +8,7 @@ use crate::metrics::ControlKind;
 /// told apart by its `boot_start`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ServiceSpan {
+    /// The backend slot.
     pub backend: u32,
     /// When it started taking traffic (`in_service`, `marked_up`, or 0 for
     /// an instance present from the start).
