@@ -10,99 +10,78 @@ pub fn text_table(meta: &RunMeta, results: &[StrategyResult]) -> String {
 }
 
 /// The short table printed on stdout, `mean ± half-width` with two or
-/// more replications (`reps[s]`: strategy `s`'s summaries).
+/// more replications (`reps[s]`: strategy `s`'s summaries). With one
+/// replication it is the same table without the `±`, counts instead of
+/// shares for failed and rejected requests, and each strategy's main cause
+/// of session loss.
 pub fn text_table_replicated(meta: &RunMeta, reps: &[Vec<RunSummary>]) -> String {
-    if reps.first().is_some_and(|r| r.len() > 1) {
-        return replicated_table(meta, reps);
-    }
-    let results: Vec<&RunSummary> = reps.iter().map(|r| &r[0]).collect();
+    let n = reps.first().map_or(1, Vec::len);
+    let many = n > 1;
     let mut out = String::new();
-    let _ = writeln!(
+    let _ = write!(
         out,
         "scenario {} (seed {}, hash {})",
         meta.scenario, meta.seed, meta.scenario_hash
     );
-    let header = [
-        "strategy",
-        "lost%",
-        "main cause",
-        "failed",
-        "rejected",
-        "p50 ms",
-        "p99 ms",
-        "util max",
-        "max/mean",
-        "top share",
-    ];
+    if many {
+        let _ = write!(out, ", {n} replications: mean ± 95 % half-width");
+    }
+    out.push('\n');
+    let mut header = vec!["strategy", "lost%"];
+    if many {
+        header.extend(["failed%", "rejected%"]);
+    } else {
+        header.extend(["main cause", "failed", "rejected"]);
+    }
+    header.extend(["p50 ms", "p99 ms", "util max", "max/mean"]);
+    header.push(if many { "top share%" } else { "top share" });
     let mut rows: Vec<Vec<String>> = vec![header.iter().map(|s| s.to_string()).collect()];
-    for s in results {
-        let main = LossCause::ALL
-            .into_iter()
-            .filter(|&c| s.lost(c) > 0)
-            .max_by_key(|&c| s.lost(c))
-            .map_or("-", LossCause::name);
-        rows.push(vec![
-            s.strategy.clone(),
-            format!("{:.2}", s.sessions_lost_pct),
-            main.to_string(),
-            s.failed.to_string(),
-            s.rejected.to_string(),
-            format!("{:.1}", s.latency_p50_ms),
-            format!("{:.1}", s.latency_p99_ms),
-            format!("{:.2}", s.util_max),
-            format!("{:.2}", s.imbalance_util_max_over_mean),
-            format!("{:.1}%", 100.0 * s.max_backend_request_share),
+    for runs in reps {
+        let e = replicated::estimates(runs);
+        // Column `c`'s mean × `scale` to `d` decimals, ± its half-width
+        // with replications.
+        let fig = |c: &str, d: usize, scale: f64| {
+            let x = e[c];
+            let mut cell = format!("{:.d$}", x.mean * scale);
+            if many {
+                let hw = x.half_width.unwrap_or(0.0) * scale;
+                cell.push_str(&format!(" ± {hw:.d$}"));
+            }
+            cell
+        };
+        let mut row = vec![runs[0].strategy.clone(), fig("sessions_lost_pct", 2, 1.0)];
+        if many {
+            row.extend([fig("failed_pct", 2, 1.0), fig("rejected_pct", 2, 1.0)]);
+        } else {
+            row.extend([
+                main_cause(&runs[0]),
+                fig("failed", 0, 1.0),
+                fig("rejected", 0, 1.0),
+            ]);
+        }
+        row.extend([
+            fig("latency_p50_ms", 1, 1.0),
+            fig("latency_p99_ms", 1, 1.0),
+            fig("util_max", 2, 1.0),
+            fig("imbalance_util_max_over_mean", 2, 1.0),
         ]);
+        let top = fig("max_backend_request_share", 1, 100.0);
+        row.push(if many { top } else { format!("{top}%") });
+        rows.push(row);
     }
     align(&mut out, rows);
     out
 }
 
-/// The replicated table: means ± 95 % half-widths.
-fn replicated_table(meta: &RunMeta, reps: &[Vec<RunSummary>]) -> String {
-    let mut out = String::new();
-    let n = reps[0].len();
-    let _ = writeln!(
-        out,
-        "scenario {} (seed {}, hash {}), {n} replications: mean ± 95 % half-width",
-        meta.scenario, meta.seed, meta.scenario_hash
-    );
-    let header = [
-        "strategy",
-        "lost%",
-        "failed%",
-        "rejected%",
-        "p50 ms",
-        "p99 ms",
-        "util max",
-        "max/mean",
-        "top share%",
-    ];
-    let mut rows: Vec<Vec<String>> = vec![header.iter().map(|s| s.to_string()).collect()];
-    for runs in reps {
-        let e = replicated::estimates(runs);
-        let pm = |c: &str, d: usize, scale: f64| {
-            let x = e[c];
-            format!(
-                "{:.d$} ± {:.d$}",
-                x.mean * scale,
-                x.half_width.unwrap_or(0.0) * scale
-            )
-        };
-        rows.push(vec![
-            runs[0].strategy.clone(),
-            pm("sessions_lost_pct", 2, 1.0),
-            pm("failed_pct", 2, 1.0),
-            pm("rejected_pct", 2, 1.0),
-            pm("latency_p50_ms", 1, 1.0),
-            pm("latency_p99_ms", 1, 1.0),
-            pm("util_max", 2, 1.0),
-            pm("imbalance_util_max_over_mean", 2, 1.0),
-            pm("max_backend_request_share", 1, 100.0),
-        ]);
-    }
-    align(&mut out, rows);
-    out
+/// The cause that lost `s` the most sessions (the later in output order on
+/// a tie), or `-` when it lost none.
+fn main_cause(s: &RunSummary) -> String {
+    LossCause::ALL
+        .into_iter()
+        .filter(|&c| s.lost(c) > 0)
+        .max_by_key(|&c| s.lost(c))
+        .map_or("-", LossCause::name)
+        .to_string()
 }
 
 /// Writes `rows` as aligned columns: the first left-aligned, the others right.
