@@ -68,20 +68,28 @@ impl RunData {
             let mut up: Option<f64> = initial.then_some(0.0);
             let mut launched = false;
             let mut first = 0.0;
+            let span = |from_s, to_s, launched, first_in_service_s| ServiceSpan {
+                backend: b,
+                from_s,
+                to_s,
+                launched,
+                first_in_service_s,
+            };
             for e in self.events_of(s).filter(|e| e.backend == name) {
                 match e.event {
-                    ControlKind::BootStart => {
+                    ControlKind::BootStart
+                    | ControlKind::DrainStart
+                    | ControlKind::Stopped
+                    | ControlKind::Crash
+                    | ControlKind::MarkedDown => {
                         if let Some(from_s) = up.take() {
-                            out.push(ServiceSpan {
-                                backend: b,
-                                from_s,
-                                to_s: e.time_s,
-                                launched,
-                                first_in_service_s: first,
-                            });
+                            out.push(span(from_s, e.time_s, launched, first));
                         }
-                        launched = e.time_s > 0.0;
-                        first = f64::INFINITY;
+                        // A new instance in the slot.
+                        if e.event == ControlKind::BootStart {
+                            launched = e.time_s > 0.0;
+                            first = f64::INFINITY;
+                        }
                     }
                     ControlKind::InService | ControlKind::MarkedUp => {
                         if up.is_none() {
@@ -91,31 +99,11 @@ impl RunData {
                             first = e.time_s;
                         }
                     }
-                    ControlKind::DrainStart
-                    | ControlKind::Stopped
-                    | ControlKind::Crash
-                    | ControlKind::MarkedDown => {
-                        if let Some(from_s) = up.take() {
-                            out.push(ServiceSpan {
-                                backend: b,
-                                from_s,
-                                to_s: e.time_s,
-                                launched,
-                                first_in_service_s: first,
-                            });
-                        }
-                    }
                     _ => {}
                 }
             }
             if let Some(from_s) = up {
-                out.push(ServiceSpan {
-                    backend: b,
-                    from_s,
-                    to_s: f64::INFINITY,
-                    launched,
-                    first_in_service_s: first,
-                });
+                out.push(span(from_s, f64::INFINITY, launched, first));
             }
         }
         out
