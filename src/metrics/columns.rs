@@ -8,48 +8,71 @@ use super::RunSummary;
 /// Columns computed from others rather than written in `summary.csv`.
 pub const DERIVED_COLUMNS: &[&str] = &["rejected_pct", "failed_pct"];
 
+/// Reads one column's value from a summary.
+type Getter = fn(&RunSummary) -> f64;
+
+/// Every column a decision may name with how to read it from a
+/// [`RunSummary`]: one row per column, in `summary.csv` order, then the
+/// [`DERIVED_COLUMNS`].
+const TABLE: &[(&str, Getter)] = &[
+    ("requests", |s| s.requests as f64),
+    ("completed", |s| s.completed as f64),
+    ("failed", |s| s.failed as f64),
+    ("retried", |s| s.retried as f64),
+    ("rejected", |s| s.rejected as f64),
+    ("in_flight_end", |s| s.in_flight_end as f64),
+    ("sessions", |s| s.sessions as f64),
+    ("sessions_completed", |s| s.sessions_completed as f64),
+    ("sessions_active_end", |s| s.sessions_active_end as f64),
+    ("sessions_lost", |s| s.sessions_lost as f64),
+    ("sessions_lost_pct", |s| s.sessions_lost_pct),
+    ("sessions_lost_finished_pct", |s| {
+        s.sessions_lost_finished_pct
+    }),
+    ("lost_failure", |s| s.lost_failure as f64),
+    ("lost_ip_change", |s| s.lost_ip_change as f64),
+    ("lost_cookie_blocked", |s| s.lost_cookie_blocked as f64),
+    ("lost_ttl_expired", |s| s.lost_ttl_expired as f64),
+    ("lost_rebalanced", |s| s.lost_rebalanced as f64),
+    ("lost_token_rotation", |s| s.lost_token_rotation as f64),
+    ("lost_deploy", |s| s.lost_deploy as f64),
+    ("lost_scale_in", |s| s.lost_scale_in as f64),
+    ("loss_events", |s| s.loss_events as f64),
+    ("losses_avoided", |s| s.losses_avoided as f64),
+    ("latency_mean_ms", |s| s.latency_mean_ms),
+    ("retry_delay_mean_ms", |s| s.retry_delay_mean_ms),
+    ("state_latency_mean_ms", |s| s.state_latency_mean_ms),
+    ("latency_p50_ms", |s| s.latency_p50_ms),
+    ("latency_p95_ms", |s| s.latency_p95_ms),
+    ("latency_p99_ms", |s| s.latency_p99_ms),
+    ("latency_p999_ms", |s| s.latency_p999_ms),
+    ("latency_max_ms", |s| s.latency_max_ms),
+    ("util_mean", |s| s.util_mean),
+    ("util_max", |s| s.util_max),
+    ("imbalance_util_max_over_mean", |s| {
+        s.imbalance_util_max_over_mean
+    }),
+    ("requests_cv", |s| s.requests_cv),
+    ("max_backend_request_share", |s| s.max_backend_request_share),
+    ("measured_s", |s| s.measured_s),
+    ("rejected_pct", |s| pct(s.rejected, s.requests)),
+    ("failed_pct", |s| pct(s.failed, s.requests)),
+];
+
+/// The names of [`TABLE`], in order.
+const NAMES: [&str; TABLE.len()] = {
+    let mut out = [""; TABLE.len()];
+    let mut i = 0;
+    while i < TABLE.len() {
+        out[i] = TABLE[i].0;
+        i += 1;
+    }
+    out
+};
+
 /// Every column a decision, constraint or assertion may name, in
 /// `summary.csv` order, then the [`DERIVED_COLUMNS`].
-pub const DECISION_COLUMNS: &[&str] = &[
-    "requests",
-    "completed",
-    "failed",
-    "retried",
-    "rejected",
-    "in_flight_end",
-    "sessions",
-    "sessions_completed",
-    "sessions_active_end",
-    "sessions_lost",
-    "sessions_lost_pct",
-    "sessions_lost_finished_pct",
-    "lost_failure",
-    "lost_ip_change",
-    "lost_cookie_blocked",
-    "lost_ttl_expired",
-    "lost_rebalanced",
-    "lost_token_rotation",
-    "lost_deploy",
-    "lost_scale_in",
-    "loss_events",
-    "losses_avoided",
-    "latency_mean_ms",
-    "retry_delay_mean_ms",
-    "state_latency_mean_ms",
-    "latency_p50_ms",
-    "latency_p95_ms",
-    "latency_p99_ms",
-    "latency_p999_ms",
-    "latency_max_ms",
-    "util_mean",
-    "util_max",
-    "imbalance_util_max_over_mean",
-    "requests_cv",
-    "max_backend_request_share",
-    "measured_s",
-    "rejected_pct",
-    "failed_pct",
-];
+pub const DECISION_COLUMNS: &[&str] = &NAMES;
 
 /// `part / whole` in percent, 0 when `whole` is 0.
 fn pct(part: u64, whole: u64) -> f64 {
@@ -63,56 +86,15 @@ fn pct(part: u64, whole: u64) -> f64 {
 /// The value of column `name` in `s`; `None` for a name not in
 /// [`DECISION_COLUMNS`].
 pub fn value(s: &RunSummary, name: &str) -> Option<f64> {
-    let v = match name {
-        "requests" => s.requests as f64,
-        "completed" => s.completed as f64,
-        "failed" => s.failed as f64,
-        "retried" => s.retried as f64,
-        "rejected" => s.rejected as f64,
-        "in_flight_end" => s.in_flight_end as f64,
-        "sessions" => s.sessions as f64,
-        "sessions_completed" => s.sessions_completed as f64,
-        "sessions_active_end" => s.sessions_active_end as f64,
-        "sessions_lost" => s.sessions_lost as f64,
-        "sessions_lost_pct" => s.sessions_lost_pct,
-        "sessions_lost_finished_pct" => s.sessions_lost_finished_pct,
-        "lost_failure" => s.lost_failure as f64,
-        "lost_ip_change" => s.lost_ip_change as f64,
-        "lost_cookie_blocked" => s.lost_cookie_blocked as f64,
-        "lost_ttl_expired" => s.lost_ttl_expired as f64,
-        "lost_rebalanced" => s.lost_rebalanced as f64,
-        "lost_token_rotation" => s.lost_token_rotation as f64,
-        "lost_deploy" => s.lost_deploy as f64,
-        "lost_scale_in" => s.lost_scale_in as f64,
-        "loss_events" => s.loss_events as f64,
-        "losses_avoided" => s.losses_avoided as f64,
-        "latency_mean_ms" => s.latency_mean_ms,
-        "retry_delay_mean_ms" => s.retry_delay_mean_ms,
-        "state_latency_mean_ms" => s.state_latency_mean_ms,
-        "latency_p50_ms" => s.latency_p50_ms,
-        "latency_p95_ms" => s.latency_p95_ms,
-        "latency_p99_ms" => s.latency_p99_ms,
-        "latency_p999_ms" => s.latency_p999_ms,
-        "latency_max_ms" => s.latency_max_ms,
-        "util_mean" => s.util_mean,
-        "util_max" => s.util_max,
-        "imbalance_util_max_over_mean" => s.imbalance_util_max_over_mean,
-        "requests_cv" => s.requests_cv,
-        "max_backend_request_share" => s.max_backend_request_share,
-        "measured_s" => s.measured_s,
-        "rejected_pct" => pct(s.rejected, s.requests),
-        "failed_pct" => pct(s.failed, s.requests),
-        _ => return None,
-    };
-    Some(v)
+    TABLE
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, get)| get(s))
 }
 
 /// Every column's value in `s`, in [`DECISION_COLUMNS`] order.
 pub fn values(s: &RunSummary) -> Vec<(&'static str, f64)> {
-    DECISION_COLUMNS
-        .iter()
-        .map(|&n| (n, value(s, n).expect("every decision column has a value")))
-        .collect()
+    TABLE.iter().map(|&(n, get)| (n, get(s))).collect()
 }
 
 #[cfg(test)]

@@ -2,8 +2,6 @@
 //! loss by cause, and per-backend time buckets; and [`RunSummary`], the
 //! finished numbers of one run that the report writes out.
 
-#![allow(missing_docs)] // Some public items here still lack doc comments; remove this as they get them.
-
 pub mod columns;
 
 use crate::routing::StrategyKind;
@@ -28,6 +26,7 @@ pub enum ControlKind {
     ZoneOutage,
     /// A slow period began (service times multiplied).
     SlowStart,
+    /// The slow period ended (service times back to normal).
     SlowEnd,
     /// Deregistered: takes no new sessions, stops after the delay.
     DrainStart,
@@ -41,12 +40,39 @@ pub enum ControlKind {
     ScaleOut,
     /// The autoscaler decided to remove instances (one row per instance).
     ScaleIn,
-    /// The shared session store went down / came back.
+    /// The shared session store went down.
     StoreDown,
+    /// The shared session store came back.
     StoreUp,
 }
 
 impl ControlKind {
+    /// Every kind, in declaration order.
+    pub const ALL: [ControlKind; 15] = [
+        ControlKind::Crash,
+        ControlKind::Recover,
+        ControlKind::MarkedDown,
+        ControlKind::MarkedUp,
+        ControlKind::ZoneOutage,
+        ControlKind::SlowStart,
+        ControlKind::SlowEnd,
+        ControlKind::DrainStart,
+        ControlKind::Stopped,
+        ControlKind::BootStart,
+        ControlKind::InService,
+        ControlKind::ScaleOut,
+        ControlKind::ScaleIn,
+        ControlKind::StoreDown,
+        ControlKind::StoreUp,
+    ];
+
+    /// The kind named `name` in `events.csv` (the inverse of
+    /// [`ControlKind::name`]).
+    pub fn from_name(name: &str) -> Option<ControlKind> {
+        ControlKind::ALL.into_iter().find(|k| k.name() == name)
+    }
+
+    /// The kind's name in `events.csv`'s `event` column.
     pub fn name(self) -> &'static str {
         match self {
             ControlKind::Crash => "crash",
@@ -71,8 +97,10 @@ impl ControlKind {
 /// One control event of a run, in time order (`events.csv`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct ControlEvent {
+    /// When it happened, nanoseconds from the start.
     pub t_ns: Nanos,
     #[serde(serialize_with = "ser_kind")]
+    /// What happened.
     pub kind: ControlKind,
     /// The backend slot concerned, if any.
     pub backend: Option<u32>,
@@ -85,7 +113,9 @@ fn ser_kind<S: serde::Serializer>(k: &ControlKind, s: S) -> Result<S::Ok, S::Err
 /// Instance counts for one output bucket (`instances.csv`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct InstanceRow {
+    /// The bucket's start, nanoseconds.
     pub t_start_ns: Nanos,
+    /// The bucket's end, nanoseconds.
     pub t_end_ns: Nanos,
     /// Backends taking traffic (up or draining in the load balancer's view) at the bucket's end.
     pub in_service: u32,
@@ -96,8 +126,11 @@ pub struct InstanceRow {
 /// One backend's figures for one time bucket.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct BucketRow {
+    /// The backend slot.
     pub backend: u32,
+    /// The bucket's start, nanoseconds.
     pub t_start_ns: Nanos,
+    /// The bucket's end, nanoseconds.
     pub t_end_ns: Nanos,
     /// Requests that arrived at the backend during the bucket.
     pub requests: u64,
@@ -152,17 +185,27 @@ pub struct Recorder {
     latency: Histogram<u64>,
     latency_sum_ns: u128,
     latency_max_ns: Nanos,
+    /// Requests that arrived after the warm-up.
     pub requests: u64,
+    /// Measured requests that completed.
     pub completed: u64,
+    /// Measured requests that failed.
     pub failed: u64,
+    /// Measured requests rejected (no backend up, a full queue, a pin that would not move).
     pub rejected: u64,
+    /// Sessions that started after the warm-up.
     pub sessions: u64,
+    /// Measured sessions that finished all their requests.
     pub sessions_completed: u64,
     /// Measured sessions that ended having lost their state at least once.
     pub sessions_completed_lost: u64,
+    /// Measured sessions that lost their state at least once.
     pub sessions_lost: u64,
+    /// [`Recorder::sessions_lost`] by the cause of each session's first loss, indexed by [`LossCause`].
     pub lost_by_cause: [u64; LOSS_CAUSES],
+    /// Every loss, a session's later ones included.
     pub loss_events: u64,
+    /// [`Recorder::loss_events`] by cause, indexed by [`LossCause`].
     pub loss_events_by_cause: [u64; LOSS_CAUSES],
     /// Attempts that failed on a dead backend and were retried.
     pub retried: u64,
@@ -175,6 +218,7 @@ pub struct Recorder {
     /// served them (the retry delay of retried requests).
     pub retry_wait_ns: u128,
     backends: Vec<BackendAcc>,
+    /// Per backend and time bucket, in closing order.
     pub rows: Vec<BucketRow>,
     bucket_start_ns: Nanos,
 }
@@ -183,6 +227,7 @@ pub struct Recorder {
 const HIST_MAX_US: u64 = 31 * 86_400 * 1_000_000;
 
 impl Recorder {
+    /// A recorder for `backends` backend slots, measuring from `warmup_ns`.
     pub fn new(backends: usize, warmup_ns: Nanos) -> Self {
         Recorder {
             warmup_ns,
@@ -219,11 +264,13 @@ impl Recorder {
     }
 
     #[inline]
+    /// Whether something that started at `start_ns` is measured (after the warm-up).
     pub fn measured(&self, start_ns: Nanos) -> bool {
         start_ns >= self.warmup_ns
     }
 
     #[inline]
+    /// A request completed after `ns` nanoseconds.
     pub fn latency(&mut self, ns: Nanos) {
         self.completed += 1;
         self.latency_sum_ns += ns as u128;
@@ -479,16 +526,27 @@ fn mean_sd(xs: &[f64]) -> (f64, f64) {
 /// summaries back from their results log.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct RunSummary {
+    /// The strategy's name in the scenario.
     pub strategy: String,
+    /// The strategy's kind, by routing's name (`cookie`, `ip_hash`, …).
     pub kind: String,
+    /// Requests that arrived after the warm-up.
     pub requests: u64,
+    /// Measured requests that completed.
     pub completed: u64,
+    /// Measured requests that failed.
     pub failed: u64,
+    /// Measured requests rejected (no backend up, a full queue, a pin that would not move).
     pub rejected: u64,
+    /// Requests still in flight when the run ended.
     pub in_flight_end: u64,
+    /// Sessions that started after the warm-up.
     pub sessions: u64,
+    /// Measured sessions that finished all their requests.
     pub sessions_completed: u64,
+    /// Measured sessions still going when the run ended.
     pub sessions_active_end: u64,
+    /// Measured sessions that lost their state at least once.
     pub sessions_lost: u64,
     /// Lost sessions over all measured sessions, in percent; sessions still
     /// active at the end count as not lost, though their later losses are
@@ -498,13 +556,21 @@ pub struct RunSummary {
     /// that lost their state at least once (every loss of these is seen).
     #[serde(default)]
     pub sessions_lost_finished_pct: f64,
+    /// Sessions lost first to a backend crash.
     pub lost_failure: u64,
+    /// Sessions lost first to a client address change.
     pub lost_ip_change: u64,
+    /// Sessions lost first because the client blocks cookies.
     pub lost_cookie_blocked: u64,
+    /// Sessions lost first to affinity-cookie expiry.
     pub lost_ttl_expired: u64,
+    /// Sessions lost first to being sent elsewhere (no affinity, re-hash, redispatch).
     pub lost_rebalanced: u64,
+    /// Sessions lost first to a token rotation.
     pub lost_token_rotation: u64,
+    /// Sessions lost first to a rolling deploy.
     pub lost_deploy: u64,
+    /// Sessions lost first to a scale-in.
     pub lost_scale_in: u64,
     /// Attempts that failed on a dead backend and were retried elsewhere.
     pub retried: u64,
@@ -513,34 +579,75 @@ pub struct RunSummary {
     pub losses_avoided: u64,
     /// Mean time per completed request spent on the store or on replication.
     pub state_latency_mean_ms: f64,
+    /// Every loss, a session's later ones included.
     pub loss_events: u64,
     /// Mean time from sending to the answer over completed requests,
-    /// retry delays included.
+    /// retry delays included, ms.
     pub latency_mean_ms: f64,
     /// The part of `latency_mean_ms` spent on no backend, waiting for a
     /// retry: `latency_mean_ms − retry_delay_mean_ms` is the mean time on
     /// backends (queue, service, state).
     #[serde(default)]
     pub retry_delay_mean_ms: f64,
+    /// Median latency, ms.
     pub latency_p50_ms: f64,
+    /// 95th percentile latency, ms.
     pub latency_p95_ms: f64,
+    /// 99th percentile latency, ms.
     pub latency_p99_ms: f64,
+    /// 99.9th percentile latency, ms.
     pub latency_p999_ms: f64,
+    /// Largest latency, ms.
     pub latency_max_ms: f64,
+    /// Mean utilisation over the backends, 0–1.
     pub util_mean: f64,
+    /// The busiest backend's utilisation, 0–1.
     pub util_max: f64,
+    /// `util_max / util_mean` (1 = even).
     pub imbalance_util_max_over_mean: f64,
+    /// Coefficient of variation of the requests per backend.
     pub requests_cv: f64,
+    /// The busiest backend's share of requests, 0–1.
     pub max_backend_request_share: f64,
+    /// The measured window (after the warm-up), seconds.
     pub measured_s: f64,
+    /// Simulation events processed.
     pub events: u64,
     /// Where session state lived in this run: `local`, `shared`, `replicated`.
     pub placement: String,
 }
 
+impl RunSummary {
+    /// Sessions lost to `cause` (its `lost_<cause>` column).
+    pub fn lost(&self, cause: LossCause) -> u64 {
+        match cause {
+            LossCause::Failure => self.lost_failure,
+            LossCause::IpChange => self.lost_ip_change,
+            LossCause::CookieBlocked => self.lost_cookie_blocked,
+            LossCause::TtlExpired => self.lost_ttl_expired,
+            LossCause::Rebalanced => self.lost_rebalanced,
+            LossCause::TokenRotation => self.lost_token_rotation,
+            LossCause::Deploy => self.lost_deploy,
+            LossCause::ScaleIn => self.lost_scale_in,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn event_kind_and_loss_cause_names_read_back() {
+        for k in ControlKind::ALL {
+            assert_eq!(ControlKind::from_name(k.name()), Some(k));
+        }
+        for c in LossCause::ALL {
+            assert_eq!(LossCause::from_name(c.name()), Some(c));
+        }
+        assert_eq!(ControlKind::from_name("explode"), None);
+        assert_eq!(LossCause::from_name(""), None);
+    }
 
     #[test]
     fn busy_time_is_integrated_across_buckets_and_warmup() {

@@ -53,4 +53,9 @@ impl LossCause {
             LossCause::ScaleIn => "scale_in",
         }
     }
+
+    /// The cause named `name` in outputs (the inverse of [`LossCause::name`]).
+    pub fn from_name(name: &str) -> Option<LossCause> {
+        LossCause::ALL.into_iter().find(|c| c.name() == name)
+    }
 }

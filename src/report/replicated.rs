@@ -6,7 +6,7 @@
 //! With one replication nothing here adds a column: `summary.csv` holds
 //! that replication's figures and no `replications.csv` is written.
 
-use super::{csv_field, identity_cells, identity_header, RunMeta, SUMMARY_COLUMNS};
+use super::{identity_cells, run_csv, summary_column_names, RunMeta, SUMMARY_COLUMNS};
 use crate::decision::{Estimate, Replicated, LEVEL};
 use crate::metrics::{columns, RunSummary};
 use crate::scenario::decision::{
@@ -16,7 +16,6 @@ use crate::scenario::sanity::Warning;
 use crate::stats::mean_ci;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 
 /// Suffix of a half-width column in `summary.csv` (`latency_p99_ms_hw95`).
 pub const HW_SUFFIX: &str = "_hw95";
@@ -170,7 +169,6 @@ pub fn estimates(reps: &[RunSummary]) -> BTreeMap<&'static str, Estimate> {
 /// from replication 0. `reps[s]` are strategy `s`'s summaries in
 /// replication order (at least two).
 pub(crate) fn summary_csv_replicated(meta: &RunMeta, reps: &[Vec<RunSummary>]) -> String {
-    let mut out = String::new();
     let mut names: Vec<String> = Vec::new();
     for (n, _) in SUMMARY_COLUMNS {
         names.push(n.to_string());
@@ -178,7 +176,8 @@ pub(crate) fn summary_csv_replicated(meta: &RunMeta, reps: &[Vec<RunSummary>]) -
             names.push(format!("{n}{HW_SUFFIX}"));
         }
     }
-    let _ = writeln!(out, "{}{}", names.join(","), identity_header());
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    let mut out = run_csv(&names);
     let id = identity_cells(meta);
     for runs in reps {
         let est = estimates(runs);
@@ -192,12 +191,12 @@ pub(crate) fn summary_csv_replicated(meta: &RunMeta, reps: &[Vec<RunSummary>]) -
                     cells.push(format!("{:.d$}", e.mean));
                     cells.push(format!("{:.d$}", e.half_width.unwrap_or(0.0)));
                 }
-                None => cells.push(csv_field(&shown)),
+                None => cells.push(shown),
             }
         }
-        let _ = writeln!(out, "{}{id}", cells.join(","));
+        out.row(cells.iter().chain(&id));
     }
-    out
+    out.finish()
 }
 
 /// The columns of `replications.csv` after the [`SUMMARY_COLUMNS`] and
@@ -208,28 +207,23 @@ pub const REPLICATION_COLUMNS: [&str; 2] = ["replication", "replication_seed"];
 /// by replication), the columns of a one-replication `summary.csv`, then
 /// the replication's number and seed, then the run's identity columns.
 pub(crate) fn replications_csv(meta: &RunMeta, reps: &[Vec<RunSummary>]) -> String {
-    let mut out = String::new();
-    let names: Vec<&str> = SUMMARY_COLUMNS.iter().map(|(n, _)| *n).collect();
-    let _ = writeln!(
-        out,
-        "{},{}{}",
-        names.join(","),
-        REPLICATION_COLUMNS.join(","),
-        identity_header()
-    );
+    let mut names = summary_column_names();
+    names.extend(REPLICATION_COLUMNS);
+    let mut out = run_csv(&names);
     let id = identity_cells(meta);
     let n = reps.first().map_or(0, Vec::len);
     for r in 0..n {
         let seed = crate::sweep::replication_seed(meta.seed, r as u32);
         for runs in reps {
-            let vals: Vec<String> = SUMMARY_COLUMNS
+            let cells = SUMMARY_COLUMNS
                 .iter()
-                .map(|(_, get)| csv_field(&get(&runs[r])))
-                .collect();
-            let _ = writeln!(out, "{},{r},{seed}{id}", vals.join(","));
+                .map(|(_, get)| get(&runs[r]))
+                .chain([r.to_string(), seed.to_string()])
+                .chain(id.iter().cloned());
+            out.row(cells);
         }
     }
-    out
+    out.finish()
 }
 
 /// Per strategy, one column map per replication, from a table with a

@@ -74,69 +74,36 @@ impl StrategyKind {
     }
 
     /// The keys of a `[[strategies]]` entry (besides `name`, `kind` and
-    /// `placement`) this kind accepts, all optional.
-    pub fn keys(self) -> &'static [&'static str] {
-        match self {
+    /// `placement`) this kind accepts, all optional, in schema order.
+    pub fn keys(self) -> Vec<&'static str> {
+        /// What a pinned client's backend being down or draining does.
+        const PINNED: &[&str] = &["on_unavailable", "on_draining"];
+        /// How a hash table or ring is built.
+        const HASH_TUNING: &[&str] = &["table_size", "min_ring_size", "hash_function", "avalanche"];
+        let parts: &[&[&str]] = match self {
             StrategyKind::RoundRobin
             | StrategyKind::Random
             | StrategyKind::LeastConn
             | StrategyKind::P2c => &[],
             StrategyKind::LbCookie => &[
-                "ttl",
-                "ttl_mode",
-                "cookie_name",
-                "cookie_path",
-                "secure",
-                "http_only",
-                "same_site",
-                "balance",
-                "on_unavailable",
-                "on_draining",
+                &[
+                    "ttl",
+                    "ttl_mode",
+                    "cookie_name",
+                    "cookie_path",
+                    "secure",
+                    "http_only",
+                    "same_site",
+                    "balance",
+                ],
+                PINNED,
             ],
-            StrategyKind::SourceIp => &[
-                "hash",
-                "on_unavailable",
-                "on_draining",
-                "table_size",
-                "min_ring_size",
-                "hash_function",
-                "avalanche",
-            ],
-            StrategyKind::Header => &[
-                "header_name",
-                "hash",
-                "balance",
-                "on_unavailable",
-                "on_draining",
-                "table_size",
-                "min_ring_size",
-                "hash_function",
-                "avalanche",
-            ],
-            StrategyKind::SourceIpTable => &[
-                "timeout",
-                "size",
-                "balance",
-                "on_unavailable",
-                "on_draining",
-            ],
-            StrategyKind::AppCookie => &[
-                "cookie_name",
-                "timeout",
-                "size",
-                "balance",
-                "on_unavailable",
-                "on_draining",
-            ],
-            StrategyKind::SessionId => &[
-                "header_name",
-                "timeout",
-                "size",
-                "balance",
-                "on_unavailable",
-                "on_draining",
-            ],
-            StrategyKind::BoundedLoad => &[
+            StrategyKind::SourceIp => &[&["hash"], PINNED, HASH_TUNING],
+            StrategyKind::Header => &[&["header_name", "hash", "balance"], PINNED, HASH_TUNING],
+            StrategyKind::SourceIpTable => &[&["timeout", "size", "balance"], PINNED],
+            StrategyKind::AppCookie => &[&["cookie_name", "timeout", "size", "balance"], PINNED],
+            StrategyKind::SessionId => &[&["header_name", "timeout", "size", "balance"], PINNED],
+            StrategyKind::BoundedLoad => &[&[
                 "key",
                 "hash",
                 "factor",
@@ -144,8 +111,9 @@ impl StrategyKind {
                 "min_ring_size",
                 "balance",
                 "on_draining",
-            ],
-        }
+            ]],
+        };
+        parts.concat()
     }
 
     /// Whether the kind keeps a client on a backend across requests (has

@@ -1,9 +1,9 @@
 //! Scenario files: the TOML schema, defaults, validation and `--set` overrides.
 //!
-//! Input goes through two stages: [`raw`] mirrors the file (serde,
-//! `deny_unknown_fields`), then validation produces a [`Scenario`] with
-//! units resolved to nanoseconds, distributions built and cross-field rules
-//! checked. The schema is documented in `docs/scenario.md`.
+//! Input goes through two stages: the crate-internal `raw` module mirrors
+//! the file (serde, `deny_unknown_fields`), then validation produces a
+//! [`Scenario`] with units resolved to nanoseconds, distributions built and
+//! cross-field rules checked. The schema is documented in `docs/scenario.md`.
 //!
 //! ```
 //! let text = r#"
@@ -32,7 +32,7 @@ pub mod duration;
 mod error;
 mod identity;
 mod overrides;
-pub mod raw;
+pub(crate) mod raw;
 pub mod sanity;
 mod spans;
 pub mod sweep;

@@ -3,86 +3,84 @@
 //! are still `Option`s, and nothing is checked beyond types; the
 //! validation stage turns this into a [`Scenario`](super::Scenario).
 
-#![allow(missing_docs)] // Mirrors the TOML schema key for key; docs/scenario.md documents each key.
-
 use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use serde::Deserialize;
 use std::fmt;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawScenario {
-    pub simulation: RawSimulation,
-    pub workload: RawWorkload,
-    pub clients: Option<Vec<RawClient>>,
-    pub backends: RawBackends,
-    pub health_check: Option<RawHealthCheck>,
-    pub session_state: Option<RawSessionState>,
-    pub output: Option<RawOutput>,
-    pub strategies: Vec<RawStrategy>,
-    pub faults: Option<Vec<RawFault>>,
-    pub deploys: Option<Vec<RawDeploy>>,
-    pub autoscaling: Option<RawAutoscaling>,
+pub(crate) struct RawScenario {
+    pub(crate) simulation: RawSimulation,
+    pub(crate) workload: RawWorkload,
+    pub(crate) clients: Option<Vec<RawClient>>,
+    pub(crate) backends: RawBackends,
+    pub(crate) health_check: Option<RawHealthCheck>,
+    pub(crate) session_state: Option<RawSessionState>,
+    pub(crate) output: Option<RawOutput>,
+    pub(crate) strategies: Vec<RawStrategy>,
+    pub(crate) faults: Option<Vec<RawFault>>,
+    pub(crate) deploys: Option<Vec<RawDeploy>>,
+    pub(crate) autoscaling: Option<RawAutoscaling>,
     /// Parameter sweep for `stickysim sweep`; ignored by `run`.
-    pub sweep: Option<super::sweep::RawSweep>,
+    pub(crate) sweep: Option<super::sweep::RawSweep>,
     /// The question, objective and constraints the verdict answers.
-    pub decision: Option<super::decision::RawDecision>,
+    pub(crate) decision: Option<super::decision::RawDecision>,
     /// Assertions for `run`'s exit code (`[[slo]]`).
-    pub slo: Option<Vec<super::decision::RawSlo>>,
+    pub(crate) slo: Option<Vec<super::decision::RawSlo>>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawSimulation {
-    pub name: Option<String>,
+pub(crate) struct RawSimulation {
+    pub(crate) name: Option<String>,
     #[serde(deserialize_with = "super::duration::secs")]
-    pub duration: f64,
+    pub(crate) duration: f64,
     #[serde(default, deserialize_with = "super::duration::opt_secs")]
-    pub warmup: Option<f64>,
-    pub seed: Option<u64>,
-    pub replications: Option<i64>,
+    pub(crate) warmup: Option<f64>,
+    pub(crate) seed: Option<u64>,
+    pub(crate) replications: Option<i64>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawWorkload {
-    pub session_rate: f64,
-    pub profile: Option<Vec<RawStep>>,
+pub(crate) struct RawWorkload {
+    pub(crate) session_rate: f64,
+    pub(crate) profile: Option<Vec<RawStep>>,
     #[serde(default, deserialize_with = "super::duration::opt_secs")]
-    pub profile_period: Option<f64>,
-    pub requests_per_session: RawDist,
-    pub think_time: RawDist,
-    pub service_time: RawDist,
+    pub(crate) profile_period: Option<f64>,
+    pub(crate) requests_per_session: RawDist,
+    pub(crate) think_time: RawDist,
+    pub(crate) service_time: RawDist,
 }
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawStep {
+pub(crate) struct RawStep {
     #[serde(deserialize_with = "super::duration::secs")]
-    pub from: f64,
-    pub multiplier: f64,
+    pub(crate) from: f64,
+    pub(crate) multiplier: f64,
 }
 
 /// `{ dist = KIND, ...params }`. Every parameter any kind takes is listed;
 /// which ones a kind accepts is [`DIST_PARAMS`].
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawDist {
-    pub dist: String,
+pub(crate) struct RawDist {
+    pub(crate) dist: String,
     #[serde(default, deserialize_with = "super::duration::opt_secs")]
-    pub value: Option<f64>,
+    pub(crate) value: Option<f64>,
     #[serde(default, deserialize_with = "super::duration::opt_secs")]
-    pub mean: Option<f64>,
+    pub(crate) mean: Option<f64>,
     #[serde(default, deserialize_with = "super::duration::opt_secs")]
-    pub min: Option<f64>,
+    pub(crate) min: Option<f64>,
     #[serde(default, deserialize_with = "super::duration::opt_secs")]
-    pub max: Option<f64>,
-    pub cv: Option<f64>,
-    pub shape: Option<f64>,
+    pub(crate) max: Option<f64>,
+    pub(crate) cv: Option<f64>,
+    pub(crate) shape: Option<f64>,
 }
 
 /// The parameters each distribution kind takes, all required.
-pub const DIST_PARAMS: &[(&str, &[&str])] = &[
+pub(crate) const DIST_PARAMS: &[(&str, &[&str])] = &[
     ("constant", &["value"]),
     ("exponential", &["mean"]),
     ("uniform", &["min", "max"]),
@@ -94,7 +92,7 @@ pub const DIST_PARAMS: &[(&str, &[&str])] = &[
 
 impl RawDist {
     /// `(key, value)` for every parameter that is set, in schema order.
-    pub fn params(&self) -> Vec<(&'static str, f64)> {
+    pub(crate) fn params(&self) -> Vec<(&'static str, f64)> {
         [
             ("value", self.value),
             ("mean", self.mean),
@@ -111,7 +109,7 @@ impl RawDist {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum RawNetwork {
+pub(crate) enum RawNetwork {
     Direct,
     Nat,
     Cgnat,
@@ -119,33 +117,33 @@ pub enum RawNetwork {
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawClient {
-    pub name: Option<String>,
-    pub share: f64,
-    pub users: Option<u32>,
-    pub network: Option<RawNetwork>,
-    pub users_per_ip: Option<u32>,
-    pub ipv6: Option<bool>,
-    pub ip_change_rate: Option<f64>,
-    pub cookie_block: Option<f64>,
-    pub token_header: Option<bool>,
+pub(crate) struct RawClient {
+    pub(crate) name: Option<String>,
+    pub(crate) share: f64,
+    pub(crate) users: Option<u32>,
+    pub(crate) network: Option<RawNetwork>,
+    pub(crate) users_per_ip: Option<u32>,
+    pub(crate) ipv6: Option<bool>,
+    pub(crate) ip_change_rate: Option<f64>,
+    pub(crate) cookie_block: Option<f64>,
+    pub(crate) token_header: Option<bool>,
     #[serde(default, deserialize_with = "super::duration::opt_secs")]
-    pub token_rotation: Option<f64>,
+    pub(crate) token_rotation: Option<f64>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawBackends {
-    pub count: Option<u32>,
-    pub workers: Option<u32>,
-    pub queue_limit: Option<u32>,
-    pub speed: Option<RawSpeed>,
-    pub zones: Option<Vec<String>>,
+pub(crate) struct RawBackends {
+    pub(crate) count: Option<u32>,
+    pub(crate) workers: Option<u32>,
+    pub(crate) queue_limit: Option<u32>,
+    pub(crate) speed: Option<RawSpeed>,
+    pub(crate) zones: Option<Vec<String>>,
 }
 
 /// `speed = 1.0` (every backend) or `speed = [1, 1, 0.5]` (one per backend).
 #[derive(Debug, Clone, PartialEq)]
-pub enum RawSpeed {
+pub(crate) enum RawSpeed {
     All(f64),
     Each(Vec<f64>),
 }
@@ -181,20 +179,20 @@ impl<'de> Deserialize<'de> for RawSpeed {
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawHealthCheck {
+pub(crate) struct RawHealthCheck {
     #[serde(default, deserialize_with = "super::duration::opt_secs")]
-    pub interval: Option<f64>,
+    pub(crate) interval: Option<f64>,
     #[serde(default, deserialize_with = "super::duration::opt_secs")]
-    pub timeout: Option<f64>,
-    pub unhealthy_threshold: Option<u32>,
-    pub healthy_threshold: Option<u32>,
+    pub(crate) timeout: Option<f64>,
+    pub(crate) unhealthy_threshold: Option<u32>,
+    pub(crate) healthy_threshold: Option<u32>,
     #[serde(default, deserialize_with = "super::duration::opt_secs")]
-    pub retry_delay: Option<f64>,
+    pub(crate) retry_delay: Option<f64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum RawPlacement {
+pub(crate) enum RawPlacement {
     Local,
     Shared,
     Replicated,
@@ -202,18 +200,18 @@ pub enum RawPlacement {
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawSessionState {
-    pub placement: Option<RawPlacement>,
-    pub store_latency: Option<RawDist>,
-    pub store_outages: Option<Vec<RawWindow>>,
-    pub copies: Option<u32>,
-    pub write_latency: Option<RawDist>,
-    pub replica_lookup: Option<RawReplicaLookup>,
+pub(crate) struct RawSessionState {
+    pub(crate) placement: Option<RawPlacement>,
+    pub(crate) store_latency: Option<RawDist>,
+    pub(crate) store_outages: Option<Vec<RawWindow>>,
+    pub(crate) copies: Option<u32>,
+    pub(crate) write_latency: Option<RawDist>,
+    pub(crate) replica_lookup: Option<RawReplicaLookup>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum RawReplicaLookup {
+pub(crate) enum RawReplicaLookup {
     Local,
     Cluster,
 }
@@ -221,23 +219,23 @@ pub enum RawReplicaLookup {
 /// `{ at, duration }`: a time window.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawWindow {
+pub(crate) struct RawWindow {
     #[serde(deserialize_with = "super::duration::secs")]
-    pub at: f64,
+    pub(crate) at: f64,
     #[serde(deserialize_with = "super::duration::secs")]
-    pub duration: f64,
+    pub(crate) duration: f64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawOutput {
+pub(crate) struct RawOutput {
     #[serde(default, deserialize_with = "super::duration::opt_secs")]
-    pub bucket: Option<f64>,
+    pub(crate) bucket: Option<f64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum RawTtlMode {
+pub(crate) enum RawTtlMode {
     Sliding,
     Absolute,
     Session,
@@ -245,7 +243,7 @@ pub enum RawTtlMode {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum RawSameSite {
+pub(crate) enum RawSameSite {
     Strict,
     Lax,
     None,
@@ -253,7 +251,7 @@ pub enum RawSameSite {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum RawBalance {
+pub(crate) enum RawBalance {
     RoundRobin,
     Random,
     LeastConn,
@@ -262,14 +260,14 @@ pub enum RawBalance {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum RawOnUnavailable {
+pub(crate) enum RawOnUnavailable {
     Redispatch,
     Reject,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum RawHashAlgo {
+pub(crate) enum RawHashAlgo {
     Modulo,
     NginxIpHash,
     HaproxySource,
@@ -284,14 +282,14 @@ pub enum RawHashAlgo {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum RawOnDraining {
+pub(crate) enum RawOnDraining {
     Reroute,
     Honor,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum RawKeySource {
+pub(crate) enum RawKeySource {
     Source,
     Header,
     Cookie,
@@ -304,41 +302,41 @@ pub enum RawKeySource {
 /// [`StrategyKind::keys`]: crate::routing::StrategyKind::keys
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawStrategy {
-    pub name: String,
-    pub kind: String,
+pub(crate) struct RawStrategy {
+    pub(crate) name: String,
+    pub(crate) kind: String,
     #[serde(default, deserialize_with = "super::duration::opt_secs")]
-    pub ttl: Option<f64>,
-    pub ttl_mode: Option<RawTtlMode>,
-    pub cookie_name: Option<String>,
-    pub cookie_path: Option<String>,
-    pub secure: Option<bool>,
-    pub http_only: Option<bool>,
-    pub same_site: Option<RawSameSite>,
-    pub balance: Option<RawBalance>,
-    pub on_unavailable: Option<RawOnUnavailable>,
-    pub hash: Option<RawHashAlgo>,
-    pub on_draining: Option<RawOnDraining>,
-    pub table_size: Option<u64>,
-    pub min_ring_size: Option<u64>,
+    pub(crate) ttl: Option<f64>,
+    pub(crate) ttl_mode: Option<RawTtlMode>,
+    pub(crate) cookie_name: Option<String>,
+    pub(crate) cookie_path: Option<String>,
+    pub(crate) secure: Option<bool>,
+    pub(crate) http_only: Option<bool>,
+    pub(crate) same_site: Option<RawSameSite>,
+    pub(crate) balance: Option<RawBalance>,
+    pub(crate) on_unavailable: Option<RawOnUnavailable>,
+    pub(crate) hash: Option<RawHashAlgo>,
+    pub(crate) on_draining: Option<RawOnDraining>,
+    pub(crate) table_size: Option<u64>,
+    pub(crate) min_ring_size: Option<u64>,
     /// HAProxy `hash-type` function (`sdbm`, `djb2`, `wt6`, `crc32`).
-    pub hash_function: Option<String>,
+    pub(crate) hash_function: Option<String>,
     /// HAProxy `hash-type … avalanche`.
-    pub avalanche: Option<bool>,
-    pub header_name: Option<String>,
+    pub(crate) avalanche: Option<bool>,
+    pub(crate) header_name: Option<String>,
     #[serde(default, deserialize_with = "super::duration::opt_secs")]
-    pub timeout: Option<f64>,
-    pub size: Option<u32>,
-    pub factor: Option<u32>,
-    pub key: Option<RawKeySource>,
+    pub(crate) timeout: Option<f64>,
+    pub(crate) size: Option<u32>,
+    pub(crate) factor: Option<u32>,
+    pub(crate) key: Option<RawKeySource>,
     /// Where this strategy's sessions keep state (any kind); the
     /// placement's parameters come from `[session_state]`.
-    pub placement: Option<RawPlacement>,
+    pub(crate) placement: Option<RawPlacement>,
 }
 
 impl RawStrategy {
     /// The kind-specific keys this entry sets, in schema order.
-    pub fn present_keys(&self) -> Vec<&'static str> {
+    pub(crate) fn present_keys(&self) -> Vec<&'static str> {
         [
             ("ttl", self.ttl.is_some()),
             ("ttl_mode", self.ttl_mode.is_some()),
@@ -369,33 +367,33 @@ impl RawStrategy {
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawFault {
-    pub kind: String,
-    pub backend: Option<String>,
+pub(crate) struct RawFault {
+    pub(crate) kind: String,
+    pub(crate) backend: Option<String>,
     #[serde(default, deserialize_with = "super::duration::opt_secs")]
-    pub at: Option<f64>,
+    pub(crate) at: Option<f64>,
     #[serde(default, deserialize_with = "super::duration::opt_secs")]
-    pub recover_after: Option<f64>,
+    pub(crate) recover_after: Option<f64>,
     #[serde(default, deserialize_with = "super::duration::opt_secs")]
-    pub mtbf: Option<f64>,
+    pub(crate) mtbf: Option<f64>,
     #[serde(default, deserialize_with = "super::duration::opt_secs")]
-    pub mttr: Option<f64>,
-    pub zone: Option<String>,
+    pub(crate) mttr: Option<f64>,
+    pub(crate) zone: Option<String>,
     #[serde(default, deserialize_with = "super::duration::opt_secs")]
-    pub duration: Option<f64>,
-    pub factor: Option<f64>,
+    pub(crate) duration: Option<f64>,
+    pub(crate) factor: Option<f64>,
     #[serde(default, deserialize_with = "super::duration::opt_secs")]
-    pub every: Option<f64>,
+    pub(crate) every: Option<f64>,
     #[serde(default, deserialize_with = "super::duration::opt_secs")]
-    pub from: Option<f64>,
+    pub(crate) from: Option<f64>,
     #[serde(default, deserialize_with = "super::duration::opt_secs")]
-    pub until: Option<f64>,
-    pub count: Option<u32>,
+    pub(crate) until: Option<f64>,
+    pub(crate) count: Option<u32>,
 }
 
 /// Every fault `kind` a scenario may name, with the keys it requires and
 /// the optional ones it accepts (besides `kind`).
-pub const FAULT_KINDS: &[(&str, &[&str], &[&str])] = &[
+pub(crate) const FAULT_KINDS: &[(&str, &[&str], &[&str])] = &[
     ("crash", &["backend", "at"], &["recover_after"]),
     ("random", &["mtbf", "mttr"], &[]),
     ("zone_outage", &["zone", "at"], &["duration"]),
@@ -404,7 +402,7 @@ pub const FAULT_KINDS: &[(&str, &[&str], &[&str])] = &[
 
 impl RawFault {
     /// The keys (besides `kind`) this entry sets, in schema order.
-    pub fn present_keys(&self) -> Vec<&'static str> {
+    pub(crate) fn present_keys(&self) -> Vec<&'static str> {
         [
             ("backend", self.backend.is_some()),
             ("at", self.at.is_some()),
@@ -423,30 +421,30 @@ impl RawFault {
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawDeploy {
+pub(crate) struct RawDeploy {
     #[serde(default, deserialize_with = "super::duration::opt_secs")]
-    pub at: Option<f64>,
+    pub(crate) at: Option<f64>,
     #[serde(default, deserialize_with = "super::duration::opt_secs")]
-    pub every: Option<f64>,
+    pub(crate) every: Option<f64>,
     #[serde(default, deserialize_with = "super::duration::opt_secs")]
-    pub from: Option<f64>,
+    pub(crate) from: Option<f64>,
     #[serde(default, deserialize_with = "super::duration::opt_secs")]
-    pub until: Option<f64>,
-    pub count: Option<u32>,
-    pub batch_size: Option<u32>,
+    pub(crate) until: Option<f64>,
+    pub(crate) count: Option<u32>,
+    pub(crate) batch_size: Option<u32>,
     #[serde(default, deserialize_with = "super::duration::opt_secs")]
-    pub pause: Option<f64>,
+    pub(crate) pause: Option<f64>,
     #[serde(default, deserialize_with = "super::duration::opt_secs")]
-    pub deregistration_delay: Option<f64>,
+    pub(crate) deregistration_delay: Option<f64>,
     #[serde(default, deserialize_with = "super::duration::opt_secs")]
-    pub boot_time: Option<f64>,
+    pub(crate) boot_time: Option<f64>,
     #[serde(default, deserialize_with = "super::duration::opt_secs")]
-    pub slow_start: Option<f64>,
+    pub(crate) slow_start: Option<f64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum RawVictim {
+pub(crate) enum RawVictim {
     Newest,
     Oldest,
     LeastSessions,
@@ -454,23 +452,23 @@ pub enum RawVictim {
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawAutoscaling {
-    pub min: u32,
-    pub max: u32,
-    pub target_utilisation: Option<f64>,
+pub(crate) struct RawAutoscaling {
+    pub(crate) min: u32,
+    pub(crate) max: u32,
+    pub(crate) target_utilisation: Option<f64>,
     #[serde(default, deserialize_with = "super::duration::opt_secs")]
-    pub metric_window: Option<f64>,
+    pub(crate) metric_window: Option<f64>,
     #[serde(default, deserialize_with = "super::duration::opt_secs")]
-    pub evaluation_period: Option<f64>,
+    pub(crate) evaluation_period: Option<f64>,
     #[serde(default, deserialize_with = "super::duration::opt_secs")]
-    pub scale_out_cooldown: Option<f64>,
+    pub(crate) scale_out_cooldown: Option<f64>,
     #[serde(default, deserialize_with = "super::duration::opt_secs")]
-    pub scale_in_cooldown: Option<f64>,
+    pub(crate) scale_in_cooldown: Option<f64>,
     #[serde(default, deserialize_with = "super::duration::opt_secs")]
-    pub boot_time: Option<f64>,
-    pub victim: Option<RawVictim>,
+    pub(crate) boot_time: Option<f64>,
+    pub(crate) victim: Option<RawVictim>,
     #[serde(default, deserialize_with = "super::duration::opt_secs")]
-    pub deregistration_delay: Option<f64>,
+    pub(crate) deregistration_delay: Option<f64>,
     #[serde(default, deserialize_with = "super::duration::opt_secs")]
-    pub slow_start: Option<f64>,
+    pub(crate) slow_start: Option<f64>,
 }

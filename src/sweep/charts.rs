@@ -5,8 +5,6 @@
 //! imbalance × loss trade-off across every grid point and strategy with the
 //! Pareto front marked; and, for two-parameter grids, heatmaps.
 
-#![allow(missing_docs)] // Some public items here still lack doc comments; remove this as they get them.
-
 use super::output::SweepSummary;
 use super::SweepMeta;
 use crate::report::charts::{
@@ -37,14 +35,18 @@ pub const MAX_SLICES: usize = 8;
 pub struct Chart {
     /// File name in the sweep's output directory.
     pub file: String,
+    /// The chart's title, for the report.
     pub title: String,
+    /// The encoded PNG.
     pub png: Vec<u8>,
 }
 
 /// Charts and notes about charts left out.
 #[derive(Debug, Clone, Default)]
 pub struct Charts {
+    /// The charts drawn.
     pub charts: Vec<Chart>,
+    /// Why charts were left out, one sentence each.
     pub notes: Vec<String>,
 }
 
@@ -58,6 +60,7 @@ impl IntoIterator for Charts {
 
 /// How a parameter's values are placed on an axis.
 pub struct AxisMap {
+    /// The axis label (the parameter's key).
     pub label: String,
     /// x position of each value.
     pub xs: Vec<f64>,

@@ -1,8 +1,6 @@
 //! Running a plan's runs in parallel, logging each as it finishes, and
 //! writing the outputs.
 
-#![allow(missing_docs)] // Some public items here still lack doc comments; remove this as they get them.
-
 use super::*;
 
 /// Runs one run of the plan.
@@ -26,11 +24,13 @@ pub fn run_one(plan: &Plan, id: RunId) -> RunRecord {
 /// How to execute a plan.
 #[derive(Debug, Clone)]
 pub struct ExecOptions {
+    /// The output directory (results log, CSV, charts, report).
     pub out: PathBuf,
     /// Threads; `None` = rayon's default (one per core).
     pub jobs: Option<usize>,
     /// Continue from `out/runs.jsonl` instead of refusing to overwrite it.
     pub resume: bool,
+    /// The part of the sweep this process runs.
     pub shard: Shard,
     /// Test hook: start at most this many new runs, then stop as if killed
     /// (the log is kept; no outputs are written).

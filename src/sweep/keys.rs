@@ -1,15 +1,15 @@
 //! What identifies a sweep and its runs: the sweep's metadata, each run's
 //! key and seed, and the record a finished run is logged as.
 
-#![allow(missing_docs)] // Some public items here still lack doc comments; remove this as they get them.
-
 use super::*;
 
 /// One swept parameter as recorded in outputs: its key and its values as
 /// they appear in CSV cells (strings bare, everything else as TOML).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Param {
+    /// The scenario key swept (`workload.session_rate`).
     pub key: String,
+    /// Its values, as written in CSV cells.
     pub values: Vec<String>,
 }
 
@@ -17,17 +17,22 @@ pub struct Param {
 /// and the header of its outputs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SweepMeta {
+    /// The results log's format version.
     pub format: String,
+    /// The scenario's name.
     pub scenario: String,
     /// Hash of the validated scenario with `--set`/`--seed` applied, before
     /// the grid (as `stickysim run` records it).
     pub scenario_hash: String,
     /// Master seed; replication `r` runs with [`replication_seed`]`(seed, r)`.
     pub seed: u64,
+    /// Replications per grid point and strategy.
     pub replications: u32,
+    /// The swept parameters, in grid order (the last varies fastest).
     pub params: Vec<Param>,
     /// The strategies run, by name, in scenario order.
     pub strategies: Vec<String>,
+    /// The version of stickysim that planned the sweep.
     pub stickysim_version: String,
     /// Hash of all of the above: equal fingerprints, same sweep.
     pub fingerprint: String,
@@ -56,21 +61,30 @@ pub struct SweepMeta {
 /// One run: indices into the grid, the strategies and the replications.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct RunId {
+    /// Index of the grid point.
     pub point: usize,
+    /// Index into [`SweepMeta::strategies`].
     pub strategy: usize,
+    /// Replication number, from 0.
     pub replication: u32,
 }
 
 /// One finished run, as logged (one JSON line) and as read back.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunRecord {
+    /// The run's key ([`SweepMeta::key`]).
     pub key: String,
+    /// Index of the grid point.
     pub point: usize,
     /// The grid point's parameter values, in `params` order.
     pub params: Vec<String>,
+    /// The strategy's name.
     pub strategy: String,
+    /// Replication number, from 0.
     pub replication: u32,
+    /// The run's seed ([`replication_seed`]).
     pub seed: u64,
+    /// The run's figures.
     pub summary: RunSummary,
     /// This cell's numbers come from the strategy's one run per replication
     /// (see [`SweepMeta::shared`]); set when outputs are rendered, never logged.
@@ -182,6 +196,7 @@ impl SweepMeta {
             .collect()
     }
 
+    /// The run's key in the results log: grid point, replication, strategy.
     pub fn key(&self, id: RunId) -> String {
         format!(
             "{}/r{}/{}",

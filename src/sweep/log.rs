@@ -4,8 +4,6 @@
 //! mid-write leaves at most a torn last line without its newline; reading
 //! ignores it and [`truncate_to`] cuts it off before appending resumes.
 
-#![allow(missing_docs)] // Some public items here still lack doc comments; remove this as they get them.
-
 use super::{RunRecord, SweepError, SweepMeta, LOG_FORMAT};
 use std::fs::{File, OpenOptions};
 use std::io::Write;
@@ -17,6 +15,7 @@ pub const LOG_FILE: &str = "runs.jsonl";
 /// A log as read back.
 #[derive(Debug)]
 pub struct ReadLog {
+    /// The log's first line: the sweep it belongs to.
     pub meta: SweepMeta,
     /// Complete records, in file order.
     pub records: Vec<RunRecord>,
@@ -119,6 +118,7 @@ pub struct Appender {
 }
 
 impl Appender {
+    /// Opens the log at `path` for appending.
     pub fn open(path: &Path) -> Result<Self, SweepError> {
         let file = OpenOptions::new()
             .append(true)

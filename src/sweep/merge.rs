@@ -7,8 +7,6 @@
 //! its own; otherwise it renders the union exactly as an unsharded sweep
 //! renders its runs.
 
-#![allow(missing_docs)] // Some public items here still lack doc comments; remove this as they get them.
-
 use super::log::{self, LOG_FILE};
 use super::{write_outputs, RunId, RunRecord, Shard, SweepError, SweepMeta};
 use std::collections::HashMap;
@@ -17,8 +15,11 @@ use std::path::{Path, PathBuf};
 /// What a merge did.
 #[derive(Debug, Clone)]
 pub struct Merged {
+    /// The merged sweep's identity (the whole sweep).
     pub meta: SweepMeta,
+    /// Runs merged.
     pub runs: usize,
+    /// The files written, in writing order.
     pub written: Vec<PathBuf>,
     /// The report's recommendation (Markdown).
     pub recommendation: Option<String>,

@@ -5,15 +5,12 @@
 //! interval of every metric), `report.md` and PNG charts. Columns are
 //! documented in `docs/output.md`.
 
-#![allow(missing_docs)] // Some public items here still lack doc comments; remove this as they get them.
-
 use super::{charts, report, RunRecord, SweepMeta};
-use crate::report::{csv_field, IDENTITY_COLUMNS, SUMMARY_COLUMNS};
+use crate::report::{CsvOut, IDENTITY_COLUMNS, SUMMARY_COLUMNS};
 use crate::stats::{mean_ci, MeanCi};
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 
 /// Confidence level of every interval in a sweep's outputs.
 pub const CONFIDENCE: f64 = 0.95;
@@ -55,8 +52,11 @@ fn number(v: &Value, rec: &RunRecord, name: &str) -> f64 {
 /// One grid point × strategy of a sweep, over its replications.
 #[derive(Debug, Clone)]
 pub struct Cell {
+    /// Index of the grid point.
     pub point: usize,
+    /// Index into [`SweepMeta::strategies`].
     pub strategy: usize,
+    /// The strategy's kind.
     pub kind: String,
     /// One per metric of [`SweepSummary::metrics`].
     pub stats: Vec<MeanCi>,
@@ -65,6 +65,7 @@ pub struct Cell {
 /// Every cell of a sweep.
 #[derive(Debug, Clone)]
 pub struct SweepSummary {
+    /// The metrics summarised, in column order.
     pub metrics: Vec<&'static str>,
     /// Strategies in the sweep.
     pub strategies: usize,
@@ -73,6 +74,7 @@ pub struct SweepSummary {
 }
 
 impl SweepSummary {
+    /// The position of metric `name` in [`SweepSummary::metrics`].
     pub fn metric_index(&self, name: &str) -> Option<usize> {
         self.metrics.iter().position(|m| *m == name)
     }
@@ -140,12 +142,11 @@ pub fn summarize(meta: &SweepMeta, records: &[RunRecord]) -> SweepSummary {
 }
 
 fn param_header(meta: &SweepMeta) -> Vec<String> {
-    meta.params.iter().map(|p| csv_field(&p.key)).collect()
+    meta.params.iter().map(|p| p.key.clone()).collect()
 }
 
 /// `sweep.csv`: one row per run, in canonical order.
 pub fn sweep_csv(meta: &SweepMeta, records: &[RunRecord]) -> String {
-    let mut out = String::new();
     let mut head = param_header(meta);
     head.extend(["strategy", "kind", "replication", "seed", "shared"].map(String::from));
     head.extend(
@@ -155,11 +156,11 @@ pub fn sweep_csv(meta: &SweepMeta, records: &[RunRecord]) -> String {
             .map(|(n, _)| n.to_string()),
     );
     head.extend(["scenario", "scenario_hash"].map(String::from));
-    let _ = writeln!(out, "{}", head.join(","));
+    let mut out = CsvOut::with_header(&head);
     for r in records {
-        let mut row: Vec<String> = r.params.iter().map(|v| csv_field(v)).collect();
-        row.push(csv_field(&r.strategy));
-        row.push(csv_field(&r.summary.kind));
+        let mut row: Vec<String> = r.params.clone();
+        row.push(r.strategy.clone());
+        row.push(r.summary.kind.clone());
         row.push(r.replication.to_string());
         row.push(r.seed.to_string());
         row.push(r.shared.to_string());
@@ -167,13 +168,13 @@ pub fn sweep_csv(meta: &SweepMeta, records: &[RunRecord]) -> String {
             SUMMARY_COLUMNS
                 .iter()
                 .filter(|(n, _)| !LABEL_COLUMNS.contains(n))
-                .map(|(_, get)| csv_field(&get(&r.summary))),
+                .map(|(_, get)| get(&r.summary)),
         );
-        row.push(csv_field(&meta.scenario));
+        row.push(meta.scenario.clone());
         row.push(meta.scenario_hash.clone());
-        let _ = writeln!(out, "{}", row.join(","));
+        out.row(&row);
     }
-    out
+    out.finish()
 }
 
 /// A mean or half-width as written in `sweep_summary.csv`.
@@ -189,7 +190,6 @@ pub fn fmt_stat(x: f64) -> String {
 /// point's offered load per worker (`rho`) and whether it overloads
 /// (`overloaded`, ρ ≥ 1).
 pub fn summary_csv(meta: &SweepMeta, summary: &SweepSummary) -> String {
-    let mut out = String::new();
     let mut head = param_header(meta);
     head.extend(
         [
@@ -207,15 +207,11 @@ pub fn summary_csv(meta: &SweepMeta, summary: &SweepSummary) -> String {
         head.push(format!("{m}_ci95"));
     }
     head.extend(IDENTITY_COLUMNS.map(String::from));
-    let _ = writeln!(out, "{}", head.join(","));
+    let mut out = CsvOut::with_header(&head);
     for c in &summary.cells {
-        let mut row: Vec<String> = meta
-            .point_values(c.point)
-            .iter()
-            .map(|v| csv_field(v))
-            .collect();
-        row.push(csv_field(&meta.strategies[c.strategy]));
-        row.push(csv_field(&c.kind));
+        let mut row: Vec<String> = meta.point_values(c.point);
+        row.push(meta.strategies[c.strategy].clone());
+        row.push(c.kind.clone());
         row.push(c.stats.first().map_or(0, |s| s.n).to_string());
         row.push((c.strategy < meta.strategies.len() && meta.is_shared(c.strategy)).to_string());
         row.push(meta.rho_at(c.point).map_or(String::new(), fmt_stat));
@@ -224,12 +220,12 @@ pub fn summary_csv(meta: &SweepMeta, summary: &SweepSummary) -> String {
             row.push(fmt_stat(s.mean));
             row.push(s.half_width.map_or(String::new(), fmt_stat));
         }
-        row.push(csv_field(&meta.scenario));
+        row.push(meta.scenario.clone());
         row.push(meta.seed.to_string());
         row.push(meta.scenario_hash.clone());
-        let _ = writeln!(out, "{}", row.join(","));
+        out.row(&row);
     }
-    out
+    out.finish()
 }
 
 /// A parameter value as JSON: a number when it is one, else the text.

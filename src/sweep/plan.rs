@@ -1,19 +1,20 @@
 //! Expanding and validating a sweep before anything runs.
 
-#![allow(missing_docs)] // Some public items here still lack doc comments; remove this as they get them.
-
 use super::*;
 use crate::scenario::{scenario_hash, select_strategies};
 
 /// What to sweep, as the command line says it.
 #[derive(Debug, Clone, Default)]
 pub struct SweepRequest {
+    /// The scenario file.
     pub scenario: PathBuf,
     /// `--set KEY=VALUE` overrides applied to every grid point.
     pub set: Vec<String>,
     /// `--param KEY=VALUES`, added to (or replacing) the file's `[sweep]` params.
     pub params: Vec<String>,
+    /// `--replications`, overriding the file's.
     pub replications: Option<u32>,
+    /// `--seed`, overriding the file's.
     pub seed: Option<u64>,
     /// Strategies to run, by name; empty = all.
     pub strategies: Vec<String>,
@@ -25,6 +26,7 @@ pub struct SweepRequest {
 /// A sweep ready to run: its identity and every grid point's validated scenario.
 #[derive(Debug, Clone)]
 pub struct Plan {
+    /// The sweep's identity.
     pub meta: SweepMeta,
     /// One validated scenario per grid point (seed = the master seed).
     pub points: Vec<Scenario>,

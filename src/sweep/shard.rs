@@ -1,13 +1,13 @@
 //! `--shard K/N` and the shard a batch system asks for through the environment.
 
-#![allow(missing_docs)] // Some public items here still lack doc comments; remove this as they get them.
-
 use super::*;
 
 /// One shard of a sweep, 1-based: `index` of `count`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Shard {
+    /// This shard's number, from 1.
     pub index: u32,
+    /// Shards in all.
     pub count: u32,
 }
 
@@ -39,7 +39,9 @@ impl std::fmt::Display for Shard {
 /// Where a shard was found in the environment, for messages.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ShardFromEnv {
+    /// The shard.
     pub shard: Shard,
+    /// The batch system and the variables it was read from, for messages.
     pub source: &'static str,
 }
 

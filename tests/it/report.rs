@@ -356,6 +356,28 @@ fn bad_run_files_get_one_clear_error() {
             &["events.csv", "line 2", "column 2 (`time_s`)", "found `abc`"],
         ),
         (
+            "events.csv",
+            &|_| "strategy,time_s,event,backend\nrr,10,explode,b1\n".to_string(),
+            &[
+                "events.csv",
+                "line 2",
+                "column 3 (`event`)",
+                "an event name (`crash`",
+                "found `explode`",
+            ],
+        ),
+        (
+            "summary.csv",
+            &|s| s.replacen("lost_failure,", "lost_gremlins,", 1),
+            &[
+                "summary.csv",
+                "line 1",
+                "(`lost_gremlins`)",
+                "a loss-cause column (`lost_failure`",
+                "found `lost_gremlins`",
+            ],
+        ),
+        (
             "instances.csv",
             &|_| "strategy,t_start_s,t_end_s,in_service,provisioned\nnope,0,10,2,2\n".to_string(),
             &[

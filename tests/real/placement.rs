@@ -463,13 +463,19 @@ fn report(product: &str, version: &str, cases: usize, n: usize, agree: usize, fa
     );
 }
 
-#[test]
-fn nginx_places_every_key_where_the_routing_core_does() {
-    let Some(bin) = product("nginx") else { return };
+/// Starts `product` with every case of that product in one configuration,
+/// sends every key through it and checks each lands where the routing core
+/// places it. Skipped when the product is not installed.
+fn places_every_key_where_the_routing_core_does(which: Product) {
+    let (bin_name, label) = match which {
+        Product::Nginx => ("nginx", "nginx"),
+        Product::Haproxy => ("haproxy", "HAProxy"),
+    };
+    let Some(bin) = product(bin_name) else { return };
     let mut rng = Pcg64::seed_from_u64(seed());
     let cases: Vec<Case> = cases(&mut rng)
         .into_iter()
-        .filter(|c| c.product == Product::Nginx)
+        .filter(|c| c.product == which)
         .collect();
     let mut keyset: Vec<Vec<Key>> = Vec::new();
     let ip_keys = keys(&mut rng, &KeyKind::Ip);
@@ -483,12 +489,37 @@ fn nginx_places_every_key_where_the_routing_core_does() {
     let ports = free_ports(BACKENDS + 1);
     let (front, backends) = (ports[0], &ports[1..]);
     let dir = tempfile::tempdir().unwrap();
+    let run = match which {
+        Product::Nginx => {
+            let conf = nginx_main(dir.path(), &nginx_http(&cases, front, backends));
+            start_nginx(&bin, dir, &conf, front)
+        }
+        Product::Haproxy => start_haproxy(&bin, dir, &haproxy_cfg(&cases, front, backends), front),
+    };
+    let real = drive(&cases, &keyset, front);
+    let (n, agree, failures) = compare(label, &cases, &keyset, &real, backends);
+    if !failures.is_empty() {
+        eprintln!("{label} log:\n{}", run.log());
+    }
+    report(
+        label,
+        &version(&bin, "-v"),
+        cases.len(),
+        n,
+        agree,
+        &failures,
+    );
+}
+
+/// nginx's `http` block: one upstream and location per case on `front`,
+/// and one server per backend port answering its name.
+fn nginx_http(cases: &[Case], front: u16, backends: &[u16]) -> String {
     let mut http = String::new();
-    for c in &cases {
+    for c in cases {
         http.push_str(&c.section(backends));
     }
     writeln!(http, "  server {{\n    listen 127.0.0.1:{front};").unwrap();
-    for c in &cases {
+    for c in cases {
         writeln!(
             http,
             "    location /{}/ {{ proxy_pass http://{}; }}",
@@ -504,46 +535,13 @@ fn nginx_places_every_key_where_the_routing_core_does() {
         )
         .unwrap();
     }
-    let conf = nginx_main(dir.path(), &http);
-    let run = start_nginx(&bin, dir, &conf, front);
-    let real = drive(&cases, &keyset, front);
-    let (n, agree, failures) = compare("nginx", &cases, &keyset, &real, backends);
-    if !failures.is_empty() {
-        eprintln!("nginx log:\n{}", run.log());
-    }
-    report(
-        "nginx",
-        &version(&bin, "-v"),
-        cases.len(),
-        n,
-        agree,
-        &failures,
-    );
+    http
 }
 
-#[test]
-fn haproxy_places_every_key_where_the_routing_core_does() {
-    let Some(bin) = product("haproxy") else {
-        return;
-    };
-    let mut rng = Pcg64::seed_from_u64(seed());
-    let all = cases(&mut rng);
-    let cases: Vec<Case> = all
-        .into_iter()
-        .filter(|c| c.product == Product::Haproxy)
-        .collect();
-    let mut keyset: Vec<Vec<Key>> = Vec::new();
-    let ip_keys = keys(&mut rng, &KeyKind::Ip);
-    for c in &cases {
-        keyset.push(if c.key == KeyKind::Ip {
-            ip_keys.clone()
-        } else {
-            keys(&mut rng, &c.key)
-        });
-    }
-    let ports = free_ports(BACKENDS + 1);
-    let (front, backends) = (ports[0], &ports[1..]);
-    let dir = tempfile::tempdir().unwrap();
+/// HAProxy's configuration: a frontend on `front` choosing the case's
+/// backend by header, one backend per case, and one frontend per backend
+/// port answering its name.
+fn haproxy_cfg(cases: &[Case], front: u16, backends: &[u16]) -> String {
     let mut cfg = String::from(
         "global\n  maxconn 4000\n\ndefaults\n  mode http\n  timeout connect 5s\n  timeout client 10s\n  timeout server 10s\n\n",
     );
@@ -552,7 +550,7 @@ fn haproxy_places_every_key_where_the_routing_core_does() {
         "frontend fe\n  bind 127.0.0.1:{front}\n  use_backend %[req.hdr(x-cfg)]\n"
     )
     .unwrap();
-    for c in &cases {
+    for c in cases {
         cfg.push_str(&c.section(backends));
         cfg.push('\n');
     }
@@ -563,18 +561,15 @@ fn haproxy_places_every_key_where_the_routing_core_does() {
         )
         .unwrap();
     }
-    let run = start_haproxy(&bin, dir, &cfg, front);
-    let real = drive(&cases, &keyset, front);
-    let (n, agree, failures) = compare("HAProxy", &cases, &keyset, &real, backends);
-    if !failures.is_empty() {
-        eprintln!("HAProxy log:\n{}", run.log());
-    }
-    report(
-        "HAProxy",
-        &version(&bin, "-v"),
-        cases.len(),
-        n,
-        agree,
-        &failures,
-    );
+    cfg
+}
+
+#[test]
+fn nginx_places_every_key_where_the_routing_core_does() {
+    places_every_key_where_the_routing_core_does(Product::Nginx);
+}
+
+#[test]
+fn haproxy_places_every_key_where_the_routing_core_does() {
+    places_every_key_where_the_routing_core_does(Product::Haproxy);
 }

@@ -2,47 +2,58 @@
 //! `events.csv` when the run wrote one, otherwise derived from the
 //! `alive` / `lb_up` columns of `backends.csv` (at bucket resolution).
 
-#![allow(missing_docs)] // Some public items here still lack doc comments; remove this as they get them.
-
 use super::{Marker, PALETTE};
+use crate::metrics::ControlKind;
 use crate::report::data::RunData;
 use plotters::style::RGBColor;
 
 /// One event of one strategy's run.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RunEvent {
+    /// When it happened, seconds from the start.
     pub time_s: f64,
-    /// `crash`, `recover`, `marked_down`, …
-    pub event: String,
+    /// What happened.
+    pub event: ControlKind,
     /// The backend's number, for per-backend events.
     pub backend: Option<u32>,
 }
 
 /// Events that change how many instances exist or serve (deploys, scaling).
-pub const CAPACITY_EVENTS: &[&str] = &[
-    "drain_start",
-    "stopped",
-    "boot_start",
-    "in_service",
-    "scale_out",
-    "scale_in",
+pub const CAPACITY_EVENTS: &[ControlKind] = &[
+    ControlKind::DrainStart,
+    ControlKind::Stopped,
+    ControlKind::BootStart,
+    ControlKind::InService,
+    ControlKind::ScaleOut,
+    ControlKind::ScaleIn,
 ];
 
 /// How an event reads on a chart: something broke, something came back,
 /// or capacity changed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Tone {
+    /// Something broke (a crash, a health mark down, an outage).
     Failure,
+    /// Something came back.
     Recovery,
+    /// Capacity or speed changed (deploys, scaling, slow periods).
     Change,
 }
 
-/// The tone of an event name.
-pub fn tone(event: &str) -> Tone {
+/// The tone of an event.
+pub fn tone(event: ControlKind) -> Tone {
+    use ControlKind as K;
     match event {
-        "crash" | "marked_down" | "zone_outage" | "store_down" => Tone::Failure,
-        "recover" | "marked_up" | "store_up" => Tone::Recovery,
-        _ => Tone::Change,
+        K::Crash | K::MarkedDown | K::ZoneOutage | K::StoreDown => Tone::Failure,
+        K::Recover | K::MarkedUp | K::StoreUp => Tone::Recovery,
+        K::SlowStart
+        | K::SlowEnd
+        | K::DrainStart
+        | K::Stopped
+        | K::BootStart
+        | K::InService
+        | K::ScaleOut
+        | K::ScaleIn => Tone::Change,
     }
 }
 
@@ -63,7 +74,7 @@ pub fn events_for(data: &RunData, s: usize) -> Vec<RunEvent> {
             .filter(|e| e.strategy == s)
             .map(|e| RunEvent {
                 time_s: e.time_s,
-                event: e.event.clone(),
+                event: e.event,
                 backend: e.backend.strip_prefix('b').and_then(|n| n.parse().ok()),
             })
             .collect(),
@@ -73,7 +84,7 @@ pub fn events_for(data: &RunData, s: usize) -> Vec<RunEvent> {
         a.time_s
             .total_cmp(&b.time_s)
             .then(a.backend.cmp(&b.backend))
-            .then(a.event.cmp(&b.event))
+            .then(a.event.name().cmp(b.event.name()))
     });
     out
 }
@@ -86,18 +97,26 @@ fn derived_events(data: &RunData, s: usize) -> Vec<RunEvent> {
     let mut last: Vec<(bool, bool)> = vec![(true, true); data.backend_count as usize];
     for r in data.backend_rows(s) {
         let prev = &mut last[r.backend as usize];
-        let mut push = |event: &str| {
+        let mut push = |event: ControlKind| {
             out.push(RunEvent {
                 time_s: r.t_start_s,
-                event: event.to_string(),
+                event,
                 backend: Some(r.backend),
             })
         };
         if prev.0 != r.alive {
-            push(if r.alive { "recover" } else { "crash" });
+            push(if r.alive {
+                ControlKind::Recover
+            } else {
+                ControlKind::Crash
+            });
         }
         if prev.1 != r.lb_up {
-            push(if r.lb_up { "marked_up" } else { "marked_down" });
+            push(if r.lb_up {
+                ControlKind::MarkedUp
+            } else {
+                ControlKind::MarkedDown
+            });
         }
         *prev = (r.alive, r.lb_up);
     }
@@ -128,7 +147,7 @@ pub fn markers(events: &[RunEvent], div: f64, span: f64, max_labelled: usize) ->
             Marker {
                 x,
                 label: if labelled { label } else { String::new() },
-                colour: tone_colour(tone(&first.event)),
+                colour: tone_colour(tone(first.event)),
             }
         })
         .collect()
@@ -137,8 +156,8 @@ pub fn markers(events: &[RunEvent], div: f64, span: f64, max_labelled: usize) ->
 /// "b3 crash", or the event alone for run-wide ones.
 pub fn event_label(e: &RunEvent) -> String {
     match e.backend {
-        Some(b) => format!("b{b} {}", e.event.replace('_', " ")),
-        None => e.event.replace('_', " "),
+        Some(b) => format!("b{b} {}", e.event.name().replace('_', " ")),
+        None => e.event.name().replace('_', " "),
     }
 }
 
@@ -146,10 +165,10 @@ pub fn event_label(e: &RunEvent) -> String {
 mod tests {
     use super::*;
 
-    fn ev(t: f64, e: &str, b: Option<u32>) -> RunEvent {
+    fn ev(t: f64, e: ControlKind, b: Option<u32>) -> RunEvent {
         RunEvent {
             time_s: t,
-            event: e.into(),
+            event: e,
             backend: b,
         }
     }
@@ -157,9 +176,9 @@ mod tests {
     #[test]
     fn close_events_share_a_marker() {
         let evs = [
-            ev(100.0, "crash", Some(3)),
-            ev(101.0, "marked_down", Some(3)),
-            ev(900.0, "recover", Some(3)),
+            ev(100.0, ControlKind::Crash, Some(3)),
+            ev(101.0, ControlKind::MarkedDown, Some(3)),
+            ev(900.0, ControlKind::Recover, Some(3)),
         ];
         let m = markers(&evs, 60.0, 20.0, 10);
         assert_eq!(m.len(), 2);

@@ -184,7 +184,7 @@ fn draw(root: &Area, data: &RunData) -> DrawResult {
         let mut ticks: BTreeSet<(u8, i64)> = BTreeSet::new();
         let mut runwide: Vec<(f64, Tone)> = Vec::new();
         for e in &events {
-            let t = tone(&e.event);
+            let t = tone(e.event);
             match (e.backend, t) {
                 (Some(b), Tone::Failure | Tone::Recovery) => {
                     triangles.insert((bucket(e.time_s), b, t == Tone::Recovery));

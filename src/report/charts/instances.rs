@@ -15,10 +15,10 @@ pub fn wanted(data: &RunData) -> bool {
         rows.iter()
             .any(|r| rows.first().is_some_and(|f| r.provisioned != f.provisioned))
     });
-    let capacity_events = data.events.as_ref().is_some_and(|ev| {
-        ev.iter()
-            .any(|e| CAPACITY_EVENTS.contains(&e.event.as_str()))
-    });
+    let capacity_events = data
+        .events
+        .as_ref()
+        .is_some_and(|ev| ev.iter().any(|e| CAPACITY_EVENTS.contains(&e.event)));
     varies || capacity_events
 }
 
@@ -101,7 +101,7 @@ pub fn instances(data: &RunData) -> Result<Vec<u8>, ChartError> {
     }
     let all_events: Vec<_> = (0..data.strategies.len())
         .flat_map(|s| events_for(data, s))
-        .filter(|e| CAPACITY_EVENTS.contains(&e.event.as_str()) && e.backend.is_none())
+        .filter(|e| CAPACITY_EVENTS.contains(&e.event) && e.backend.is_none())
         .collect();
     let spec = LineChart {
         title: "Instances in service over time (grey: booting or draining)".into(),

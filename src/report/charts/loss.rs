@@ -3,26 +3,21 @@
 //! columns `summary.csv` has, in its order.
 
 use super::*;
+use crate::metrics::LossCause;
 use crate::report::data::RunData;
 
-/// The known causes' colours stay put whatever columns a run has.
-const KNOWN: &[&str] = &[
-    "failure",
-    "ip_change",
-    "cookie_blocked",
-    "ttl_expired",
-    "rebalanced",
-    "deploy",
-    "scale_in",
-    "token_rotation",
-];
-
-/// The colour of a loss cause.
-pub fn cause_colour(cause: &str, position: usize) -> RGBColor {
-    match KNOWN.iter().position(|k| *k == cause) {
-        Some(i) => category_colour(i),
-        None => category_colour(KNOWN.len() + position),
-    }
+/// The colour of a loss cause: fixed per cause, whatever columns a run has.
+pub fn cause_colour(cause: LossCause) -> RGBColor {
+    category_colour(match cause {
+        LossCause::Failure => 0,
+        LossCause::IpChange => 1,
+        LossCause::CookieBlocked => 2,
+        LossCause::TtlExpired => 3,
+        LossCause::Rebalanced => 4,
+        LossCause::Deploy => 5,
+        LossCause::ScaleIn => 6,
+        LossCause::TokenRotation => 7,
+    })
 }
 
 /// Renders `loss.png`.
@@ -75,8 +70,8 @@ fn draw(root: &Area, data: &RunData) -> DrawResult {
         .iter()
         .map(|&ci| {
             (
-                causes[ci].1.replace('_', " "),
-                cause_colour(causes[ci].1, ci),
+                causes[ci].1.name().replace('_', " "),
+                cause_colour(causes[ci].1),
             )
         })
         .collect();
@@ -116,7 +111,7 @@ fn draw(root: &Area, data: &RunData) -> DrawResult {
     let h = if n <= 3 { 0.25 } else { 0.35 };
     for &ci in &present {
         let cause = causes[ci].1;
-        let c = cause_colour(cause, ci);
+        let c = cause_colour(cause);
         let rects = (0..n).filter_map(|s| {
             let y = (n - 1 - s) as f64;
             let x0: f64 = pcts[s][..ci].iter().sum();

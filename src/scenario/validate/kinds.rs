@@ -191,7 +191,7 @@ pub(super) fn strategy(k: &KeyPath, s: &RawStrategy) -> R<StrategySpec> {
             let takes = if allowed.is_empty() {
                 "it takes only `name` and `kind`".to_string()
             } else {
-                format!("its keys are {}", ticked(allowed))
+                format!("its keys are {}", ticked(&allowed))
             };
             return problem(
                 &k.k(key),
