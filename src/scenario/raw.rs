@@ -6,11 +6,17 @@
 #![allow(missing_docs)] // Mirrors the TOML schema key for key; docs/scenario.md documents each key.
 
 use serde::de::{self, Deserializer, SeqAccess, Visitor};
+use schemars::JsonSchema;
 use serde::Deserialize;
 use std::fmt;
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(
+    title = "stickysim scenario",
+    description = "A stickysim scenario file (TOML); docs/scenario.md documents each key."
+)]
+#[schemars(rename = "Scenario")]
 pub struct RawScenario {
     pub simulation: RawSimulation,
     pub workload: RawWorkload,
@@ -31,51 +37,67 @@ pub struct RawScenario {
     pub slo: Option<Vec<super::decision::RawSlo>>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Simulation")]
 pub struct RawSimulation {
     pub name: Option<String>,
     #[serde(deserialize_with = "super::duration::secs")]
+    #[schemars(with = "super::duration::Secs")]
     pub duration: f64,
     #[serde(default, deserialize_with = "super::duration::opt_secs")]
+    #[schemars(with = "Option<super::duration::Secs>")]
     pub warmup: Option<f64>,
     pub seed: Option<u64>,
     pub replications: Option<i64>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Workload")]
 pub struct RawWorkload {
     pub session_rate: f64,
     pub profile: Option<Vec<RawStep>>,
     #[serde(default, deserialize_with = "super::duration::opt_secs")]
+    #[schemars(with = "Option<super::duration::Secs>")]
     pub profile_period: Option<f64>,
     pub requests_per_session: RawDist,
     pub think_time: RawDist,
     pub service_time: RawDist,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Step")]
 pub struct RawStep {
     #[serde(deserialize_with = "super::duration::secs")]
+    #[schemars(with = "super::duration::Secs")]
     pub from: f64,
     pub multiplier: f64,
 }
 
 /// `{ dist = KIND, ...params }`. Every parameter any kind takes is listed;
 /// which ones a kind accepts is [`DIST_PARAMS`].
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Dist")]
+#[schemars(
+    description = "A distribution: `{ dist = KIND, ...params }`; docs/scenario.md lists the parameters each kind takes."
+)]
 pub struct RawDist {
+    #[schemars(schema_with = "dist_kind_schema")]
     pub dist: String,
     #[serde(default, deserialize_with = "super::duration::opt_secs")]
+    #[schemars(with = "Option<super::duration::Secs>")]
     pub value: Option<f64>,
     #[serde(default, deserialize_with = "super::duration::opt_secs")]
+    #[schemars(with = "Option<super::duration::Secs>")]
     pub mean: Option<f64>,
     #[serde(default, deserialize_with = "super::duration::opt_secs")]
+    #[schemars(with = "Option<super::duration::Secs>")]
     pub min: Option<f64>,
     #[serde(default, deserialize_with = "super::duration::opt_secs")]
+    #[schemars(with = "Option<super::duration::Secs>")]
     pub max: Option<f64>,
     pub cv: Option<f64>,
     pub shape: Option<f64>,
@@ -109,16 +131,18 @@ impl RawDist {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
+#[schemars(rename = "Network")]
 pub enum RawNetwork {
     Direct,
     Nat,
     Cgnat,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Client")]
 pub struct RawClient {
     pub name: Option<String>,
     pub share: f64,
@@ -130,11 +154,13 @@ pub struct RawClient {
     pub cookie_block: Option<f64>,
     pub token_header: Option<bool>,
     #[serde(default, deserialize_with = "super::duration::opt_secs")]
+    #[schemars(with = "Option<super::duration::Secs>")]
     pub token_rotation: Option<f64>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Backends")]
 pub struct RawBackends {
     pub count: Option<u32>,
     pub workers: Option<u32>,
@@ -148,6 +174,49 @@ pub struct RawBackends {
 pub enum RawSpeed {
     All(f64),
     Each(Vec<f64>),
+}
+
+impl JsonSchema for RawSpeed {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Speed".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "A number (every backend) or an array of numbers (one per backend).",
+            "anyOf": [
+                { "type": "number" },
+                { "type": "array", "items": { "type": "number" } }
+            ]
+        })
+    }
+}
+
+/// A string key that takes one of `names`, for the schema (the parser
+/// reads it as a string and checks the name in validation).
+pub(crate) fn name_schema(description: &str, names: &[&str]) -> schemars::Schema {
+    schemars::json_schema!({
+        "description": description,
+        "type": "string",
+        "enum": names
+    })
+}
+
+fn dist_kind_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    let names: Vec<&str> = DIST_PARAMS.iter().map(|(k, _)| *k).collect();
+    name_schema("The distribution's kind.", &names)
+}
+
+fn strategy_kind_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    name_schema(
+        "The strategy's kind.",
+        &crate::routing::StrategyKind::names(),
+    )
+}
+
+fn fault_kind_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    let names: Vec<&str> = FAULT_KINDS.iter().map(|(k, _, _)| *k).collect();
+    name_schema("The fault's kind.", &names)
 }
 
 impl<'de> Deserialize<'de> for RawSpeed {
@@ -179,29 +248,35 @@ impl<'de> Deserialize<'de> for RawSpeed {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "HealthCheck")]
 pub struct RawHealthCheck {
     #[serde(default, deserialize_with = "super::duration::opt_secs")]
+    #[schemars(with = "Option<super::duration::Secs>")]
     pub interval: Option<f64>,
     #[serde(default, deserialize_with = "super::duration::opt_secs")]
+    #[schemars(with = "Option<super::duration::Secs>")]
     pub timeout: Option<f64>,
     pub unhealthy_threshold: Option<u32>,
     pub healthy_threshold: Option<u32>,
     #[serde(default, deserialize_with = "super::duration::opt_secs")]
+    #[schemars(with = "Option<super::duration::Secs>")]
     pub retry_delay: Option<f64>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
+#[schemars(rename = "Placement")]
 pub enum RawPlacement {
     Local,
     Shared,
     Replicated,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "SessionState")]
 pub struct RawSessionState {
     pub placement: Option<RawPlacement>,
     pub store_latency: Option<RawDist>,
@@ -211,48 +286,57 @@ pub struct RawSessionState {
     pub replica_lookup: Option<RawReplicaLookup>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
+#[schemars(rename = "ReplicaLookup")]
 pub enum RawReplicaLookup {
     Local,
     Cluster,
 }
 
 /// `{ at, duration }`: a time window.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Window")]
 pub struct RawWindow {
     #[serde(deserialize_with = "super::duration::secs")]
+    #[schemars(with = "super::duration::Secs")]
     pub at: f64,
     #[serde(deserialize_with = "super::duration::secs")]
+    #[schemars(with = "super::duration::Secs")]
     pub duration: f64,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Output")]
 pub struct RawOutput {
     #[serde(default, deserialize_with = "super::duration::opt_secs")]
+    #[schemars(with = "Option<super::duration::Secs>")]
     pub bucket: Option<f64>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
+#[schemars(rename = "TtlMode")]
 pub enum RawTtlMode {
     Sliding,
     Absolute,
     Session,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
+#[schemars(rename = "SameSite")]
 pub enum RawSameSite {
     Strict,
     Lax,
     None,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
+#[schemars(rename = "Balance")]
 pub enum RawBalance {
     RoundRobin,
     Random,
@@ -260,15 +344,17 @@ pub enum RawBalance {
     P2c,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
+#[schemars(rename = "OnUnavailable")]
 pub enum RawOnUnavailable {
     Redispatch,
     Reject,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
+#[schemars(rename = "HashAlgo")]
 pub enum RawHashAlgo {
     Modulo,
     NginxIpHash,
@@ -282,15 +368,17 @@ pub enum RawHashAlgo {
     HaproxyConsistent,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
+#[schemars(rename = "OnDraining")]
 pub enum RawOnDraining {
     Reroute,
     Honor,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
+#[schemars(rename = "KeySource")]
 pub enum RawKeySource {
     Source,
     Header,
@@ -302,12 +390,18 @@ pub enum RawKeySource {
 /// keys adds them here and to [`present_keys`](Self::present_keys).
 ///
 /// [`StrategyKind::keys`]: crate::routing::StrategyKind::keys
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Strategy")]
+#[schemars(
+    description = "One `[[strategies]]` entry: `name`, `kind` and the keys of that kind (docs/strategies.md)."
+)]
 pub struct RawStrategy {
     pub name: String,
+    #[schemars(schema_with = "strategy_kind_schema")]
     pub kind: String,
     #[serde(default, deserialize_with = "super::duration::opt_secs")]
+    #[schemars(with = "Option<super::duration::Secs>")]
     pub ttl: Option<f64>,
     pub ttl_mode: Option<RawTtlMode>,
     pub cookie_name: Option<String>,
@@ -327,6 +421,7 @@ pub struct RawStrategy {
     pub avalanche: Option<bool>,
     pub header_name: Option<String>,
     #[serde(default, deserialize_with = "super::duration::opt_secs")]
+    #[schemars(with = "Option<super::duration::Secs>")]
     pub timeout: Option<f64>,
     pub size: Option<u32>,
     pub factor: Option<u32>,
@@ -367,28 +462,38 @@ impl RawStrategy {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Fault")]
 pub struct RawFault {
+    #[schemars(schema_with = "fault_kind_schema")]
     pub kind: String,
     pub backend: Option<String>,
     #[serde(default, deserialize_with = "super::duration::opt_secs")]
+    #[schemars(with = "Option<super::duration::Secs>")]
     pub at: Option<f64>,
     #[serde(default, deserialize_with = "super::duration::opt_secs")]
+    #[schemars(with = "Option<super::duration::Secs>")]
     pub recover_after: Option<f64>,
     #[serde(default, deserialize_with = "super::duration::opt_secs")]
+    #[schemars(with = "Option<super::duration::Secs>")]
     pub mtbf: Option<f64>,
     #[serde(default, deserialize_with = "super::duration::opt_secs")]
+    #[schemars(with = "Option<super::duration::Secs>")]
     pub mttr: Option<f64>,
     pub zone: Option<String>,
     #[serde(default, deserialize_with = "super::duration::opt_secs")]
+    #[schemars(with = "Option<super::duration::Secs>")]
     pub duration: Option<f64>,
     pub factor: Option<f64>,
     #[serde(default, deserialize_with = "super::duration::opt_secs")]
+    #[schemars(with = "Option<super::duration::Secs>")]
     pub every: Option<f64>,
     #[serde(default, deserialize_with = "super::duration::opt_secs")]
+    #[schemars(with = "Option<super::duration::Secs>")]
     pub from: Option<f64>,
     #[serde(default, deserialize_with = "super::duration::opt_secs")]
+    #[schemars(with = "Option<super::duration::Secs>")]
     pub until: Option<f64>,
     pub count: Option<u32>,
 }
@@ -421,56 +526,74 @@ impl RawFault {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Deploy")]
 pub struct RawDeploy {
     #[serde(default, deserialize_with = "super::duration::opt_secs")]
+    #[schemars(with = "Option<super::duration::Secs>")]
     pub at: Option<f64>,
     #[serde(default, deserialize_with = "super::duration::opt_secs")]
+    #[schemars(with = "Option<super::duration::Secs>")]
     pub every: Option<f64>,
     #[serde(default, deserialize_with = "super::duration::opt_secs")]
+    #[schemars(with = "Option<super::duration::Secs>")]
     pub from: Option<f64>,
     #[serde(default, deserialize_with = "super::duration::opt_secs")]
+    #[schemars(with = "Option<super::duration::Secs>")]
     pub until: Option<f64>,
     pub count: Option<u32>,
     pub batch_size: Option<u32>,
     #[serde(default, deserialize_with = "super::duration::opt_secs")]
+    #[schemars(with = "Option<super::duration::Secs>")]
     pub pause: Option<f64>,
     #[serde(default, deserialize_with = "super::duration::opt_secs")]
+    #[schemars(with = "Option<super::duration::Secs>")]
     pub deregistration_delay: Option<f64>,
     #[serde(default, deserialize_with = "super::duration::opt_secs")]
+    #[schemars(with = "Option<super::duration::Secs>")]
     pub boot_time: Option<f64>,
     #[serde(default, deserialize_with = "super::duration::opt_secs")]
+    #[schemars(with = "Option<super::duration::Secs>")]
     pub slow_start: Option<f64>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
+#[schemars(rename = "Victim")]
 pub enum RawVictim {
     Newest,
     Oldest,
     LeastSessions,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Autoscaling")]
 pub struct RawAutoscaling {
     pub min: u32,
     pub max: u32,
     pub target_utilisation: Option<f64>,
     #[serde(default, deserialize_with = "super::duration::opt_secs")]
+    #[schemars(with = "Option<super::duration::Secs>")]
     pub metric_window: Option<f64>,
     #[serde(default, deserialize_with = "super::duration::opt_secs")]
+    #[schemars(with = "Option<super::duration::Secs>")]
     pub evaluation_period: Option<f64>,
     #[serde(default, deserialize_with = "super::duration::opt_secs")]
+    #[schemars(with = "Option<super::duration::Secs>")]
     pub scale_out_cooldown: Option<f64>,
     #[serde(default, deserialize_with = "super::duration::opt_secs")]
+    #[schemars(with = "Option<super::duration::Secs>")]
     pub scale_in_cooldown: Option<f64>,
     #[serde(default, deserialize_with = "super::duration::opt_secs")]
+    #[schemars(with = "Option<super::duration::Secs>")]
     pub boot_time: Option<f64>,
     pub victim: Option<RawVictim>,
     #[serde(default, deserialize_with = "super::duration::opt_secs")]
+    #[schemars(with = "Option<super::duration::Secs>")]
     pub deregistration_delay: Option<f64>,
     #[serde(default, deserialize_with = "super::duration::opt_secs")]
+    #[schemars(with = "Option<super::duration::Secs>")]
     pub slow_start: Option<f64>,
 }
