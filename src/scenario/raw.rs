@@ -5,8 +5,8 @@
 
 #![allow(missing_docs)] // Mirrors the TOML schema key for key; docs/scenario.md documents each key.
 
-use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use schemars::JsonSchema;
+use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use serde::Deserialize;
 use std::fmt;
 
@@ -61,6 +61,7 @@ pub struct RawWorkload {
     #[serde(default, deserialize_with = "super::duration::opt_secs")]
     #[schemars(with = "Option<super::duration::Secs>")]
     pub profile_period: Option<f64>,
+    #[schemars(schema_with = "count_dist_schema")]
     pub requests_per_session: RawDist,
     pub think_time: RawDist,
     pub service_time: RawDist,
@@ -205,6 +206,37 @@ pub(crate) fn name_schema(description: &str, names: &[&str]) -> schemars::Schema
 fn dist_kind_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
     let names: Vec<&str> = DIST_PARAMS.iter().map(|(k, _)| *k).collect();
     name_schema("The distribution's kind.", &names)
+}
+
+/// A distribution of counts: [`RawDist`] with numbers only, since
+/// `requests_per_session` refuses duration strings.
+fn count_dist_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    fn numbers_only(v: &mut serde_json::Value) {
+        match v {
+            serde_json::Value::Object(obj) => {
+                if obj
+                    .get("$ref")
+                    .and_then(|r| r.as_str())
+                    .is_some_and(|r| r.ends_with("/Duration"))
+                {
+                    obj.remove("$ref");
+                    obj.insert("type".into(), "number".into());
+                }
+                obj.values_mut().for_each(numbers_only);
+            }
+            serde_json::Value::Array(items) => items.iter_mut().for_each(numbers_only),
+            _ => {}
+        }
+    }
+    let mut schema = <RawDist as JsonSchema>::json_schema(generator).to_value();
+    numbers_only(&mut schema);
+    if let serde_json::Value::Object(obj) = &mut schema {
+        obj.insert(
+            "description".into(),
+            "A distribution of request counts: `{ dist = KIND, ...params }` with numbers (no units).".into(),
+        );
+    }
+    schemars::Schema::try_from(schema).unwrap_or_default()
 }
 
 fn strategy_kind_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {

@@ -106,7 +106,10 @@ fn a_misspelt_key_fails_the_schema_and_the_parser() {
         errs.iter().any(|e| e.contains("sesion_rate")),
         "the schema accepted a misspelt key: {errs:?}"
     );
-    assert!(parses(&table).is_err(), "the parser accepted a misspelt key");
+    assert!(
+        parses(&table).is_err(),
+        "the parser accepted a misspelt key"
+    );
 }
 
 /// Every table of every bundled scenario (sections, `[[array]]` entries,
@@ -200,7 +203,9 @@ fn time_keys_take_seconds_or_a_duration_string() {
             .insert("duration".into(), d);
         t
     };
-    for ok in ["200ms", "15s", "10m", "2h", "1d", "1h 30m", "1h30m", "2 hours"] {
+    for ok in [
+        "200ms", "15s", "10m", "2h", "1d", "1h 30m", "1h30m", "2 hours",
+    ] {
         let t = with(toml::Value::String(ok.into()));
         assert_eq!(reads(&t), Ok(()), "parser on {ok:?}");
         assert_eq!(errors(&v, &t), Vec::<String>::new(), "schema on {ok:?}");
@@ -220,6 +225,29 @@ fn time_keys_take_seconds_or_a_duration_string() {
         assert!(reads(&t).is_err(), "parser accepted {bad}");
         assert!(!errors(&v, &t).is_empty(), "schema accepted {bad}");
     }
+}
+
+/// `requests_per_session` is a count: a duration string there is refused
+/// by the parser, and so by the schema, while `think_time` takes one.
+#[test]
+fn a_count_distribution_refuses_units() {
+    let v = validator();
+    let base: toml::Table =
+        toml::from_str(&fs::read_to_string(data("tiny.toml")).unwrap()).unwrap();
+    let with = |key: &str| {
+        let mut t = base.clone();
+        t["workload"].as_table_mut().unwrap()[key]
+            .as_table_mut()
+            .unwrap()
+            .insert("mean".into(), "5s".into());
+        t
+    };
+    let count = with("requests_per_session");
+    assert!(parses(&count).is_err());
+    assert!(!errors(&v, &count).is_empty());
+    let think = with("think_time");
+    assert_eq!(parses(&think), Ok(()));
+    assert_eq!(errors(&v, &think), Vec::<String>::new());
 }
 
 /// The enumerations the schema offers for completion are the names the
