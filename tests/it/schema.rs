@@ -121,14 +121,12 @@ fn a_misspelt_key_fails_the_schema_and_the_parser() {
 fn an_unknown_key_in_any_table_fails_the_schema_and_the_parser() {
     fn tables(value: &toml::Value, at: Vec<String>, out: &mut Vec<Vec<String>>) {
         match value {
-            toml::Value::Table(t) => {
-                if at != ["sweep", "params"] {
-                    out.push(at.clone());
-                    for (k, v) in t {
-                        let mut next = at.clone();
-                        next.push(k.clone());
-                        tables(v, next, out);
-                    }
+            toml::Value::Table(t) if at != ["sweep", "params"] => {
+                out.push(at.clone());
+                for (k, v) in t {
+                    let mut next = at.clone();
+                    next.push(k.clone());
+                    tables(v, next, out);
                 }
             }
             toml::Value::Array(items) => {
