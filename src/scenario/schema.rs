@@ -12,10 +12,11 @@
 use schemars::generate::SchemaSettings;
 use serde_json::Value;
 
-/// The scenario schema as pretty-printed JSON (draft 2020-12), ending in a
+/// The scenario schema as pretty-printed JSON (draft 7, which every editor
+/// integration reads), ending in a
 /// newline.
 pub fn json_schema() -> String {
-    let generator = SchemaSettings::draft2020_12().into_generator();
+    let generator = SchemaSettings::draft07().into_generator();
     let mut schema = generator
         .into_root_schema_for::<super::raw::RawScenario>()
         .to_value();

@@ -17,7 +17,7 @@ fn schema() -> Value {
 }
 
 fn validator() -> jsonschema::Validator {
-    jsonschema::draft202012::new(&schema()).expect("the schema is a valid draft 2020-12 schema")
+    jsonschema::draft7::new(&schema()).expect("the schema is a valid draft 7 schema")
 }
 
 /// A TOML scenario as the JSON an editor's schema check sees.
@@ -254,9 +254,9 @@ fn a_count_distribution_refuses_units() {
 #[test]
 fn kind_names_in_the_schema_are_the_parsers() {
     let s = schema();
-    let kinds = &s["$defs"]["Strategy"]["properties"]["kind"]["enum"];
+    let kinds = &s["definitions"]["Strategy"]["properties"]["kind"]["enum"];
     assert_eq!(kinds, &json!(stickysim::routing::StrategyKind::names()));
-    let dists = &s["$defs"]["Dist"]["properties"]["dist"]["enum"];
+    let dists = &s["definitions"]["Dist"]["properties"]["dist"]["enum"];
     let want: Vec<&str> = stickysim::scenario::raw::DIST_PARAMS
         .iter()
         .map(|(k, _)| *k)
