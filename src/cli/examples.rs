@@ -77,6 +77,11 @@ Examples:
   stickysim man > stickysim.1 && man ./stickysim.1
   stickysim man | gzip > /usr/local/share/man/man1/stickysim.1.gz";
 
+pub(super) const SCHEMA: &str = "\
+Examples:
+  stickysim schema > scenario.schema.json
+  stickysim schema | jq '.properties | keys'";
+
 pub(super) const INIT: &str = "\
 Examples:
   stickysim init --from checkout my.toml

@@ -13,6 +13,7 @@ pub mod progress;
 mod report;
 mod route;
 mod run;
+mod schema;
 mod sweep;
 mod validate;
 
@@ -64,6 +65,9 @@ pub enum Command {
     /// Write a commented starter scenario: a bundled one, or one worked out
     /// from a few answers (flags, or questions on a terminal).
     Init(init::InitArgs),
+    /// Print the JSON Schema of the scenario format (as in
+    /// docs/scenario.schema.json), for editors to complete and check keys.
+    Schema(schema::SchemaArgs),
 }
 
 /// Exit status for usage, configuration and I/O errors.
@@ -85,6 +89,7 @@ pub fn main(cli: Cli) -> ExitCode {
         Command::Completions(args) => completions::completions(args),
         Command::Man(args) => completions::man(args),
         Command::Init(args) => init::run(args),
+        Command::Schema(args) => schema::run(args),
     };
     match result {
         Ok(code) => code,

@@ -23,8 +23,9 @@ use serde::Deserialize;
 use std::fmt;
 
 /// `[decision]` as written.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Decision")]
 pub struct RawDecision {
     /// The question the scenario answers, in the user's words.
     pub question: Option<String>,
@@ -37,8 +38,9 @@ pub struct RawDecision {
 }
 
 /// Which value of a replicated column an assertion tests, as written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
+#[schemars(rename = "Bound")]
 pub enum RawBound {
     /// The mean over replications.
     Mean,
@@ -49,8 +51,9 @@ pub enum RawBound {
 }
 
 /// One `[[slo]]` entry as written.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Slo")]
 pub struct RawSlo {
     /// A strategy's name, or `"all"`.
     pub strategy: String,

@@ -56,6 +56,30 @@ pub(crate) fn opt_secs<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D
     secs(d).map(Some)
 }
 
+/// The JSON Schema of a time key, for `#[schemars(with = "Secs")]`: a
+/// number of seconds or a duration string, as [`secs`] reads it.
+pub(crate) struct Secs;
+
+impl schemars::JsonSchema for Secs {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Duration".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": format!("A time: {ACCEPTED_FORMS}."),
+            "anyOf": [
+                { "type": "number" },
+                { "type": "string", "pattern": DURATION_PATTERN }
+            ]
+        })
+    }
+}
+
+/// What a duration string looks like to an editor: one or more
+/// `<integer><unit>` pieces (humantime reads the units).
+pub(crate) const DURATION_PATTERN: &str = r"^\s*([0-9]+\s*[A-Za-zµ]+\s*)+$";
+
 /// Distribution keys that are counts, not times, and so refuse a duration
 /// string (the raw stage reads every distribution's parameters as times).
 const COUNT_DISTS: &[(&str, &str)] = &[("workload", "requests_per_session")];

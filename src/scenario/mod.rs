@@ -34,6 +34,7 @@ mod identity;
 mod overrides;
 pub(crate) mod raw;
 pub mod sanity;
+pub mod schema;
 mod spans;
 pub mod sweep;
 mod types;

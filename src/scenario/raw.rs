@@ -3,12 +3,18 @@
 //! are still `Option`s, and nothing is checked beyond types; the
 //! validation stage turns this into a [`Scenario`](super::Scenario).
 
+use schemars::JsonSchema;
 use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use serde::Deserialize;
 use std::fmt;
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(
+    title = "stickysim scenario",
+    description = "A stickysim scenario file (TOML); docs/scenario.md documents each key."
+)]
+#[schemars(rename = "Scenario")]
 pub(crate) struct RawScenario {
     pub(crate) simulation: RawSimulation,
     pub(crate) workload: RawWorkload,
@@ -29,51 +35,68 @@ pub(crate) struct RawScenario {
     pub(crate) slo: Option<Vec<super::decision::RawSlo>>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Simulation")]
 pub(crate) struct RawSimulation {
     pub(crate) name: Option<String>,
     #[serde(deserialize_with = "super::duration::secs")]
+    #[schemars(with = "super::duration::Secs")]
     pub(crate) duration: f64,
     #[serde(default, deserialize_with = "super::duration::opt_secs")]
+    #[schemars(with = "Option<super::duration::Secs>")]
     pub(crate) warmup: Option<f64>,
     pub(crate) seed: Option<u64>,
     pub(crate) replications: Option<i64>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Workload")]
 pub(crate) struct RawWorkload {
     pub(crate) session_rate: f64,
     pub(crate) profile: Option<Vec<RawStep>>,
     #[serde(default, deserialize_with = "super::duration::opt_secs")]
+    #[schemars(with = "Option<super::duration::Secs>")]
     pub(crate) profile_period: Option<f64>,
+    #[schemars(schema_with = "count_dist_schema")]
     pub(crate) requests_per_session: RawDist,
     pub(crate) think_time: RawDist,
     pub(crate) service_time: RawDist,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Step")]
 pub(crate) struct RawStep {
     #[serde(deserialize_with = "super::duration::secs")]
+    #[schemars(with = "super::duration::Secs")]
     pub(crate) from: f64,
     pub(crate) multiplier: f64,
 }
 
 /// `{ dist = KIND, ...params }`. Every parameter any kind takes is listed;
 /// which ones a kind accepts is [`DIST_PARAMS`].
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Dist")]
+#[schemars(
+    description = "A distribution: `{ dist = KIND, ...params }`; docs/scenario.md lists the parameters each kind takes."
+)]
 pub(crate) struct RawDist {
+    #[schemars(schema_with = "dist_kind_schema")]
     pub(crate) dist: String,
     #[serde(default, deserialize_with = "super::duration::opt_secs")]
+    #[schemars(with = "Option<super::duration::Secs>")]
     pub(crate) value: Option<f64>,
     #[serde(default, deserialize_with = "super::duration::opt_secs")]
+    #[schemars(with = "Option<super::duration::Secs>")]
     pub(crate) mean: Option<f64>,
     #[serde(default, deserialize_with = "super::duration::opt_secs")]
+    #[schemars(with = "Option<super::duration::Secs>")]
     pub(crate) min: Option<f64>,
     #[serde(default, deserialize_with = "super::duration::opt_secs")]
+    #[schemars(with = "Option<super::duration::Secs>")]
     pub(crate) max: Option<f64>,
     pub(crate) cv: Option<f64>,
     pub(crate) shape: Option<f64>,
@@ -107,16 +130,18 @@ impl RawDist {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
+#[schemars(rename = "Network")]
 pub(crate) enum RawNetwork {
     Direct,
     Nat,
     Cgnat,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Client")]
 pub(crate) struct RawClient {
     pub(crate) name: Option<String>,
     pub(crate) share: f64,
@@ -128,11 +153,13 @@ pub(crate) struct RawClient {
     pub(crate) cookie_block: Option<f64>,
     pub(crate) token_header: Option<bool>,
     #[serde(default, deserialize_with = "super::duration::opt_secs")]
+    #[schemars(with = "Option<super::duration::Secs>")]
     pub(crate) token_rotation: Option<f64>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Backends")]
 pub(crate) struct RawBackends {
     pub(crate) count: Option<u32>,
     pub(crate) workers: Option<u32>,
@@ -146,6 +173,80 @@ pub(crate) struct RawBackends {
 pub(crate) enum RawSpeed {
     All(f64),
     Each(Vec<f64>),
+}
+
+impl JsonSchema for RawSpeed {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Speed".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "A number (every backend) or an array of numbers (one per backend).",
+            "anyOf": [
+                { "type": "number" },
+                { "type": "array", "items": { "type": "number" } }
+            ]
+        })
+    }
+}
+
+/// A string key that takes one of `names`, for the schema (the parser
+/// reads it as a string and checks the name in validation).
+pub(crate) fn name_schema(description: &str, names: &[&str]) -> schemars::Schema {
+    schemars::json_schema!({
+        "description": description,
+        "type": "string",
+        "enum": names
+    })
+}
+
+fn dist_kind_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    let names: Vec<&str> = DIST_PARAMS.iter().map(|(k, _)| *k).collect();
+    name_schema("The distribution's kind.", &names)
+}
+
+/// A distribution of counts: [`RawDist`] with numbers only, since
+/// `requests_per_session` refuses duration strings.
+fn count_dist_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    fn numbers_only(v: &mut serde_json::Value) {
+        match v {
+            serde_json::Value::Object(obj) => {
+                if obj
+                    .get("$ref")
+                    .and_then(|r| r.as_str())
+                    .is_some_and(|r| r.ends_with("/Duration"))
+                {
+                    obj.remove("$ref");
+                    obj.insert("type".into(), "number".into());
+                }
+                obj.values_mut().for_each(numbers_only);
+            }
+            serde_json::Value::Array(items) => items.iter_mut().for_each(numbers_only),
+            _ => {}
+        }
+    }
+    let mut schema = <RawDist as JsonSchema>::json_schema(generator).to_value();
+    numbers_only(&mut schema);
+    if let serde_json::Value::Object(obj) = &mut schema {
+        obj.insert(
+            "description".into(),
+            "A distribution of request counts: `{ dist = KIND, ...params }` with numbers (no units).".into(),
+        );
+    }
+    schemars::Schema::try_from(schema).unwrap_or_default()
+}
+
+fn strategy_kind_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    name_schema(
+        "The strategy's kind.",
+        &crate::routing::StrategyKind::names(),
+    )
+}
+
+fn fault_kind_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    let names: Vec<&str> = FAULT_KINDS.iter().map(|(k, _, _)| *k).collect();
+    name_schema("The fault's kind.", &names)
 }
 
 impl<'de> Deserialize<'de> for RawSpeed {
@@ -177,29 +278,35 @@ impl<'de> Deserialize<'de> for RawSpeed {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "HealthCheck")]
 pub(crate) struct RawHealthCheck {
     #[serde(default, deserialize_with = "super::duration::opt_secs")]
+    #[schemars(with = "Option<super::duration::Secs>")]
     pub(crate) interval: Option<f64>,
     #[serde(default, deserialize_with = "super::duration::opt_secs")]
+    #[schemars(with = "Option<super::duration::Secs>")]
     pub(crate) timeout: Option<f64>,
     pub(crate) unhealthy_threshold: Option<u32>,
     pub(crate) healthy_threshold: Option<u32>,
     #[serde(default, deserialize_with = "super::duration::opt_secs")]
+    #[schemars(with = "Option<super::duration::Secs>")]
     pub(crate) retry_delay: Option<f64>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
+#[schemars(rename = "Placement")]
 pub(crate) enum RawPlacement {
     Local,
     Shared,
     Replicated,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "SessionState")]
 pub(crate) struct RawSessionState {
     pub(crate) placement: Option<RawPlacement>,
     pub(crate) store_latency: Option<RawDist>,
@@ -209,48 +316,57 @@ pub(crate) struct RawSessionState {
     pub(crate) replica_lookup: Option<RawReplicaLookup>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
+#[schemars(rename = "ReplicaLookup")]
 pub(crate) enum RawReplicaLookup {
     Local,
     Cluster,
 }
 
 /// `{ at, duration }`: a time window.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Window")]
 pub(crate) struct RawWindow {
     #[serde(deserialize_with = "super::duration::secs")]
+    #[schemars(with = "super::duration::Secs")]
     pub(crate) at: f64,
     #[serde(deserialize_with = "super::duration::secs")]
+    #[schemars(with = "super::duration::Secs")]
     pub(crate) duration: f64,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Output")]
 pub(crate) struct RawOutput {
     #[serde(default, deserialize_with = "super::duration::opt_secs")]
+    #[schemars(with = "Option<super::duration::Secs>")]
     pub(crate) bucket: Option<f64>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
+#[schemars(rename = "TtlMode")]
 pub(crate) enum RawTtlMode {
     Sliding,
     Absolute,
     Session,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
+#[schemars(rename = "SameSite")]
 pub(crate) enum RawSameSite {
     Strict,
     Lax,
     None,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
+#[schemars(rename = "Balance")]
 pub(crate) enum RawBalance {
     RoundRobin,
     Random,
@@ -258,15 +374,17 @@ pub(crate) enum RawBalance {
     P2c,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
+#[schemars(rename = "OnUnavailable")]
 pub(crate) enum RawOnUnavailable {
     Redispatch,
     Reject,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
+#[schemars(rename = "HashAlgo")]
 pub(crate) enum RawHashAlgo {
     Modulo,
     NginxIpHash,
@@ -280,15 +398,17 @@ pub(crate) enum RawHashAlgo {
     HaproxyConsistent,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
+#[schemars(rename = "OnDraining")]
 pub(crate) enum RawOnDraining {
     Reroute,
     Honor,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
+#[schemars(rename = "KeySource")]
 pub(crate) enum RawKeySource {
     Source,
     Header,
@@ -300,12 +420,18 @@ pub(crate) enum RawKeySource {
 /// keys adds them here and to [`present_keys`](Self::present_keys).
 ///
 /// [`StrategyKind::keys`]: crate::routing::StrategyKind::keys
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Strategy")]
+#[schemars(
+    description = "One `[[strategies]]` entry: `name`, `kind` and the keys of that kind (docs/strategies.md)."
+)]
 pub(crate) struct RawStrategy {
     pub(crate) name: String,
+    #[schemars(schema_with = "strategy_kind_schema")]
     pub(crate) kind: String,
     #[serde(default, deserialize_with = "super::duration::opt_secs")]
+    #[schemars(with = "Option<super::duration::Secs>")]
     pub(crate) ttl: Option<f64>,
     pub(crate) ttl_mode: Option<RawTtlMode>,
     pub(crate) cookie_name: Option<String>,
@@ -325,6 +451,7 @@ pub(crate) struct RawStrategy {
     pub(crate) avalanche: Option<bool>,
     pub(crate) header_name: Option<String>,
     #[serde(default, deserialize_with = "super::duration::opt_secs")]
+    #[schemars(with = "Option<super::duration::Secs>")]
     pub(crate) timeout: Option<f64>,
     pub(crate) size: Option<u32>,
     pub(crate) factor: Option<u32>,
@@ -365,28 +492,38 @@ impl RawStrategy {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Fault")]
 pub(crate) struct RawFault {
+    #[schemars(schema_with = "fault_kind_schema")]
     pub(crate) kind: String,
     pub(crate) backend: Option<String>,
     #[serde(default, deserialize_with = "super::duration::opt_secs")]
+    #[schemars(with = "Option<super::duration::Secs>")]
     pub(crate) at: Option<f64>,
     #[serde(default, deserialize_with = "super::duration::opt_secs")]
+    #[schemars(with = "Option<super::duration::Secs>")]
     pub(crate) recover_after: Option<f64>,
     #[serde(default, deserialize_with = "super::duration::opt_secs")]
+    #[schemars(with = "Option<super::duration::Secs>")]
     pub(crate) mtbf: Option<f64>,
     #[serde(default, deserialize_with = "super::duration::opt_secs")]
+    #[schemars(with = "Option<super::duration::Secs>")]
     pub(crate) mttr: Option<f64>,
     pub(crate) zone: Option<String>,
     #[serde(default, deserialize_with = "super::duration::opt_secs")]
+    #[schemars(with = "Option<super::duration::Secs>")]
     pub(crate) duration: Option<f64>,
     pub(crate) factor: Option<f64>,
     #[serde(default, deserialize_with = "super::duration::opt_secs")]
+    #[schemars(with = "Option<super::duration::Secs>")]
     pub(crate) every: Option<f64>,
     #[serde(default, deserialize_with = "super::duration::opt_secs")]
+    #[schemars(with = "Option<super::duration::Secs>")]
     pub(crate) from: Option<f64>,
     #[serde(default, deserialize_with = "super::duration::opt_secs")]
+    #[schemars(with = "Option<super::duration::Secs>")]
     pub(crate) until: Option<f64>,
     pub(crate) count: Option<u32>,
 }
@@ -419,56 +556,74 @@ impl RawFault {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Deploy")]
 pub(crate) struct RawDeploy {
     #[serde(default, deserialize_with = "super::duration::opt_secs")]
+    #[schemars(with = "Option<super::duration::Secs>")]
     pub(crate) at: Option<f64>,
     #[serde(default, deserialize_with = "super::duration::opt_secs")]
+    #[schemars(with = "Option<super::duration::Secs>")]
     pub(crate) every: Option<f64>,
     #[serde(default, deserialize_with = "super::duration::opt_secs")]
+    #[schemars(with = "Option<super::duration::Secs>")]
     pub(crate) from: Option<f64>,
     #[serde(default, deserialize_with = "super::duration::opt_secs")]
+    #[schemars(with = "Option<super::duration::Secs>")]
     pub(crate) until: Option<f64>,
     pub(crate) count: Option<u32>,
     pub(crate) batch_size: Option<u32>,
     #[serde(default, deserialize_with = "super::duration::opt_secs")]
+    #[schemars(with = "Option<super::duration::Secs>")]
     pub(crate) pause: Option<f64>,
     #[serde(default, deserialize_with = "super::duration::opt_secs")]
+    #[schemars(with = "Option<super::duration::Secs>")]
     pub(crate) deregistration_delay: Option<f64>,
     #[serde(default, deserialize_with = "super::duration::opt_secs")]
+    #[schemars(with = "Option<super::duration::Secs>")]
     pub(crate) boot_time: Option<f64>,
     #[serde(default, deserialize_with = "super::duration::opt_secs")]
+    #[schemars(with = "Option<super::duration::Secs>")]
     pub(crate) slow_start: Option<f64>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
+#[schemars(rename = "Victim")]
 pub(crate) enum RawVictim {
     Newest,
     Oldest,
     LeastSessions,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Autoscaling")]
 pub(crate) struct RawAutoscaling {
     pub(crate) min: u32,
     pub(crate) max: u32,
     pub(crate) target_utilisation: Option<f64>,
     #[serde(default, deserialize_with = "super::duration::opt_secs")]
+    #[schemars(with = "Option<super::duration::Secs>")]
     pub(crate) metric_window: Option<f64>,
     #[serde(default, deserialize_with = "super::duration::opt_secs")]
+    #[schemars(with = "Option<super::duration::Secs>")]
     pub(crate) evaluation_period: Option<f64>,
     #[serde(default, deserialize_with = "super::duration::opt_secs")]
+    #[schemars(with = "Option<super::duration::Secs>")]
     pub(crate) scale_out_cooldown: Option<f64>,
     #[serde(default, deserialize_with = "super::duration::opt_secs")]
+    #[schemars(with = "Option<super::duration::Secs>")]
     pub(crate) scale_in_cooldown: Option<f64>,
     #[serde(default, deserialize_with = "super::duration::opt_secs")]
+    #[schemars(with = "Option<super::duration::Secs>")]
     pub(crate) boot_time: Option<f64>,
     pub(crate) victim: Option<RawVictim>,
     #[serde(default, deserialize_with = "super::duration::opt_secs")]
+    #[schemars(with = "Option<super::duration::Secs>")]
     pub(crate) deregistration_delay: Option<f64>,
     #[serde(default, deserialize_with = "super::duration::opt_secs")]
+    #[schemars(with = "Option<super::duration::Secs>")]
     pub(crate) slow_start: Option<f64>,
 }

@@ -20,14 +20,30 @@ use serde::Deserialize;
 use toml::Value;
 
 /// `[sweep]` as written.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Sweep")]
 pub struct RawSweep {
     /// `replications`: runs per grid point, each with its own seed.
     pub replications: Option<u32>,
     /// `params`: parameter key path → an array of values or a range string
     /// (`"4..16:4"`), before expansion.
+    #[serde(default)]
+    #[schemars(schema_with = "params_schema")]
     pub params: Option<toml::Table>,
+}
+
+fn params_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({
+        "description": "Parameter key path → an array of values or a range string \"FROM..TO:STEP\".",
+        "type": "object",
+        "additionalProperties": {
+            "anyOf": [
+                { "type": "array" },
+                { "type": "string", "pattern": "\\.\\." }
+            ]
+        }
+    })
 }
 
 /// The most values one parameter may take.

@@ -13,6 +13,7 @@ mod report;
 mod route;
 mod sanity;
 mod scenarios;
+mod schema;
 mod sweep;
 mod sweep_decision;
 mod usability;
