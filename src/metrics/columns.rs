@@ -11,52 +11,76 @@ pub const DERIVED_COLUMNS: &[&str] = &["rejected_pct", "failed_pct"];
 /// Reads one column's value from a summary.
 type Getter = fn(&RunSummary) -> f64;
 
-/// Every column a decision may name with how to read it from a
-/// [`RunSummary`]: one row per column, in `summary.csv` order, then the
+/// Which way a column is better, for a column that has one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Better {
+    /// Less is better: losses, failures, rejections, latency, imbalance.
+    Lower,
+    /// More is better: completions, losses avoided.
+    Higher,
+}
+
+const LOWER: Option<Better> = Some(Better::Lower);
+const HIGHER: Option<Better> = Some(Better::Higher);
+/// Counts that measure the workload or the fleet, not the strategy's quality.
+const NEITHER: Option<Better> = None;
+
+/// Every column a decision may name with which way it is better and how
+/// to read it from a [`RunSummary`]: one row per column, in `summary.csv` order, then the
 /// [`DERIVED_COLUMNS`].
-const TABLE: &[(&str, Getter)] = &[
-    ("requests", |s| s.requests as f64),
-    ("completed", |s| s.completed as f64),
-    ("failed", |s| s.failed as f64),
-    ("retried", |s| s.retried as f64),
-    ("rejected", |s| s.rejected as f64),
-    ("in_flight_end", |s| s.in_flight_end as f64),
-    ("sessions", |s| s.sessions as f64),
-    ("sessions_completed", |s| s.sessions_completed as f64),
-    ("sessions_active_end", |s| s.sessions_active_end as f64),
-    ("sessions_lost", |s| s.sessions_lost as f64),
-    ("sessions_lost_pct", |s| s.sessions_lost_pct),
-    ("sessions_lost_finished_pct", |s| {
+const TABLE: &[(&str, Option<Better>, Getter)] = &[
+    ("requests", NEITHER, |s| s.requests as f64),
+    ("completed", HIGHER, |s| s.completed as f64),
+    ("failed", LOWER, |s| s.failed as f64),
+    ("retried", LOWER, |s| s.retried as f64),
+    ("rejected", LOWER, |s| s.rejected as f64),
+    ("in_flight_end", NEITHER, |s| s.in_flight_end as f64),
+    ("sessions", NEITHER, |s| s.sessions as f64),
+    ("sessions_completed", HIGHER, |s| {
+        s.sessions_completed as f64
+    }),
+    ("sessions_active_end", NEITHER, |s| {
+        s.sessions_active_end as f64
+    }),
+    ("sessions_lost", LOWER, |s| s.sessions_lost as f64),
+    ("sessions_lost_pct", LOWER, |s| s.sessions_lost_pct),
+    ("sessions_lost_finished_pct", LOWER, |s| {
         s.sessions_lost_finished_pct
     }),
-    ("lost_failure", |s| s.lost_failure as f64),
-    ("lost_ip_change", |s| s.lost_ip_change as f64),
-    ("lost_cookie_blocked", |s| s.lost_cookie_blocked as f64),
-    ("lost_ttl_expired", |s| s.lost_ttl_expired as f64),
-    ("lost_rebalanced", |s| s.lost_rebalanced as f64),
-    ("lost_token_rotation", |s| s.lost_token_rotation as f64),
-    ("lost_deploy", |s| s.lost_deploy as f64),
-    ("lost_scale_in", |s| s.lost_scale_in as f64),
-    ("loss_events", |s| s.loss_events as f64),
-    ("losses_avoided", |s| s.losses_avoided as f64),
-    ("latency_mean_ms", |s| s.latency_mean_ms),
-    ("retry_delay_mean_ms", |s| s.retry_delay_mean_ms),
-    ("state_latency_mean_ms", |s| s.state_latency_mean_ms),
-    ("latency_p50_ms", |s| s.latency_p50_ms),
-    ("latency_p95_ms", |s| s.latency_p95_ms),
-    ("latency_p99_ms", |s| s.latency_p99_ms),
-    ("latency_p999_ms", |s| s.latency_p999_ms),
-    ("latency_max_ms", |s| s.latency_max_ms),
-    ("util_mean", |s| s.util_mean),
-    ("util_max", |s| s.util_max),
-    ("imbalance_util_max_over_mean", |s| {
+    ("lost_failure", LOWER, |s| s.lost_failure as f64),
+    ("lost_ip_change", LOWER, |s| s.lost_ip_change as f64),
+    ("lost_cookie_blocked", LOWER, |s| {
+        s.lost_cookie_blocked as f64
+    }),
+    ("lost_ttl_expired", LOWER, |s| s.lost_ttl_expired as f64),
+    ("lost_rebalanced", LOWER, |s| s.lost_rebalanced as f64),
+    ("lost_token_rotation", LOWER, |s| {
+        s.lost_token_rotation as f64
+    }),
+    ("lost_deploy", LOWER, |s| s.lost_deploy as f64),
+    ("lost_scale_in", LOWER, |s| s.lost_scale_in as f64),
+    ("loss_events", LOWER, |s| s.loss_events as f64),
+    ("losses_avoided", HIGHER, |s| s.losses_avoided as f64),
+    ("latency_mean_ms", LOWER, |s| s.latency_mean_ms),
+    ("retry_delay_mean_ms", LOWER, |s| s.retry_delay_mean_ms),
+    ("state_latency_mean_ms", LOWER, |s| s.state_latency_mean_ms),
+    ("latency_p50_ms", LOWER, |s| s.latency_p50_ms),
+    ("latency_p95_ms", LOWER, |s| s.latency_p95_ms),
+    ("latency_p99_ms", LOWER, |s| s.latency_p99_ms),
+    ("latency_p999_ms", LOWER, |s| s.latency_p999_ms),
+    ("latency_max_ms", LOWER, |s| s.latency_max_ms),
+    ("util_mean", NEITHER, |s| s.util_mean),
+    ("util_max", LOWER, |s| s.util_max),
+    ("imbalance_util_max_over_mean", LOWER, |s| {
         s.imbalance_util_max_over_mean
     }),
-    ("requests_cv", |s| s.requests_cv),
-    ("max_backend_request_share", |s| s.max_backend_request_share),
-    ("measured_s", |s| s.measured_s),
-    ("rejected_pct", |s| pct(s.rejected, s.requests)),
-    ("failed_pct", |s| pct(s.failed, s.requests)),
+    ("requests_cv", LOWER, |s| s.requests_cv),
+    ("max_backend_request_share", LOWER, |s| {
+        s.max_backend_request_share
+    }),
+    ("measured_s", NEITHER, |s| s.measured_s),
+    ("rejected_pct", LOWER, |s| pct(s.rejected, s.requests)),
+    ("failed_pct", LOWER, |s| pct(s.failed, s.requests)),
 ];
 
 /// The names of [`TABLE`], in order.
@@ -86,15 +110,24 @@ fn pct(part: u64, whole: u64) -> f64 {
 /// The value of column `name` in `s`; `None` for a name not in
 /// [`DECISION_COLUMNS`].
 pub fn value(s: &RunSummary, name: &str) -> Option<f64> {
-    TABLE
-        .iter()
-        .find(|(n, _)| *n == name)
-        .map(|(_, get)| get(s))
+    row(name).map(|(_, _, get)| get(s))
+}
+
+/// The [`TABLE`] row of column `name`.
+fn row(name: &str) -> Option<&'static (&'static str, Option<Better>, Getter)> {
+    TABLE.iter().find(|(n, _, _)| *n == name)
+}
+
+/// Which way column `name` is better; `None` for a column that measures
+/// the workload rather than the strategy, or a name not in
+/// [`DECISION_COLUMNS`].
+pub fn better(name: &str) -> Option<Better> {
+    row(name).and_then(|&(_, b, _)| b)
 }
 
 /// Every column's value in `s`, in [`DECISION_COLUMNS`] order.
 pub fn values(s: &RunSummary) -> Vec<(&'static str, f64)> {
-    TABLE.iter().map(|&(n, get)| (n, get(s))).collect()
+    TABLE.iter().map(|&(n, _, get)| (n, get(s))).collect()
 }
 
 #[cfg(test)]

@@ -80,12 +80,7 @@ pub fn execute(
         }
         let read = log::read(&log_path)?;
         let mut seen = std::collections::HashSet::new();
-        // `decision` and `rho` follow from the scenario hash and the grid, which are
-        // compared; a log written before they were recorded has neither, and resumes.
-        let mut logged = read.meta.clone();
-        logged.decision.clone_from(&meta.decision);
-        logged.rho.clone_from(&meta.rho);
-        if logged != meta {
+        if !meta.same_sweep(&read.meta) {
             let what = meta.differences(&read.meta);
             let what = if what.is_empty() {
                 format!("shard {} vs {}", read.meta.shard, meta.shard)

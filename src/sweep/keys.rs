@@ -304,6 +304,17 @@ impl SweepMeta {
         format!("{:016x}", name_key(&canonical.to_string()))
     }
 
+    /// Whether `other` (a results log's description) is this very sweep and
+    /// shard. `decision` and `rho` follow from the scenario hash and the
+    /// grid, which are compared, so they are not: a log written before they
+    /// were recorded has neither, and still resumes.
+    pub fn same_sweep(&self, other: &SweepMeta) -> bool {
+        let mut other = other.clone();
+        other.decision.clone_from(&self.decision);
+        other.rho.clone_from(&self.rho);
+        *self == other
+    }
+
     /// What differs between two sweeps, in words (for merge refusals).
     pub fn differences(&self, other: &SweepMeta) -> Vec<String> {
         let mut d = Vec::new();

@@ -28,7 +28,7 @@
 use super::data::RunData;
 use super::RunMeta;
 use crate::decision::{Replicated, LEVEL};
-use crate::metrics::columns::DECISION_COLUMNS;
+use crate::metrics::columns::{Better, DECISION_COLUMNS};
 use crate::scenario::decision::{Goal, Objective, DEFAULT_OBJECTIVE};
 use crate::stats::{mean_ci, paired_diff, welch_diff};
 use serde::Serialize;
@@ -93,36 +93,9 @@ pub fn direction(column: &str, objective: Option<&Objective>) -> Option<Goal> {
     if let Some(o) = objective.filter(|o| o.column == column) {
         return Some(o.goal);
     }
-    const HIGHER: &[&str] = &["completed", "sessions_completed", "losses_avoided"];
-    const LOWER: &[&str] = &[
-        "failed",
-        "retried",
-        "rejected",
-        "sessions_lost",
-        "sessions_lost_pct",
-        "sessions_lost_finished_pct",
-        "loss_events",
-        "latency_mean_ms",
-        "retry_delay_mean_ms",
-        "state_latency_mean_ms",
-        "latency_p50_ms",
-        "latency_p95_ms",
-        "latency_p99_ms",
-        "latency_p999_ms",
-        "latency_max_ms",
-        "util_max",
-        "imbalance_util_max_over_mean",
-        "requests_cv",
-        "max_backend_request_share",
-        "rejected_pct",
-        "failed_pct",
-    ];
-    if HIGHER.contains(&column) {
-        Some(Goal::Maximize)
-    } else if LOWER.contains(&column) || column.starts_with("lost_") {
-        Some(Goal::Minimize)
-    } else {
-        None
+    match crate::metrics::columns::better(column)? {
+        Better::Lower => Some(Goal::Minimize),
+        Better::Higher => Some(Goal::Maximize),
     }
 }
 
