@@ -44,6 +44,7 @@ pub mod engine;
 pub mod lbconf;
 pub mod metrics;
 pub mod model;
+pub mod outdir;
 pub mod report;
 pub mod routing;
 pub mod scenario;

@@ -88,15 +88,7 @@ pub(super) fn run(args: CompareArgs) -> Result<ExitCode> {
         .out
         .clone()
         .unwrap_or_else(|| args.dir_b.join("compare.md"));
-    let dir = target
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = target
-        .file_name()
-        .and_then(|n| n.to_str())
-        .ok_or_else(|| anyhow!("--out {}: expected a file name", target.display()))?;
-    crate::report::write_all_or_nothing(dir, &[(name, cmp.markdown())])
+    crate::outdir::replace_file(&target, cmp.markdown().as_bytes())
         .with_context(|| format!("writing {}", target.display()))?;
     if args.json {
         super::print_stdout(&cmp.json())?;

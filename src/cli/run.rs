@@ -5,11 +5,11 @@ use super::progress::Progress;
 use crate::decision::{verdict, Replicated, Verdict};
 use crate::engine::{run_strategy, RunOutput};
 use crate::metrics::RunSummary;
+use crate::outdir::OutDir;
 use crate::report::replicated::{DecisionRecord, WarningRecord};
 use crate::report::whatif::{guard_output_dir, Guard};
 use crate::report::{
-    summary_json_replicated, text_table_replicated, write_run_report_replicated, RunMeta,
-    StrategyResult,
+    summary_json_replicated, text_table_replicated, write_run_report_into, RunMeta, StrategyResult,
 };
 use crate::scenario::decision::{parse_assert, Slo};
 use crate::scenario::sanity::{self, Warning};
@@ -210,15 +210,7 @@ pub(super) fn execute(
 pub(super) fn judge(ex: &Executed, junit: Option<&Path>) -> Result<ExitCode> {
     if let Some(path) = junit {
         let xml = crate::report::junit::junit_xml(&ex.sc.name, &ex.verdict.slos);
-        let dir = path
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        let name = path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .ok_or_else(|| anyhow!("--junit {}: expected a file name", path.display()))?;
-        crate::report::write_all_or_nothing(dir, &[(name, xml)])
+        crate::outdir::replace_file(path, xml.as_bytes())
             .with_context(|| format!("writing --junit {}", path.display()))?;
     }
     let failed: Vec<_> = ex.verdict.failed_slos().collect();
@@ -270,21 +262,35 @@ pub(super) fn run(args: RunArgs) -> Result<ExitCode> {
             .clone()
             .unwrap_or_else(|| PathBuf::from("results").join(&sc.name))
     };
-    // Refuse (or, with --force, move aside) another scenario's results
-    // before spending the run's time.
+    // Lock the output directory, and refuse (or, with --force, move aside)
+    // another scenario's results, before spending the run's time. The lock
+    // is held until the results are written, so a concurrent run into the
+    // same directory fails at once instead of mixing its files with these.
+    let locked: std::cell::RefCell<Option<OutDir>> = std::cell::RefCell::new(None);
     let guard = |sc: &Scenario, hash: &str| -> Result<()> {
-        if let Guard::MovedAside(to) = guard_output_dir(&out_dir(sc), hash, args.force)? {
-            if !args.sim.quiet {
-                eprintln!(
-                    "stickysim: --force: moved the previous results to {}",
-                    to.display()
-                );
+        let dir = out_dir(sc);
+        let lock = OutDir::lock(&dir).with_context(|| format!("writing to {}", dir.display()))?;
+        let lock = match guard_output_dir(&dir, hash, args.force)? {
+            Guard::MovedAside(to) => {
+                if !args.sim.quiet {
+                    eprintln!(
+                        "stickysim: --force: moved the previous results to {}",
+                        to.display()
+                    );
+                }
+                drop(lock);
+                OutDir::lock(&dir).with_context(|| format!("writing to {}", dir.display()))?
             }
-        }
+            Guard::Clear => lock,
+        };
+        *locked.borrow_mut() = Some(lock);
         Ok(())
     };
     let ex = execute(&args.sim, &guard)?;
     let out_dir = out_dir(&ex.sc);
+    let mut lock = locked
+        .into_inner()
+        .ok_or_else(|| anyhow!("{}: the output directory was not locked", out_dir.display()))?;
     let results: Vec<StrategyResult> = ex
         .first
         .iter()
@@ -295,9 +301,15 @@ pub(super) fn run(args: RunArgs) -> Result<ExitCode> {
             instances: &o.instances,
         })
         .collect();
-    let written =
-        write_run_report_replicated(&out_dir, &ex.meta, &results, &ex.reps, !args.no_charts)
-            .with_context(|| format!("writing results to {}", out_dir.display()))?;
+    let written = write_run_report_into(
+        &mut lock,
+        &out_dir,
+        &ex.meta,
+        &results,
+        &ex.reps,
+        !args.no_charts,
+    )
+    .with_context(|| format!("writing results to {}", out_dir.display()))?;
     if args.json {
         super::print_stdout(&summary_json_replicated(&ex.meta, &results, &ex.reps))?;
     } else {

@@ -169,6 +169,13 @@ pub(super) fn run(args: SweepArgs) -> Result<ExitCode> {
     if let Some((bar, _, _)) = progress.lock().expect("no panics while held").take() {
         bar.finish();
     }
+    if outcome.torn && !args.quiet {
+        eprintln!(
+            "stickysim: the last line of {} was cut off by an interruption; it was dropped \
+             and its run done again",
+            out.join(sweep::log::LOG_FILE).display()
+        );
+    }
     if args.json {
         let summary = out.join(SUMMARY_JSON);
         let text = if !outcome.stopped && outcome.written.contains(&summary) {

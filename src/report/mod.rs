@@ -30,8 +30,8 @@ use serde::{Deserialize, Serialize};
 use std::io;
 pub use table::{text_table, text_table_replicated};
 pub use write::{
-    report_files, write_all_or_nothing, write_report, write_run, write_run_report,
-    write_run_report_replicated, Written,
+    is_run_file, report_files, write_all_or_nothing, write_report, write_run, write_run_report,
+    write_run_report_into, write_run_report_replicated, Written,
 };
 
 /// What identifies a run's outputs: recorded in every file, and read back

@@ -5,71 +5,39 @@ use super::{
     RunMeta, StrategyResult,
 };
 use crate::metrics::RunSummary;
+use crate::outdir::OutDir;
+#[cfg(test)]
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
-/// Writes `files` (name, contents) into `dir`, all or nothing. Each is
-/// written to a temporary file first; only when all are written are they
-/// renamed into place, each previous version being moved aside first. If
-/// any step fails, the new files are removed and the previous ones put
-/// back, so the directory holds either the whole new run or the old one.
-/// Contents are text or bytes (`String`, `Vec<u8>`, `&[u8]`).
+/// Writes `files` (name, contents) into `dir` as one result set, all or
+/// nothing, keeping the entries of `dir` they do not replace (see
+/// [`crate::outdir`]: the directory is locked, the set written beside it
+/// and swapped in whole). Contents are text or bytes (`String`, `Vec<u8>`,
+/// `&[u8]`).
 pub fn write_all_or_nothing<C: AsRef<[u8]>>(dir: &Path, files: &[(&str, C)]) -> io::Result<()> {
-    fs::create_dir_all(dir)?;
-    let pid = std::process::id();
-    let plan: Vec<(PathBuf, PathBuf, PathBuf)> = files
-        .iter()
-        .map(|(name, _)| {
-            (
-                dir.join(format!(".{name}.tmp-{pid}")),
-                dir.join(name),
-                dir.join(format!(".{name}.old-{pid}")),
-            )
-        })
-        .collect();
-    // For each file: written to tmp, previous moved to old, tmp moved in.
-    let mut written = 0;
-    let mut backed_up: Vec<bool> = vec![false; plan.len()];
-    let mut placed = 0;
-    let result = (|| {
-        for ((tmp, _, _), (_, contents)) in plan.iter().zip(files) {
-            fs::write(tmp, contents.as_ref())?;
-            written += 1;
-        }
-        for (i, (tmp, dst, old)) in plan.iter().enumerate() {
-            if dst.exists() {
-                fs::rename(dst, old)?;
-                backed_up[i] = true;
-            }
-            fs::rename(tmp, dst)?;
-            placed += 1;
-        }
-        Ok(())
-    })();
-    match result {
-        Ok(()) => {
-            for (i, (_, _, old)) in plan.iter().enumerate() {
-                if backed_up[i] {
-                    let _ = fs::remove_file(old);
-                }
-            }
-        }
-        Err(_) => {
-            for (i, (tmp, dst, old)) in plan.iter().enumerate() {
-                if i < placed {
-                    let _ = fs::remove_file(dst);
-                } else if i < written {
-                    let _ = fs::remove_file(tmp);
-                }
-                if backed_up[i] {
-                    let _ = fs::rename(old, dst);
-                }
-            }
-        }
-    }
-    result
+    OutDir::lock(dir)?.publish(files, &|_| false)
 }
+
+/// Whether `name` is one of the files a run's result set may hold: those a
+/// new set does not have are dropped with the previous set (a
+/// `replications.csv` or a chart of an earlier run would contradict it).
+pub fn is_run_file(name: &str) -> bool {
+    RUN_DATA_FILES.contains(&name)
+        || name == "report.md"
+        || charts::RUN_CHARTS.iter().any(|(n, _, _)| *n == name)
+}
+
+/// The data files a run may write (see [`data_files_replicated`]).
+const RUN_DATA_FILES: &[&str] = &[
+    "summary.csv",
+    "summary.json",
+    "backends.csv",
+    "events.csv",
+    "instances.csv",
+    "replications.csv",
+];
 
 /// Renders and writes a run's data files into `dir` (no charts, no
 /// report); returns the paths written.
@@ -79,7 +47,7 @@ pub fn write_run(
     results: &[StrategyResult],
 ) -> io::Result<Vec<PathBuf>> {
     let files = data_files(meta, results);
-    write_all_or_nothing(dir, &files)?;
+    OutDir::lock(dir)?.publish(&files, &is_run_file)?;
     Ok(files.iter().map(|(n, _)| dir.join(n)).collect())
 }
 
@@ -132,10 +100,25 @@ pub fn write_run_report(
 }
 
 /// [`write_run_report`] of a replicated run (see [`data_files_replicated`]).
-/// A `replications.csv` left by an earlier run with more replications is
-/// removed when this run has one.
+/// The files of an earlier run that this one does not have (a
+/// `replications.csv`, a chart) go with the earlier run; files stickysim
+/// did not write are kept.
 pub fn write_run_report_replicated(
     dir: &Path,
+    meta: &RunMeta,
+    results: &[StrategyResult],
+    reps: &[Vec<RunSummary>],
+    charts: bool,
+) -> Result<Written, ReportError> {
+    let mut out = OutDir::lock(dir).map_err(|source| io_error(dir, source))?;
+    write_run_report_into(&mut out, dir, meta, results, reps, charts)
+}
+
+/// [`write_run_report_replicated`] into a directory the caller has locked
+/// (`shown` is the directory as the user named it, for the paths returned).
+pub fn write_run_report_into(
+    out: &mut OutDir,
+    shown: &Path,
     meta: &RunMeta,
     results: &[StrategyResult],
     reps: &[Vec<RunSummary>],
@@ -148,38 +131,39 @@ pub fn write_run_report_replicated(
     let data = data::RunData::from_files(&files)?;
     let (report, chart_time) = report_files(&data, charts)?;
     files.extend(report);
-    let written = write_files(dir, &files, chart_time)?;
-    if !files.iter().any(|(n, _)| n == "replications.csv") {
-        let _ = fs::remove_file(dir.join("replications.csv"));
-    }
-    Ok(written)
+    write_files(out, shown, &files, chart_time, &is_run_file)
 }
 
 /// Redraws the charts (unless `!charts`) and `report.md` of the run in
-/// `dir` from its files, without touching them.
+/// `dir` from its files, without touching them (the data files are carried
+/// into the new set as they are).
 pub fn write_report(dir: &Path, charts: bool) -> Result<Written, ReportError> {
-    let data = data::RunData::read_dir(dir)?;
+    let mut out = OutDir::lock(dir).map_err(|source| io_error(dir, source))?;
+    let data = data::RunData::read_dir(out.path())?;
     let (files, chart_time) = report_files(&data, charts)?;
-    write_files(dir, &files, chart_time)
+    // Charts of an earlier report that this one does not have would
+    // contradict it: they go with the earlier set.
+    let stale = |n: &str| charts::RUN_CHARTS.iter().any(|(c, _, _)| *c == n);
+    write_files(&mut out, dir, &files, chart_time, &stale)
+}
+
+fn io_error(dir: &Path, source: io::Error) -> ReportError {
+    ReportError::Io {
+        dir: dir.display().to_string(),
+        source,
+    }
 }
 
 fn write_files(
+    out: &mut OutDir,
     dir: &Path,
     files: &[(String, Vec<u8>)],
     chart_time: std::time::Duration,
+    stale: &dyn Fn(&str) -> bool,
 ) -> Result<Written, ReportError> {
     let named: Vec<(&str, &[u8])> = files.iter().map(|(n, c)| (n.as_str(), &c[..])).collect();
-    write_all_or_nothing(dir, &named).map_err(|source| ReportError::Io {
-        dir: dir.display().to_string(),
-        source,
-    })?;
-    // Charts of an earlier report that this one does not have would
-    // contradict it: remove them.
-    for (name, _, _) in charts::RUN_CHARTS {
-        if !files.iter().any(|(n, _)| n == name) {
-            let _ = fs::remove_file(dir.join(name));
-        }
-    }
+    out.publish(&named, stale)
+        .map_err(|source| io_error(dir, source))?;
     Ok(Written {
         paths: files.iter().map(|(n, _)| dir.join(n)).collect(),
         chart_time,
@@ -190,20 +174,30 @@ fn write_files(
 mod tests {
     use super::*;
 
+    fn names(dir: &Path) -> Vec<String> {
+        let mut v: Vec<String> = fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        v.sort();
+        v
+    }
+
     #[test]
     fn a_failed_write_leaves_the_previous_run_whole() {
-        let dir = std::env::temp_dir().join(format!("stickysim-aon-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&dir);
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("out");
         let old: [(&str, String); 3] = [
             ("a.csv", "old a".into()),
             ("b.csv", "old b".into()),
             ("c.csv", "old c".into()),
         ];
         write_all_or_nothing(&dir, &old).unwrap();
-        // Block the third file's backup path with a non-empty directory, so
-        // moving the old c.csv aside fails after a.csv and b.csv were replaced.
-        let blocker = dir.join(format!(".c.csv.old-{}", std::process::id()));
-        fs::create_dir_all(blocker.join("x")).unwrap();
+        // A FIFO in the directory cannot be carried into the new set, so
+        // the write fails after the new files were written.
+        let fifo = std::ffi::CString::new(dir.join("pipe").to_str().unwrap()).unwrap();
+        // SAFETY: a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o600) }, 0);
         let r = write_all_or_nothing(
             &dir,
             &[
@@ -212,22 +206,18 @@ mod tests {
                 ("c.csv", "new c".to_string()),
             ],
         );
-        assert!(r.is_err());
+        let e = r.unwrap_err().to_string();
+        assert!(e.contains("pipe") && e.contains("move it elsewhere"), "{e}");
         assert_eq!(fs::read_to_string(dir.join("a.csv")).unwrap(), "old a");
         assert_eq!(fs::read_to_string(dir.join("b.csv")).unwrap(), "old b");
         assert_eq!(fs::read_to_string(dir.join("c.csv")).unwrap(), "old c");
-        fs::remove_dir_all(&blocker).unwrap();
-        let mut left: Vec<_> = fs::read_dir(&dir)
-            .unwrap()
-            .map(|e| e.unwrap().file_name().into_string().unwrap())
-            .collect();
-        left.sort();
         assert_eq!(
-            left,
-            ["a.csv", "b.csv", "c.csv"],
+            names(root.path()),
+            ["out"],
             "no temporary files left behind"
         );
-        // And a successful write replaces everything.
+        fs::remove_file(dir.join("pipe")).unwrap();
+        // And a successful write replaces everything it names.
         write_all_or_nothing(
             &dir,
             &[
@@ -237,7 +227,6 @@ mod tests {
         )
         .unwrap();
         assert_eq!(fs::read_to_string(dir.join("a.csv")).unwrap(), "new a");
-        assert_eq!(fs::read_dir(&dir).unwrap().count(), 3);
-        fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(names(&dir), ["a.csv", "b.csv", "c.csv"]);
     }
 }

@@ -2,6 +2,7 @@
 //! writing the outputs.
 
 use super::*;
+use crate::outdir::OutDir;
 
 /// Runs one run of the plan.
 pub fn run_one(plan: &Plan, id: RunId) -> RunRecord {
@@ -52,6 +53,9 @@ pub struct Outcome {
     pub stopped: bool,
     /// For a whole finished sweep, the report's recommendation (Markdown).
     pub recommendation: Option<String>,
+    /// The log, resumed, ended in a line cut off by an interruption; it
+    /// was dropped (its run was done again).
+    pub torn: bool,
 }
 
 /// Runs the plan's runs of `opts.shard` that `out/runs.jsonl` does not
@@ -66,10 +70,22 @@ pub fn execute(
     let meta = plan.meta.with_shard(opts.shard);
     let mine = meta.runs_of(opts.shard);
     let keys: HashMap<String, RunId> = mine.iter().map(|&id| (meta.key(id), id)).collect();
+    // Held until the outputs are written: a second sweep into the same
+    // directory fails at once rather than interleaving its log with ours.
+    let mut dir = OutDir::lock(&opts.out).map_err(|e| SweepError::io(&opts.out, e))?;
     let log_path = opts.out.join(log::LOG_FILE);
 
     let mut done: Vec<(RunId, RunRecord)> = Vec::new();
-    if log_path.exists() {
+    let mut torn = false;
+    let there = std::fs::symlink_metadata(&log_path).ok();
+    if there.as_ref().is_some_and(|m| !m.is_file()) {
+        return Err(SweepError::Log {
+            path: log_path,
+            message: "is not a plain file (a symbolic link or a directory); stickysim does not                       write through links: remove it, or choose another --out"
+                .into(),
+        });
+    }
+    if there.is_some() {
         if !opts.resume {
             return Err(SweepError::Log {
                 path: log_path,
@@ -106,9 +122,9 @@ pub fn execute(
                 done.push((id, rec));
             }
         }
+        torn = read.torn;
         log::truncate_to(&log_path, read.valid_len)?;
     } else {
-        std::fs::create_dir_all(&opts.out).map_err(|e| SweepError::io(&opts.out, e))?;
         log::create(&log_path, &meta)?;
     }
 
@@ -161,10 +177,11 @@ pub fn execute(
             .install(work),
         None => work(),
     };
-    drop(writer);
+    let synced = writer.into_inner().expect("no panics while held").finish();
     if let Some(e) = failure.into_inner().expect("no panics while held") {
         return Err(e);
     }
+    synced?;
     let ran = new.len();
     done.extend(new);
     if done.len() < total {
@@ -175,11 +192,12 @@ pub fn execute(
             written: Vec::new(),
             stopped: true,
             recommendation: None,
+            torn,
         });
     }
     done.sort_by_key(|(id, _)| *id);
     let records: Vec<RunRecord> = done.into_iter().map(|(_, r)| r).collect();
-    let (written, recommendation) = write_outputs(&opts.out, &meta, &records)?;
+    let (written, recommendation) = write_outputs(&mut dir, &opts.out, &meta, &records)?;
     Ok(Outcome {
         runs: total,
         reused,
@@ -187,13 +205,17 @@ pub fn execute(
         written,
         stopped: false,
         recommendation,
+        torn,
     })
 }
 
-/// Writes a finished sweep (or shard) all or nothing: the log rewritten in
-/// canonical order, and for a whole sweep every output. Returns the files
-/// written and, for a whole sweep, the report's recommendation.
+/// Writes a finished sweep (or shard) into the locked `out` as one result
+/// set, all or nothing (see [`crate::outdir`]): the log rewritten in
+/// canonical order, and for a whole sweep every output. `dir` is the
+/// directory as the user named it. Returns the files written and, for a
+/// whole sweep, the report's recommendation.
 pub fn write_outputs(
+    out: &mut OutDir,
     dir: &Path,
     meta: &SweepMeta,
     records: &[RunRecord],
@@ -210,7 +232,9 @@ pub fn write_outputs(
         .iter()
         .map(|(n, c)| (n.as_str(), c.as_slice()))
         .collect();
-    crate::report::write_all_or_nothing(dir, &refs).map_err(|e| SweepError::io(dir, e))?;
+    // The log is in the set: `runs.jsonl` is never missing, at any moment.
+    out.publish(&refs, &|_| false)
+        .map_err(|e| SweepError::io(dir, e))?;
     Ok((
         files.iter().map(|(n, _)| dir.join(n)).collect(),
         recommendation,

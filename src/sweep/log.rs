@@ -3,11 +3,24 @@
 //! `write` of a whole line) as soon as the run ends. A process killed
 //! mid-write leaves at most a torn last line without its newline; reading
 //! ignores it and [`truncate_to`] cuts it off before appending resumes.
+//!
+//! Appended lines reach the operating system at once (a killed process
+//! loses none) and the disk in batches ([`SYNC_EVERY`] lines or
+//! [`SYNC_INTERVAL`], whichever comes first, and at the end): a machine
+//! that crashes loses at most the last unsynced batch. The log is created
+//! new and opened without following a symbolic link.
 
 use super::{RunRecord, SweepError, SweepMeta, LOG_FORMAT};
 use std::fs::{File, OpenOptions};
 use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// Appended lines are synced to disk at least every this many lines…
+pub const SYNC_EVERY: usize = 64;
+/// … and at least this often.
+pub const SYNC_INTERVAL: Duration = Duration::from_secs(1);
 
 /// The log's file name inside a sweep's output directory.
 pub const LOG_FILE: &str = "runs.jsonl";
@@ -92,10 +105,13 @@ pub fn read(path: &Path) -> Result<ReadLog, SweepError> {
 pub fn truncate_to(path: &Path, len: u64) -> Result<(), SweepError> {
     let f = OpenOptions::new()
         .write(true)
+        .custom_flags(libc::O_NOFOLLOW)
         .open(path)
         .map_err(|e| SweepError::io(path, e))?;
     if f.metadata().map_err(|e| SweepError::io(path, e))?.len() != len {
-        f.set_len(len).map_err(|e| SweepError::io(path, e))?;
+        f.set_len(len)
+            .and_then(|_| f.sync_all())
+            .map_err(|e| SweepError::io(path, e))?;
     }
     Ok(())
 }
@@ -106,15 +122,32 @@ fn line<T: serde::Serialize>(v: &T) -> String {
     s
 }
 
-/// Starts a new log holding only the sweep's description.
+/// Starts a new log holding only the sweep's description (the file must
+/// not exist: nothing is written through a link), synced with its
+/// directory.
 pub fn create(path: &Path, meta: &SweepMeta) -> Result<(), SweepError> {
-    std::fs::write(path, line(meta)).map_err(|e| SweepError::io(path, e))
+    crate::outdir::failpoint("log-create");
+    let io = |e| SweepError::io(path, e);
+    let mut f = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .map_err(io)?;
+    f.write_all(line(meta).as_bytes())
+        .and_then(|_| f.sync_all())
+        .map_err(io)?;
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty());
+    File::open(dir.unwrap_or(Path::new(".")))
+        .and_then(|d| d.sync_all())
+        .map_err(io)
 }
 
-/// Appends records to a log, one whole line per write.
+/// Appends records to a log, one whole line per write, synced in batches.
 pub struct Appender {
     path: PathBuf,
     file: File,
+    unsynced: usize,
+    last_sync: Instant,
 }
 
 impl Appender {
@@ -122,15 +155,35 @@ impl Appender {
     pub fn open(path: &Path) -> Result<Self, SweepError> {
         let file = OpenOptions::new()
             .append(true)
+            .custom_flags(libc::O_NOFOLLOW)
             .open(path)
             .map_err(|e| SweepError::io(path, e))?;
         Ok(Appender {
             path: path.to_path_buf(),
             file,
+            unsynced: 0,
+            last_sync: Instant::now(),
         })
     }
 
-    /// Writes the record's line and flushes it to the operating system.
+    /// Syncs what is not yet on disk and closes the log.
+    pub fn finish(mut self) -> Result<(), SweepError> {
+        self.sync()
+    }
+
+    fn sync(&mut self) -> Result<(), SweepError> {
+        if self.unsynced > 0 {
+            self.file
+                .sync_data()
+                .map_err(|e| SweepError::io(&self.path, e))?;
+            self.unsynced = 0;
+        }
+        self.last_sync = Instant::now();
+        Ok(())
+    }
+
+    /// Writes the record's line and hands it to the operating system (to
+    /// disk with its batch, see [`SYNC_EVERY`]).
     /// A record that would not read back (a metric that is not a finite
     /// number is written as `null`) is refused rather than logged.
     pub fn append(&mut self, rec: &RunRecord) -> Result<(), SweepError> {
@@ -144,10 +197,20 @@ impl Appender {
                 ),
             ));
         }
+        crate::outdir::failpoint("append");
+        if crate::outdir::failpoint_fires("torn").is_some() {
+            let _ = self.file.write_all(&text.as_bytes()[..text.len() / 2]);
+            std::process::abort();
+        }
         self.file
             .write_all(text.as_bytes())
             .and_then(|_| self.file.flush())
-            .map_err(|e| SweepError::io(&self.path, e))
+            .map_err(|e| SweepError::io(&self.path, e))?;
+        self.unsynced += 1;
+        if self.unsynced >= SYNC_EVERY || self.last_sync.elapsed() >= SYNC_INTERVAL {
+            self.sync()?;
+        }
+        Ok(())
     }
 }
 

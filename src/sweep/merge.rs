@@ -9,6 +9,7 @@
 
 use super::log::{self, LOG_FILE};
 use super::{write_outputs, RunId, RunRecord, Shard, SweepError, SweepMeta};
+use crate::outdir::OutDir;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -119,6 +120,7 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<Merged, SweepError> {
     }
 
     let whole = first.with_shard(Shard::ALL);
+    let mut locked = OutDir::lock(out).map_err(|e| SweepError::io(out, e))?;
     let existing = out.join(LOG_FILE);
     if existing.is_file() {
         let there = log::read(&existing)?;
@@ -173,7 +175,7 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<Merged, SweepError> {
     }
     all.sort_by_key(|(id, _)| *id);
     let records: Vec<RunRecord> = all.into_iter().map(|(_, r)| r).collect();
-    let (written, recommendation) = write_outputs(out, &whole, &records)?;
+    let (written, recommendation) = write_outputs(&mut locked, out, &whole, &records)?;
     Ok(Merged {
         runs: records.len(),
         meta: whole,
