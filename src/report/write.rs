@@ -139,7 +139,7 @@ pub fn write_run_report_into(
 /// into the new set as they are).
 pub fn write_report(dir: &Path, charts: bool) -> Result<Written, ReportError> {
     let mut out = OutDir::lock(dir).map_err(|source| io_error(dir, source))?;
-    let data = data::RunData::read_dir(out.path())?;
+    let data = data::RunData::read_dir(dir)?;
     let (files, chart_time) = report_files(&data, charts)?;
     // Charts of an earlier report that this one does not have would
     // contradict it: they go with the earlier set.

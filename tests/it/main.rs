@@ -7,6 +7,7 @@ mod compare;
 mod decision;
 mod elasticity;
 mod engine;
+mod outputs;
 mod faults;
 mod queueing;
 mod report;

@@ -1,7 +1,10 @@
-//! Differential tests against real nginx and HAProxy (skipped with a
-//! notice when they are not installed, required under CI).
+//! Tests against real programs: differential tests against nginx and
+//! HAProxy, and the Slurm recipe of `docs/distributed.md` on a one-node
+//! cluster (each skipped with a notice when the programs are not
+//! installed, required under CI).
 
 mod behaviour;
 mod harness;
 mod import_export;
 mod placement;
+mod slurm;
