@@ -23,9 +23,10 @@
 //! without it), the fallback renames the previous directory away to an
 //! exclusive `.DIR.stickysim-old-XXXXXX` and the new one in: a kill between
 //! the two leaves no `DIR` for a moment, and the next writer puts the
-//! previous set back. Where neither works (`DIR` is a mount point), the
-//! files are renamed into `DIR` one by one: each file is replaced whole,
-//! but a kill can leave a mixed set.
+//! previous set back. Where neither works (`DIR` is a mount point), and when
+//! `DIR` holds the working directory (`--out .`: a shell there would be
+//! left in the removed directory), the files are replaced in `DIR` one by
+//! one: each file is replaced whole, but a kill can leave a mixed set.
 //!
 //! Leftovers of a killed writer — a half-written new set, a previous set
 //! not yet removed — are recognised by their prefix and by holding no lock
@@ -249,6 +250,9 @@ impl OutDir {
         for (name, _) in files {
             check_name(name)?;
         }
+        if std::env::current_dir().is_ok_and(|cwd| cwd.starts_with(&self.path)) {
+            return self.publish_in_place(files, stale);
+        }
         let (parent, dir_name) = parent_and_name(&self.path)?;
         let new = tempfile::Builder::new()
             .prefix(&sibling_prefix(&dir_name, "new"))
@@ -293,6 +297,34 @@ impl OutDir {
         }
     }
 
+    /// Replaces the set's files in `DIR` one by one (each whole, the set
+    /// not), then removes the previous set's files the new one lacks: for a
+    /// directory that cannot be renamed (a mount point) or that holds the
+    /// working directory (swapping it would leave a shell there in the
+    /// removed directory, and carry all its contents).
+    fn publish_in_place<C: AsRef<[u8]>>(
+        &mut self,
+        files: &[(&str, C)],
+        stale: &dyn Fn(&str) -> bool,
+    ) -> io::Result<()> {
+        for (name, contents) in files {
+            failpoint("write");
+            replace_file(&self.path.join(name), contents.as_ref())?;
+        }
+        for entry in fs::read_dir(&self.path)? {
+            let entry = entry?;
+            if let Some(n) = entry.file_name().to_str() {
+                if !files.iter().any(|(f, _)| *f == n)
+                    && (stale(n) || old_litter(n))
+                    && !entry.file_type()?.is_dir()
+                {
+                    fs::remove_file(entry.path())?;
+                }
+            }
+        }
+        sync_dir(&self.path)
+    }
+
     /// The fallback of [`OutDir::publish`] without an atomic exchange.
     fn publish_fallback<C: AsRef<[u8]>>(
         &mut self,
@@ -326,31 +358,27 @@ impl OutDir {
             Err(e) if e.raw_os_error() == Some(libc::EBUSY) => {
                 // A mount point: replace the set's files one by one.
                 drop(old);
-                for (name, _) in files {
-                    failpoint("replace");
-                    fs::rename(new.path().join(name), self.path.join(name))?;
-                }
-                for entry in fs::read_dir(&self.path)? {
-                    let entry = entry?;
-                    if let Some(n) = entry.file_name().to_str() {
-                        if !files.iter().any(|(f, _)| *f == n) && (stale(n) || old_litter(n)) {
-                            let _ = fs::remove_file(entry.path());
-                        }
-                    }
-                }
-                sync_dir(&self.path)
+                drop(new);
+                self.publish_in_place(files, stale)
             }
             Err(e) => Err(e),
         }
     }
 }
 
-/// Files an earlier stickysim version left when interrupted:
-/// `.NAME.tmp-PID` and `.NAME.old-PID`.
+/// Files an interrupted stickysim left inside a directory: an earlier
+/// version's `.NAME.tmp-PID` and `.NAME.old-PID`, and [`replace_file`]'s
+/// `.NAME.stickysim-XXXXXX`.
 fn old_litter(name: &str) -> bool {
     let Some(rest) = name.strip_prefix('.') else {
         return false;
     };
+    if rest
+        .rsplit_once(&format!(".{SIBLING_TAG}"))
+        .is_some_and(|(_, tail)| tail.len() >= 6 && tail.bytes().all(|b| b.is_ascii_alphanumeric()))
+    {
+        return true;
+    }
     [".tmp-", ".old-"].iter().any(|tag| {
         rest.rsplit_once(tag)
             .is_some_and(|(_, pid)| !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()))
@@ -633,5 +661,7 @@ mod tests {
         assert!(!old_litter("summary.csv"));
         assert!(!old_litter(".x.tmp-"));
         assert!(!old_litter(".x.tmp-12a"));
+        assert!(old_litter(".slo.xml.stickysim-AbC123"));
+        assert!(!old_litter(".slo.xml.stickysim-"));
     }
 }

@@ -91,7 +91,12 @@ fn text(o: &Output) -> String {
 
 /// `stickysim report DIR` accepts the directory.
 fn report_accepts(dir: &Path) {
-    let o = stickysim().arg("report").arg(dir).arg("-q").output().unwrap();
+    let o = stickysim()
+        .arg("report")
+        .arg(dir)
+        .arg("-q")
+        .output()
+        .unwrap();
     assert!(o.status.success(), "report {dir:?}: {}", text(&o));
 }
 
@@ -154,7 +159,7 @@ fn a_second_run_into_a_directory_being_written_fails_at_once_and_the_first_is_wh
     let dir = root.path().join("shared");
     // The first stops itself just before swapping its set in, holding the
     // directory's lock.
-    let mut first = stickysim()
+    let first = stickysim()
         .arg("run")
         .arg(data("tiny.toml"))
         .args(strategy_args(ONE))
@@ -170,7 +175,10 @@ fn a_second_run_into_a_directory_being_written_fails_at_once_and_the_first_is_wh
     // SAFETY: waits for our own child to stop (WUNTRACED), without reaping it.
     let r = unsafe { libc::waitpid(pid, &mut status, libc::WUNTRACED) };
     assert_eq!(r, pid);
-    assert!(libc::WIFSTOPPED(status), "the first run stopped at the failpoint");
+    assert!(
+        libc::WIFSTOPPED(status),
+        "the first run stopped at the failpoint"
+    );
 
     let second = run_tiny(&dir, ALL, None);
     assert_eq!(second.status.code(), Some(2), "{}", text(&second));
@@ -183,7 +191,11 @@ fn a_second_run_into_a_directory_being_written_fails_at_once_and_the_first_is_wh
     // SAFETY: resumes our own stopped child.
     assert_eq!(unsafe { libc::kill(pid, libc::SIGCONT) }, 0);
     let out = first.wait_with_output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(files(&dir), files(&reference));
     report_accepts(&dir);
 }
@@ -257,7 +269,10 @@ fn sweep_tiny(out: &Path, resume: bool, failpoint: Option<&str>) -> Output {
 /// Complete records in a sweep's log (lines after the description).
 fn logged(dir: &Path) -> usize {
     let text = fs::read(dir.join("runs.jsonl")).unwrap();
-    text.iter().filter(|&&b| b == b'\n').count().saturating_sub(1)
+    text.iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        .saturating_sub(1)
 }
 
 /// From a resumed sweep's stderr: (runs found in the log, runs done now).
@@ -335,7 +350,11 @@ fn a_torn_last_log_line_is_dropped_with_a_notice_and_only_its_run_is_done_again(
     assert_eq!(logged(&dir), 3);
     let o = sweep_tiny(&dir, true, None);
     assert!(o.status.success(), "{}", text(&o));
-    assert!(text(&o).contains("was cut off by an interruption"), "{}", text(&o));
+    assert!(
+        text(&o).contains("was cut off by an interruption"),
+        "{}",
+        text(&o)
+    );
     assert_eq!(reused_and_ran(&o), (3, total - 3));
     assert_eq!(files(&dir), files(&reference));
 }
@@ -361,8 +380,13 @@ fn a_link_at_any_name_a_run_writes_is_replaced_never_followed() {
     let mut targets = Vec::new();
     for name in &names {
         let t = outside(root.path(), name);
+        if name == "summary.json" {
+            // Read (not written) by the guard against another scenario's
+            // results: the same run's, so the run goes ahead.
+            fs::copy(reference.join(name), &t).unwrap();
+        }
         std::os::unix::fs::symlink(&t, dir.join(name)).unwrap();
-        targets.push(t);
+        targets.push((t.clone(), fs::read(&t).unwrap()));
     }
     let dangling = root.path().join("outside/never");
     std::os::unix::fs::symlink(&dangling, dir.join(".summary.csv.tmp-1")).unwrap();
@@ -379,8 +403,9 @@ fn a_link_at_any_name_a_run_writes_is_replaced_never_followed() {
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", text(&o));
-    for t in targets.iter().chain([&junit_target]) {
-        assert_eq!(fs::read_to_string(t).unwrap(), "untouched", "{t:?}");
+    targets.push((junit_target.clone(), b"untouched".to_vec()));
+    for (t, before) in &targets {
+        assert_eq!(&fs::read(t).unwrap(), before, "{t:?} was written through");
     }
     assert!(!dangling.exists());
     assert_eq!(files(&dir), files(&reference));
@@ -431,10 +456,46 @@ fn every_writer_fails_at_once_on_a_directory_another_process_holds() {
     let _held = stickysim::outdir::OutDir::lock(&dir).unwrap();
     let o = run_tiny(&dir, ALL, None);
     assert_eq!(o.status.code(), Some(2));
-    assert!(text(&o).contains("another stickysim process"), "{}", text(&o));
+    assert!(
+        text(&o).contains("another stickysim process"),
+        "{}",
+        text(&o)
+    );
     let o = bin().arg("report").arg(&dir).output().unwrap();
     assert!(!o.status.success());
     let o = sweep_tiny(&dir, false, None);
     assert_eq!(o.status.code(), Some(2));
-    assert!(text(&o).contains("another stickysim process"), "{}", text(&o));
+    assert!(
+        text(&o).contains("another stickysim process"),
+        "{}",
+        text(&o)
+    );
+}
+
+#[test]
+fn a_run_into_the_working_directory_replaces_its_files_in_place() {
+    use std::os::unix::fs::MetadataExt;
+    let root = tempfile::tempdir().unwrap();
+    let reference = root.path().join("ref");
+    assert!(run_tiny(&reference, ALL, None).status.success());
+    let here = root.path().join("here");
+    fs::create_dir(&here).unwrap();
+    fs::write(here.join("notes.txt"), "mine").unwrap();
+    let inode = fs::metadata(&here).unwrap().ino();
+    for which in [ONE, ALL] {
+        let o = stickysim()
+            .current_dir(&here)
+            .arg("run")
+            .arg(data("tiny.toml"))
+            .args(strategy_args(which))
+            .args(["-q", "--out", "."])
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", text(&o));
+    }
+    assert_eq!(fs::metadata(&here).unwrap().ino(), inode, "not swapped");
+    let mut expected = files(&reference);
+    expected.insert("notes.txt".into(), b"mine".to_vec());
+    assert_eq!(files(&here), expected);
+    assert_eq!(entries(&here).len(), expected.len(), "no litter");
 }

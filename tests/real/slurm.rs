@@ -33,7 +33,10 @@ const SCALE: &[(&str, &str)] = &[
         "--param strategies.cookie-1m.ttl=60,300,900,1800,3600,86400",
         "--param strategies.cookie.ttl=60,300,900",
     ),
-    ("--param backends.count=4..16:4", "--param backends.count=2..3"),
+    (
+        "--param backends.count=4..16:4",
+        "--param backends.count=2..3",
+    ),
     ("--replications 10", "--replications 2"),
 ];
 
@@ -88,7 +91,11 @@ fn bash_blocks(md: &str) -> Vec<String> {
 
 fn the_block<'a>(blocks: &'a [String], marker: &str) -> &'a str {
     let found: Vec<&String> = blocks.iter().filter(|b| b.contains(marker)).collect();
-    assert_eq!(found.len(), 1, "docs/distributed.md: one bash block with `{marker}`");
+    assert_eq!(
+        found.len(),
+        1,
+        "docs/distributed.md: one bash block with `{marker}`"
+    );
     found[0]
 }
 
@@ -219,13 +226,19 @@ fn job_states(scontrol: &Path, conf: &Path, id: &str) -> Vec<String> {
 #[test]
 fn the_docs_slurm_array_and_merge_jobs_give_the_unsharded_sweep() {
     let names = [
-        "munged", "mungekey", "slurmctld", "slurmd", "sbatch", "scontrol",
+        "munged",
+        "mungekey",
+        "slurmctld",
+        "slurmd",
+        "sbatch",
+        "scontrol",
     ];
     let found: Vec<Option<PathBuf>> = names.iter().map(|n| product(n)).collect();
     if found.iter().any(Option::is_none) {
         return;
     }
-    let bins: BTreeMap<&str, PathBuf> = names.into_iter().zip(found.into_iter().flatten()).collect();
+    let bins: BTreeMap<&str, PathBuf> =
+        names.into_iter().zip(found.into_iter().flatten()).collect();
     // SAFETY: geteuid has no preconditions.
     if unsafe { libc::geteuid() } != 0 {
         if std::env::var_os("CI").is_some_and(|v| !v.is_empty()) {
@@ -295,9 +308,8 @@ fn the_docs_slurm_array_and_merge_jobs_give_the_unsharded_sweep() {
         work.join("scenarios/tiny.toml"),
     )
     .unwrap();
-    let doc =
-        fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/distributed.md"))
-            .unwrap();
+    let doc = fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/distributed.md"))
+        .unwrap();
     let blocks = bash_blocks(&doc);
     let mut sweep = the_block(&blocks, "#SBATCH --array").to_string();
     for (doc_text, test_text) in SCALE {
@@ -311,12 +323,15 @@ fn the_docs_slurm_array_and_merge_jobs_give_the_unsharded_sweep() {
     fs::write(work.join("sweep.sbatch"), sweep).unwrap();
     fs::write(
         work.join("merge.sbatch"),
-        the_block(&blocks, "stickysim merge"),
+        the_block(&blocks, "--job-name=stickysim-ttl-merge"),
     )
     .unwrap();
     fs::write(
         work.join("submit.sh"),
-        format!("set -euo pipefail\n{}", the_block(&blocks, "sbatch --parsable")),
+        format!(
+            "set -euo pipefail\n{}",
+            the_block(&blocks, "sbatch --parsable")
+        ),
     )
     .unwrap();
 
@@ -331,7 +346,9 @@ fn the_docs_slurm_array_and_merge_jobs_give_the_unsharded_sweep() {
     )
     .unwrap();
     let stickysim_env = |c: &mut Command| {
-        c.current_dir(&work).env("PATH", &path).env("SLURM_CONF", &conf);
+        c.current_dir(&work)
+            .env("PATH", &path)
+            .env("SLURM_CONF", &conf);
         for v in [
             "SLURM_ARRAY_TASK_ID",
             "SLURM_ARRAY_TASK_COUNT",
@@ -389,9 +406,15 @@ fn the_docs_slurm_array_and_merge_jobs_give_the_unsharded_sweep() {
             break;
         }
         assert!(
-            !["FAILED", "CANCELLED", "TIMEOUT", "NODE_FAIL", "OUT_OF_MEMORY"]
-                .iter()
-                .any(|s| state.starts_with(s))
+            ![
+                "FAILED",
+                "CANCELLED",
+                "TIMEOUT",
+                "NODE_FAIL",
+                "OUT_OF_MEMORY"
+            ]
+            .iter()
+            .any(|s| state.starts_with(s))
                 && !state.contains("DependencyNeverSatisfied"),
             "merge job {merge_id}: {state}\n{}",
             logs(t, &work)
