@@ -187,7 +187,7 @@ impl OutDir {
             ));
         }
         match fs::symlink_metadata(given) {
-            Ok(m) if !m.is_dir() && !(m.is_symlink() && given.is_dir()) => {
+            Ok(m) if !(m.is_dir() || (m.is_symlink() && given.is_dir())) => {
                 return Err(io::Error::new(
                     io::ErrorKind::AlreadyExists,
                     format!(
