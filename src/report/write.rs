@@ -138,6 +138,10 @@ pub fn write_run_report_into(
 /// `dir` from its files, without touching them (the data files are carried
 /// into the new set as they are).
 pub fn write_report(dir: &Path, charts: bool) -> Result<Written, ReportError> {
+    if !dir.is_dir() {
+        // Say what is missing rather than create an empty directory.
+        data::RunData::read_dir(dir)?;
+    }
     let mut out = OutDir::lock(dir).map_err(|source| io_error(dir, source))?;
     let data = data::RunData::read_dir(dir)?;
     let (files, chart_time) = report_files(&data, charts)?;
