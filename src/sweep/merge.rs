@@ -120,18 +120,6 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<Merged, SweepError> {
     }
 
     let whole = first.with_shard(Shard::ALL);
-    let mut locked = OutDir::lock(out).map_err(|e| SweepError::io(out, e))?;
-    let existing = out.join(LOG_FILE);
-    if existing.is_file() {
-        let there = log::read(&existing)?;
-        if there.meta.fingerprint != whole.fingerprint {
-            return Err(SweepError::Merge(format!(
-                "--out {} already holds another sweep ({}); merge into an empty directory",
-                out.display(),
-                whole.differences(&there.meta).join("; ")
-            )));
-        }
-    }
     let shard_of = whole.shard_of_each(count);
     let order: HashMap<String, (RunId, u32)> = whole
         .runs()
@@ -175,6 +163,19 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<Merged, SweepError> {
     }
     all.sort_by_key(|(id, _)| *id);
     let records: Vec<RunRecord> = all.into_iter().map(|(_, r)| r).collect();
+    // Only now, with every shard checked, is --out created and locked.
+    let mut locked = OutDir::lock(out).map_err(|e| SweepError::io(out, e))?;
+    let existing = out.join(LOG_FILE);
+    if existing.is_file() {
+        let there = log::read(&existing)?;
+        if there.meta.fingerprint != whole.fingerprint {
+            return Err(SweepError::Merge(format!(
+                "--out {} already holds another sweep ({}); merge into an empty directory",
+                out.display(),
+                whole.differences(&there.meta).join("; ")
+            )));
+        }
+    }
     let (written, recommendation) = write_outputs(&mut locked, out, &whole, &records)?;
     Ok(Merged {
         runs: records.len(),
