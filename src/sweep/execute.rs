@@ -81,7 +81,8 @@ pub fn execute(
     if there.as_ref().is_some_and(|m| !m.is_file()) {
         return Err(SweepError::Log {
             path: log_path,
-            message: "is not a plain file (a symbolic link or a directory); stickysim does not                       write through links: remove it, or choose another --out"
+            message: "is not a plain file (a symbolic link or a directory); stickysim does not \
+                      write through links: remove it, or choose another --out"
                 .into(),
         });
     }
