@@ -30,14 +30,7 @@ pub fn is_run_file(name: &str) -> bool {
 }
 
 /// The data files a run may write (see [`data_files_replicated`]).
-const RUN_DATA_FILES: &[&str] = &[
-    "summary.csv",
-    "summary.json",
-    "backends.csv",
-    "events.csv",
-    "instances.csv",
-    "replications.csv",
-];
+const RUN_DATA_FILES: &[&str] = super::data::INPUT_FILES;
 
 /// Renders and writes a run's data files into `dir` (no charts, no
 /// report); returns the paths written.

@@ -249,3 +249,18 @@ pub(crate) fn check_golden(name: &str, got: &str, test: &str) {
         golden.display()
     );
 }
+
+/// Every regular file of `dir` (not recursing), by name, with its bytes.
+pub(crate) fn files(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap())
+        .filter(|e| e.file_type().unwrap().is_file())
+        .map(|e| {
+            (
+                e.file_name().into_string().unwrap(),
+                fs::read(e.path()).unwrap(),
+            )
+        })
+        .collect()
+}

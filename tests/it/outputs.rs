@@ -4,27 +4,11 @@
 //! followed for a file stickysim writes. Kills come from the test-only
 //! failpoint `STICKYSIM_FAILPOINT=<point>:<n>` (abort at the n-th pass).
 
-use crate::common::{bin, data};
-use std::collections::BTreeMap;
+use crate::common::{bin, data, files};
 use std::fs;
 use std::os::unix::process::ExitStatusExt;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
-
-/// Every regular file of `dir` (not recursing), by name.
-fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap())
-        .filter(|e| e.file_type().unwrap().is_file())
-        .map(|e| {
-            (
-                e.file_name().into_string().unwrap(),
-                fs::read(e.path()).unwrap(),
-            )
-        })
-        .collect()
-}
 
 /// Every entry of `dir` by name, hidden ones included.
 fn entries(dir: &Path) -> Vec<String> {

@@ -3,8 +3,8 @@
 //! determinism across jobs, resume after an interruption, shards merged
 //! into exactly the unsharded output, and merge refusals.
 
+use crate::common::files;
 use assert_cmd::Command;
-use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -49,21 +49,6 @@ fn sweep(out: &Path, extra: &[&str]) -> assert_cmd::assert::Assert {
         .arg(out)
         .args(extra)
         .assert()
-}
-
-/// Every file of a directory, by name.
-fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap())
-        .filter(|e| e.file_type().unwrap().is_file())
-        .map(|e| {
-            (
-                e.file_name().into_string().unwrap(),
-                fs::read(e.path()).unwrap(),
-            )
-        })
-        .collect()
 }
 
 fn assert_same_files(a: &Path, b: &Path) {
