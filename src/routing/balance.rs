@@ -1,14 +1,24 @@
 //! Non-sticky balancers: the baselines, and what sticky strategies fall
 //! back to for requests without usable affinity.
+//!
+//! Round robin and least connections keep an index over the pool so a
+//! decision costs O(1) or O(log N) rather than a pass over every backend
+//! (`swrr.rs`, `load_index.rs`); they pick exactly what the O(N) originals
+//! (nginx's pass, a scan with HAProxy's tie rotation; `balance_ref.rs`,
+//! kept for the property tests) pick.
 
+use super::load_index::LoadIndex;
+use super::swrr::Swrr;
 use super::{BackendId, Balance, Decision, Pool, Refusal, RouteRng};
 
 /// A balancer with its state (round-robin weights, tie-break cursor).
 #[derive(Debug, Clone)]
 pub struct Balancer {
     kind: Balance,
-    /// Smooth weighted round robin: each backend's current weight.
-    current: Vec<i64>,
+    /// Smooth weighted round robin's `current` weights, indexed.
+    swrr: Swrr,
+    /// Least connections' load index.
+    loads: LoadIndex,
     /// Where least-connections starts scanning, so ties rotate.
     cursor: usize,
 }
@@ -19,7 +29,8 @@ impl Balancer {
     pub fn new(kind: Balance) -> Self {
         Balancer {
             kind,
-            current: Vec::new(),
+            swrr: Swrr::default(),
+            loads: LoadIndex::default(),
             cursor: 0,
         }
     }
@@ -60,9 +71,20 @@ impl Balancer {
             return None;
         }
         Some(match self.kind {
-            Balance::RoundRobin => self.smooth_wrr(pool, exclude),
+            // nginx's smooth weighted round robin (`ngx_http_upstream_get_peer`):
+            // every up backend gains its weight, the largest wins and pays
+            // the total. With equal weights this visits backends in index
+            // order. A tried peer (`exclude`) is skipped before it gains
+            // anything, as nginx does.
+            Balance::RoundRobin => self.swrr.pick(pool, exclude),
             Balance::Random => up.get(rng.below(n)),
-            Balance::LeastConn => self.least_conn(pool, &up),
+            // Fewest outstanding requests per unit of weight; ties go to the
+            // first found scanning from a rotating start.
+            Balance::LeastConn => {
+                let start = self.cursor % n;
+                self.cursor = self.cursor.wrapping_add(1);
+                self.loads.pick(pool, exclude, up.get(start))
+            }
             Balance::P2c => {
                 if n == 1 {
                     up.get(0)
@@ -81,54 +103,6 @@ impl Balancer {
                 }
             }
         })
-    }
-
-    /// nginx's smooth weighted round robin (`ngx_http_upstream_get_peer`):
-    /// every up backend gains its weight, the largest wins and pays the total.
-    /// With equal weights this visits backends in index order. A tried peer
-    /// (`exclude`) is skipped before it gains anything, as nginx does.
-    fn smooth_wrr(&mut self, pool: &Pool, exclude: Option<BackendId>) -> BackendId {
-        if self.current.len() != pool.len() {
-            self.current = vec![0; pool.len()];
-        }
-        let mut total = 0i64;
-        let mut best: Option<BackendId> = None;
-        let mut best_w = i64::MIN;
-        for &id in pool.up() {
-            if Some(id) == exclude {
-                continue;
-            }
-            let w = pool.get(id).weight as i64;
-            let c = &mut self.current[id.index()];
-            *c += w;
-            total += w;
-            if *c > best_w {
-                best_w = *c;
-                best = Some(id);
-            }
-        }
-        let best = best.expect("caller checked the candidates are non-empty");
-        self.current[best.index()] -= total;
-        best
-    }
-
-    /// Fewest outstanding requests per unit of weight; ties go to the first
-    /// found scanning from a rotating start.
-    fn least_conn(&mut self, pool: &Pool, up: &Candidates) -> BackendId {
-        let n = up.len();
-        let start = self.cursor % n;
-        self.cursor = self.cursor.wrapping_add(1);
-        let mut best = up.get(start);
-        let mut best_load = load(pool, best);
-        for k in 1..n {
-            let id = up.get((start + k) % n);
-            let l = load(pool, id);
-            if l < best_load {
-                best = id;
-                best_load = l;
-            }
-        }
-        best
     }
 }
 
@@ -160,14 +134,6 @@ impl<'a> Candidates<'a> {
             _ => self.up[i],
         }
     }
-}
-
-/// Outstanding requests scaled by weight, compared without division.
-#[inline]
-fn load(pool: &Pool, id: BackendId) -> u64 {
-    let b = pool.get(id);
-    // outstanding / weight, as a fixed-point number with 2^16 fraction bits.
-    ((b.outstanding as u64) << 16) / b.weight.max(1) as u64
 }
 
 #[cfg(test)]
@@ -254,5 +220,145 @@ mod tests {
         for c in counts {
             assert!((9_500..10_500).contains(&c), "{counts:?}");
         }
+    }
+
+    /// One step of the property tests' random pool histories.
+    #[derive(Debug, Clone)]
+    enum Op {
+        Pick(Option<u8>),
+        Health(u8, Health),
+        Weight(u8, u32),
+        Add(u8),
+        Remove(u8),
+        Reset(u8),
+        Push(u32),
+    }
+
+    fn op(max_weight: u32) -> impl proptest::strategy::Strategy<Value = Op> {
+        use proptest::prelude::*;
+        let health = prop_oneof![
+            6 => Just(Health::Up),
+            2 => Just(Health::Down),
+            1 => Just(Health::Draining)
+        ];
+        prop_oneof![
+            30 => proptest::option::weighted(0.15, any::<u8>()).prop_map(Op::Pick),
+            2 => (any::<u8>(), health).prop_map(|(i, h)| Op::Health(i, h)),
+            2 => (any::<u8>(), 1..=max_weight).prop_map(|(i, w)| Op::Weight(i, w)),
+            12 => any::<u8>().prop_map(Op::Add),
+            10 => any::<u8>().prop_map(Op::Remove),
+            1 => any::<u8>().prop_map(Op::Reset),
+            1 => (1..=max_weight).prop_map(Op::Push),
+        ]
+    }
+
+    /// Replays `ops` on a pool of `weights`, picking with the indexed
+    /// balancer and the O(N) reference side by side.
+    fn replay(kind: Balance, weights: &[u32], ops: &[Op]) {
+        use crate::routing::balance_ref::RefBalancer;
+        let mut pool = Pool::new(
+            weights
+                .iter()
+                .enumerate()
+                .map(|(i, &w)| BackendView {
+                    addr: format!("10.0.0.{}:80", i + 1).parse().unwrap(),
+                    weight: w,
+                    health: Health::Up,
+                    outstanding: 0,
+                    capacity: None,
+                })
+                .collect(),
+        );
+        let mut fast = Balancer::new(kind);
+        let mut reference = RefBalancer::default();
+        let mut rng = RouteRng::new(1);
+        for (step, op) in ops.iter().enumerate() {
+            let id = |i: &u8| BackendId::from_index(*i as usize % pool.len());
+            match op {
+                Op::Pick(x) => {
+                    let exclude = x.as_ref().map(id);
+                    let got = fast.pick(&pool, &mut rng, exclude);
+                    let n = Candidates::new(pool.up(), exclude).len();
+                    let want = (n > 0).then(|| match kind {
+                        Balance::RoundRobin => reference.smooth_wrr(&pool, exclude),
+                        _ => reference.least_conn(&pool, exclude),
+                    });
+                    assert_eq!(got, want, "step {step}: {op:?}");
+                    // Picked requests stay outstanding for a while.
+                    if let Some(b) = got {
+                        pool.add_outstanding(b);
+                    }
+                }
+                Op::Health(i, h) => pool.set_health(id(i), *h),
+                Op::Weight(i, w) => pool.set_weight(id(i), *w),
+                Op::Add(i) => pool.add_outstanding(id(i)),
+                Op::Remove(i) => {
+                    if pool.get(id(i)).outstanding > 0 {
+                        pool.remove_outstanding(id(i));
+                    }
+                }
+                Op::Reset(i) => pool.reset_outstanding(id(i)),
+                Op::Push(w) => {
+                    let n = pool.len();
+                    let b = pool.push(BackendView {
+                        addr: format!("10.0.1.{}:80", n % 250 + 1).parse().unwrap(),
+                        weight: *w,
+                        health: Health::Down,
+                        outstanding: 0,
+                        capacity: None,
+                    });
+                    pool.set_health(b, Health::Up);
+                }
+            }
+        }
+    }
+
+    fn history() -> impl proptest::strategy::Strategy<Value = (Vec<u32>, Vec<Op>)> {
+        use proptest::prelude::*;
+        (1u32..=12).prop_flat_map(|max_weight| {
+            (
+                proptest::collection::vec(1..=max_weight, 1..24),
+                proptest::collection::vec(op(max_weight), 0..400),
+            )
+        })
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(400))]
+
+        /// The indexed smooth WRR picks what nginx's O(N) pass picks, over
+        /// random weights, health and weight changes, retries and growth.
+        #[test]
+        fn smooth_wrr_matches_the_reference((weights, ops) in history()) {
+            replay(Balance::RoundRobin, &weights, &ops);
+        }
+
+        /// The load index picks what the O(N) scan with its rotating start
+        /// picks, over random in-flight counts, weights and health.
+        #[test]
+        fn least_conn_matches_the_reference((weights, ops) in history()) {
+            replay(Balance::LeastConn, &weights, &ops);
+        }
+    }
+
+    /// Long equal-weight runs go through the rotation and back: thousands
+    /// of picks with an occasional retry and health change.
+    #[test]
+    fn smooth_wrr_rotation_matches_the_reference_over_long_runs() {
+        let mut ops = Vec::new();
+        let mut x: u64 = 7;
+        for k in 0..20_000u32 {
+            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            let r = (x >> 33) as u32;
+            ops.push(match r % 1000 {
+                0..=2 => Op::Pick(Some((r >> 10) as u8)),
+                3 => Op::Health((r >> 10) as u8, Health::Down),
+                4..=5 => Op::Health((r >> 10) as u8, Health::Up),
+                6 if k > 10_000 => Op::Weight((r >> 10) as u8, 1 + r % 3),
+                _ => Op::Pick(None),
+            });
+        }
+        replay(Balance::RoundRobin, &[1; 37], &ops);
+        replay(Balance::RoundRobin, &[3; 5], &ops);
     }
 }

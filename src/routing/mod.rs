@@ -43,6 +43,8 @@
 //! ```
 
 mod balance;
+#[cfg(test)]
+mod balance_ref;
 pub mod haproxy;
 pub mod haproxy_chash;
 pub mod hash;
@@ -50,12 +52,14 @@ pub mod hashed;
 pub mod jump;
 mod kind;
 mod lb_cookie;
+mod load_index;
 pub mod maglev;
 pub mod nginx;
 mod pool;
 pub mod ring;
 mod spec;
 pub mod sticky;
+mod swrr;
 pub mod table;
 #[cfg(test)]
 mod tests;

@@ -3,6 +3,19 @@
 
 use super::OnDraining;
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Source of [`Pool::uid`]s: every pool (and every clone) gets its own, so a
+/// balancer's derived index never follows another pool's change log.
+static NEXT_POOL_UID: AtomicU64 = AtomicU64::new(1);
+
+fn next_pool_uid() -> u64 {
+    NEXT_POOL_UID.fetch_add(1, Ordering::Relaxed)
+}
+
+/// The change log keeps at least this many entries before it is cleared
+/// (a reader further behind rebuilds its index from the pool).
+const LOG_MIN_CAP: usize = 4096;
 
 /// Index of a backend in the pool (`b0` is `BackendId(0)`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -76,14 +89,42 @@ impl BackendView {
 /// strategies with derived tables use to know when to rebuild; membership
 /// and address changes alone bump `addr_generation`, for tables that
 /// depend on addresses only (cookie values).
-#[derive(Debug, Clone)]
+///
+/// Balancers that keep an index over the pool (least connections' load
+/// index, smooth weighted round robin's weight groups) follow it through
+/// `weight_generation` (bumped when a weight changes) and a bounded log of
+/// the backends whose outstanding count changed.
+#[derive(Debug)]
 pub struct Pool {
     backends: Vec<BackendView>,
     up: Vec<BackendId>,
     generation: u64,
     addr_generation: u64,
+    weight_generation: u64,
     /// Sum of `outstanding` over all backends (HAProxy's backend-wide `served`).
     total_outstanding: u64,
+    /// Identity of this pool (a clone gets a new one).
+    uid: u64,
+    /// Backends whose `outstanding` changed, oldest first; entry `k` has
+    /// position `log_start + k`.
+    log: Vec<BackendId>,
+    log_start: u64,
+}
+
+impl Clone for Pool {
+    fn clone(&self) -> Self {
+        Pool {
+            backends: self.backends.clone(),
+            up: self.up.clone(),
+            generation: self.generation,
+            addr_generation: self.addr_generation,
+            weight_generation: self.weight_generation,
+            total_outstanding: self.total_outstanding,
+            uid: next_pool_uid(),
+            log: Vec::new(),
+            log_start: self.log_start + self.log.len() as u64,
+        }
+    }
 }
 
 impl Pool {
@@ -111,7 +152,11 @@ impl Pool {
             up: Vec::new(),
             generation: 0,
             addr_generation: 0,
+            weight_generation: 0,
             total_outstanding: 0,
+            uid: next_pool_uid(),
+            log: Vec::new(),
+            log_start: 0,
         };
         pool.total_outstanding = pool.backends.iter().map(|b| b.outstanding as u64).sum();
         pool.rebuild_up();
@@ -171,6 +216,43 @@ impl Pool {
         self.addr_generation
     }
 
+    /// Changes when a backend's weight changes.
+    #[inline]
+    pub(crate) fn weight_generation(&self) -> u64 {
+        self.weight_generation
+    }
+
+    /// This pool's identity: indexes derived from one pool are not valid
+    /// for another (nor for a clone, which gets its own).
+    #[inline]
+    pub(crate) fn uid(&self) -> u64 {
+        self.uid
+    }
+
+    /// Position after the last entry of the outstanding-change log.
+    #[inline]
+    pub(crate) fn log_end(&self) -> u64 {
+        self.log_start + self.log.len() as u64
+    }
+
+    /// Backends whose outstanding count changed since log position `from`
+    /// (possibly repeated), or `None` when the log no longer reaches back
+    /// that far (the reader must rebuild from the pool).
+    #[inline]
+    pub(crate) fn outstanding_changes_since(&self, from: u64) -> Option<&[BackendId]> {
+        let k = from.checked_sub(self.log_start)?;
+        self.log.get(k as usize..)
+    }
+
+    #[inline]
+    fn log_change(&mut self, id: BackendId) {
+        if self.log.len() >= LOG_MIN_CAP.max(2 * self.backends.len()) {
+            self.log_start += self.log.len() as u64;
+            self.log.clear();
+        }
+        self.log.push(id);
+    }
+
     /// Sets what the load balancer believes of `id`'s health (bumps the
     /// generation only if it changes).
     pub fn set_health(&mut self, id: BackendId, health: Health) {
@@ -206,11 +288,15 @@ impl Pool {
         }
     }
 
-    /// Sets a backend's weight (slow start). Weights are read live by the
-    /// balancers and derive no table, so the generation does not change.
+    /// Sets a backend's weight (slow start). It derives no hash table, so
+    /// the generation does not change; balancers see `weight_generation`.
     #[inline]
     pub fn set_weight(&mut self, id: BackendId, weight: u32) {
-        self.backends[id.index()].weight = weight.max(1);
+        let weight = weight.max(1);
+        if self.backends[id.index()].weight != weight {
+            self.backends[id.index()].weight = weight;
+            self.weight_generation += 1;
+        }
     }
 
     /// A request was sent to `id`.
@@ -218,6 +304,7 @@ impl Pool {
     pub fn add_outstanding(&mut self, id: BackendId) {
         self.backends[id.index()].outstanding += 1;
         self.total_outstanding += 1;
+        self.log_change(id);
     }
 
     /// A request to `id` was answered or given up on (there must be one
@@ -232,11 +319,13 @@ impl Pool {
         );
         b.outstanding -= 1;
         self.total_outstanding -= 1;
+        self.log_change(id);
     }
 
     /// Clears every outstanding request of a backend (it crashed).
     pub fn reset_outstanding(&mut self, id: BackendId) {
         self.total_outstanding -= self.backends[id.index()].outstanding as u64;
         self.backends[id.index()].outstanding = 0;
+        self.log_change(id);
     }
 }
