@@ -348,7 +348,9 @@ mod tests {
         let mut ops = Vec::new();
         let mut x: u64 = 7;
         for k in 0..20_000u32 {
-            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             let r = (x >> 33) as u32;
             ops.push(match r % 1000 {
                 0..=2 => Op::Pick(Some((r >> 10) as u8)),

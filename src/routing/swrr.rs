@@ -374,9 +374,6 @@ mod tests {
         pool.set_weight(BackendId(0), 3);
         s.pick(&pool, None);
         assert!(matches!(&s.mode, Mode::Groups { groups, .. } if groups.len() == 2));
-        for i in 0..5 {
-            pool.set_weight(BackendId(i), 10 + i as u32);
-        }
         let mut big = Pool::with_default_addrs(MAX_GROUPS + 1, None);
         for i in 0..=MAX_GROUPS {
             big.set_weight(BackendId::from_index(i), 1 + i as u32);
