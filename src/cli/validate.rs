@@ -46,7 +46,7 @@ pub(super) fn run(args: ValidateArgs) -> Result<ExitCode> {
                     ))?;
                     return Ok(ExitCode::from(super::EXIT_ERROR));
                 }
-                return Err(anyhow::anyhow!("[sweep]: {e}"));
+                return Err(e.into());
             }
             Ok((src.origin, sc))
         }
