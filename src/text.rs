@@ -6,7 +6,7 @@
 //! ```
 //! use stickysim::text;
 //! assert_eq!(text::terminal("a\u{1b}[2Jb"), "a\\u{1b}[2Jb");
-//! assert_eq!(text::markdown("## <b>x</b>"), "\\## \\<b\\>x\\</b\\>");
+//! assert_eq!(text::markdown("## <b>x</b>"), "\\#\\# \\<b\\>x\\</b\\>");
 //! ```
 
 use std::fmt::Write as _;

@@ -111,7 +111,7 @@ pub(super) fn check(sc: &Scenario) -> R<()> {
             .map(|c| c.ip_change_rate)
             .fold(0.0, f64::max);
     let events = (requests_per_s + checks_per_s + changes_per_s) * strategies;
-    if !(events <= MAX_EVENTS_PER_S) {
+    if events.is_nan() || events > MAX_EVENTS_PER_S {
         return problem(
             &KeyPath::from("workload").k("session_rate"),
             format!(
@@ -146,7 +146,8 @@ pub(super) fn check(sc: &Scenario) -> R<()> {
         );
     }
     let session_bytes = active * strategies * BYTES_PER_SESSION;
-    if !(session_bytes + bucket_bytes <= MAX_MEMORY_BYTES) {
+    let total = session_bytes + bucket_bytes;
+    if total.is_nan() || total > MAX_MEMORY_BYTES {
         return problem(
             &KeyPath::from("workload").k("think_time"),
             format!(
