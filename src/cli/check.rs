@@ -20,7 +20,7 @@ pub(super) fn run(args: CheckArgs) -> Result<ExitCode> {
     let v = &ex.verdict;
     let mut out = String::new();
     if let Some(q) = &v.question {
-        let _ = writeln!(out, "question: {q}");
+        let _ = writeln!(out, "question: {}", crate::text::terminal(q));
     }
     let _ = writeln!(out, "verdict: {}", crate::report::verdict::one_sentence(v));
     for s in &v.slos {

@@ -3,7 +3,7 @@
 
 use crate::routing::{
     BackendView, HashAlgo, HashKey, HashTable, HashTuning, Health, OnDraining, Pool, TuningError,
-    MAX_MAGLEV_TABLE_SIZE, MAX_RING_SIZE,
+    MAX_MAGLEV_TABLE_SIZE, MAX_RING_POINTS, MAX_RING_SIZE,
 };
 use anyhow::{bail, Result};
 use clap::Args;
@@ -111,6 +111,16 @@ pub(super) fn run(args: RouteArgs) -> Result<ExitCode> {
             })
             .collect::<Result<_>>()?
     };
+    let total_weight: u64 = weights.iter().map(|&w| u64::from(w)).sum();
+    let points = crate::routing::ring_points(hash, total_weight);
+    if points > MAX_RING_POINTS {
+        bail!(
+            "--weights: expected at most {MAX_RING_POINTS} ring points (backends × weight × points \
+             per weight for `{}`), found {points} (~{} MB); lower the weights or use fewer backends",
+            hash.name(),
+            points * 12 / 1_000_000
+        );
+    }
     let mut tuning = HashTuning::check(hash, args.table_size, args.min_ring_size).or_else(|e| match e {
         TuningError::TableSizeNotMaglev(h) => bail!(
             "--table-size: applies to `--hash maglev` only, found `--hash {}`",

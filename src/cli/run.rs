@@ -29,7 +29,7 @@ pub struct SimArgs {
     /// The scenario file (TOML); `-` reads it from standard input.
     pub scenario: PathBuf,
     /// Master seed (overrides `simulation.seed`).
-    #[arg(long)]
+    #[arg(long, value_parser = clap::value_parser!(u64).range(..=i64::MAX as u64))]
     pub seed: Option<u64>,
     /// Replications per strategy (overrides `simulation.replications`):
     /// replication r runs every strategy on the same workload, seeded from

@@ -43,7 +43,7 @@ pub struct SweepArgs {
     #[arg(long, value_name = "K/N", value_parser = parse_shard)]
     pub shard: Option<Shard>,
     /// Master seed (overrides `simulation.seed`).
-    #[arg(long)]
+    #[arg(long, value_parser = clap::value_parser!(u64).range(..=i64::MAX as u64))]
     pub seed: Option<u64>,
     /// Run only this strategy (by name); repeat for several.
     #[arg(long = "strategy", value_name = "NAME")]

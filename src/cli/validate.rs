@@ -26,9 +26,33 @@ pub struct ValidateArgs {
 pub(super) fn run(args: ValidateArgs) -> Result<ExitCode> {
     let src = crate::scenario::read_source(&args.scenario);
     let loaded = src.and_then(|src| {
-        crate::scenario::from_str(&src.text, &src.origin, &src.name_hint, &args.set)
-            .map(|sc| (src.origin, sc))
+        crate::scenario::from_str_with_sweep(&src.text, &src.origin, &src.name_hint, &args.set)
+            .map(|(sc, sweep)| (src, sc, sweep.is_some()))
     });
+    // A `[sweep]` is checked as `sweep` would build it: every grid point
+    // validated, the grid's size bounded.
+    let loaded = match loaded {
+        Ok((src, sc, true)) => {
+            let req = crate::sweep::SweepRequest {
+                scenario: args.scenario.clone(),
+                set: args.set.clone(),
+                ..Default::default()
+            };
+            if let Err(e) = crate::sweep::plan_text(&src.text, &src.origin, &src.name_hint, &req) {
+                if args.json {
+                    super::print_stdout(&format!(
+                        "{:#}\n",
+                        json!({ "ok": false, "error": { "kind": "sweep", "message": e.to_string() } })
+                    ))?;
+                    return Ok(ExitCode::from(super::EXIT_ERROR));
+                }
+                return Err(e.into());
+            }
+            Ok((src.origin, sc))
+        }
+        Ok((src, sc, false)) => Ok((src.origin, sc)),
+        Err(e) => Err(e),
+    };
     let (origin, sc) = match loaded {
         Ok(x) => x,
         Err(e) if args.json => {

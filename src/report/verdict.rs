@@ -117,7 +117,7 @@ pub(crate) fn verdict_md(o: &mut String, data: &RunData) {
         }
     };
     if let Some(q) = &v.question {
-        let _ = writeln!(o, "**Question:** {q}\n");
+        let _ = writeln!(o, "**Question:** {}\n", crate::text::markdown(q));
     }
     let _ = writeln!(o, "**Answer:** {}\n", one_sentence(&v));
     let constraints: Vec<String> = d.constraints.iter().map(|c| format!("`{c}`")).collect();

@@ -178,7 +178,8 @@ impl HashTuning {
             if hash != HashAlgo::Maglev {
                 return Err(TuningError::TableSizeNotMaglev(hash));
             }
-            if !is_prime(m) || m > MAX_MAGLEV_TABLE_SIZE {
+            // Range first: the primality test of a huge number is slow.
+            if m > MAX_MAGLEV_TABLE_SIZE || !is_prime(m) {
                 return Err(TuningError::TableSizeNotPrime(m));
             }
             t.table_size = m;
@@ -220,6 +221,25 @@ impl Default for HashTuning {
     }
 }
 
+/// Most points a hash ring or map may hold (backends × weight × points per
+/// weight unit), 2^24 (~16.8 M, ~200 MB): ketama with 10,000 backends of
+/// weight 256 would need 5.4 GB.
+pub const MAX_RING_POINTS: u64 = 1 << 24;
+
+/// Points a ring or map of `hash` holds for backends whose weights sum to
+/// `total_weight`: ketama 160 per weight unit, HAProxy's consistent tree
+/// 16 (`BE_WEIGHT_SCALE`), HAProxy's map-based hash one; hashes without a
+/// weighted structure (Maglev and Envoy's ring have their own size limits)
+/// one per unit too, as an upper bound. Saturating.
+pub fn ring_points(hash: HashAlgo, total_weight: u64) -> u64 {
+    let per_unit = match hash {
+        HashAlgo::Ketama => 160,
+        HashAlgo::HaproxyConsistent => 16,
+        _ => 1,
+    };
+    total_weight.saturating_mul(per_unit)
+}
+
 /// Whether `n` is prime (trial division; table sizes are at most a few million).
 pub fn is_prime(n: u64) -> bool {
     if n < 2 {
@@ -228,8 +248,9 @@ pub fn is_prime(n: u64) -> bool {
     if n.is_multiple_of(2) {
         return n == 2;
     }
+    // `d * d` in u128: no overflow near u64::MAX (which would never end).
     let mut d = 3u64;
-    while d * d <= n {
+    while u128::from(d) * u128::from(d) <= u128::from(n) {
         if n.is_multiple_of(d) {
             return false;
         }

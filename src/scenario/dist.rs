@@ -5,6 +5,11 @@
 use rand::Rng;
 use rand_distr::{Distribution, Exp, Gamma, Geometric, LogNormal, Pareto, Uniform};
 
+/// Largest mean of a geometric distribution. Its sampler needs `1 - 1/mean`
+/// to differ from 1 in floating point (from ~4.5e15 on, setting it up never
+/// ends); 1e9 requests or seconds is far beyond any session.
+pub const MAX_GEOMETRIC_MEAN: f64 = 1e9;
+
 /// The distribution kinds a scenario may name, with the keys each takes.
 pub const KINDS: &[(&str, &str)] = &[
     ("constant", "value"),
@@ -165,11 +170,12 @@ impl Dist {
         Ok(Dist::Pareto { mean, shape, d })
     }
 
-    /// Geometric on 1, 2, 3, … with the given mean (>= 1).
+    /// Geometric on 1, 2, 3, … with the given mean (1 to
+    /// [`MAX_GEOMETRIC_MEAN`]).
     pub fn geometric(mean: f64) -> Result<Self, DistError> {
-        if !(mean.is_finite() && mean >= 1.0) {
+        if !(mean.is_finite() && (1.0..=MAX_GEOMETRIC_MEAN).contains(&mean)) {
             return Err(DistError(format!(
-                "`mean` must be a finite number >= 1, found {mean}"
+                "`mean` must be a number from 1 to {MAX_GEOMETRIC_MEAN:e}, found {mean}"
             )));
         }
         let d = Geometric::new(1.0 / mean).map_err(|e| DistError(e.to_string()))?;

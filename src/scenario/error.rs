@@ -165,9 +165,13 @@ fn invalid_message(origin: &str, key: &str, location: &Location, message: &str) 
         }
         Location::Span { line, column } => format!("{origin}:{line}:{column}: {key}: {message}"),
         Location::Flag(flag) if key.is_empty() => {
+            let flag = crate::text::cut(&crate::text::terminal(flag));
             format!("{origin} (after `--set {flag}`): {message}")
         }
-        Location::Flag(flag) => format!("{origin}: {key} (set by `--set {flag}`): {message}"),
+        Location::Flag(flag) => {
+            let flag = crate::text::cut(&crate::text::terminal(flag));
+            format!("{origin}: {key} (set by `--set {flag}`): {message}")
+        }
         Location::Unknown if key.is_empty() => format!("{origin}: {message}"),
         Location::Unknown => format!("{origin}: {key}: {message}"),
     }
@@ -294,7 +298,8 @@ pub(crate) fn describe_serde(msg: &str, path: &mut KeyPath) -> (String, Detail) 
     for prefix in ["invalid type: ", "invalid value: "] {
         if let Some(rest) = msg.strip_prefix(prefix) {
             if let Some((found, expected)) = rest.rsplit_once(", expected ") {
-                let (expected, found) = (humane(expected), humane(found));
+                // A 263-digit number is not echoed in full.
+                let (expected, found) = (humane(expected), crate::text::cut(&humane(found)));
                 let text = format!("expected {expected}, found {found}");
                 let detail = Detail {
                     expected: Some(expected),

@@ -49,7 +49,8 @@ pub use overrides::parse_override;
 pub use sweep::SweepSpec;
 pub use types::*;
 pub use validate::{
-    DEFAULT_USERS_PER_NAT_IP, MAX_BACKENDS, MAX_BUCKETS, MAX_COPIES, SHARE_TOLERANCE,
+    is_valid_name, limits, DEFAULT_USERS_PER_NAT_IP, MAX_BACKENDS, MAX_BUCKETS, MAX_COPIES,
+    MAX_NAME_LEN, NAME_RULE, SHARE_TOLERANCE,
 };
 
 pub(crate) use error::did_you_mean;

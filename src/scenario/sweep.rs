@@ -149,9 +149,15 @@ fn split_top_level(text: &str) -> Vec<&str> {
     out
 }
 
-/// Digits after the decimal point in a number as written (`0.25` → 2).
+/// Digits after the decimal point in a number as written (`0.25` → 2,
+/// `1e-3` → 3, `2.5e-4` → 5, `1e3` → 0).
 fn decimals(s: &str) -> usize {
-    s.split_once('.').map_or(0, |(_, d)| d.len())
+    let (mantissa, exp) = match s.split_once(['e', 'E']) {
+        Some((m, e)) => (m, e.parse::<i64>().unwrap_or(0)),
+        None => (s, 0),
+    };
+    let d = mantissa.split_once('.').map_or(0, |(_, d)| d.len()) as i64;
+    d.saturating_sub(exp).clamp(0, 300) as usize
 }
 
 /// `FROM..TO[:STEP]`, or `None` when `text` is not range syntax at all.
@@ -179,7 +185,11 @@ pub fn parse_range(text: &str) -> Option<Result<Vec<Value>, String>> {
         if b < a {
             return bad("TO must be >= FROM");
         }
-        let n = ((b - a) / s) as usize + 1;
+        // Checked: `i64::MIN..i64::MAX` overflows `b - a`.
+        let Some(span) = b.checked_sub(a) else {
+            return Some(check_count(MAX_AXIS_VALUES + 1).map(|_| Vec::new()));
+        };
+        let n = (span / s) as usize + 1;
         if let Err(e) = check_count(n) {
             return Some(Err(e));
         }
@@ -212,10 +222,14 @@ pub fn parse_range(text: &str) -> Option<Result<Vec<Value>, String>> {
     // gives 0.3 and not 0.30000000000000004.
     let places = decimals(from)
         .max(decimals(to))
-        .max(step.map_or(0, decimals)) as i32;
-    let scale = 10f64.powi(places);
+        .max(step.map_or(0, decimals));
+    // Beyond 15 places rounding can't help an f64 (and 10^places overflows).
+    let scale = (places <= 15).then(|| 10f64.powi(places as i32));
     Some(Ok((0..=steps as usize)
-        .map(|i| Value::Float(((a + i as f64 * s) * scale).round() / scale))
+        .map(|i| {
+            let v = a + i as f64 * s;
+            Value::Float(scale.map_or(v, |scale| (v * scale).round() / scale))
+        })
         .collect()))
 }
 

@@ -125,8 +125,13 @@ impl SweepMeta {
     }
 
     /// Grid points: the product of every parameter's values count (1 with none).
+    /// Saturates at `usize::MAX` (a log read back is checked against
+    /// [`MAX_POINTS`](super::MAX_POINTS) before anything uses it).
     pub fn points(&self) -> usize {
-        self.params.iter().map(|p| p.values.len()).product()
+        self.params
+            .iter()
+            .try_fold(1usize, |n, p| n.checked_mul(p.values.len()))
+            .unwrap_or(usize::MAX)
     }
 
     /// Index of each parameter's value at `point` (the first parameter

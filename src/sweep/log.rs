@@ -10,7 +10,7 @@
 //! that crashes loses at most the last unsynced batch. The log is created
 //! new and opened without following a symbolic link.
 
-use super::{RunRecord, SweepError, SweepMeta, LOG_FORMAT};
+use super::{RunRecord, SweepError, SweepMeta, LOG_FORMAT, MAX_POINTS, MAX_RUNS};
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
@@ -43,6 +43,114 @@ fn bad(path: &Path, message: impl Into<String>) -> SweepError {
         path: path.to_path_buf(),
         message: message.into(),
     }
+}
+
+/// A name read back from a log: the scenario's rule (names become file
+/// names under `--out`, so never `..` or a `/`).
+fn check_name(field: &str, name: &str) -> Result<(), String> {
+    if crate::scenario::is_valid_name(name) {
+        Ok(())
+    } else {
+        Err(format!(
+            "field `{field}`: expected {}, found {}",
+            crate::scenario::NAME_RULE,
+            crate::text::quoted(name)
+        ))
+    }
+}
+
+/// The sweep's description read back, checked like a scenario: names,
+/// sizes (the grid is expanded from it) and references.
+fn check_meta(meta: &SweepMeta) -> Result<(), String> {
+    check_name("scenario", &meta.scenario)?;
+    if meta.strategies.is_empty() {
+        return Err("field `strategies`: expected at least one strategy, found none".into());
+    }
+    for (i, s) in meta.strategies.iter().enumerate() {
+        check_name(&format!("strategies[{i}]"), s)?;
+        if meta.strategies[..i].contains(s) {
+            return Err(format!(
+                "field `strategies[{i}]`: expected unique names, found `{s}` again"
+            ));
+        }
+    }
+    for (i, s) in meta.shared.iter().enumerate() {
+        if !meta.strategies.contains(s) {
+            return Err(format!(
+                "field `shared[{i}]`: expected one of `strategies`, found {}",
+                crate::text::quoted(s)
+            ));
+        }
+    }
+    if !(1..=super::spec::MAX_REPLICATIONS).contains(&meta.replications) {
+        return Err(format!(
+            "field `replications`: expected 1 to {}, found {}",
+            super::spec::MAX_REPLICATIONS,
+            meta.replications
+        ));
+    }
+    let points = meta.points();
+    if points > MAX_POINTS {
+        return Err(format!(
+            "field `params`: expected at most {MAX_POINTS} grid points, found {}",
+            if points == usize::MAX {
+                "more than 2^64".to_string()
+            } else {
+                points.to_string()
+            }
+        ));
+    }
+    let runs = points
+        .checked_mul(meta.strategies.len())
+        .and_then(|n| n.checked_mul(meta.replications as usize))
+        .filter(|&n| n <= MAX_RUNS);
+    if runs.is_none() {
+        return Err(format!(
+            "field `params`: expected at most {MAX_RUNS} runs (grid points × strategies × \
+             replications), found {points} × {} × {}",
+            meta.strategies.len(),
+            meta.replications
+        ));
+    }
+    if meta.runs_total > MAX_RUNS {
+        return Err(format!(
+            "field `runs_total`: expected at most {MAX_RUNS}, found {}",
+            meta.runs_total
+        ));
+    }
+    Ok(())
+}
+
+/// One run record read back: its strategy, point and replication exist.
+fn check_record(meta: &SweepMeta, rec: &RunRecord) -> Result<(), String> {
+    if !meta.strategies.contains(&rec.strategy) {
+        return Err(format!(
+            "field `strategy`: expected one of the sweep's strategies ({}), found {}",
+            meta.strategies.join(", "),
+            crate::text::quoted(&rec.strategy)
+        ));
+    }
+    if crate::routing::StrategyKind::from_name(&rec.summary.kind).is_none() {
+        return Err(format!(
+            "field `summary.kind`: expected a strategy kind ({}), found {}",
+            crate::routing::StrategyKind::names().join(", "),
+            crate::text::quoted(&rec.summary.kind)
+        ));
+    }
+    if rec.point >= meta.points() {
+        return Err(format!(
+            "field `point`: expected below {}, found {}",
+            meta.points(),
+            rec.point
+        ));
+    }
+    if rec.replication >= meta.replications {
+        return Err(format!(
+            "field `replication`: expected below {}, found {}",
+            meta.replications, rec.replication
+        ));
+    }
+    Ok(())
 }
 
 /// Reads a log, ignoring a torn (unterminated) last line.
@@ -80,17 +188,20 @@ pub fn read(path: &Path) -> Result<ReadLog, SweepError> {
             ),
         ));
     }
+    check_meta(&meta).map_err(|m| bad(path, format!("line 1: {m}")))?;
     let mut records = Vec::with_capacity(rest.len());
     for (n, line) in rest.iter().enumerate() {
         let rec: RunRecord = serde_json::from_slice(line).map_err(|e| {
             bad(
                 path,
                 format!(
-                    "line {}: expected a run record, found something else: {e}",
-                    n + 2
+                    "line {}: expected a run record, found something else: {}",
+                    n + 2,
+                    crate::text::cut(&crate::text::terminal(&e.to_string()))
                 ),
             )
         })?;
+        check_record(&meta, &rec).map_err(|m| bad(path, format!("line {}: {m}", n + 2)))?;
         records.push(rec);
     }
     Ok(ReadLog {

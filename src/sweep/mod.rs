@@ -54,8 +54,12 @@ use std::sync::Mutex;
 
 /// Replications when neither `--replications` nor `[sweep] replications` says.
 pub const DEFAULT_REPLICATIONS: u32 = 5;
-/// The most runs one sweep may have.
-pub const MAX_RUNS: usize = 10_000_000;
+/// The most runs one sweep may have (grid points × strategies ×
+/// replications): its log holds a line per run.
+pub const MAX_RUNS: usize = 1_000_000;
+/// The most grid points one sweep may have: every point's scenario is
+/// validated and kept in memory while planning.
+pub const MAX_POINTS: usize = 100_000;
 /// The `format` of a results log this version writes and reads.
 pub const LOG_FORMAT: &str = "stickysim-sweep-1";
 

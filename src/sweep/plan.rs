@@ -135,7 +135,22 @@ pub fn plan_text(
         .map(|&i| names[i].to_string())
         .collect();
 
-    let n_points: usize = params.iter().map(|p| p.values.len()).product();
+    // Checked: 4096^5 × 16 grid points is 2^64, which wraps to 0 unchecked.
+    let n_points = params
+        .iter()
+        .try_fold(1usize, |n, p| n.checked_mul(p.values.len()))
+        .filter(|&n| n <= MAX_POINTS)
+        .ok_or_else(|| {
+            let sizes: Vec<String> = params.iter().map(|p| p.values.len().to_string()).collect();
+            SweepError::flag(
+                "sweep",
+                format!(
+                    "expected at most {MAX_POINTS} grid points (each is validated and kept in \
+                     memory while planning), found {} values per parameter",
+                    sizes.join(" × ")
+                ),
+            )
+        })?;
     let runs_total = n_points
         .checked_mul(strategies.len())
         .and_then(|x| x.checked_mul(replications as usize))
@@ -144,8 +159,8 @@ pub fn plan_text(
             SweepError::flag(
                 "sweep",
                 format!(
-                    "{n_points} grid points × {} strategies × {replications} replications \
-                     is more than {MAX_RUNS} runs",
+                    "expected at most {MAX_RUNS} runs, found {n_points} grid points × {} \
+                     strategies × {replications} replications",
                     strategies.len()
                 ),
             )

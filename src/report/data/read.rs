@@ -9,7 +9,7 @@ use crate::report::RunMeta;
 
 pub(super) fn read_summary(bytes: &[u8], meta: &RunMeta) -> Result<SummaryTable, InputError> {
     let csv = Csv::parse("summary.csv", bytes)?;
-    csv.col("strategy")?;
+    let strategy_col = csv.col("strategy")?;
     let kind_col = csv.col("kind")?;
     let sticky_col = csv.col("sticky").ok();
     let id = csv.identity_cols()?;
@@ -28,8 +28,18 @@ pub(super) fn read_summary(bytes: &[u8], meta: &RunMeta) -> Result<SummaryTable,
     let mut rows = Vec::new();
     let mut kinds = Vec::new();
     let mut sticky = Vec::new();
+    let mut seen: Vec<&str> = Vec::new();
     for (line, rec) in &csv.records {
         csv.check_identity(*line, rec, id, meta)?;
+        // Names become file names and report text: the scenario's rule.
+        let name = rec.get(strategy_col).unwrap_or("");
+        if !crate::scenario::is_valid_name(name) {
+            return Err(csv.cell_err(*line, strategy_col, crate::scenario::NAME_RULE, name));
+        }
+        if seen.contains(&name) {
+            return Err(csv.cell_err(*line, strategy_col, "a strategy named once", name));
+        }
+        seen.push(name);
         for &c in &numeric {
             csv.f64_at(*line, rec, c)?;
         }
@@ -111,11 +121,37 @@ pub(super) fn read_meta(bytes: &[u8]) -> Result<RunMeta, InputError> {
             column: Some(inner.column() as u64),
             column_name: Some(e.path().to_string()).filter(|p| p != "."),
             expected: "the run's JSON summary as `stickysim run` writes it".to_string(),
-            found: inner.to_string(),
+            found: crate::text::cut(&crate::text::terminal(&inner.to_string())),
         }
     })?;
+    // Names reach file names and the report: the scenario's rule.
+    let bad_name = |field: String, name: &str| InputError {
+        file: "summary.json".to_string(),
+        line: None,
+        column: None,
+        column_name: Some(field),
+        expected: crate::scenario::NAME_RULE.to_string(),
+        found: crate::text::quoted(name),
+    };
+    if !crate::scenario::is_valid_name(&m.scenario) {
+        return Err(bad_name("scenario".into(), &m.scenario));
+    }
+    if let Some(f) = &m.scenario_facts {
+        for (i, c) in f.clients.iter().enumerate() {
+            if !crate::scenario::is_valid_name(&c.name) {
+                return Err(bad_name(
+                    format!("scenario_facts.clients[{i}].name"),
+                    &c.name,
+                ));
+            }
+        }
+    }
     Ok(m)
 }
+
+/// Backend slots a valid run can hold at most: the fleet plus a deploy's
+/// surge batch (autoscaling's maximum is within the fleet's limit).
+const MAX_SLOTS: u32 = crate::scenario::MAX_BACKENDS + crate::scenario::limits::MAX_BATCH_SIZE;
 
 pub(super) fn read_backends(
     bytes: &[u8],
@@ -141,10 +177,20 @@ pub(super) fn read_backends(
         let line = *line;
         csv.check_identity(line, rec, id, meta)?;
         let b = rec.get(cb).unwrap_or("");
+        // Bounded by the most slots a valid run can hold: the index sizes
+        // the charts' per-backend arrays.
         let backend = b
             .strip_prefix('b')
             .and_then(|n| n.parse::<u32>().ok())
-            .ok_or_else(|| csv.cell_err(line, cb, "a backend name b0, b1, …", b))?;
+            .filter(|&n| n < MAX_SLOTS)
+            .ok_or_else(|| {
+                csv.cell_err(
+                    line,
+                    cb,
+                    &format!("a backend name b0, b1, … below b{MAX_SLOTS}"),
+                    b,
+                )
+            })?;
         out.push(BackendRow {
             strategy: csv.strategy_at(line, rec, cs, strategies)?,
             backend,

@@ -76,7 +76,7 @@ impl<'a> Csv<'a> {
             column: Some(col as u64 + 1),
             column_name: Some(self.header[col].clone()),
             expected: expected.to_string(),
-            found: format!("`{found}`"),
+            found: format!("`{}`", crate::text::cut(&crate::text::terminal(found))),
         }
     }
 

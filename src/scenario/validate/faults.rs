@@ -368,13 +368,13 @@ fn deploy(
                 );
             }
         }
-        let batch_size = d.batch_size.unwrap_or(1);
-        if batch_size == 0 {
-            return problem(
-                &dk.k("batch_size"),
-                "expected at least 1 backend per batch, found 0",
-            );
-        }
+        let batch_size = count_in(
+            &dk.k("batch_size"),
+            d.batch_size.unwrap_or(1),
+            1,
+            super::limits::MAX_BATCH_SIZE,
+            "a batch size (backends replaced at once)",
+        )?;
         out.push(Deploy {
             at_ns,
             batch_size,
@@ -433,10 +433,9 @@ pub(super) fn autoscaling(raw: &RawAutoscaling, backends: &Backends) -> R<Autosc
         0.95,
         "a target utilisation",
     )?;
-    let evaluation_period_ns = secs(
+    let evaluation_period_ns = super::limits::period(
         &k.k("evaluation_period"),
         raw.evaluation_period.unwrap_or(60.0),
-        false,
     )?;
     let window_key = k.k("metric_window");
     let metric_window_ns = secs(&window_key, raw.metric_window.unwrap_or(180.0), false)?;

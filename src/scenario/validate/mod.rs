@@ -15,6 +15,7 @@ use crate::routing::{
 
 mod faults;
 mod kinds;
+pub mod limits;
 mod series;
 mod world;
 
@@ -112,14 +113,30 @@ pub(super) fn count_in(key: &KeyPath, v: u32, lo: u32, hi: u32, what: &str) -> R
     }
 }
 
-/// Names become directory and file names (`results/<name>/`): no leading
-/// `.`, so `.` and `..` can't point outside the results directory.
-fn is_name(s: &str) -> bool {
+/// Longest name (strategy, client segment, zone, scenario): names become
+/// file names, CSV cells and report headings; 64 characters is plenty.
+pub const MAX_NAME_LEN: usize = 64;
+
+/// Whether `s` is a valid name: 1 to [`MAX_NAME_LEN`] characters of
+/// `[A-Za-z0-9_.-]`, not starting with `.`. Names become directory and file
+/// names (`results/<name>/`), so `.` and `..` can't point outside the
+/// results directory; `report` and `merge` check names they read back with
+/// the same rule.
+pub fn is_valid_name(s: &str) -> bool {
     !s.is_empty()
+        && s.len() <= MAX_NAME_LEN
         && !s.starts_with('.')
         && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
 }
+
+fn is_name(s: &str) -> bool {
+    is_valid_name(s)
+}
+
+/// What a valid name is, for messages.
+pub const NAME_RULE: &str =
+    "a name of 1 to 64 letters, digits, `_`, `.` and `-`, not starting with `.`";
 
 fn name(key: &KeyPath, s: &str) -> R<()> {
     if is_name(s) {
@@ -127,10 +144,7 @@ fn name(key: &KeyPath, s: &str) -> R<()> {
     } else {
         problem(
             key,
-            format!(
-                "expected a name made of letters, digits, `_`, `.` and `-`, not starting \
-                 with `.`, found {s:?}"
-            ),
+            format!("expected {NAME_RULE}, found {}", crate::text::quoted(s)),
         )
     }
 }
@@ -262,7 +276,7 @@ pub(crate) fn validate(raw: RawScenario, name_hint: &str) -> R<Scenario> {
     }
     let decision =
         super::decision::validate_for(raw.decision.as_ref(), raw.slo.as_deref(), &strategies)?;
-    Ok(Scenario {
+    let sc = Scenario {
         name,
         simulation,
         workload,
@@ -279,7 +293,9 @@ pub(crate) fn validate(raw: RawScenario, name_hint: &str) -> R<Scenario> {
         deploy_series,
         fault_series,
         load_warnings: Vec::new(),
-    })
+    };
+    limits::check(&sc)?;
+    Ok(sc)
 }
 
 fn simulation(raw: &RawSimulation, name_hint: &str) -> R<(String, Simulation)> {

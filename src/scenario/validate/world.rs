@@ -19,6 +19,16 @@ pub(super) fn workload(raw: &RawWorkload) -> R<Workload> {
                 "expected at least one `{ from, multiplier }` step, found an empty array",
             );
         }
+        if steps.len() > super::limits::MAX_PROFILE_STEPS {
+            return problem(
+                &pk,
+                format!(
+                    "expected at most {} steps, found {}",
+                    super::limits::MAX_PROFILE_STEPS,
+                    steps.len()
+                ),
+            );
+        }
         for (i, step) in steps.iter().enumerate() {
             let from_ns = secs(&pk.i(i).k("from"), step.from, true)?;
             match profile.steps.last() {
@@ -65,7 +75,7 @@ pub(super) fn workload(raw: &RawWorkload) -> R<Workload> {
                 "expected `workload.profile` alongside `profile_period`, found no profile",
             );
         };
-        let period_ns = secs(&key, period, false)?;
+        let period_ns = super::limits::period(&key, period)?;
         let (last_ns, _) = profile.steps[profile.steps.len() - 1];
         if period_ns <= last_ns {
             return problem(
@@ -126,9 +136,7 @@ pub(super) fn clients(raw: Option<&[RawClient]>) -> R<Vec<ClientSegment>> {
     for (i, c) in raw.iter().enumerate() {
         let ck = k.i(i);
         let seg_name = c.name.clone().unwrap_or_else(|| format!("segment{i}"));
-        if seg_name.is_empty() {
-            return problem(&ck.k("name"), "expected a non-empty name, found \"\"");
-        }
+        name(&ck.k("name"), &seg_name)?;
         if let Some(j) = out.iter().position(|o| o.name == seg_name) {
             return problem(
                 &ck.k("name"),
@@ -287,10 +295,13 @@ pub(super) fn backends(raw: &RawBackends) -> R<Backends> {
             )
         }
     };
-    let workers = raw.workers.unwrap_or(1);
-    if workers == 0 {
-        return problem(&k.k("workers"), "expected at least 1 worker, found 0");
-    }
+    let workers = count_in(
+        &k.k("workers"),
+        raw.workers.unwrap_or(1),
+        1,
+        super::limits::MAX_WORKERS,
+        "a number of workers per backend",
+    )?;
     let zones = match &raw.zones {
         None => vec!["default".to_string()],
         Some(z) if z.is_empty() => {
@@ -300,10 +311,23 @@ pub(super) fn backends(raw: &RawBackends) -> R<Backends> {
                  for a single zone)",
             )
         }
+        Some(z) if z.len() > super::limits::MAX_ZONES => {
+            return problem(
+                &k.k("zones"),
+                format!(
+                    "expected at most {} zones (regions have a handful), found {}",
+                    super::limits::MAX_ZONES,
+                    z.len()
+                ),
+            )
+        }
         Some(z) => {
+            // Linear: each name's first index, looked up by name.
+            let mut first: std::collections::HashMap<&str, usize> =
+                std::collections::HashMap::with_capacity(z.len());
             for (i, zn) in z.iter().enumerate() {
                 name(&k.k("zones").i(i), zn)?;
-                if let Some(j) = z[..i].iter().position(|o| o == zn) {
+                if let Some(&j) = first.get(zn.as_str()) {
                     return problem(
                         &k.k("zones").i(i),
                         format!(
@@ -311,6 +335,7 @@ pub(super) fn backends(raw: &RawBackends) -> R<Backends> {
                         ),
                     );
                 }
+                first.insert(zn, i);
             }
             z.clone()
         }

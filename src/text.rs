@@ -1,0 +1,175 @@
+//! Text from input shown in a medium that gives characters meaning: a
+//! terminal (control characters), Markdown (`*`, `[`, `<`, `|`, …) or an
+//! error message (long values). One place for these escapes, used by
+//! validation messages and the Markdown report alike.
+//!
+//! ```
+//! use stickysim::text;
+//! assert_eq!(text::terminal("a\u{1b}[2Jb"), "a\\u{1b}[2Jb");
+//! assert_eq!(text::markdown("## <b>x</b>"), "\\#\\# \\<b\\>x\\</b\\>");
+//! ```
+
+use std::fmt::Write as _;
+
+/// Most characters of an input value echoed in a message.
+pub const ECHO_CHARS: usize = 40;
+
+/// `s` with every control character (C0, DEL, C1: newlines, tabs, ESC,
+/// BEL, …) and the Unicode bidirectional overrides written as `\u{..}`, so
+/// that printing it can't move the cursor, ring, recolour or reorder a
+/// terminal. Everything else is kept.
+pub fn terminal(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        push_visible(&mut out, c);
+    }
+    out
+}
+
+fn is_hidden(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+fn push_visible(out: &mut String, c: char) {
+    if is_hidden(c) {
+        let _ = write!(out, "\\u{{{:x}}}", c as u32);
+    } else {
+        out.push(c);
+    }
+}
+
+/// `s` cut to [`ECHO_CHARS`] characters, with `…` and the full length when
+/// it was longer (a 263-digit number or a 65,536-character name is not
+/// echoed in full).
+pub fn cut(s: &str) -> String {
+    let n = s.chars().count();
+    if n <= ECHO_CHARS {
+        return s.to_string();
+    }
+    let head: String = s.chars().take(ECHO_CHARS).collect();
+    format!("{head}… ({n} characters)")
+}
+
+/// `s` for an error message: quoted, cut ([`cut`]) and escaped for a
+/// terminal ([`terminal`]).
+pub fn quoted(s: &str) -> String {
+    let n = s.chars().count();
+    let head: String = s.chars().take(ECHO_CHARS).collect();
+    let mut out = String::from("\"");
+    for c in head.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c => push_visible(&mut out, c),
+        }
+    }
+    out.push('"');
+    if n > ECHO_CHARS {
+        let _ = write!(out, "… ({n} characters)");
+    }
+    out
+}
+
+/// `s` as inline Markdown text that renders as itself: the characters that
+/// start emphasis, code, links, images, HTML, tables or headings are
+/// backslash-escaped (CommonMark escapes any ASCII punctuation), and
+/// control characters — newlines included, so no line of its own can start
+/// a heading or a list — are written as `\u{..}`. Letters, digits, spaces
+/// and the common punctuation of a sentence (`,.?%'"-:;()/`) are kept.
+pub fn markdown(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if matches!(
+            c,
+            '\\' | '`'
+                | '*'
+                | '_'
+                | '['
+                | ']'
+                | '<'
+                | '>'
+                | '|'
+                | '&'
+                | '#'
+                | '!'
+                | '~'
+                | '='
+                | '+'
+                | '{'
+                | '}'
+        ) {
+            out.push('\\');
+            out.push(c);
+        } else {
+            push_visible(&mut out, c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn terminal_shows_control_characters_and_keeps_the_rest() {
+        assert_eq!(terminal("ok é 漢"), "ok é 漢");
+        assert_eq!(
+            terminal("a\nb\tc\u{7}\u{1b}\u{7f}\u{9b}"),
+            "a\\u{a}b\\u{9}c\\u{7}\\u{1b}\\u{7f}\\u{9b}"
+        );
+        assert_eq!(terminal("x\u{202e}y"), "x\\u{202e}y");
+    }
+
+    #[test]
+    fn cut_keeps_short_text_and_shortens_long_text() {
+        assert_eq!(cut("12345"), "12345");
+        let long = "9".repeat(263);
+        let c = cut(&long);
+        assert!(c.starts_with(&"9".repeat(40)));
+        assert!(c.ends_with("… (263 characters)"));
+        assert!(c.chars().count() < 70);
+    }
+
+    #[test]
+    fn quoted_escapes_quotes_backslashes_and_controls_and_cuts() {
+        assert_eq!(quoted("a\"b\\c\n"), "\"a\\\"b\\\\c\\u{a}\"");
+        let q = quoted(&"x".repeat(65_536));
+        assert!(q.ends_with("… (65536 characters)"), "{q}");
+        assert!(q.len() < 80);
+    }
+
+    #[test]
+    fn markdown_neutralises_structure_but_keeps_plain_sentences() {
+        let plain =
+            "Which strategy keeps 90 % of users (logged-in) on one backend, and at what cost?";
+        assert_eq!(markdown(plain), plain);
+        assert_eq!(
+            markdown("a\n## Recommendation"),
+            "a\\u{a}\\#\\# Recommendation"
+        );
+        assert_eq!(
+            markdown("<script>alert(1)</script>"),
+            "\\<script\\>alert(1)\\</script\\>"
+        );
+        assert_eq!(
+            markdown("[x](javascript:alert(1)) ![i](u) <!-- `c` *e* _u_ | t"),
+            "\\[x\\](javascript:alert(1)) \\!\\[i\\](u) \\<\\!-- \\`c\\` \\*e\\* \\_u\\_ \\| t"
+        );
+        assert_eq!(markdown("a\u{7}\u{1b}b"), "a\\u{7}\\u{1b}b");
+    }
+
+    #[test]
+    fn markdown_output_has_no_raw_html_or_line_breaks() {
+        for s in ["<img src=x onerror=alert(1)>", "x\r\n# h", "&lt;b&gt;"] {
+            let m = markdown(s);
+            assert!(!m.contains('\n') && !m.contains('\r'));
+            // Every `<` and `&` is escaped.
+            for (i, c) in m.char_indices() {
+                if c == '<' || c == '&' {
+                    assert_eq!(&m[i - 1..i], "\\", "{m}");
+                }
+            }
+        }
+    }
+}
