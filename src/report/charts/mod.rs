@@ -114,6 +114,25 @@ pub struct Drawn {
 }
 
 impl Drawn {
+    /// A chart without hover regions, its size read from the PNG's header
+    /// (the standard size if the bytes are not a PNG).
+    pub fn from_png(png: Vec<u8>) -> Drawn {
+        let be = |at: usize| {
+            png.get(at..at + 4)
+                .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+        };
+        let (width, height) = match (png.get(12..16), be(16), be(20)) {
+            (Some(b"IHDR"), Some(w), Some(h)) if w > 0 && h > 0 => (w, h),
+            _ => (WIDTH, HEIGHT),
+        };
+        Drawn {
+            png,
+            width,
+            height,
+            hotspots: Vec::new(),
+        }
+    }
+
     /// A standard-size chart without hover regions.
     pub fn plain(png: Vec<u8>) -> Drawn {
         Drawn {
@@ -364,6 +383,8 @@ mod tests {
         let dec = png::Decoder::new(&png[..]).read_info().unwrap();
         assert_eq!((dec.info().width, dec.info().height), (WIDTH, HEIGHT));
         assert_eq!(png, line_chart(&spec).unwrap(), "deterministic bytes");
+        let d = Drawn::from_png(png);
+        assert_eq!((d.width, d.height), (WIDTH, HEIGHT));
     }
 
     #[test]
