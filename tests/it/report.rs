@@ -709,3 +709,55 @@ fn elastic_run_reports_placement_store_outage_and_cold_instances() {
         .success();
     assert_eq!(fs::read_to_string(out.join("report.md")).unwrap(), md);
 }
+
+/// The outline of `report.html`: sections, figures and tables in order.
+fn html_outline(html: &str) -> String {
+    let mut out = String::new();
+    let marks = [
+        "<section id=\"",
+        "<figure class=\"",
+        "<table",
+        "<script>",
+        "<style>",
+    ];
+    let mut at = 0;
+    while let Some((pos, mark)) = marks
+        .iter()
+        .filter_map(|m| html[at..].find(m).map(|p| (at + p, *m)))
+        .min()
+    {
+        let rest = &html[pos + mark.len()..];
+        let line = match mark {
+            "<section id=\"" => format!("section {}", &rest[..rest.find('"').unwrap()]),
+            "<figure class=\"" => {
+                let class = &rest[..rest.find('"').unwrap()];
+                let id = rest.split("id=\"").nth(1).unwrap();
+                format!("  figure {class} {}", &id[..id.find('"').unwrap()])
+            }
+            "<table" => "  table".to_string(),
+            m => m.trim_matches(|c| c == '<' || c == '>').to_string(),
+        };
+        out.push_str(&line);
+        out.push('\n');
+        at = pos + mark.len();
+    }
+    out
+}
+
+/// `report.html` of tiny.toml has the golden outline: the verdict with the
+/// trade-off chart under its answer, then the report's sections, every
+/// other chart once, and the whole of `summary.csv`; one style, one script.
+#[test]
+fn golden_outline_of_report_html() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("res");
+    run_tiny(&out, &[]);
+    let html = fs::read_to_string(out.join("report.html")).unwrap();
+    check_golden(
+        "tiny_report_html_outline.txt",
+        &html_outline(&html),
+        "golden_outline_of_report_html",
+    );
+    assert!(html.starts_with("<!DOCTYPE html>"));
+    assert!(html.contains("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src &#39;none&#39;; img-src data:;"));
+}

@@ -61,7 +61,7 @@ const STYLE: &str = include_str!("style.css");
 const SCRIPT: &str = include_str!("sort.js");
 
 /// `'sha256-…'` of `text`, as a CSP source.
-fn csp_hash(text: &str) -> String {
+pub fn csp_hash(text: &str) -> String {
     let digest = Sha256::digest(text.as_bytes());
     format!(
         "'sha256-{}'",

@@ -44,8 +44,8 @@ pub fn report_md(data: &RunData, charts: &[(&str, &str)]) -> String {
     if let Some(what_if) = super::whatif::overrides_markdown(m) {
         let _ = writeln!(o, "{what_if}");
     }
-    super::verdict::warnings_md(&mut o, data);
     super::verdict::verdict_md(&mut o, data);
+    super::verdict::warnings_md(&mut o, data);
     at_a_glance(&mut o, data);
     o.push_str("## The scenario\n\n");
     match &m.scenario_facts {
