@@ -6,7 +6,7 @@
 //! the same thing. What the page adds:
 //!
 //! - every chart inlined: the PNG as a `data:` image inside an SVG of the
-//!   same size, with the chart's [`Hotspot`]s laid over it as shapes whose
+//!   same size, with the chart's [`crate::report::charts::Hotspot`]s laid over it as shapes whose
 //!   `<title>` a browser shows on hover (no JavaScript needed);
 //! - a lead chart (the trade-off) right under the verdict's answer, so the
 //!   first screen shows both;
