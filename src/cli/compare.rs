@@ -88,8 +88,23 @@ pub(super) fn run(args: CompareArgs) -> Result<ExitCode> {
         .out
         .clone()
         .unwrap_or_else(|| args.dir_b.join("compare.md"));
-    crate::outdir::replace_file(&target, cmp.markdown().as_bytes())
+    let md = cmp.markdown();
+    crate::outdir::replace_file(&target, md.as_bytes())
         .with_context(|| format!("writing {}", target.display()))?;
+    // The same comparison as a self-contained page beside it.
+    let html_target = target.with_extension("html");
+    if html_target != target {
+        let html = crate::report::html::render(&crate::report::html::Page {
+            title: "Comparison",
+            markdown: &md,
+            charts: &[],
+            lead_chart: None,
+            lead_after: "**Answer:**",
+            tables: Vec::new(),
+        });
+        crate::outdir::replace_file(&html_target, html.as_bytes())
+            .with_context(|| format!("writing {}", html_target.display()))?;
+    }
     if args.json {
         super::print_stdout(&cmp.json())?;
     } else {
@@ -97,6 +112,9 @@ pub(super) fn run(args: CompareArgs) -> Result<ExitCode> {
     }
     if !args.quiet {
         eprintln!("wrote {}", target.display());
+        if html_target != target {
+            eprintln!("wrote {}", html_target.display());
+        }
     }
     if cmp.failed() {
         for w in &cmp.worse {

@@ -10,6 +10,7 @@ pub mod compare;
 mod csv_out;
 pub mod data;
 mod files;
+pub mod html;
 pub mod junit;
 pub mod markdown;
 pub mod replicated;

@@ -226,6 +226,36 @@ pub(crate) fn replications_csv(meta: &RunMeta, reps: &[Vec<RunSummary>]) -> Stri
     out.finish()
 }
 
+/// Per strategy of `data` (in its order), every decision column's mean and
+/// 95 % half-width over the run's replications (the value alone, no
+/// half-width, with one replication).
+pub fn estimates_of(data: &super::data::RunData) -> Vec<BTreeMap<String, Estimate>> {
+    data.replicated()
+        .iter()
+        .map(|r| {
+            let mut cols: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+            for rep in &r.reps {
+                for (k, v) in rep {
+                    cols.entry(k.clone()).or_default().push(*v);
+                }
+            }
+            cols.into_iter()
+                .filter_map(|(k, xs)| {
+                    mean_ci(&xs, LEVEL).map(|ci| {
+                        (
+                            k,
+                            Estimate {
+                                mean: ci.mean,
+                                half_width: ci.half_width,
+                            },
+                        )
+                    })
+                })
+                .collect()
+        })
+        .collect()
+}
+
 /// Per strategy, one column map per replication, from a table with a
 /// `strategy` column and the decision columns (as many as it has); the
 /// derived shares are computed from the counts. Rows are in replication

@@ -26,6 +26,7 @@ pub fn write_all_or_nothing<C: AsRef<[u8]>>(dir: &Path, files: &[(&str, C)]) -> 
 pub fn is_run_file(name: &str) -> bool {
     RUN_DATA_FILES.contains(&name)
         || name == "report.md"
+        || name == "report.html"
         || charts::RUN_CHARTS.iter().any(|(n, _, _)| *n == name)
 }
 
@@ -44,15 +45,15 @@ pub fn write_run(
     Ok(files.iter().map(|(n, _)| dir.join(n)).collect())
 }
 
-/// The report's files drawn from `data`: `report.md`, then the charts
-/// (unless `!charts`), each `(file name, contents)`. Also returns how long
-/// drawing the charts took.
+/// The report's files drawn from `data`: `report.md`, `report.html`, then
+/// the charts (unless `!charts`), each `(file name, contents)`. Also
+/// returns how long drawing the charts took.
 pub fn report_files(
     data: &data::RunData,
     charts: bool,
 ) -> Result<(Vec<NamedFile>, std::time::Duration), ReportError> {
     let t0 = std::time::Instant::now();
-    let pngs = if charts {
+    let drawn = if charts {
         charts::render_run_charts(data)?
     } else {
         Vec::new()
@@ -60,14 +61,38 @@ pub fn report_files(
     let took = t0.elapsed();
     let shown: Vec<(&str, &str)> = charts::run_chart_names(data)
         .into_iter()
-        .filter(|(n, _)| pngs.iter().any(|(p, _)| p == n))
+        .filter(|(n, _)| drawn.iter().any(|(p, _)| p == n))
         .collect();
-    let mut files = vec![(
-        "report.md".to_string(),
-        markdown::report_md(data, &shown).into_bytes(),
-    )];
-    files.extend(pngs.into_iter().map(|(n, b)| (n.to_string(), b)));
+    let md = markdown::report_md(data, &shown);
+    let html = run_html(data, &md, &drawn);
+    let mut files = vec![
+        ("report.md".to_string(), md.into_bytes()),
+        ("report.html".to_string(), html.into_bytes()),
+    ];
+    files.extend(drawn.into_iter().map(|(n, d)| (n.to_string(), d.png)));
     Ok((files, took))
+}
+
+/// `report.html` of a run: `report.md` with its charts inlined, the
+/// trade-off under the verdict, and the whole of `summary.csv`.
+fn run_html(data: &data::RunData, md: &str, drawn: &[(&str, charts::Drawn)]) -> String {
+    let refs: Vec<(&str, &charts::Drawn)> = drawn.iter().map(|(n, d)| (*n, d)).collect();
+    let sm = &data.summary;
+    super::html::render(&super::html::Page {
+        title: &format!("Stickiness report: {}", data.meta.scenario),
+        markdown: md,
+        charts: &refs,
+        lead_chart: Some("tradeoff.png"),
+        lead_after: "**Answer:**",
+        tables: vec![super::html::Table {
+            id: "summary-csv".into(),
+            heading: "summary.csv".into(),
+            note: "The whole of summary.csv, every column as written (click a heading to sort)."
+                .into(),
+            header: sm.header.clone(),
+            rows: sm.rows.clone(),
+        }],
+    })
 }
 
 /// What [`write_run_report`] and [`write_report`] wrote.

@@ -336,10 +336,23 @@ pub fn render_all(meta: &SweepMeta, records: &[RunRecord]) -> Vec<(String, Vec<u
         ),
     ];
     let charts = charts::render(meta, &summary);
-    files.push((
-        "report.md".to_string(),
-        report::markdown(meta, &summary, records, &charts).into_bytes(),
-    ));
-    files.extend(charts.into_iter().map(|c| (c.file, c.png)));
+    let md = report::markdown(meta, &summary, records, &charts);
+    let drawn: Vec<(String, crate::report::charts::Drawn)> = charts
+        .into_iter()
+        .map(|c| (c.file, crate::report::charts::Drawn::from_png(c.png)))
+        .collect();
+    let refs: Vec<(&str, &crate::report::charts::Drawn)> =
+        drawn.iter().map(|(n, d)| (n.as_str(), d)).collect();
+    let html = crate::report::html::render(&crate::report::html::Page {
+        title: &format!("Sweep of {}", meta.scenario),
+        markdown: &md,
+        charts: &refs,
+        lead_chart: Some("sweep_tradeoff.png"),
+        lead_after: "**`",
+        tables: Vec::new(),
+    });
+    files.push(("report.md".to_string(), md.into_bytes()));
+    files.push(("report.html".to_string(), html.into_bytes()));
+    files.extend(drawn.into_iter().map(|(n, d)| (n, d.png)));
     files
 }

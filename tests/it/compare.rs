@@ -59,6 +59,9 @@ fn compare_names_the_change_and_gates_on_a_worse_column() {
         "{md}"
     );
     assert!(md.contains("| `util_max` |"), "{md}");
+    let html = fs::read_to_string(b.join("compare.html")).unwrap();
+    assert!(html.contains("<code>util_max</code>"), "{html}");
+    assert!(html.contains("Content-Security-Policy"));
 
     // The other way round B is the lighter run: not worse, exit 0.
     let other = tmp.path().join("ba.md");
@@ -185,4 +188,5 @@ fn compare_refuses_bad_input_with_exit_2() {
         .code(2)
         .stderr(predicate::str::contains("summary.csv"));
     assert!(!bad.join("compare.md").exists());
+    assert!(!bad.join("compare.html").exists());
 }

@@ -91,7 +91,8 @@ fn a_run_writes_valid_charts_of_the_configured_size_and_a_report() {
     for section in [
         "## The scenario",
         "## Findings",
-        "## Summary table",
+        "## At a glance",
+        "## Full results",
         "## Assumptions and limits",
     ] {
         assert!(md.contains(section), "report.md lacks {section}");
@@ -104,9 +105,9 @@ fn a_run_writes_valid_charts_of_the_configured_size_and_a_report() {
     assert!(md.contains("100 users behind 2 NAT addresses"), "{md}");
 }
 
-/// The Markdown table under "## Summary table", as rows of cells.
-fn md_table(md: &str) -> Vec<Vec<String>> {
-    let start = md.find("## Summary table").expect("summary table section");
+/// The Markdown table under `heading`, as rows of cells.
+fn md_table(md: &str, heading: &str) -> Vec<Vec<String>> {
+    let start = md.find(heading).expect("the section");
     md[start..]
         .lines()
         .skip_while(|l| !l.starts_with('|'))
@@ -121,19 +122,48 @@ fn md_table(md: &str) -> Vec<Vec<String>> {
         .collect()
 }
 
+/// `report.md` opens with the verdict, then a short table of the decision
+/// columns whose figures are `summary.csv`'s; the full table is linked,
+/// not inlined.
 #[test]
-fn the_report_table_equals_summary_csv() {
+fn the_report_leads_with_the_verdict_and_links_the_full_table() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("res");
     run_tiny(&out, &["--no-charts"]);
     let md = fs::read_to_string(out.join("report.md")).unwrap();
+    let at = |h: &str| md.find(h).unwrap_or_else(|| panic!("no {h}"));
+    assert!(at("## Verdict") < at("## At a glance"));
+    assert!(at("## At a glance") < at("## The scenario"));
+    assert!(at("## The scenario") < at("## Findings"));
+    assert!(md.contains("[`summary.csv`](summary.csv)"));
+    assert!(
+        !md.contains("| strategy | kind |"),
+        "the full table is not inlined"
+    );
     let csv: Vec<Vec<String>> = fs::read_to_string(out.join("summary.csv"))
         .unwrap()
         .lines()
         .map(|l| l.split(',').map(String::from).collect())
         .collect();
-    assert_eq!(md_table(&md), csv);
-    assert!(csv.len() >= 4, "header and three strategies");
+    let col = |n: &str| csv[0].iter().position(|h| h == n).unwrap();
+    let glance = md_table(&md, "## At a glance");
+    assert_eq!(
+        glance.len(),
+        csv.len(),
+        "a heading and one row per strategy"
+    );
+    for (row, g) in csv[1..].iter().zip(&glance[1..]) {
+        assert!(g[0].starts_with(&row[col("strategy")]), "{g:?}");
+        let lost: f64 = row[col("sessions_lost_pct")].parse().unwrap();
+        let shown: f64 = g[1].parse().unwrap();
+        assert!((lost - shown).abs() < 0.01, "{lost} vs {shown}");
+        let p99: f64 = row[col("latency_p99_ms")].parse().unwrap();
+        let shown: f64 = g[4].parse().unwrap();
+        assert!(
+            (p99 - shown).abs() <= 0.05 * p99.max(1.0),
+            "{p99} vs {shown}"
+        );
+    }
 }
 
 #[test]
@@ -678,4 +708,56 @@ fn elastic_run_reports_placement_store_outage_and_cold_instances() {
         .assert()
         .success();
     assert_eq!(fs::read_to_string(out.join("report.md")).unwrap(), md);
+}
+
+/// The outline of `report.html`: sections, figures and tables in order.
+fn html_outline(html: &str) -> String {
+    let mut out = String::new();
+    let marks = [
+        "<section id=\"",
+        "<figure class=\"",
+        "<table",
+        "<script>",
+        "<style>",
+    ];
+    let mut at = 0;
+    while let Some((pos, mark)) = marks
+        .iter()
+        .filter_map(|m| html[at..].find(m).map(|p| (at + p, *m)))
+        .min()
+    {
+        let rest = &html[pos + mark.len()..];
+        let line = match mark {
+            "<section id=\"" => format!("section {}", &rest[..rest.find('"').unwrap()]),
+            "<figure class=\"" => {
+                let class = &rest[..rest.find('"').unwrap()];
+                let id = rest.split("id=\"").nth(1).unwrap();
+                format!("  figure {class} {}", &id[..id.find('"').unwrap()])
+            }
+            "<table" => "  table".to_string(),
+            m => m.trim_matches(|c| c == '<' || c == '>').to_string(),
+        };
+        out.push_str(&line);
+        out.push('\n');
+        at = pos + mark.len();
+    }
+    out
+}
+
+/// `report.html` of tiny.toml has the golden outline: the verdict with the
+/// trade-off chart under its answer, then the report's sections, every
+/// other chart once, and the whole of `summary.csv`; one style, one script.
+#[test]
+fn golden_outline_of_report_html() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("res");
+    run_tiny(&out, &[]);
+    let html = fs::read_to_string(out.join("report.html")).unwrap();
+    check_golden(
+        "tiny_report_html_outline.txt",
+        &html_outline(&html),
+        "golden_outline_of_report_html",
+    );
+    assert!(html.starts_with("<!DOCTYPE html>"));
+    assert!(html.contains("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src &#39;none&#39;; img-src data:;"));
 }

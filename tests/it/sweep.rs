@@ -158,6 +158,17 @@ fn the_grid_is_expanded_with_ranges_and_common_random_numbers() {
         assert!(report.contains(chart), "{chart} not in report.md");
         assert!(fs::read(out.join(chart)).unwrap().starts_with(b"\x89PNG"));
     }
+    // report.html: the same report, every chart inlined, the trade-off
+    // under the recommendation.
+    let html = fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(html.contains("<section id=\"recommendation\">"));
+    let charts = report.matches("](sweep_").count();
+    assert_eq!(
+        html.matches("<image ").count(),
+        charts,
+        "every chart inlined"
+    );
+    assert!(html.find("id=\"fig-sweep-tradeoff\"") < html.find("id=\"results\""));
 }
 
 #[test]

@@ -81,6 +81,92 @@ pub fn render_png(
     encode_png(&rgb, width, height).map_err(|e| err(e.to_string()))
 }
 
+/// A region of a drawn chart, in image pixels, with the values under it:
+/// `report.html` lays it over the image so a pointer shows them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hotspot {
+    /// Where, in pixels of the image.
+    pub shape: Shape,
+    /// The text shown on hover (plain text).
+    pub title: String,
+}
+
+/// The shape of a [`Hotspot`], pixels from the image's top left.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Shape {
+    /// A disc: centre and radius.
+    Circle(i32, i32, i32),
+    /// A rectangle: left, top, right, bottom.
+    Rect(i32, i32, i32, i32),
+}
+
+/// A drawn chart: its PNG bytes, size and hover regions.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Drawn {
+    /// The PNG file's bytes.
+    pub png: Vec<u8>,
+    /// Width, pixels.
+    pub width: u32,
+    /// Height, pixels.
+    pub height: u32,
+    /// Regions with their values, for hover text.
+    pub hotspots: Vec<Hotspot>,
+}
+
+impl Drawn {
+    /// A chart without hover regions, its size read from the PNG's header
+    /// (the standard size if the bytes are not a PNG).
+    pub fn from_png(png: Vec<u8>) -> Drawn {
+        let be = |at: usize| {
+            png.get(at..at + 4)
+                .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+        };
+        let (width, height) = match (png.get(12..16), be(16), be(20)) {
+            (Some(b"IHDR"), Some(w), Some(h)) if w > 0 && h > 0 => (w, h),
+            _ => (WIDTH, HEIGHT),
+        };
+        Drawn {
+            png,
+            width,
+            height,
+            hotspots: Vec::new(),
+        }
+    }
+
+    /// A standard-size chart without hover regions.
+    pub fn plain(png: Vec<u8>) -> Drawn {
+        Drawn {
+            png,
+            width: WIDTH,
+            height: HEIGHT,
+            hotspots: Vec::new(),
+        }
+    }
+}
+
+/// What a chart-drawing function with hover regions returns.
+pub type HotResult = Result<Vec<Hotspot>, Box<dyn std::error::Error>>;
+
+/// [`render_png`] of a chart that also reports its hover regions.
+pub fn render_drawn(
+    name: &str,
+    width: u32,
+    height: u32,
+    draw: impl FnOnce(&Area) -> HotResult,
+) -> Result<Drawn, ChartError> {
+    let mut hotspots = Vec::new();
+    let png = render_png(name, width, height, |root| {
+        hotspots = draw(root)?;
+        Ok(())
+    })?;
+    Ok(Drawn {
+        png,
+        width,
+        height,
+        hotspots,
+    })
+}
+
 /// Encodes 8-bit RGB pixels as PNG.
 fn encode_png(rgb: &[u8], width: u32, height: u32) -> Result<Vec<u8>, png::EncodingError> {
     let mut out = Vec::new();
@@ -207,7 +293,7 @@ pub fn scatter_axes<'a, 'b>(
 
 /// A run's charts: file name, what it shows (the image's alt text in
 /// `report.md`), and how it is drawn.
-pub type ChartFn = fn(&RunData) -> Result<Vec<u8>, ChartError>;
+pub type ChartFn = fn(&RunData) -> Result<Drawn, ChartError>;
 
 /// Every chart of a run report, in report order. `instances.png` is drawn
 /// only when [`instances::wanted`].
@@ -215,21 +301,25 @@ pub const RUN_CHARTS: &[(&str, &str, ChartFn)] = &[
     (
         "tradeoff.png",
         "Trade-off: imbalance against session loss",
-        tradeoff::tradeoff,
+        tradeoff::tradeoff_drawn,
     ),
-    ("loss.png", "Sessions lost by cause", loss::loss),
+    ("loss.png", "Sessions lost by cause", |d| {
+        loss::loss(d).map(Drawn::plain)
+    }),
     (
         "heatmap.png",
         "Hotspot heatmap: utilisation per backend over time",
-        heatmap::heatmap,
+        |d| heatmap::heatmap(d).map(Drawn::plain),
     ),
-    ("load.png", "Per-backend utilisation over time", load::load),
-    ("latency.png", "Latency percentiles", latency::latency),
-    (
-        "instances.png",
-        "Instances in service over time",
-        instances::instances,
-    ),
+    ("load.png", "Per-backend utilisation over time", |d| {
+        load::load(d).map(Drawn::plain)
+    }),
+    ("latency.png", "Latency percentiles", |d| {
+        latency::latency(d).map(Drawn::plain)
+    }),
+    ("instances.png", "Instances in service over time", |d| {
+        instances::instances(d).map(Drawn::plain)
+    }),
 ];
 
 /// The charts this run gets: `(file name, alt text)`, in report order.
@@ -241,9 +331,9 @@ pub fn run_chart_names(data: &RunData) -> Vec<(&'static str, &'static str)> {
         .collect()
 }
 
-/// Renders this run's charts (in parallel): `(file name, PNG bytes)` in
+/// Renders this run's charts (in parallel): `(file name, drawn chart)` in
 /// report order.
-pub fn render_run_charts(data: &RunData) -> Result<Vec<(&'static str, Vec<u8>)>, ChartError> {
+pub fn render_run_charts(data: &RunData) -> Result<Vec<(&'static str, Drawn)>, ChartError> {
     let wanted = run_chart_names(data);
     RUN_CHARTS
         .par_iter()
@@ -293,6 +383,8 @@ mod tests {
         let dec = png::Decoder::new(&png[..]).read_info().unwrap();
         assert_eq!((dec.info().width, dec.info().height), (WIDTH, HEIGHT));
         assert_eq!(png, line_chart(&spec).unwrap(), "deterministic bytes");
+        let d = Drawn::from_png(png);
+        assert_eq!((d.width, d.height), (WIDTH, HEIGHT));
     }
 
     #[test]

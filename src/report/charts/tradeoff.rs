@@ -1,94 +1,292 @@
-//! Chart 5, `tradeoff.png`: one labelled point per strategy, imbalance
-//! (busiest backend's utilisation over the mean) against sessions lost —
-//! the picture a review decides from: lower left is better on both.
+//! Chart 5, `tradeoff.png`: one labelled point per strategy, session loss
+//! against imbalance (busiest backend's utilisation over the mean) — the
+//! picture a review decides from: lower left is better on both.
+//!
+//! - Each point is the mean over the replications, with its 95 % interval
+//!   as error bars on both axes.
+//! - The loss axis is logarithmic: losses of one scenario span orders of
+//!   magnitude (0.5 % against 89 %), and what separates the candidates is
+//!   their ratio (0.5 % against 4 % is eight times the carts), which a
+//!   linear axis flattens onto the floor. A strategy that lost nothing sits
+//!   on a "none lost" line below the lowest decade.
+//! - The imbalance axis always shows 1.0 (perfectly even), marked.
+//! - Labels never overlap: each goes right, left, then further up or down
+//!   of its point, wherever it covers no other label or point; one that
+//!   fits nowhere gets a number at its point and its text in the side panel.
+//! - The recommended strategy of the verdict is ringed; a strategy that
+//!   fails a constraint is drawn hollow; a constraint on one of the two
+//!   axes is drawn as a shaded region.
+//! - No legend: the labels name the points.
 
 use super::*;
+use crate::decision::Estimate;
 use crate::report::data::RunData;
+use crate::scenario::decision::{Constraint, Op};
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+const X_COL: &str = "imbalance_util_max_over_mean";
+const Y_COL: &str = "sessions_lost_pct";
 
 /// Renders `tradeoff.png`.
 pub fn tradeoff(data: &RunData) -> Result<Vec<u8>, ChartError> {
-    render_png("tradeoff", WIDTH, HEIGHT, |root| draw(root, data))
+    tradeoff_drawn(data).map(|d| d.png)
 }
 
-fn draw(root: &Area, data: &RunData) -> DrawResult {
-    let sm = &data.summary;
+/// Renders `tradeoff.png` with a hover region per point.
+pub fn tradeoff_drawn(data: &RunData) -> Result<Drawn, ChartError> {
+    render_drawn("tradeoff", WIDTH, HEIGHT, |root| draw(root, data))
+}
+
+/// Width of the side panel (recommendation, constraints, labels that did
+/// not fit beside their point), pixels.
+const SIDE_W: i32 = 380;
+
+/// The y position of "none lost" relative to the lowest decade shown.
+const ZERO_FACTOR: f64 = 0.45;
+
+fn draw(root: &Area, data: &RunData) -> HotResult {
     let n = data.strategies.len();
-    let pts: Vec<(f64, f64)> = (0..n)
+    let est = crate::report::replicated::estimates_of(data);
+    let get = |s: usize, col: &str| -> Estimate {
+        est.get(s)
+            .and_then(|m| m.get(col))
+            .copied()
+            .unwrap_or(Estimate {
+                mean: data.summary.num(s, col),
+                half_width: None,
+            })
+    };
+    let xs: Vec<Estimate> = (0..n).map(|s| get(s, X_COL)).collect();
+    let ys: Vec<Estimate> = (0..n).map(|s| get(s, Y_COL)).collect();
+    let hw = |e: &Estimate| e.half_width.unwrap_or(0.0);
+    let verdict = crate::report::verdict::verdict_of(data).ok();
+    let recommended = verdict.as_ref().and_then(|v| v.recommended.clone());
+    let failing: Vec<Vec<String>> = (0..n)
         .map(|s| {
-            (
-                sm.num(s, "imbalance_util_max_over_mean"),
-                sm.num(s, "sessions_lost_pct"),
-            )
+            verdict
+                .as_ref()
+                .and_then(|v| v.outcomes.iter().find(|o| o.strategy == data.strategies[s]))
+                .map(|o| o.failures().map(|f| f.constraint.to_string()).collect())
+                .unwrap_or_default()
         })
         .collect();
-    let xmin = pts.iter().map(|p| p.0).fold(f64::INFINITY, f64::min);
-    let xmax = pts.iter().map(|p| p.0).fold(f64::NEG_INFINITY, f64::max);
-    let ymax = pts.iter().map(|p| p.1).fold(0.0, f64::max);
-    // Perfect balance (1.0) is the reference, so the axis starts at or below it.
-    let x_lo = xmin.min(1.0);
-    let x_span = (xmax - x_lo).max(0.05);
-    let (x0, x1) = (x_lo - x_span * 0.08, xmax + x_span * 0.35);
-    let (y0, y1) = (-(ymax.max(0.1)) * 0.06, ymax.max(0.1) * 1.15);
-    let entries: Vec<(String, RGBColor)> = (0..n)
-        .map(|s| (data.strategies[s].clone(), colour(s)))
-        .collect();
+    let constraints: Vec<Constraint> = crate::report::verdict::decision_of(data)
+        .map(|d| d.constraints)
+        .unwrap_or_default();
+
+    // The y axis: decades around the positive values, "none lost" below.
+    let positive = ys
+        .iter()
+        .flat_map(|e| [e.mean, e.mean - hw(e)])
+        .filter(|v| *v > 0.0);
+    let ymin_pos = positive.clone().fold(f64::INFINITY, f64::min);
+    let ymax = ys.iter().map(|e| e.mean + hw(e)).fold(0.0, f64::max);
+    let (decade_lo, decade_hi) = if ymin_pos.is_finite() && ymax > 0.0 {
+        (
+            10f64.powf(ymin_pos.log10().floor()),
+            10f64
+                .powf((ymax * 1.05).log10().ceil())
+                .min(100.0)
+                .max(ymax * 1.3),
+        )
+    } else {
+        (0.1, 100.0)
+    };
+    let any_zero = ys.iter().any(|e| e.mean <= 0.0);
+    let y_zero = decade_lo * ZERO_FACTOR;
+    let y0 = if any_zero {
+        y_zero * 0.7
+    } else {
+        decade_lo * 0.8
+    };
+    let y1 = decade_hi;
+    let ypos = |v: f64| if v > 0.0 { v.max(y0) } else { y_zero };
+
+    // The x axis: the intervals and 1.0, with room for labels on the right.
+    let xlo = xs.iter().map(|e| e.mean - hw(e)).fold(1.0f64, f64::min);
+    let xhi = xs.iter().map(|e| e.mean + hw(e)).fold(1.0f64, f64::max);
+    let span = (xhi - xlo).max(0.04);
+    let (x0, x1) = (xlo - span * 0.08, xhi + span * 0.45);
+
     let area = titled(
         root,
-        "Trade-off: load imbalance against session loss (lower left is better)",
+        "Trade-off: sessions lost against imbalance (lower left is better)",
     )?;
-    let (plot, side) = area.split_horizontally(WIDTH as i32 - legend_width(&entries));
-    draw_side_legend(&side, &entries, Swatch::Dot)?;
-    let mut chart = scatter_axes(
-        &plot,
-        (x0, x1),
-        (y0, y1),
-        "imbalance: busiest backend's utilisation / mean (1 = even)",
-        "sessions lost (% of sessions)",
-    )?;
-    // Labels placed next to their point: right, else above or below it,
-    // else left, wherever they overlap no other label or point and stay
-    // inside the plot.
-    let (left, bottom) = chart.backend_coord(&(x0, y0));
-    let (right, top) = chart.backend_coord(&(x1, y1));
+    let (plot, side) = area.split_horizontally(WIDTH as i32 - SIDE_W);
+    let mut chart = ChartBuilder::on(&plot)
+        .margin(24)
+        .margin_right(30)
+        .x_label_area_size(80)
+        .y_label_area_size(110)
+        .build_cartesian_2d(x0..x1, (y0..y1).log_scale())?;
+    chart
+        .configure_mesh()
+        .x_max_light_lines(0)
+        .y_max_light_lines(0)
+        .bold_line_style(GRID)
+        .x_label_formatter(&|v| tick_label(*v))
+        .y_label_formatter(&|v| log_tick(*v))
+        .x_desc("imbalance: busiest backend's utilisation / mean (1 = even)")
+        .y_desc("sessions lost, % of sessions (log scale)")
+        .axis_desc_style(label_font())
+        .label_style(tick_font())
+        .draw()?;
+    let dark = RGBColor(90, 90, 90);
+    // Constraints on the two axes: the failing side shaded.
+    let shade = RGBColor(214, 39, 40).mix(0.08);
+    for c in &constraints {
+        let (lo_fail, hi_fail) = match c.op {
+            Op::Lt | Op::Le => (Some(c.value), None),
+            Op::Gt | Op::Ge => (None, Some(c.value)),
+            Op::Eq => (None, None),
+        };
+        if c.column == X_COL {
+            if let Some(v) = lo_fail.filter(|v| *v < x1) {
+                chart.draw_series(std::iter::once(Rectangle::new(
+                    [(v.max(x0), y0), (x1, y1)],
+                    shade.filled(),
+                )))?;
+            }
+            if let Some(v) = hi_fail.filter(|v| *v > x0) {
+                chart.draw_series(std::iter::once(Rectangle::new(
+                    [(x0, y0), (v.min(x1), y1)],
+                    shade.filled(),
+                )))?;
+            }
+        } else if c.column == Y_COL {
+            if let Some(v) = lo_fail.filter(|v| *v < y1) {
+                chart.draw_series(std::iter::once(Rectangle::new(
+                    [(x0, v.max(y0)), (x1, y1)],
+                    shade.filled(),
+                )))?;
+            }
+            if let Some(v) = hi_fail.filter(|v| *v > y0) {
+                chart.draw_series(std::iter::once(Rectangle::new(
+                    [(x0, y0), (x1, v.min(y1))],
+                    shade.filled(),
+                )))?;
+            }
+        }
+    }
+    // 1.0 = even, and the "none lost" line.
+    chart.draw_series(DashedLineSeries::new(
+        [(1.0, y0), (1.0, y1)],
+        8,
+        6,
+        dark.stroke_width(2),
+    ))?;
+    chart.draw_series(std::iter::once(
+        EmptyElement::at((1.0, y0))
+            + Text::new(
+                "even",
+                (6, -(TICK_PX as i32) - 2),
+                font(TICK_PX - 2, false).color(&dark),
+            ),
+    ))?;
+    if any_zero {
+        chart.draw_series(DashedLineSeries::new(
+            [(x0, y_zero), (x1, y_zero)],
+            4,
+            6,
+            dark.stroke_width(1),
+        ))?;
+        chart.draw_series(std::iter::once(
+            EmptyElement::at((x1, y_zero))
+                + Text::new(
+                    "none lost",
+                    (-6, -4),
+                    font(TICK_PX - 4, false)
+                        .color(&dark)
+                        .pos(Pos::new(HPos::Right, VPos::Bottom)),
+                ),
+        ))?;
+    }
+    // Error bars: the 95 % intervals.
+    for s in 0..n {
+        let ink = tint(colour(s), 0.85);
+        let (x, y) = (xs[s], ys[s]);
+        let py = ypos(y.mean);
+        if let Some(h) = x.half_width.filter(|h| *h > 0.0) {
+            chart.draw_series(std::iter::once(PathElement::new(
+                vec![(x.mean - h, py), (x.mean + h, py)],
+                ink.stroke_width(3),
+            )))?;
+            for end in [x.mean - h, x.mean + h] {
+                chart.draw_series(std::iter::once(
+                    EmptyElement::at((end, py))
+                        + PathElement::new(vec![(0, -8), (0, 8)], ink.stroke_width(3)),
+                ))?;
+            }
+        }
+        if let Some(h) = y.half_width.filter(|h| *h > 0.0 && y.mean > 0.0) {
+            let (lo, hi) = (ypos(y.mean - h), (y.mean + h).min(y1));
+            chart.draw_series(std::iter::once(PathElement::new(
+                vec![(x.mean, lo), (x.mean, hi)],
+                ink.stroke_width(3),
+            )))?;
+            for end in [lo, hi] {
+                chart.draw_series(std::iter::once(
+                    EmptyElement::at((x.mean, end))
+                        + PathElement::new(vec![(-8, 0), (8, 0)], ink.stroke_width(3)),
+                ))?;
+            }
+        }
+    }
+
+    // Labels, placed greedily from the highest loss down.
+    let (left, top) = chart.backend_coord(&(x0, y1));
+    let (right, bottom) = chart.backend_coord(&(x1, y0));
     let lh = TICK_PX as i32 + 8;
-    let dots: Vec<(i32, i32, i32, i32)> = pts
-        .iter()
-        .map(|p| {
-            let (px, py) = chart.backend_coord(p);
-            (px - 15, py - 15, px + 15, py + 15)
-        })
+    let px: Vec<(i32, i32)> = (0..n)
+        .map(|s| chart.backend_coord(&(xs[s].mean, ypos(ys[s].mean))))
         .collect();
-    let mut placed: Vec<(i32, i32, i32, i32)> = Vec::new();
+    let r = 13;
+    let dots: Vec<Rect> = px
+        .iter()
+        .map(|&(x, y)| (x - r - 3, y - r - 3, x + r + 3, y + r + 3))
+        .collect();
+    // The error bars, as boxes labels must stay off.
+    let mut bars: Vec<Rect> = Vec::new();
+    for s in 0..n {
+        let (x, y) = (xs[s], ys[s]);
+        let py = ypos(y.mean);
+        if let Some(h) = x.half_width.filter(|h| *h > 0.0) {
+            let (a, b) = (
+                chart.backend_coord(&(x.mean - h, py)),
+                chart.backend_coord(&(x.mean + h, py)),
+            );
+            bars.push((a.0 - 2, a.1 - 9, b.0 + 2, b.1 + 9));
+        }
+        if let Some(h) = y.half_width.filter(|h| *h > 0.0 && y.mean > 0.0) {
+            let (a, b) = (
+                chart.backend_coord(&(x.mean, (y.mean + h).min(y1))),
+                chart.backend_coord(&(x.mean, ypos(y.mean - h))),
+            );
+            bars.push((a.0 - 9, a.1 - 2, b.0 + 9, b.1 + 2));
+        }
+    }
+    let texts: Vec<String> = (0..n).map(|s| label_text(data, s, xs[s], ys[s])).collect();
     let mut order: Vec<usize> = (0..n).collect();
-    order.sort_by(|&a, &b| pts[b].1.total_cmp(&pts[a].1).then(a.cmp(&b)));
-    let mut label_pos = vec![(18, -(lh / 2)); n];
-    let mut label_w = vec![0; n];
-    let free = |bx: (i32, i32, i32, i32), taken: &[(i32, i32, i32, i32)]| {
-        bx.0 >= left
-            && bx.2 <= right
-            && bx.1 >= top
-            && bx.3 <= bottom
-            && taken
-                .iter()
-                .all(|p| bx.2 <= p.0 || bx.0 >= p.2 || bx.3 <= p.1 || bx.1 >= p.3)
-    };
+    order.sort_by(|&a, &b| ys[b].mean.total_cmp(&ys[a].mean).then(a.cmp(&b)));
+    let mut placed: Vec<Rect> = Vec::new();
+    let mut pos: Vec<Option<(i32, i32)>> = vec![None; n];
+    // Bold DejaVu averages about 0.6 em per character.
+    let width_of = |t: &str| t.chars().count() as i32 * (TICK_PX as i32 * 60 / 100);
     for &s in &order {
-        let (px, py) = chart.backend_coord(&pts[s]);
-        // Bold DejaVu averages about 0.55 em per character.
-        let tw = (label_text(data, s, pts[s]).chars().count() as i32) * (TICK_PX as i32 * 55 / 100);
-        // Right, left, then one line further up or down at a time.
+        let (x, y) = px[s];
+        let tw = width_of(&texts[s]);
         let mut candidates = Vec::new();
-        for k in 0..8 {
+        for k in 0..14 {
             let dy = -(lh / 2)
                 + if k % 2 == 0 {
                     k / 2 * lh
                 } else {
                     -(k / 2 + 1) * lh
                 };
-            candidates.push((18, dy));
-            candidates.push((-18 - tw, dy));
+            candidates.push((r + 14, dy));
+            candidates.push((-r - 14 - tw, dy));
         }
-        let taken: Vec<_> = placed
+        let taken: Vec<Rect> = placed
             .iter()
             .chain(
                 dots.iter()
@@ -96,62 +294,200 @@ fn draw(root: &Area, data: &RunData) -> DrawResult {
                     .filter(|(i, _)| *i != s)
                     .map(|(_, d)| d),
             )
+            .chain(&bars)
             .copied()
             .collect();
-        let pick = candidates
-            .iter()
-            .copied()
-            // The text's own height, not the line's, must stay clear.
-            .find(|&(dx, dy)| {
-                free(
-                    (px + dx, py + dy + 3, px + dx + tw, py + dy + lh - 3),
-                    &taken,
-                )
-            })
-            .unwrap_or((18, -(lh / 2)));
-        placed.push((
-            px + pick.0,
-            py + pick.1 + 3,
-            px + pick.0 + tw,
-            py + pick.1 + lh - 3,
-        ));
-        label_pos[s] = pick;
-        label_w[s] = tw;
+        pos[s] = candidates.into_iter().find(|&(dx, dy)| {
+            let bx = (x + dx, y + dy + 2, x + dx + tw, y + dy + lh - 2);
+            bx.0 >= left
+                && bx.2 <= right
+                && bx.1 >= top
+                && bx.3 <= bottom
+                && taken.iter().all(|t| !overlaps(bx, *t))
+        });
+        if let Some((dx, dy)) = pos[s] {
+            placed.push((x + dx, y + dy + 2, x + dx + tw, y + dy + lh - 2));
+        }
     }
+    let mut side_labels: Vec<(usize, usize)> = Vec::new();
     for s in 0..n {
         let c = colour(s);
         let ink = text_colour(c);
-        // A label moved away from its point is tied to it by a thin line.
-        let (dx, dy) = label_pos[s];
-        if (dy + lh / 2).abs() >= lh {
-            let end = (
-                if dx > 0 { dx - 4 } else { dx + label_w[s] + 4 },
-                dy + lh / 2,
-            );
-            chart.draw_series(std::iter::once(
-                EmptyElement::at(pts[s]) + PathElement::new(vec![(0, 0), end], tint(ink, 0.6)),
-            ))?;
+        let (x, y) = px[s];
+        let feasible = failing[s].is_empty();
+        let is_rec = recommended.as_deref() == Some(data.strategies[s].as_str());
+        if is_rec {
+            root.draw(&Circle::new((x, y), r + 9, BLACK.stroke_width(3)))?;
         }
-        chart.draw_series(std::iter::once(
-            EmptyElement::at(pts[s])
-                + Circle::new((0, 0), 14, c.filled())
-                + Circle::new((0, 0), 14, WHITE.stroke_width(2))
-                + Text::new(
-                    label_text(data, s, pts[s]),
-                    label_pos[s],
+        if feasible {
+            root.draw(&Circle::new((x, y), r, c.filled()))?;
+            root.draw(&Circle::new((x, y), r, WHITE.stroke_width(2)))?;
+        } else {
+            root.draw(&Circle::new((x, y), r, WHITE.filled()))?;
+            root.draw(&Circle::new((x, y), r - 2, c.stroke_width(4)))?;
+        }
+        match pos[s] {
+            Some((dx, dy)) => {
+                let tw = width_of(&texts[s]);
+                if (dy + lh / 2).abs() >= lh {
+                    let end = if dx > 0 { x + dx - 4 } else { x + dx + tw + 4 };
+                    root.draw(&PathElement::new(
+                        vec![(x, y), (end, y + dy + lh / 2)],
+                        tint(ink, 0.6),
+                    ))?;
+                }
+                root.draw(&Text::new(
+                    texts[s].clone(),
+                    (x + dx, y + dy + 4),
                     font(TICK_PX, true).color(&ink),
-                ),
-        ))?;
+                ))?;
+            }
+            None => {
+                side_labels.push((s, side_labels.len() + 1));
+                let k = side_labels.len();
+                root.draw(&Text::new(
+                    k.to_string(),
+                    (x + r + 4, y - r - 4),
+                    font(TICK_PX, true)
+                        .color(&ink)
+                        .pos(Pos::new(HPos::Left, VPos::Bottom)),
+                ))?;
+            }
+        }
     }
-    Ok(())
+
+    // The side panel: what is marked, then any label that did not fit.
+    let mut lines: Vec<(String, RGBColor, bool)> = Vec::new();
+    if let Some(rec) = &recommended {
+        lines.push(("Ringed: recommended".into(), BLACK, true));
+        lines.extend(wrap(rec, 26).into_iter().map(|l| (l, BLACK, false)));
+        lines.push((String::new(), BLACK, false));
+    }
+    lines.push(("Bars: 95 % intervals".into(), BLACK, true));
+    if data.meta.replications < 2 {
+        lines.push(("(one replication: none)".into(), dark, false));
+    }
+    lines.push((String::new(), BLACK, false));
+    if !constraints.is_empty() {
+        lines.push(("Constraints".into(), BLACK, true));
+        for c in &constraints {
+            let on_axis = c.column == X_COL || c.column == Y_COL;
+            let text = format!("{c}{}", if on_axis { " (shaded: fails)" } else { "" });
+            lines.extend(wrap(&text, 28).into_iter().map(|l| (l, dark, false)));
+        }
+        let fails = failing.iter().filter(|f| !f.is_empty()).count();
+        lines.push((
+            if fails == 0 {
+                "every strategy meets them".to_string()
+            } else {
+                format!("hollow: fails one ({fails})")
+            },
+            dark,
+            false,
+        ));
+        lines.push((String::new(), BLACK, false));
+    }
+    for (s, k) in &side_labels {
+        let ink = text_colour(colour(*s));
+        let text = format!("{k}: {}", texts[*s]);
+        lines.extend(wrap(&text, 28).into_iter().map(|l| (l, ink, true)));
+    }
+    let row = TICK_PX as i32 + 8;
+    let mut y = 50;
+    for (text, c, bold) in lines {
+        if !text.is_empty() {
+            side.draw(&Text::new(text, (16, y), font(TICK_PX - 2, bold).color(&c)))?;
+        }
+        y += row;
+    }
+
+    // Hover: every point's figures.
+    Ok((0..n)
+        .map(|s| {
+            let mut title = format!(
+                "{}: sessions lost {} %, imbalance {}",
+                data.strategies[s],
+                crate::report::verdict::est(&ys[s]),
+                crate::report::verdict::est(&xs[s])
+            );
+            if recommended.as_deref() == Some(data.strategies[s].as_str()) {
+                title.push_str(" (recommended)");
+            }
+            if !failing[s].is_empty() {
+                title.push_str(&format!("; fails {}", failing[s].join(", ")));
+            }
+            Hotspot {
+                shape: Shape::Circle(px[s].0, px[s].1, r + 6),
+                title,
+            }
+        })
+        .collect())
 }
 
-/// "cookie-1m  (1.02, 12.9%)".
-fn label_text(data: &RunData, s: usize, p: (f64, f64)) -> String {
+type Rect = (i32, i32, i32, i32);
+
+fn overlaps(a: Rect, b: Rect) -> bool {
+    !(a.2 <= b.0 || a.0 >= b.2 || a.3 <= b.1 || a.1 >= b.3)
+}
+
+/// `text` in lines of at most about `width` characters, broken at spaces.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    let mut cur = String::new();
+    for w in text.split(' ') {
+        if !cur.is_empty() && cur.chars().count() + 1 + w.chars().count() > width {
+            lines.push(std::mem::take(&mut cur));
+        }
+        if !cur.is_empty() {
+            cur.push(' ');
+        }
+        cur.push_str(w);
+    }
+    if !cur.is_empty() {
+        lines.push(cur);
+    }
+    lines
+}
+
+/// Log-axis ticks labelled only at 1, 2 and 5 × 10ⁿ, so they never crowd.
+pub fn log_tick(v: f64) -> String {
+    if v <= 0.0 {
+        return String::new();
+    }
+    let m = v / 10f64.powf(v.log10().floor());
+    if [1.0, 2.0, 5.0, 10.0].iter().any(|k| (m - k).abs() < 1e-6) {
+        let s = format!("{v:.4}");
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        String::new()
+    }
+}
+
+/// "cookie-1m  12.9 %, ×1.02".
+fn label_text(data: &RunData, s: usize, x: Estimate, y: Estimate) -> String {
     format!(
-        "{}  ({:.2}, {}%)",
+        "{}  {} %, ×{:.2}",
         data.strategies[s],
-        p.0,
-        super::loss::pct_label(p.1)
+        super::loss::pct_label(y.mean),
+        x.mean
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wrapping_breaks_at_spaces() {
+        assert_eq!(wrap("a bb ccc dddd", 6), ["a bb", "ccc", "dddd"]);
+        assert_eq!(wrap("", 6), Vec::<String>::new());
+    }
+
+    #[test]
+    fn log_ticks_only_at_one_two_five() {
+        assert_eq!(log_tick(0.5), "0.5");
+        assert_eq!(log_tick(20.0), "20");
+        assert_eq!(log_tick(3.0), "");
+        assert_eq!(log_tick(0.0), "");
+    }
 }

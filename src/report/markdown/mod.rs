@@ -8,7 +8,6 @@ mod findings;
 mod store;
 mod text;
 
-use super::charts::loss::pct_label;
 use super::data::{RunData, ScenarioFacts};
 pub use findings::findings;
 use std::fmt::Write as _;
@@ -45,8 +44,9 @@ pub fn report_md(data: &RunData, charts: &[(&str, &str)]) -> String {
     if let Some(what_if) = super::whatif::overrides_markdown(m) {
         let _ = writeln!(o, "{what_if}");
     }
-    super::verdict::warnings_md(&mut o, data);
     super::verdict::verdict_md(&mut o, data);
+    super::verdict::warnings_md(&mut o, data);
+    at_a_glance(&mut o, data);
     o.push_str("## The scenario\n\n");
     match &m.scenario_facts {
         Some(f) => scenario_lines(&mut o, f, data),
@@ -73,16 +73,13 @@ pub fn report_md(data: &RunData, charts: &[(&str, &str)]) -> String {
         let _ = writeln!(o, "- {f}");
     }
     o.push('\n');
-    at_a_glance(&mut o, data);
     if !charts.is_empty() {
         o.push_str("## Charts\n\n");
         for (file, alt) in charts {
             let _ = writeln!(o, "### {alt}\n\n![{alt}]({file})\n");
         }
     }
-    o.push_str("## Summary table\n\nThe whole of `summary.csv` (column meanings in the project's `docs/output.md`).\n\n");
-    summary_table(&mut o, data);
-    o.push('\n');
+    full_results(&mut o, data);
     limits(&mut o, data);
     o
 }
@@ -163,11 +160,42 @@ fn scenario_lines(o: &mut String, f: &ScenarioFacts, data: &RunData) {
     let _ = data;
 }
 
+/// The decision-relevant columns of `## At a glance`: `(column, heading, scale)`;
+/// a fraction shown as a percentage has scale 100.
+const GLANCE: &[(&str, &str, f64)] = &[
+    ("sessions_lost_pct", "sessions lost %", 1.0),
+    ("failed_pct", "failed %", 1.0),
+    ("rejected_pct", "rejected %", 1.0),
+    ("latency_p99_ms", "p99 ms", 1.0),
+    ("util_max", "busiest backend util %", 100.0),
+    ("imbalance_util_max_over_mean", "imbalance max/mean", 1.0),
+    ("max_backend_request_share", "top backend share %", 100.0),
+];
+
+/// `## At a glance`: the decision-relevant columns per strategy, each a
+/// mean ± 95 % half-width over the replications (the value alone with one).
 fn at_a_glance(o: &mut String, data: &RunData) {
     let sm = &data.summary;
+    let est = super::replicated::estimates_of(data);
+    let recommended = super::verdict::verdict_of(data)
+        .ok()
+        .and_then(|v| v.recommended);
     o.push_str("## At a glance\n\n");
-    o.push_str("| strategy | sessions lost | main cause | failed requests | p99 latency | busiest backend | imbalance (max/mean) | top backend's share |\n");
-    o.push_str("|---|--:|---|--:|--:|--:|--:|--:|\n");
+    let _ = writeln!(
+        o,
+        "{}\n",
+        if data.meta.replications > 1 {
+            format!(
+                "Each figure is a mean ± the half-width of its 95 % interval over {} replications.",
+                data.meta.replications
+            )
+        } else {
+            "One replication: each figure is a single sample, without an interval.".to_string()
+        }
+    );
+    let heads: Vec<&str> = GLANCE.iter().map(|(_, h, _)| *h).collect();
+    let _ = writeln!(o, "| strategy | {} | main cause |", heads.join(" | "));
+    let _ = writeln!(o, "|---|{}---|", "--:|".repeat(GLANCE.len()));
     for s in 0..data.strategies.len() {
         let main = sm
             .loss_causes()
@@ -175,32 +203,53 @@ fn at_a_glance(o: &mut String, data: &RunData) {
             .filter(|(c, _)| sm.num(s, c) > 0.0)
             .max_by(|a, b| sm.num(s, a.0).total_cmp(&sm.num(s, b.0)))
             .map_or("-", |(_, c)| c.name());
+        let cells: Vec<String> = GLANCE
+            .iter()
+            .map(|(col, _, scale)| {
+                est.get(s)
+                    .and_then(|m| m.get(*col))
+                    .map_or("-".to_string(), |e| {
+                        super::verdict::est(&crate::decision::Estimate {
+                            mean: e.mean * scale,
+                            half_width: e.half_width.map(|h| h * scale),
+                        })
+                    })
+            })
+            .collect();
+        let mark = if recommended.as_deref() == Some(data.strategies[s].as_str()) {
+            " (recommended)"
+        } else {
+            ""
+        };
         let _ = writeln!(
             o,
-            "| {} | {}% | {} | {} | {} ms | {}% | {:.2} | {}% |",
+            "| {}{mark} | {} | {main} |",
             md_escape(&data.strategies[s]),
-            pct_label(sm.num(s, "sessions_lost_pct")),
-            main,
-            count(sm.num(s, "failed")),
-            num(sm.num(s, "latency_p99_ms")),
-            pct_label(100.0 * sm.num(s, "util_max")),
-            sm.num(s, "imbalance_util_max_over_mean"),
-            pct_label(100.0 * sm.num(s, "max_backend_request_share")),
+            cells.join(" | "),
         );
     }
-    o.push('\n');
+    o.push_str("\nMain cause: the loss cause that took the most sessions (replication 0).\n\n");
 }
 
-/// `summary.csv` as a Markdown table: same columns, same cells.
-fn summary_table(o: &mut String, data: &RunData) {
-    let sm = &data.summary;
-    let esc: Vec<String> = sm.header.iter().map(|h| md_escape(h)).collect();
-    let _ = writeln!(o, "| {} |", esc.join(" | "));
-    let _ = writeln!(o, "|{}", "---|".repeat(sm.header.len()));
-    for row in &sm.rows {
-        let cells: Vec<String> = row.iter().map(|c| md_escape(c)).collect();
-        let _ = writeln!(o, "| {} |", cells.join(" | "));
-    }
+/// `## Full results`: where every column is.
+fn full_results(o: &mut String, data: &RunData) {
+    let _ = writeln!(
+        o,
+        "## Full results\n\nEvery column for every strategy ({} columns: loss by cause, \
+         latency p50…p99.9, utilisation, …{}) is in [`summary.csv`](summary.csv); \
+         column meanings in the project's `docs/output.md`.{}\n",
+        data.summary.header.len(),
+        if data.meta.replications > 1 {
+            ", each figure with its `_hw95` half-width"
+        } else {
+            ""
+        },
+        if data.replications.is_some() {
+            " Every replication's row is in [`replications.csv`](replications.csv)."
+        } else {
+            ""
+        }
+    );
 }
 
 fn limits(o: &mut String, data: &RunData) {

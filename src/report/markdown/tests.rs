@@ -74,7 +74,14 @@ fn the_report_renders_without_scenario_facts_or_charts() {
     let md = report_md(&synthetic(), &[]);
     assert!(md.contains("records no scenario facts"));
     assert!(!md.contains("## Charts"));
-    assert!(md.contains("| rr | round_robin | 1000 |"));
+    // At a glance: the decision columns (one replication: no interval),
+    // and the full table left to summary.csv.
+    assert!(
+        md.contains("| rr | 20.00 | 1.00 | 0.000 | 30.00 | 55.00 |"),
+        "{md}"
+    );
+    assert!(md.contains("[`summary.csv`](summary.csv)"), "{md}");
+    assert!(!md.contains("| rr | round_robin | 1000 |"), "{md}");
 }
 
 /// `ck` (cookie, local state) and `rr` (round robin, shared store) on
