@@ -22,13 +22,15 @@ pub const EVENTS_PER_REQUEST: f64 = 1.8;
 pub const CPU_S_PER_REQUEST: f64 = 2.0e-7;
 /// CPU seconds per request added as the active sessions outgrow the caches:
 /// `CPU_S_PER_REQUEST_MEMORY · a / (a + ACTIVE_HALF)` for `a` active
-/// sessions (~1.4 µs per request in all at ~300 k: `scale.toml`).
-pub const CPU_S_PER_REQUEST_MEMORY: f64 = 1.6e-6;
+/// sessions (~1.7 µs per request in all at ~300 k: `scale.toml`, 20.8 s
+/// CPU for 2.07 × 10⁷ events over 1,200 simulated seconds).
+pub const CPU_S_PER_REQUEST_MEMORY: f64 = 2.0e-6;
 /// Active sessions at which the memory term is half its worst.
 pub const ACTIVE_HALF: f64 = 1.0e5;
 /// Bytes of memory per active session (session, client and request state,
-/// queue entries): (57 − 5) MB over ~300 k on `scale.toml`, rounded up.
-pub const BYTES_PER_ACTIVE_SESSION: f64 = 200.0;
+/// queue entries): (85.5 − 5) MB over ~297 k on `scale.toml` after
+/// 1,200 simulated seconds.
+pub const BYTES_PER_ACTIVE_SESSION: f64 = 285.0;
 /// Bytes per backend per time bucket kept for `backends.csv` (replication
 /// 0 of each strategy only).
 pub const BYTES_PER_BACKEND_BUCKET: f64 = 64.0;
