@@ -39,6 +39,7 @@
 
 pub mod cli;
 pub mod control;
+pub mod cost;
 pub mod decision;
 pub mod engine;
 pub mod lbconf;

@@ -73,6 +73,13 @@ pub struct RunArgs {
     /// scenario hash: they are first moved aside to `DIR.<their hash>`.
     #[arg(long)]
     pub force: bool,
+    /// Print the predicted cost (events, CPU and wall time, peak memory)
+    /// and exit without simulating or writing anything.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Threads for `--dry-run`'s wall-time estimate [default: the cores].
+    #[arg(long, value_name = "N", requires = "dry_run")]
+    pub jobs: Option<usize>,
 }
 
 /// A simulated, judged scenario.
@@ -86,13 +93,9 @@ pub(super) struct Executed {
     pub(super) verdict: Verdict,
 }
 
-/// Loads, runs every replication of every selected strategy as one
-/// parallel task set, and judges the results. `before` sees the loaded
-/// scenario and its hash before anything runs (and may refuse).
-pub(super) fn execute(
-    args: &SimArgs,
-    before: &dyn Fn(&Scenario, &str) -> Result<()>,
-) -> Result<Executed> {
+/// The scenario with `args`' overrides, the indices of the strategies
+/// `--strategy` selects, and the overrides as `KEY=VALUE`.
+fn load_selected(args: &SimArgs) -> Result<(Scenario, Vec<usize>, Vec<String>)> {
     let mut overrides = args.set.clone();
     if let Some(seed) = args.seed {
         overrides.push(format!("simulation.seed={seed}"));
@@ -109,6 +112,18 @@ pub(super) fn execute(
             names.join(", ")
         )
     })?;
+    Ok((sc, which, overrides))
+}
+
+/// Loads, runs every replication of every selected strategy as one
+/// parallel task set, and judges the results. `before` sees the loaded
+/// scenario and its hash before anything runs (and may refuse).
+pub(super) fn execute(
+    args: &SimArgs,
+    before: &dyn Fn(&Scenario, &str) -> Result<()>,
+) -> Result<Executed> {
+    let (sc, which, overrides) = load_selected(args)?;
+    let names: Vec<&str> = sc.strategies.iter().map(|s| s.name.as_str()).collect();
     let hash = crate::scenario::scenario_hash(&sc);
     before(&sc, &hash)?;
     let chosen: Vec<&str> = which.iter().map(|&i| names[i]).collect();
@@ -257,6 +272,17 @@ pub(super) fn judge(ex: &Executed, junit: Option<&Path>) -> Result<ExitCode> {
 }
 
 pub(super) fn run(args: RunArgs) -> Result<ExitCode> {
+    if args.dry_run {
+        let (sc, which, _) = load_selected(&args.sim)?;
+        let threads = args.jobs.unwrap_or_else(|| {
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1)
+        });
+        let estimate = crate::cost::estimate(&sc, which.len(), threads);
+        super::print_stdout(&estimate.text(&sc.name))?;
+        return Ok(ExitCode::SUCCESS);
+    }
     let out_dir = |sc: &Scenario| {
         args.out
             .clone()

@@ -109,6 +109,8 @@ pub struct Pool {
     /// position `log_start + k`.
     log: Vec<BackendId>,
     log_start: u64,
+    /// Length at which the log is cleared (within its reserved capacity).
+    log_cap: usize,
 }
 
 impl Clone for Pool {
@@ -121,8 +123,9 @@ impl Clone for Pool {
             weight_generation: self.weight_generation,
             total_outstanding: self.total_outstanding,
             uid: next_pool_uid(),
-            log: Vec::new(),
+            log: Vec::with_capacity(self.log_cap),
             log_start: self.log_start + self.log.len() as u64,
+            log_cap: self.log_cap,
         }
     }
 }
@@ -157,7 +160,11 @@ impl Pool {
             uid: next_pool_uid(),
             log: Vec::new(),
             log_start: 0,
+            log_cap: 0,
         };
+        // Reserved once, so logging never allocates on the hot path.
+        pool.log_cap = LOG_MIN_CAP.max(2 * pool.backends.len());
+        pool.log.reserve(pool.log_cap);
         pool.total_outstanding = pool.backends.iter().map(|b| b.outstanding as u64).sum();
         pool.rebuild_up();
         pool
@@ -246,7 +253,7 @@ impl Pool {
 
     #[inline]
     fn log_change(&mut self, id: BackendId) {
-        if self.log.len() >= LOG_MIN_CAP.max(2 * self.backends.len()) {
+        if self.log.len() >= self.log_cap {
             self.log_start += self.log.len() as u64;
             self.log.clear();
         }

@@ -220,3 +220,76 @@ fn golden_help() {
         check_golden(&name, &text, "golden_help");
     }
 }
+
+#[test]
+fn run_dry_run_prints_an_estimate_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("res");
+    // Without --out the default `results/<name>` is relative to the cwd.
+    let a = bin()
+        .current_dir(dir.path())
+        .arg("run")
+        .arg(data("tiny.toml"))
+        .args(["--dry-run", "--jobs", "2"])
+        .assert()
+        .success();
+    let stdout = String::from_utf8(a.get_output().stdout.clone()).unwrap();
+    for part in [
+        "nothing simulated, nothing written",
+        "engine events",
+        "active sessions",
+        "CPU: about",
+        "wall: about",
+        "peak memory: about",
+        "on 2 threads",
+    ] {
+        assert!(stdout.contains(part), "{part} missing from\n{stdout}");
+    }
+    bin()
+        .arg("run")
+        .arg(data("tiny.toml"))
+        .arg("--dry-run")
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success();
+    assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0, "wrote files");
+    // --jobs means nothing without --dry-run.
+    bin()
+        .arg("run")
+        .arg(data("tiny.toml"))
+        .args(["--jobs", "2", "--out"])
+        .arg(&out)
+        .assert()
+        .code(2);
+    assert!(!out.exists());
+}
+
+#[test]
+fn run_dry_run_scales_with_the_scenario() {
+    // The requests of `per run: S sessions, R requests, …`.
+    let requests = |sets: &[&str]| -> f64 {
+        let mut cmd = bin();
+        cmd.arg("run").arg(data("tiny.toml")).arg("--dry-run");
+        for s in sets {
+            cmd.args(["--set", s]);
+        }
+        let a = cmd.assert().success();
+        let text = String::from_utf8(a.get_output().stdout.clone()).unwrap();
+        let line = text.lines().find(|l| l.starts_with("per run:")).unwrap();
+        let field = line.split(", ").nth(1).unwrap();
+        assert!(field.ends_with(" requests"), "{line}");
+        field.split(' ').next().unwrap().parse().unwrap()
+    };
+    let base = requests(&[]);
+    assert!(base > 0.0);
+    // Twice the time: twice the sessions, and the ones cut short by the end
+    // of the run weigh less.
+    let longer = requests(&["simulation.duration=1200"]);
+    assert!(
+        (2.0 - 1e-9..3.0).contains(&(longer / base)),
+        "{base} → {longer}"
+    );
+    let busier = requests(&["workload.session_rate=20"]);
+    assert!((busier / base - 10.0).abs() < 1e-9, "{base} → {busier}");
+}
