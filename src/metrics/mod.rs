@@ -421,6 +421,7 @@ impl Recorder {
                 h.value_at_quantile(p) as f64 / 1_000.0
             }
         };
+        let max_ms = self.latency_max_ns as f64 / 1e6;
         let sessions = self.sessions;
         let pct = |x: u64| {
             if sessions == 0 {
@@ -477,7 +478,7 @@ impl Recorder {
             latency_p95_ms: q(0.95),
             latency_p99_ms: q(0.99),
             latency_p999_ms: q(0.999),
-            latency_max_ms: self.latency_max_ns as f64 / 1e6,
+            latency_max_ms: max_ms,
             util_mean,
             util_max,
             imbalance_util_max_over_mean: if util_mean > 0.0 {
@@ -498,6 +499,7 @@ impl Recorder {
             measured_s: ns_to_s(end_ns.saturating_sub(self.warmup_ns)),
             events,
             placement: String::new(),
+            latency_curve_ms: LATENCY_PERCENTILES.iter().map(|p| q(p / 100.0)).collect(),
         };
         (summary, self.rows)
     }
@@ -615,7 +617,20 @@ pub struct RunSummary {
     pub events: u64,
     /// Where session state lived in this run: `local`, `shared`, `replicated`.
     pub placement: String,
+    /// Latency at each of [`LATENCY_PERCENTILES`], ms, from the recorded
+    /// histogram (written to `latency_percentiles.csv`; not part of
+    /// `summary.json` or a sweep's log, so empty when read back).
+    #[serde(skip)]
+    pub latency_curve_ms: Vec<f64>,
 }
+
+/// The percentiles of `latency_percentiles.csv`, dense towards the tail
+/// (the usual 0 / 90 / 99 / 99.9 / 99.99 percentile plot).
+pub const LATENCY_PERCENTILES: &[f64] = &[
+    0.0, 10.0, 20.0, 30.0, 40.0, 50.0, 60.0, 70.0, 75.0, 80.0, 85.0, 90.0, 92.5, 95.0, 96.0, 97.0,
+    97.5, 98.0, 98.5, 99.0, 99.25, 99.5, 99.75, 99.9, 99.925, 99.95, 99.975, 99.99, 99.995, 99.999,
+    100.0,
+];
 
 impl RunSummary {
     /// Sessions lost to `cause` (its `lost_<cause>` column).

@@ -285,6 +285,37 @@ pub fn instances_csv(meta: &RunMeta, results: &[StrategyResult]) -> String {
     out.finish()
 }
 
+/// The columns of `latency_percentiles.csv` (documented in
+/// `docs/output.md`), before the [`IDENTITY_COLUMNS`].
+pub const LATENCY_PERCENTILE_COLUMNS: &[&str] =
+    &["strategy", "replication", "percentile", "latency_ms"];
+
+/// `latency_percentiles.csv`: per strategy and replication, the latency at
+/// each of [`crate::metrics::LATENCY_PERCENTILES`] from the recorded
+/// histogram, then the run's identity columns. `reps[s]` are strategy
+/// `s`'s summaries in replication order.
+pub fn latency_percentiles_csv(meta: &RunMeta, reps: &[Vec<RunSummary>]) -> String {
+    let mut out = run_csv(LATENCY_PERCENTILE_COLUMNS);
+    let id = identity_cells(meta);
+    for runs in reps {
+        for (r, run) in runs.iter().enumerate() {
+            for (p, ms) in crate::metrics::LATENCY_PERCENTILES
+                .iter()
+                .zip(&run.latency_curve_ms)
+            {
+                let cells = [
+                    run.strategy.clone(),
+                    r.to_string(),
+                    format!("{p}"),
+                    format!("{ms:.3}"),
+                ];
+                out.row(cells.iter().chain(&id));
+            }
+        }
+    }
+    out.finish()
+}
+
 /// A run's data files (CSV and JSON), rendered in memory: `(file name, contents)`.
 pub fn data_files(meta: &RunMeta, results: &[StrategyResult]) -> Vec<(&'static str, String)> {
     data_files_replicated(meta, results, &single(results))
@@ -318,5 +349,9 @@ pub fn data_files_replicated(
     if many {
         files.push(("replications.csv", replicated::replications_csv(meta, reps)));
     }
+    files.push((
+        "latency_percentiles.csv",
+        latency_percentiles_csv(meta, reps),
+    ));
     files
 }

@@ -22,9 +22,9 @@ mod write;
 use crate::metrics::{BucketRow, ControlEvent, InstanceRow, RunSummary};
 pub(crate) use csv_out::CsvOut;
 pub use files::{
-    backends_csv, data_files, data_files_replicated, events_csv, instances_csv, summary_csv,
-    summary_json, summary_json_replicated, BACKEND_COLUMNS, EVENT_COLUMNS, IDENTITY_COLUMNS,
-    INSTANCE_COLUMNS, SUMMARY_COLUMNS,
+    backends_csv, data_files, data_files_replicated, events_csv, instances_csv,
+    latency_percentiles_csv, summary_csv, summary_json, summary_json_replicated, BACKEND_COLUMNS,
+    EVENT_COLUMNS, IDENTITY_COLUMNS, INSTANCE_COLUMNS, LATENCY_PERCENTILE_COLUMNS, SUMMARY_COLUMNS,
 };
 use files::{identity_cells, run_csv, single, summary_column_names};
 use serde::{Deserialize, Serialize};

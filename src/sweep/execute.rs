@@ -9,7 +9,10 @@ pub fn run_one(plan: &Plan, id: RunId) -> RunRecord {
     let mut sc = plan.points[id.point].clone();
     let seed = replication_seed(plan.meta.seed, id.replication);
     sc.simulation.seed = seed;
-    let out = run_strategy(&sc, plan.strategy_index[id.strategy]);
+    let mut out = run_strategy(&sc, plan.strategy_index[id.strategy]);
+    // A sweep's log does not carry the latency curve (a run's
+    // `latency_percentiles.csv` does): the record must read back equal.
+    out.summary.latency_curve_ms = Vec::new();
     RunRecord {
         key: plan.meta.key(id),
         point: id.point,

@@ -761,3 +761,58 @@ fn golden_outline_of_report_html() {
     assert!(html.starts_with("<!DOCTYPE html>"));
     assert!(html.contains("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src &#39;none&#39;; img-src data:;"));
 }
+
+/// `latency_percentiles.csv` is the recorded histogram's curve: rising
+/// with the percentile, equal to `summary.csv` at p50, p95, p99 and
+/// p99.9; a bad percentile is refused with file, line and column.
+#[test]
+fn latency_percentiles_follow_the_histogram() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("res");
+    run_tiny(&out, &["--no-charts"]);
+    let text = fs::read_to_string(out.join("latency_percentiles.csv")).unwrap();
+    let rows: Vec<Vec<String>> = text
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').map(String::from).collect())
+        .collect();
+    let summary: Vec<Vec<String>> = fs::read_to_string(out.join("summary.csv"))
+        .unwrap()
+        .lines()
+        .map(|l| l.split(',').map(String::from).collect())
+        .collect();
+    let col = |n: &str| summary[0].iter().position(|h| h == n).unwrap();
+    for s in &summary[1..] {
+        let curve: Vec<(f64, f64)> = rows
+            .iter()
+            .filter(|r| r[0] == s[col("strategy")] && r[1] == "0")
+            .map(|r| (r[2].parse().unwrap(), r[3].parse().unwrap()))
+            .collect();
+        assert_eq!(curve.len(), stickysim::metrics::LATENCY_PERCENTILES.len());
+        assert!(
+            curve
+                .windows(2)
+                .all(|w| w[0].0 < w[1].0 && w[0].1 <= w[1].1),
+            "{curve:?}"
+        );
+        for (p, c) in [
+            (50.0, "latency_p50_ms"),
+            (95.0, "latency_p95_ms"),
+            (99.0, "latency_p99_ms"),
+            (99.9, "latency_p999_ms"),
+        ] {
+            let at = curve.iter().find(|(q, _)| *q == p).unwrap().1;
+            assert_eq!(format!("{at:.3}"), s[col(c)], "{c}");
+        }
+    }
+    let bad = text.replacen(",0,50,", ",0,150,", 1);
+    assert_ne!(bad, text);
+    fs::write(out.join("latency_percentiles.csv"), bad).unwrap();
+    report(&out)
+        .code(2)
+        .stderr(predicate::str::contains("latency_percentiles.csv"))
+        .stderr(predicate::str::contains("`percentile`"))
+        .stderr(predicate::str::contains(
+            "expected a percentile from 0 to 100, found 150",
+        ));
+}

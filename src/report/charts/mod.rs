@@ -314,9 +314,11 @@ pub const RUN_CHARTS: &[(&str, &str, ChartFn)] = &[
     ("load.png", "Per-backend utilisation over time", |d| {
         load::load(d).map(Drawn::plain)
     }),
-    ("latency.png", "Latency percentiles", |d| {
-        latency::latency(d).map(Drawn::plain)
-    }),
+    (
+        "latency.png",
+        "Latency: percentile distribution and p50/p95/p99/p99.9",
+        latency::latency_drawn,
+    ),
     ("instances.png", "Instances in service over time", |d| {
         instances::instances(d).map(Drawn::plain)
     }),

@@ -26,7 +26,8 @@ use super::RunMeta;
 use crate::metrics::{ControlKind, LossCause};
 use crate::routing::StrategyKind;
 use read::{
-    read_backends, read_events, read_instances, read_meta, read_replications, read_summary,
+    read_backends, read_events, read_instances, read_meta, read_percentiles, read_replications,
+    read_summary,
 };
 use serde::{Deserialize, Serialize};
 pub use spans::ServiceSpan;
@@ -296,6 +297,21 @@ pub struct RunData {
     /// `replications.csv` (header, rows), when the run had two or more
     /// replications.
     pub replications: Option<(Vec<String>, Vec<Vec<String>>)>,
+    /// `latency_percentiles.csv`, when the run wrote one.
+    pub latency_percentiles: Option<Vec<PercentileRow>>,
+}
+
+/// One row of `latency_percentiles.csv`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PercentileRow {
+    /// Index into [`RunData::strategies`].
+    pub strategy: usize,
+    /// The replication (0-based).
+    pub replication: u32,
+    /// The percentile, 0–100.
+    pub percentile: f64,
+    /// The latency at that percentile, ms.
+    pub latency_ms: f64,
 }
 
 /// The files a report is read from, by name: required ones first.
@@ -306,6 +322,7 @@ pub const INPUT_FILES: &[&str] = &[
     "events.csv",
     "instances.csv",
     "replications.csv",
+    "latency_percentiles.csv",
 ];
 
 impl RunData {
@@ -369,6 +386,9 @@ impl RunData {
         let replications = get("replications.csv")
             .map(|c| read_replications(c, &meta, &strategies))
             .transpose()?;
+        let latency_percentiles = get("latency_percentiles.csv")
+            .map(|c| read_percentiles(c, &meta, &strategies))
+            .transpose()?;
         Ok(RunData {
             meta,
             summary,
@@ -378,6 +398,7 @@ impl RunData {
             events,
             instances,
             replications,
+            latency_percentiles,
         })
     }
 

@@ -2,7 +2,8 @@
 
 use super::reader::Csv;
 use super::{
-    err, BackendRow, EventRow, InputError, InstanceCsvRow, SummaryTable, REQUIRED_NUMERIC,
+    err, BackendRow, EventRow, InputError, InstanceCsvRow, PercentileRow, SummaryTable,
+    REQUIRED_NUMERIC,
 };
 use crate::metrics::{ControlKind, LossCause};
 use crate::report::RunMeta;
@@ -263,6 +264,59 @@ pub(super) fn read_instances(
             t_end_s: csv.f64_at(line, rec, c1)?,
             in_service: csv.f64_at(line, rec, ci)?,
             provisioned: csv.f64_at(line, rec, cp)?,
+        });
+    }
+    Ok(out)
+}
+
+pub(super) fn read_percentiles(
+    bytes: &[u8],
+    meta: &RunMeta,
+    strategies: &[String],
+) -> Result<Vec<PercentileRow>, InputError> {
+    let file = "latency_percentiles.csv";
+    let csv = Csv::parse(file, bytes)?;
+    let id = csv.identity_cols()?;
+    let (cs, cr, cp, cl) = (
+        csv.col("strategy")?,
+        csv.col("replication")?,
+        csv.col("percentile")?,
+        csv.col("latency_ms")?,
+    );
+    let mut out = Vec::with_capacity(csv.records.len());
+    for (line, rec) in &csv.records {
+        let line = *line;
+        csv.check_identity(line, rec, id, meta)?;
+        let replication = csv.f64_at(line, rec, cr)?;
+        let percentile = csv.f64_at(line, rec, cp)?;
+        if !(0.0..=100.0).contains(&percentile) {
+            return Err(InputError {
+                line: Some(line),
+                column: Some(cp as u64 + 1),
+                column_name: Some("percentile".into()),
+                ..err(file, "a percentile from 0 to 100", percentile.to_string())
+            });
+        }
+        if replication < 0.0
+            || replication.fract() != 0.0
+            || replication >= meta.replications.max(1) as f64
+        {
+            return Err(InputError {
+                line: Some(line),
+                column: Some(cr as u64 + 1),
+                column_name: Some("replication".into()),
+                ..err(
+                    file,
+                    format!("a replication from 0 to {}", meta.replications.max(1) - 1),
+                    replication.to_string(),
+                )
+            });
+        }
+        out.push(PercentileRow {
+            strategy: csv.strategy_at(line, rec, cs, strategies)?,
+            replication: replication as u32,
+            percentile,
+            latency_ms: csv.f64_at(line, rec, cl)?,
         });
     }
     Ok(out)
