@@ -8,6 +8,7 @@ mod decision;
 mod elasticity;
 mod engine;
 mod faults;
+mod fuzz;
 mod limits;
 mod outputs;
 mod queueing;
