@@ -99,7 +99,14 @@ fn utf8(bytes: Vec<u8>) -> std::io::Result<String> {
         let line = b[..at].iter().filter(|&&c| c == b'\n').count() + 1;
         let hint = if b.starts_with(&[0xff, 0xfe]) || b.starts_with(&[0xfe, 0xff]) {
             "it starts with a UTF-16 byte-order mark: save it as UTF-8"
-        } else if b.iter().take(64).skip(1).step_by(2).filter(|&&c| c == 0).count() > 8
+        } else if b
+            .iter()
+            .take(64)
+            .skip(1)
+            .step_by(2)
+            .filter(|&&c| c == 0)
+            .count()
+            > 8
             || b.iter().take(64).step_by(2).filter(|&&c| c == 0).count() > 8
         {
             "it looks like UTF-16: save it as UTF-8"
@@ -108,7 +115,9 @@ fn utf8(bytes: Vec<u8>) -> std::io::Result<String> {
         };
         std::io::Error::new(
             std::io::ErrorKind::InvalidData,
-            format!("expected UTF-8 text, found an invalid byte at line {line} (byte {at}); {hint}"),
+            format!(
+                "expected UTF-8 text, found an invalid byte at line {line} (byte {at}); {hint}"
+            ),
         )
     })
 }
