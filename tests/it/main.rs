@@ -10,6 +10,7 @@ mod engine;
 mod faults;
 mod fuzz;
 mod limits;
+mod messages;
 mod outputs;
 mod queueing;
 mod report;
