@@ -123,6 +123,25 @@ pub fn markdown(s: &str) -> String {
     out
 }
 
+/// `s` as a Markdown code span: control characters written as `\u{..}`
+/// and a fence longer than any run of backticks inside, so the text can't
+/// end the span early (`a` → `` `a` ``).
+pub fn code(s: &str) -> String {
+    let s = terminal(s);
+    let mut longest = 0;
+    let mut run = 0;
+    for c in s.chars() {
+        run = if c == '`' { run + 1 } else { 0 };
+        longest = longest.max(run);
+    }
+    let fence = "`".repeat(longest + 1);
+    if longest == 0 {
+        format!("{fence}{s}{fence}")
+    } else {
+        format!("{fence} {s} {fence}")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -135,6 +154,13 @@ mod tests {
             "a\\u{a}b\\u{9}c\\u{7}\\u{1b}\\u{7f}\\u{9b}"
         );
         assert_eq!(terminal("x\u{202e}y"), "x\\u{202e}y");
+    }
+
+    #[test]
+    fn code_spans_cannot_be_closed_or_broken_by_their_text() {
+        assert_eq!(code("a=1"), "`a=1`");
+        assert_eq!(code("x`y"), "`` x`y ``");
+        assert_eq!(code("a\n## h"), "`a\\u{a}## h`");
     }
 
     #[test]
