@@ -427,9 +427,11 @@ pub fn verdict(
     }
 
     // Figures of zero sessions are no evidence: recommend nothing.
-    let no_sessions = data
-        .iter()
-        .all(|d| d.reps.iter().all(|r| r.get("sessions") == Some(&0.0)));
+    let no_sessions = data.iter().all(|d| {
+        d.reps
+            .iter()
+            .all(|r| r.get("sessions") == Some(&0.0) && r.get("requests").is_none_or(|&v| v == 0.0))
+    });
     let (rec, closest) = if no_sessions {
         (None, None)
     } else {

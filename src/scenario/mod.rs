@@ -228,9 +228,7 @@ pub fn from_str_with_sweep(
         }
     };
 
-    if let Some((key, message)) =
-        duration::datetime_anywhere(&table).or_else(|| duration::string_in_count(&table))
-    {
+    if let Some((key, message)) = duration::string_in_count(&table) {
         return Err(invalid(
             &key,
             locate(&key, None),
@@ -241,6 +239,7 @@ pub fn from_str_with_sweep(
     // Without overrides, deserialize the text itself so toml's spans point
     // into the user's file; with them, the edited table (spans come from
     // the span tree instead).
+    let table_for_dates = table.clone();
     let parsed: Result<RawScenario, _> = if set.is_empty() {
         serde_path_to_error::deserialize(toml::Deserializer::new(text))
     } else {
@@ -257,7 +256,15 @@ pub fn from_str_with_sweep(
                 })
                 .collect(),
         );
-        let (message, detail) = describe_serde(e.inner().message(), &mut key);
+        let (mut message, mut detail) = describe_serde(e.inner().message(), &mut key);
+        // serde calls a TOML date-time "a table": name it, when it is the
+        // value at fault.
+        if let Some((at, m)) = duration::datetime_anywhere(&table_for_dates) {
+            if at == key && message.contains("found a table") {
+                message = m;
+                detail = Detail::default();
+            }
+        }
         let location = locate(&key, e.inner().span());
         invalid(&key, location, message, detail)
     })?;
