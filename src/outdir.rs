@@ -190,11 +190,9 @@ impl OutDir {
             Ok(m) if !(m.is_dir() || (m.is_symlink() && given.is_dir())) => {
                 return Err(io::Error::new(
                     io::ErrorKind::AlreadyExists,
-                    format!(
-                        "{} exists and is not a directory; give a directory",
-                        given.display()
-                    ),
-                ))
+                    // The caller names the path; the flag is always `--out`.
+                    "is a file, not a directory; give --out a directory".to_string(),
+                ));
             }
             _ => {}
         }

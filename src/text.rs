@@ -42,12 +42,28 @@ fn push_visible(out: &mut String, c: char) {
 /// it was longer (a 263-digit number or a 65,536-character name is not
 /// echoed in full).
 pub fn cut(s: &str) -> String {
+    cut_to(s, ECHO_CHARS)
+}
+
+/// `s` cut to `max` characters, with `…` and the full length when longer.
+pub fn cut_to(s: &str, max: usize) -> String {
     let n = s.chars().count();
-    if n <= ECHO_CHARS {
+    if n <= max {
         return s.to_string();
     }
-    let head: String = s.chars().take(ECHO_CHARS).collect();
+    let head: String = s.chars().take(max).collect();
     format!("{head}… ({n} characters)")
+}
+
+/// A number for a message: as Rust prints it when that is short (`0.05`,
+/// `4294967295`), else in scientific notation (`1e-200`, not 200 zeros).
+pub fn number(v: f64) -> String {
+    let s = v.to_string();
+    if s.chars().count() <= ECHO_CHARS {
+        s
+    } else {
+        format!("{v:e}")
+    }
 }
 
 /// `s` for an error message: quoted, cut ([`cut`]) and escaped for a
@@ -107,6 +123,25 @@ pub fn markdown(s: &str) -> String {
     out
 }
 
+/// `s` as a Markdown code span: control characters written as `\u{..}`
+/// and a fence longer than any run of backticks inside, so the text can't
+/// end the span early (`a` → `` `a` ``).
+pub fn code(s: &str) -> String {
+    let s = terminal(s);
+    let mut longest = 0;
+    let mut run = 0;
+    for c in s.chars() {
+        run = if c == '`' { run + 1 } else { 0 };
+        longest = longest.max(run);
+    }
+    let fence = "`".repeat(longest + 1);
+    if longest == 0 {
+        format!("{fence}{s}{fence}")
+    } else {
+        format!("{fence} {s} {fence}")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -119,6 +154,21 @@ mod tests {
             "a\\u{a}b\\u{9}c\\u{7}\\u{1b}\\u{7f}\\u{9b}"
         );
         assert_eq!(terminal("x\u{202e}y"), "x\\u{202e}y");
+    }
+
+    #[test]
+    fn code_spans_cannot_be_closed_or_broken_by_their_text() {
+        assert_eq!(code("a=1"), "`a=1`");
+        assert_eq!(code("x`y"), "`` x`y ``");
+        assert_eq!(code("a\n## h"), "`a\\u{a}## h`");
+    }
+
+    #[test]
+    fn number_is_short_whatever_its_size() {
+        assert_eq!(number(0.05), "0.05");
+        assert_eq!(number(4294967295.0), "4294967295");
+        assert_eq!(number(1e-200), "1e-200");
+        assert_eq!(number(1e300), "1e300");
     }
 
     #[test]

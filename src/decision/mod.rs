@@ -218,6 +218,9 @@ pub struct Verdict {
     pub indistinguishable: Vec<String>,
     /// Every assertion's result, assertions in order, strategies in input order.
     pub slos: Vec<SloResult>,
+    /// No strategy simulated a single session (every replication's
+    /// `sessions` is 0): there is nothing to recommend.
+    pub no_sessions: bool,
 }
 
 impl Verdict {
@@ -238,6 +241,12 @@ impl Verdict {
     /// The verdict in one or two sentences, for stdout and the top of the report.
     pub fn answer(&self) -> String {
         let mut s = String::new();
+        if self.no_sessions {
+            return "No recommendation: the run simulated no sessions (every strategy's \
+                    `sessions` is 0), so there is nothing to compare; raise \
+                    `workload.session_rate` or `simulation.duration`."
+                .to_string();
+        }
         let col = self.objective.column;
         match &self.recommended {
             Some(rec) => {
@@ -417,10 +426,22 @@ pub fn verdict(
         }
     }
 
+    // Figures of zero sessions are no evidence: recommend nothing.
+    let no_sessions = data.iter().all(|d| {
+        d.reps
+            .iter()
+            .all(|r| r.get("sessions") == Some(&0.0) && r.get("requests").is_none_or(|&v| v == 0.0))
+    });
+    let (rec, closest) = if no_sessions {
+        (None, None)
+    } else {
+        (rec, closest)
+    };
     Ok(Verdict {
         question: decision.question.clone(),
         objective: decision.objective,
         replications: n,
+        no_sessions,
         recommended: rec.map(|r| outcomes[r].strategy.clone()),
         closest: closest.map(|c| outcomes[c].strategy.clone()),
         outcomes,

@@ -91,7 +91,14 @@ pub(crate) fn warnings_md(o: &mut String, data: &RunData) {
     }
     o.push_str("## Warnings\n\n");
     for w in &data.meta.warnings {
-        let _ = writeln!(o, "- **{}**: {}", w.code, w.message);
+        // Generated text, but it quotes `--set` values: no line breaks or
+        // control characters get through.
+        let _ = writeln!(
+            o,
+            "- **{}**: {}",
+            crate::text::terminal(&w.code),
+            crate::text::terminal(&w.message)
+        );
     }
     o.push('\n');
 }

@@ -108,7 +108,11 @@ pub fn overrides_markdown(meta: &RunMeta) -> Option<String> {
     if meta.overrides.is_empty() {
         return None;
     }
-    let list: Vec<String> = meta.overrides.iter().map(|o| format!("`{o}`")).collect();
+    let list: Vec<String> = meta
+        .overrides
+        .iter()
+        .map(|o| crate::text::code(o))
+        .collect();
     Some(format!(
         "**What-if:** this run changes the scenario file with {} (scenario hash {}).\n",
         list.join(", "),

@@ -153,7 +153,18 @@ impl Dist {
         let mean = positive("mean", mean)?;
         let cv = positive("cv", cv)?;
         let shape = 1.0 / (cv * cv);
-        let d = Gamma::new(shape, mean / shape).map_err(|e| DistError(e.to_string()))?;
+        let scale = mean / shape;
+        // A tiny cv makes the shape 1/cv² overflow and the scale 0: name
+        // the key, not rand_distr's "scale is not positive".
+        if !(shape.is_finite() && scale.is_finite() && scale > 0.0 && shape > 0.0) {
+            return Err(DistError(format!(
+                "`cv` = {} is out of range for a gamma with mean {}: its shape 1/cv² \
+                 and scale mean·cv² must be finite and > 0 (use `constant` for no variation)",
+                crate::text::number(cv),
+                crate::text::number(mean)
+            )));
+        }
+        let d = Gamma::new(shape, scale).map_err(|e| DistError(e.to_string()))?;
         Ok(Dist::Gamma { mean, cv, d })
     }
 

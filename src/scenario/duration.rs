@@ -111,6 +111,29 @@ pub(crate) fn string_in_count(table: &toml::Table) -> Option<(KeyPath, String)> 
     None
 }
 
+/// The first TOML date-time anywhere in `table` (no key takes one; serde
+/// would call it "a table"), as its key path and a message.
+pub(crate) fn datetime_anywhere(table: &toml::Table) -> Option<(KeyPath, String)> {
+    fn walk(v: &toml::Value, at: KeyPath) -> Option<(KeyPath, String)> {
+        match v {
+            toml::Value::Datetime(d) => Some((
+                at,
+                format!(
+                    "expected a number or a string, found the TOML date-time `{}` (no key \
+                     takes a date; times are seconds or duration strings such as \"2h\")",
+                    crate::text::cut(&d.to_string())
+                ),
+            )),
+            toml::Value::Table(t) => t.iter().find_map(|(k, v)| walk(v, at.k(k))),
+            toml::Value::Array(a) => a.iter().enumerate().find_map(|(i, v)| walk(v, at.i(i))),
+            _ => None,
+        }
+    }
+    table
+        .iter()
+        .find_map(|(k, v)| walk(v, KeyPath::from(k.as_str())))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -165,11 +165,11 @@ fn invalid_message(origin: &str, key: &str, location: &Location, message: &str) 
         }
         Location::Span { line, column } => format!("{origin}:{line}:{column}: {key}: {message}"),
         Location::Flag(flag) if key.is_empty() => {
-            let flag = crate::text::cut(&crate::text::terminal(flag));
+            let flag = crate::text::cut_to(&crate::text::terminal(flag), 100);
             format!("{origin} (after `--set {flag}`): {message}")
         }
         Location::Flag(flag) => {
-            let flag = crate::text::cut(&crate::text::terminal(flag));
+            let flag = crate::text::cut_to(&crate::text::terminal(flag), 100);
             format!("{origin}: {key} (set by `--set {flag}`): {message}")
         }
         Location::Unknown if key.is_empty() => format!("{origin}: {message}"),

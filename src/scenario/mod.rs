@@ -90,17 +90,49 @@ pub struct Source {
 /// What `origin` a scenario read from standard input has in messages.
 pub const STDIN_ORIGIN: &str = "<stdin>";
 
+/// The text of a scenario file: UTF-8 (TOML's encoding), with a hint for
+/// the usual other encodings.
+fn utf8(bytes: Vec<u8>) -> std::io::Result<String> {
+    String::from_utf8(bytes).map_err(|e| {
+        let b = e.as_bytes();
+        let at = e.utf8_error().valid_up_to();
+        let line = b[..at].iter().filter(|&&c| c == b'\n').count() + 1;
+        let hint = if b.starts_with(&[0xff, 0xfe]) || b.starts_with(&[0xfe, 0xff]) {
+            "it starts with a UTF-16 byte-order mark: save it as UTF-8"
+        } else if b
+            .iter()
+            .take(64)
+            .skip(1)
+            .step_by(2)
+            .filter(|&&c| c == 0)
+            .count()
+            > 8
+            || b.iter().take(64).step_by(2).filter(|&&c| c == 0).count() > 8
+        {
+            "it looks like UTF-16: save it as UTF-8"
+        } else {
+            "TOML files are UTF-8; save it as UTF-8 (it may be Latin-1 or Windows-1252)"
+        };
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!(
+                "expected UTF-8 text, found an invalid byte at line {line} (byte {at}); {hint}"
+            ),
+        )
+    })
+}
+
 /// Reads a scenario file; the path `-` reads standard input (to its end),
 /// and the scenario is then named `stdin` unless it names itself.
 pub fn read_source(path: &Path) -> Result<Source, ScenarioError> {
     if path.as_os_str() == "-" {
-        let mut text = String::new();
-        std::io::Read::read_to_string(&mut std::io::stdin().lock(), &mut text).map_err(
-            |cause| ScenarioError::Read {
+        let mut bytes = Vec::new();
+        let text = std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut bytes)
+            .and_then(|_| utf8(bytes))
+            .map_err(|cause| ScenarioError::Read {
                 path: STDIN_ORIGIN.to_string(),
                 cause,
-            },
-        )?;
+            })?;
         return Ok(Source {
             text,
             origin: STDIN_ORIGIN.to_string(),
@@ -108,10 +140,12 @@ pub fn read_source(path: &Path) -> Result<Source, ScenarioError> {
         });
     }
     let origin = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|cause| ScenarioError::Read {
-        path: origin.clone(),
-        cause,
-    })?;
+    let text = std::fs::read(path)
+        .and_then(utf8)
+        .map_err(|cause| ScenarioError::Read {
+            path: origin.clone(),
+            cause,
+        })?;
     let name_hint = path
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
@@ -205,6 +239,7 @@ pub fn from_str_with_sweep(
     // Without overrides, deserialize the text itself so toml's spans point
     // into the user's file; with them, the edited table (spans come from
     // the span tree instead).
+    let table_for_dates = table.clone();
     let parsed: Result<RawScenario, _> = if set.is_empty() {
         serde_path_to_error::deserialize(toml::Deserializer::new(text))
     } else {
@@ -221,7 +256,15 @@ pub fn from_str_with_sweep(
                 })
                 .collect(),
         );
-        let (message, detail) = describe_serde(e.inner().message(), &mut key);
+        let (mut message, mut detail) = describe_serde(e.inner().message(), &mut key);
+        // serde calls a TOML date-time "a table": name it, when it is the
+        // value at fault.
+        if let Some((at, m)) = duration::datetime_anywhere(&table_for_dates) {
+            if at == key && message.contains("found a table") {
+                message = m;
+                detail = Detail::default();
+            }
+        }
         let location = locate(&key, e.inner().span());
         invalid(&key, location, message, detail)
     })?;

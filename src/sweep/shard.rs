@@ -72,9 +72,20 @@ pub fn shard_from_env(
             ));
         };
         let min = num("SLURM_ARRAY_TASK_MIN")?.unwrap_or(0);
-        let step = num("SLURM_ARRAY_TASK_STEP")?.unwrap_or(1).max(1);
-        let k = (id - min) / step + 1;
-        if (id - min) % step != 0 || k < 1 || k > count || count > u32::MAX as i64 {
+        let step = match num("SLURM_ARRAY_TASK_STEP")? {
+            None => 1,
+            Some(s) if s >= 1 => s,
+            Some(s) => {
+                return Err(SweepError::flag(
+                    "environment variable SLURM_ARRAY_TASK_STEP",
+                    format!("expected a step of at least 1, found {s}"),
+                ))
+            }
+        };
+        // Checked: the variables are anyone's integers.
+        let offset = id.checked_sub(min).unwrap_or(-1);
+        let k = offset / step + 1;
+        if offset < 0 || offset % step != 0 || k < 1 || k > count || count > u32::MAX as i64 {
             return Err(SweepError::flag(
                 "environment variable SLURM_ARRAY_TASK_ID",
                 format!(

@@ -10,6 +10,9 @@ pub(super) struct Csv<'a> {
     pub(super) file: &'a str,
     pub(super) header: Vec<String>,
     pub(super) records: Vec<(u64, csv::StringRecord)>,
+    /// The file does not end with a newline: its last line was cut off
+    /// (every file stickysim writes ends with one).
+    cut: bool,
 }
 
 impl<'a> Csv<'a> {
@@ -48,6 +51,7 @@ impl<'a> Csv<'a> {
             file,
             header,
             records,
+            cut: !bytes.is_empty() && !bytes.ends_with(b"\n"),
         })
     }
 
@@ -153,7 +157,15 @@ impl<'a> Csv<'a> {
         let Some([cn, cs, ch]) = cols else {
             return Ok(());
         };
-        const OTHER_RUN: &str = "this file comes from another run";
+        // A last line cut off mid-cell is not another run's.
+        let last = self.records.last().map(|(l, _)| *l);
+        const CUT: &str =
+            "the file ends in the middle of this line (cut off while being written or copied?)";
+        let other_run = if self.cut && last == Some(line) {
+            CUT
+        } else {
+            "this file comes from another run"
+        };
         let mismatch = |col: usize, expected: String, found: String| InputError {
             file: self.file.to_string(),
             line: Some(line),
@@ -167,7 +179,7 @@ impl<'a> Csv<'a> {
             return Err(mismatch(
                 cn,
                 format!("`{}` (the run's scenario in summary.json)", meta.scenario),
-                format!("`{name}`: {OTHER_RUN}"),
+                format!("`{name}`: {other_run}"),
             ));
         }
         let seed = rec.get(cs).unwrap_or("");
@@ -177,7 +189,7 @@ impl<'a> Csv<'a> {
                 return Err(mismatch(
                     cs,
                     format!("{} (the run's seed in summary.json)", meta.seed),
-                    format!("{v}: {OTHER_RUN}"),
+                    format!("{v}: {other_run}"),
                 ))
             }
             Err(_) => {
@@ -196,7 +208,7 @@ impl<'a> Csv<'a> {
                     "{} (the run's scenario_hash in summary.json)",
                     meta.scenario_hash
                 ),
-                format!("`{hash}`: {OTHER_RUN}"),
+                format!("`{hash}`: {other_run}"),
             ));
         }
         Ok(())

@@ -44,21 +44,11 @@ pub(super) fn period(key: &KeyPath, v: f64) -> R<u64> {
             format!(
                 "expected a period of at least {MIN_PERIOD_S} s (shorter costs unbounded work \
                  per simulated second), found {} s",
-                short(v)
+                crate::text::number(v)
             ),
         );
     }
     secs(key, v, false)
-}
-
-/// `v` for an error message: at most ~40 characters.
-pub(crate) fn short(v: f64) -> String {
-    let s = v.to_string();
-    if s.len() <= 40 {
-        s
-    } else {
-        format!("{v:.6e}")
-    }
 }
 
 /// Bytes in a human unit: `6.2 GB`, `310 MB`.
@@ -120,7 +110,7 @@ pub(super) fn check(sc: &Scenario) -> R<()> {
                  strateg{}, plus health checks and address changes); lower \
                  `workload.session_rate` or `requests_per_session`, or list fewer strategies",
                 events,
-                short(requests_per_s),
+                crate::text::number(requests_per_s),
                 sc.strategies.len(),
                 if sc.strategies.len() == 1 { "y" } else { "ies" }
             ),
