@@ -77,6 +77,26 @@ fn label_step(backends: usize, plot_h: i32, px: u32) -> usize {
     }
 }
 
+/// Backends are all labelled up to this many (rows allowing), then thinned.
+const LABEL_ALL_MAX: usize = 32;
+
+/// A row must be this many pixels high for every backend to be labelled.
+const MIN_LABEL_ROW_PX: f64 = 8.0;
+
+/// What a heatmap drew, so its key lists only that.
+#[derive(Debug, Default, Clone, Copy)]
+struct Drawn {
+    warmup: bool,
+    down: bool,
+    no_instance: bool,
+    failure: bool,
+    recovery: bool,
+    change: bool,
+    runwide: bool,
+    /// Every `step`-th backend labelled.
+    step: usize,
+}
+
 fn draw(root: &Area, data: &RunData) -> DrawResult {
     let area = titled(
         root,
@@ -117,9 +137,26 @@ fn draw(root: &Area, data: &RunData) -> DrawResult {
     let (names_col, main) = main.split_horizontally(name_w);
     let breaks: Vec<i32> = (1..n).map(|i| i as i32 * each).collect();
     let ps = main.split_by_breakpoints::<i32, i32, _, _>([], breaks.clone());
-    let step = label_step(nb_i, plot_h, px);
     // Row triangles sized to the row.
     let row_px = plot_h as f64 / nb;
+    // Every backend labelled up to LABEL_ALL_MAX when rows are tall enough
+    // (in a font that fits the row), else every step-th.
+    let (step, label_px) = if nb_i <= LABEL_ALL_MAX && row_px >= MIN_LABEL_ROW_PX {
+        (1, px.min(row_px as u32 + 1))
+    } else {
+        (label_step(nb_i, plot_h, px), px)
+    };
+    let warm = data
+        .meta
+        .scenario_facts
+        .as_ref()
+        .map_or(0.0, |f| f.warmup_s)
+        / div;
+    let mut drawn = Drawn {
+        step,
+        warmup: warm > 0.0,
+        ..Drawn::default()
+    };
     let tri = (row_px * 0.55).clamp(4.0, 9.0) as i32;
     for (s, panel) in ps.iter().enumerate() {
         let last = s + 1 == n;
@@ -144,7 +181,7 @@ fn draw(root: &Area, data: &RunData) -> DrawResult {
             .y_labels(nb_i.div_ceil(step).max(1))
             .y_label_formatter(&ylab)
             .axis_desc_style(label_font())
-            .label_style(font(px, false))
+            .label_style(font(label_px, false))
             .x_label_formatter(&xlab);
         if last {
             mesh.x_desc(format!("time ({unit})"));
@@ -152,7 +189,12 @@ fn draw(root: &Area, data: &RunData) -> DrawResult {
             mesh.x_labels(0);
         }
         mesh.draw()?;
+        let mut cells = 0usize;
+        let mut starts = BTreeSet::new();
         chart.draw_series(data.backend_rows(s).map(|r| {
+            cells += 1;
+            starts.insert(r.t_start_s.to_bits());
+            drawn.down |= !r.alive;
             let y = r.backend as f64;
             let fill = if r.alive {
                 sequential(r.utilisation)
@@ -164,6 +206,19 @@ fn draw(root: &Area, data: &RunData) -> DrawResult {
                 fill.filled(),
             )
         }))?;
+        drawn.no_instance |= cells < starts.len() * nb_i;
+        // The warm-up (not measured): washed out, with a border line.
+        if warm > 0.0 {
+            let w = warm.min(span);
+            chart.draw_series([Rectangle::new(
+                [(0.0, -0.5), (w, nb - 0.5)],
+                WHITE.mix(0.55).filled(),
+            )])?;
+            chart.draw_series(LineSeries::new(
+                [(w, -0.5), (w, nb - 0.5)],
+                BLACK.mix(0.6).stroke_width(2),
+            ))?;
+        }
         // The strategy's name, centred on its plot.
         let y0 = s as i32 * each + top_margin + plot_h / 2;
         let lines = &names[s];
@@ -201,6 +256,21 @@ fn draw(root: &Area, data: &RunData) -> DrawResult {
             }
             triangles.clear();
         }
+        for &(kind, _) in &ticks {
+            match kind {
+                0 => drawn.change = true,
+                1 => drawn.recovery = true,
+                _ => drawn.failure = true,
+            }
+        }
+        for &(_, _, up) in &triangles {
+            if up {
+                drawn.recovery = true;
+            } else {
+                drawn.failure = true;
+            }
+        }
+        drawn.runwide |= !runwide.is_empty();
         // Ticks above the plot, failures drawn last (on top).
         let tick_x = |k: i64| (k as f64 + 0.5) / 300.0 * span;
         chart.draw_series(ticks.iter().map(|&(kind, k)| {
@@ -240,11 +310,12 @@ fn draw(root: &Area, data: &RunData) -> DrawResult {
             ))?;
         }
     }
-    draw_colour_bar(&bar)
+    draw_colour_bar(&bar, &drawn)
 }
 
-/// The utilisation scale, with the keys for down backends and events.
-fn draw_colour_bar(area: &Area) -> DrawResult {
+/// The utilisation scale, with keys for what was drawn (warm-up, down
+/// backends, events) and the backend-labelling rule.
+fn draw_colour_bar(area: &Area, drawn: &Drawn) -> DrawResult {
     let (_, h) = area.dim_in_pixel();
     let x0 = SCALE_X.0;
     let (top, bottom) = (40, h as i32 - 360);
@@ -259,22 +330,53 @@ fn draw_colour_bar(area: &Area) -> DrawResult {
     let row = 34;
     let mut y = bottom + 34;
     let text = |label: &str, y: i32| Text::new(label.to_string(), (x0 + 38, y), key_font.clone());
-    area.draw(&Rectangle::new(
-        [(x0, y - 10), (x0 + 28, y + 10)],
-        DOWN.filled(),
-    ))?;
-    area.draw(&text("backend down", y))?;
-    y += row;
-    area.draw(&Rectangle::new(
-        [(x0, y - 10), (x0 + 28, y + 10)],
-        RGBColor(150, 150, 150).stroke_width(1),
-    ))?;
-    area.draw(&text("no instance", y))?;
-    y += row;
-    for (label, t, up) in [
-        ("failure", Tone::Failure, false),
-        ("recovery", Tone::Recovery, true),
+    let note = |label: String, y: i32| {
+        Text::new(
+            label,
+            (x0 + 38, y),
+            font(TICK_PX - 6, false)
+                .color(&RGBColor(90, 90, 90))
+                .pos(Pos::new(HPos::Left, VPos::Center)),
+        )
+    };
+    if drawn.warmup {
+        // A mid-scale cell washed out as the warm-up is.
+        area.draw(&Rectangle::new(
+            [(x0, y - 10), (x0 + 28, y + 10)],
+            sequential(0.6).filled(),
+        ))?;
+        area.draw(&Rectangle::new(
+            [(x0, y - 10), (x0 + 28, y + 10)],
+            WHITE.mix(0.55).filled(),
+        ))?;
+        area.draw(&text("warm-up", y))?;
+        y += row - 8;
+        area.draw(&note("(not measured)".into(), y))?;
+        y += row;
+    }
+    if drawn.down {
+        area.draw(&Rectangle::new(
+            [(x0, y - 10), (x0 + 28, y + 10)],
+            DOWN.filled(),
+        ))?;
+        area.draw(&text("backend down", y))?;
+        y += row;
+    }
+    if drawn.no_instance {
+        area.draw(&Rectangle::new(
+            [(x0, y - 10), (x0 + 28, y + 10)],
+            RGBColor(150, 150, 150).stroke_width(1),
+        ))?;
+        area.draw(&text("no instance", y))?;
+        y += row;
+    }
+    for (label, t, up, shown) in [
+        ("failure", Tone::Failure, false, drawn.failure),
+        ("recovery", Tone::Recovery, true, drawn.recovery),
     ] {
+        if !shown {
+            continue;
+        }
         let c = tone_colour(t);
         let shape = if up {
             vec![(x0 + 4, y + 9), (x0 + 24, y + 9), (x0 + 14, y - 9)]
@@ -285,19 +387,38 @@ fn draw_colour_bar(area: &Area) -> DrawResult {
         area.draw(&text(label, y))?;
         y += row;
     }
-    area.draw(&Rectangle::new(
-        [(x0 + 12, y - 8), (x0 + 15, y + 8)],
-        tone_colour(Tone::Change).filled(),
-    ))?;
-    area.draw(&text("deploy / scaling", y))?;
-    y += row - 8;
-    area.draw(&Text::new(
-        "(ticks above a panel)",
-        (x0 + 38, y),
-        font(TICK_PX - 6, false)
-            .color(&RGBColor(90, 90, 90))
-            .pos(Pos::new(HPos::Left, VPos::Center)),
-    ))?;
+    if drawn.change {
+        area.draw(&Rectangle::new(
+            [(x0 + 12, y - 8), (x0 + 15, y + 8)],
+            tone_colour(Tone::Change).filled(),
+        ))?;
+        area.draw(&text("deploy / scaling", y))?;
+        y += row - 8;
+        area.draw(&note("(ticks above a panel)".into(), y))?;
+        y += row;
+    }
+    if drawn.runwide {
+        for dx in [0, 14] {
+            area.draw(&PathElement::new(
+                vec![(x0 + 14, y - 10 + dx), (x0 + 14, y - 2 + dx)],
+                BLACK.stroke_width(2),
+            ))?;
+        }
+        area.draw(&text("run-wide event", y))?;
+        y += row;
+    }
+    let rule = if drawn.step == 1 {
+        "every backend labelled".to_string()
+    } else {
+        format!("labels: b0, b{}, b{}…", drawn.step, 2 * drawn.step)
+    };
+    area.draw(&note(rule, y))?;
+    if drawn.step > 1 {
+        area.draw(&note(
+            format!("(all up to {LABEL_ALL_MAX} if rows fit)"),
+            y + row - 8,
+        ))?;
+    }
     Ok(())
 }
 
