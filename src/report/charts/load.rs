@@ -1,7 +1,8 @@
 //! Chart 2, `load.png`: per-backend utilisation over time, one panel per
 //! strategy on the same y scale: the mean over running backends (line), the
 //! min–max spread (band), and with at most [`MAX_BACKEND_LINES`] backends
-//! one thin line per backend; events marked.
+//! one thin muted line per backend; the hottest backend (highest mean
+//! utilisation) in a strong colour, named in the panel's title; events marked.
 
 use super::events::{events_for, markers};
 use super::*;
@@ -10,6 +11,12 @@ use crate::report::data::RunData;
 /// Up to this many backends, each gets its own thin line.
 pub const MAX_BACKEND_LINES: u32 = 12;
 
+/// The hottest backend's line: strong, the same in every panel.
+const HOT: RGBColor = RGBColor(0, 0, 0);
+
+/// Every other backend's line.
+const MUTED: RGBColor = RGBColor(190, 190, 190);
+
 /// Renders `load.png`.
 pub fn load(data: &RunData) -> Result<Vec<u8>, ChartError> {
     render_png("load", WIDTH, HEIGHT, |root| draw(root, data))
@@ -17,9 +24,9 @@ pub fn load(data: &RunData) -> Result<Vec<u8>, ChartError> {
 
 fn draw(root: &Area, data: &RunData) -> DrawResult {
     let title = if data.backend_count <= MAX_BACKEND_LINES {
-        "Utilisation over time: each backend (thin), mean (bold), min–max (band)"
+        "Utilisation: hottest backend (black), others (grey), mean (colour)"
     } else {
-        "Utilisation over time: mean of running backends (line), min–max (band)"
+        "Utilisation: hottest backend (black), mean of running backends (colour)"
     };
     let area = titled(root, title)?;
     let n = data.strategies.len();
@@ -79,17 +86,45 @@ fn draw(root: &Area, data: &RunData) -> DrawResult {
             mean.push((*x, m));
             band.push((*x, lo, hi));
         }
+        // The hottest backend: the highest mean utilisation over the
+        // buckets it ran (lowest index on ties), drawn in a strong colour
+        // and named in the panel's title; the others muted.
+        let hottest = per_backend
+            .iter()
+            .enumerate()
+            .filter_map(|(b, runs)| {
+                let (sum, k) = runs
+                    .iter()
+                    .flatten()
+                    .fold((0.0, 0usize), |(a, k), p| (a + p.1, k + 1));
+                (k > 0).then(|| (b, sum / k as f64))
+            })
+            .fold(None, |best: Option<(usize, f64)>, (b, m)| match best {
+                Some((_, bm)) if bm >= m => best,
+                _ => Some((b, m)),
+            });
         let mut lines = Vec::new();
-        if data.backend_count <= MAX_BACKEND_LINES {
-            for pts in per_backend.into_iter().flatten().filter(|p| !p.is_empty()) {
-                lines.push(Line {
+        let all_lines = data.backend_count <= MAX_BACKEND_LINES;
+        for (b, runs) in per_backend.into_iter().enumerate() {
+            let hot = hottest.is_some_and(|(h, _)| h == b);
+            if !all_lines && !hot {
+                continue;
+            }
+            for pts in runs.into_iter().filter(|p| !p.is_empty()) {
+                let line = Line {
                     name: None,
-                    colour: tint(c, 0.45),
-                    width: 1,
+                    colour: if hot { HOT } else { MUTED },
+                    width: if hot { 2 } else { 1 },
                     points: pts,
                     band: Vec::new(),
                     dots: 0,
-                });
+                };
+                // The hottest last, on top of the muted ones.
+                if hot {
+                    lines.push(line);
+                } else {
+                    lines.insert(0, line);
+                }
             }
         }
         let mut m = Line::new("mean of backends", c, mean).with_band(band);
@@ -97,7 +132,10 @@ fn draw(root: &Area, data: &RunData) -> DrawResult {
         lines.push(m);
         let span = end / div;
         let spec = LineChart {
-            title: data.strategies[s].clone(),
+            title: match hottest {
+                Some((b, m)) => format!("{}: hottest b{b}, mean {m:.1}%", data.strategies[s]),
+                None => data.strategies[s].clone(),
+            },
             x_label: format!("time ({unit})"),
             y_label: "utilisation (%)".into(),
             lines,
