@@ -41,12 +41,39 @@ pub(crate) fn version(bin: &Path, flag: &str) -> String {
     text.lines().next().unwrap_or("").trim().to_string()
 }
 
-/// `n` distinct free TCP ports on 127.0.0.1 (bound to port 0 together, then released).
+/// `n` distinct free TCP ports on 127.0.0.1, taken from below the kernel's
+/// ephemeral range. A port is free when we could bind it, but it is
+/// released before the product binds it; from the ephemeral range (what
+/// `bind(…:0)` hands out) it could meanwhile become the source port of
+/// another test's outgoing connection — seen once, with slurmd, whose
+/// daemons take seconds to start. Below that range no connection takes it,
+/// and a process-wide cursor keeps two tests of this binary from choosing
+/// the same port.
 pub(crate) fn free_ports(n: usize) -> Vec<u16> {
-    let ls: Vec<TcpListener> = (0..n)
-        .map(|_| TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0"))
-        .collect();
-    ls.iter().map(|l| l.local_addr().unwrap().port()).collect()
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static CURSOR: AtomicU32 = AtomicU32::new(0);
+    let low = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|t| t.split_whitespace().next()?.parse::<u32>().ok())
+        .unwrap_or(32768)
+        .clamp(12_000, 65_000);
+    // A start that differs between processes, so two test runs at once
+    // rarely meet; the bind check below settles it when they do.
+    let base = 10_000u32;
+    let span = low - base;
+    let start = std::process::id() % span;
+    let mut out = Vec::with_capacity(n);
+    for _ in 0..span {
+        if out.len() == n {
+            break;
+        }
+        let port = (base + (start + CURSOR.fetch_add(1, Ordering::Relaxed)) % span) as u16;
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            out.push(port);
+        }
+    }
+    assert_eq!(out.len(), n, "no {n} free ports below {low} on 127.0.0.1");
+    out
 }
 
 /// A running product; killed (and reaped) on drop.
