@@ -49,8 +49,7 @@ struct Browser(Child);
 
 impl Drop for Browser {
     fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
+        crate::harness::kill_group(&mut self.0);
     }
 }
 
@@ -95,6 +94,7 @@ fn run_chromium(
     .stdin(Stdio::null())
     .stdout(fs::File::create(&out).unwrap())
     .stderr(fs::File::create(&err).unwrap());
+    std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
     let mut b = Browser(cmd.spawn().expect("start chromium"));
     let t0 = Instant::now();
     loop {

@@ -6,6 +6,7 @@
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, TcpListener, TcpStream};
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -93,10 +94,22 @@ impl Running {
 }
 
 impl Drop for Running {
+    /// Kills the product's whole process group: nginx's workers outlive a
+    /// master killed alone (they were found still running after the tests).
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        kill_group(&mut self.child);
     }
+}
+
+/// SIGKILL to the process group `child` leads (started with
+/// `process_group(0)`), then reaps `child`.
+pub(crate) fn kill_group(child: &mut Child) {
+    // SAFETY: signals the process group of our own child, which leads it.
+    unsafe {
+        libc::kill(-(child.id() as libc::pid_t), libc::SIGKILL);
+    }
+    let _ = child.kill();
+    let _ = child.wait();
 }
 
 /// Waits until something accepts connections on `port` or the product
@@ -173,6 +186,7 @@ pub(crate) fn start_nginx(bin: &Path, dir: tempfile::TempDir, conf: &str, port: 
         .arg(&path)
         .arg("-g")
         .arg("daemon off;")
+        .process_group(0)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -196,6 +210,7 @@ pub(crate) fn start_haproxy(bin: &Path, dir: tempfile::TempDir, cfg: &str, port:
         .arg("-f")
         .arg(&path)
         .arg("-db")
+        .process_group(0)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(std::fs::File::create(&log).unwrap())
