@@ -261,14 +261,7 @@ fn draw_dots(
         .configure_mesh()
         .disable_y_mesh()
         .y_labels(n.clamp(1, 40))
-        .y_label_formatter(&|v| {
-            let k = v.round();
-            if (v - k).abs() < 1e-6 && k >= 0.0 && (k as usize) < n {
-                names[n - 1 - k as usize].clone()
-            } else {
-                String::new()
-            }
-        })
+        .y_label_formatter(&|v| super::row_label(&names, *v))
         .x_label_formatter(&|v| super::tradeoff::log_tick(*v))
         .x_max_light_lines(0)
         .bold_line_style(GRID)

@@ -110,14 +110,7 @@ fn draw(root: &Area, data: &RunData) -> DrawResult {
         .x_max_light_lines(0)
         .bold_line_style(GRID)
         .y_labels(n.clamp(1, 40))
-        .y_label_formatter(&|v| {
-            let k = v.round();
-            if (v - k).abs() < 1e-6 && k >= 0.0 && (k as usize) < n {
-                names[n - 1 - k as usize].clone()
-            } else {
-                String::new()
-            }
-        })
+        .y_label_formatter(&|v| super::row_label(&names, *v))
         .x_label_formatter(&|v| tick_label(*v))
         .x_desc("total lost (% of sessions)")
         .axis_desc_style(label_font())

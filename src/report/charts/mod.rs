@@ -344,6 +344,18 @@ pub fn render_run_charts(data: &RunData) -> Result<Vec<(&'static str, Drawn)>, C
         .collect()
 }
 
+/// The label of row `v` of a chart whose rows are `names` listed top to
+/// bottom (row 0 at the bottom), or nothing between rows.
+fn row_label(names: &[String], v: f64) -> String {
+    let n = names.len();
+    let k = v.round();
+    if (v - k).abs() < 1e-6 && k >= 0.0 && (k as usize) < n {
+        names[n - 1 - k as usize].clone()
+    } else {
+        String::new()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
