@@ -46,7 +46,7 @@ pub struct RouteArgs {
     /// Weights, one per backend (default 1 each).
     #[arg(long, value_name = "W[,W…]", value_delimiter = ',')]
     pub weights: Vec<String>,
-    /// Backends marked down (must be among `--backends`).
+    /// Backends marked down (must be among the backends).
     #[arg(long, value_name = "ADDR[,ADDR…]", value_delimiter = ',')]
     pub down: Vec<String>,
     /// Maglev table size (prime; Envoy default 65537).
@@ -281,7 +281,9 @@ fn lookup(
     for d in &args.down {
         let a = parse_addr("--down", d)?;
         let Some(i) = addrs.iter().position(|x| *x == a) else {
-            bail!("--down: expected one of the --backends, found `{a}`");
+            bail!(
+                "--down: expected one of the backends (--backends, or the scenario's), found `{a}`"
+            );
         };
         pool.set_health(crate::routing::BackendId(i as u32), Health::Down);
     }

@@ -415,3 +415,24 @@ fn names_reach_the_data_files_only_when_given() {
         .unwrap()
         .contains("backend_names"));
 }
+
+#[test]
+fn a_fault_may_name_its_backend_by_name() {
+    let crash = |backend: &str| {
+        format!("{FLEET}\n[[faults]]\nkind = \"crash\"\nbackend = \"{backend}\"\nat = 100\n")
+    };
+    for (given, slot) in [("web-c", 2), ("b2", 2), ("web-f", 5)] {
+        let sc = load(&crash(given)).unwrap();
+        match sc.faults[0] {
+            stickysim::scenario::Fault::Crash { backend, .. } => {
+                assert_eq!(backend, slot, "{given}")
+            }
+            ref f => panic!("{f:?}"),
+        }
+    }
+    let e = error_of(&crash("web-z"));
+    assert!(
+        e.contains("faults[0].backend") && e.contains("web-z"),
+        "{e}"
+    );
+}
