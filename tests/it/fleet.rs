@@ -142,10 +142,26 @@ fn route_answers(
 
 #[test]
 fn a_run_on_the_fleets_addresses_routes_every_key_where_route_says() {
-    let sc = load(FLEET).unwrap();
+    same_answers(FLEET, "10.0.0.");
+}
+
+#[test]
+fn a_run_on_an_ipv6_fleet_routes_every_key_where_route_says() {
+    let v6 = FLEET.replace(
+        r#"addresses = ["10.1.0.5:8080", "10.1.0.6:8080", "10.1.7.20:8080", "192.168.3.4:80", "10.1.0.9:8080", "172.16.0.1:443"]"#,
+        r#"addresses = ["[2001:db8::5]:8080", "[2001:db8::6]:8080", "[2001:db8:7::20]:8080", "[fd00::3:4]:80", "[2001:db8::9]:8080", "[::ffff:172.16.0.1]:443"]"#,
+    );
+    assert_ne!(v6, FLEET);
+    same_answers(&v6, "10.");
+}
+
+/// Every key of every strategy of `text` lands where `route --scenario`
+/// says, and no backend address starts with `not_prefix` (the default fleet's).
+fn same_answers(text: &str, not_prefix: &str) {
+    let sc = load(text).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("fleet.toml");
-    std::fs::write(&file, FLEET).unwrap();
+    std::fs::write(&file, text).unwrap();
     for (s, st) in sc.strategies.iter().enumerate() {
         let header = st.name == "hdr";
         let answers = engine_answers(&sc, s, header);
@@ -166,7 +182,7 @@ fn a_run_on_the_fleets_addresses_routes_every_key_where_route_says() {
         }
         // The keys spread over the real fleet, not a default one.
         assert!(used.len() >= 5, "{}: {used:?}", st.name);
-        assert!(used.iter().all(|a| !a.starts_with("10.0.0.")), "{used:?}");
+        assert!(used.iter().all(|a| !a.starts_with(not_prefix)), "{used:?}");
     }
 }
 
