@@ -212,3 +212,46 @@ fn returning_users_keep_runs_deterministic_and_the_default_unchanged() {
         run_strategy(&implicit, 1).summary
     );
 }
+
+/// Jars are bounded by what a run can afford: a population that could
+/// hold a billion live cookies is refused before anything runs, naming
+/// the key, and `--dry-run`'s memory counts them.
+#[test]
+fn returning_users_memory_is_checked_and_estimated() {
+    let huge = RECOVERY
+        .replace("duration = 10800", "duration = 1000000")
+        .replace("session_rate = 3", "session_rate = 1000")
+        .replace(
+            "requests_per_session = { dist = \"geometric\", mean = 4 }",
+            "requests_per_session = { dist = \"constant\", value = 1 }",
+        )
+        .replace(
+            "think_time = { dist = \"exponential\", mean = 10 }",
+            "think_time = { dist = \"constant\", value = 0 }",
+        )
+        .replace("users = 1500", "users = 4000000000")
+        .replace("bucket = 60", "bucket = 100")
+        .replace("workers = 8", "workers = 64")
+        .replace(
+            "[[faults]]\nkind = \"crash\"\nbackend = \"b1\"\nat = 3600\nrecover_after = 1800\n",
+            "",
+        );
+    let e = scenario::from_str(&huge, "h.toml", "h", &[])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("clients[0].cookie_jar") && e.contains("cookie jars"),
+        "{e}"
+    );
+    // The same without kept cookies is affordable.
+    scenario::from_str(&session_jars(&huge), "h.toml", "h", &[]).unwrap();
+    // The estimate grows by the jars (at most one per user with a cookie).
+    let small = load(RECOVERY);
+    let plain = load(&session_jars(RECOVERY));
+    let (a, b) = (
+        stickysim::cost::estimate(&small, 2, 1).peak_bytes,
+        stickysim::cost::estimate(&plain, 2, 1).peak_bytes,
+    );
+    let jars = 1500.0 * stickysim::scenario::limits::BYTES_PER_JAR;
+    assert!((a - b - jars).abs() < 1.0, "{a} - {b} vs {jars}");
+}
