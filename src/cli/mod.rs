@@ -10,6 +10,7 @@ mod import;
 mod init;
 mod merge;
 pub mod progress;
+mod replayed;
 mod report;
 mod route;
 mod run;

@@ -83,6 +83,8 @@ pub(super) struct Workload {
     pub(super) digest: u64,
     pub(super) planned_requests: u64,
     pub(super) peak_sessions: usize,
+    /// Arrivals from an access log (`workload.replay`) instead of generated.
+    pub(super) replay: Option<super::replay::Replaying>,
 }
 
 /// The load balancer: its view of the pool and the strategy.
@@ -160,6 +162,8 @@ pub(super) struct Outputs {
     pub(super) events: Vec<ControlEvent>,
     pub(super) instances: Vec<InstanceRow>,
     pub(super) trace: Option<Vec<Trace>>,
+    /// Every request sent, when asked for ([`super::run_strategy_logged`]).
+    pub(super) access: Option<Vec<crate::replay::write::Access>>,
 }
 
 /// One strategy's world.
@@ -238,6 +242,7 @@ impl<'a> World<'a> {
                 events: Vec::new(),
                 instances: Vec::new(),
                 trace: None,
+                access: None,
             },
         }
     }
@@ -247,7 +252,9 @@ impl<'a> World<'a> {
     /// autoscaler's first evaluation.
     pub(super) fn schedule_initial(&mut self) {
         let sc = self.sc;
-        if let Some(t) = self.next_arrival(0) {
+        if self.work.replay.is_some() {
+            self.schedule_replay();
+        } else if let Some(t) = self.next_arrival(0) {
             self.q.schedule(t, Ev::Arrival);
         }
         if sc.simulation.warmup_ns > 0 {
@@ -434,6 +441,7 @@ impl Workload {
             digest: 0,
             planned_requests: 0,
             peak_sessions: 0,
+            replay: super::replay::Replaying::of(sc),
         }
     }
 }

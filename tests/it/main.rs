@@ -13,6 +13,8 @@ mod limits;
 mod messages;
 mod outputs;
 mod queueing;
+mod replay;
+mod replay_example;
 mod report;
 mod route;
 mod sanity;

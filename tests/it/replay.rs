@@ -1,0 +1,1 @@
+//! Replaying access logs (`workload.replay`) end to end.
