@@ -46,6 +46,7 @@ pub mod lbconf;
 pub mod metrics;
 pub mod model;
 pub mod outdir;
+pub mod replay;
 pub mod report;
 pub mod routing;
 pub mod scenario;

@@ -66,6 +66,11 @@ Examples:
   stickysim export scenarios/checkout.toml --strategy cookie-1d --to nginx
   stickysim export scenarios/checkout.toml --strategy source-ip --to haproxy --backends 10.1.0.1:80,10.1.0.2:80";
 
+pub(super) const TRAFFIC: &str = "\
+Examples:
+  stickysim traffic scenarios/checkout.toml --out checkout.jsonl
+  stickysim traffic scenarios/checkout.toml --strategy cookie-1d --format combined --out access.log.gz";
+
 pub(super) const COMPLETIONS: &str = "\
 Examples:
   stickysim completions bash > ~/.local/share/bash-completion/completions/stickysim

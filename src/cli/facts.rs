@@ -185,5 +185,6 @@ pub(crate) fn scenario_facts(sc: &Scenario) -> ScenarioFacts {
         .into_iter()
         .chain(change_texts(sc))
         .collect(),
+        replay: None,
     }
 }

@@ -10,11 +10,13 @@ mod import;
 mod init;
 mod merge;
 pub mod progress;
+mod replayed;
 mod report;
 mod route;
 mod run;
 mod schema;
 mod sweep;
+mod traffic;
 mod validate;
 
 use clap::{Parser, Subcommand};
@@ -58,6 +60,9 @@ pub enum Command {
     Import(import::ImportArgs),
     /// Write a scenario's strategy as an nginx or HAProxy snippet.
     Export(export::ExportArgs),
+    /// Write the requests a run sends as an access log (to replay it with
+    /// `workload.replay`).
+    Traffic(traffic::TrafficArgs),
     /// Print the completion script for a shell.
     Completions(completions::CompletionsArgs),
     /// Print the man page (roff).
@@ -86,6 +91,7 @@ pub fn main(cli: Cli) -> ExitCode {
         Command::Route(args) => route::run(args),
         Command::Import(args) => import::run(args),
         Command::Export(args) => export::run(args),
+        Command::Traffic(args) => traffic::run(args),
         Command::Completions(args) => completions::completions(args),
         Command::Man(args) => completions::man(args),
         Command::Init(args) => init::run(args),

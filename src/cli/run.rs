@@ -178,6 +178,8 @@ pub(super) fn execute(
         })
         .collect();
     progress.finish();
+    // A log that could not be replayed is an error before anything is written.
+    let replay = super::replayed::judge(&sc, outs.iter().map(|(_, o)| o.replay.as_ref()))?;
     let mut first = Vec::with_capacity(which.len());
     let mut reps: Vec<Vec<RunSummary>> = vec![Vec::with_capacity(n as usize); which.len()];
     for (k, (r, out)) in outs.into_iter().enumerate() {
@@ -203,12 +205,20 @@ pub(super) fn execute(
         bucket_s: sc.output.bucket_ns as f64 / 1e9,
         workers: sc.backends.workers,
         scenario_facts: Some(super::facts::scenario_facts(&sc)),
+        // Filled in below for a replayed workload.
         overrides,
         replications: n,
         decision: Some(DecisionRecord::of(&decision, &extra)),
         warnings: warnings.iter().map(WarningRecord::from).collect(),
         backend_names: sc.backends.fleet.names.clone(),
     };
+    let mut meta = meta;
+    if let (Some(f), Some((facts, replay_warnings))) = (&mut meta.scenario_facts, replay) {
+        f.replay = Some(facts);
+        for w in replay_warnings {
+            eprintln!("warning: {w}");
+        }
+    }
     for w in &warnings {
         eprintln!("warning: {w}");
     }

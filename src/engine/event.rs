@@ -12,6 +12,8 @@ use crate::routing::BackendId;
 pub(super) enum Ev {
     /// The next session arrives.
     Arrival,
+    /// The replayed log's next requests (and session ends) are due.
+    Replay,
     /// The session sends its next request.
     Send(SessionId),
     /// A request's second attempt after it failed on a dead backend.
@@ -86,6 +88,7 @@ impl World<'_> {
     fn handle(&mut self, now: u64, ev: Ev) {
         match ev {
             Ev::Arrival => self.on_arrival(now),
+            Ev::Replay => self.on_replay(now),
             Ev::Send(s) => self.on_send(now, s),
             Ev::Done {
                 backend,
@@ -158,6 +161,8 @@ impl World<'_> {
             planned_requests: self.work.planned_requests,
             peak_sessions: self.work.peak_sessions,
             trace: self.out.trace.unwrap_or_default(),
+            access: self.out.access.unwrap_or_default(),
+            replay: self.work.replay.map(|r| r.source.stats),
             events: self.out.events,
             instances: self.out.instances,
         }

@@ -46,6 +46,7 @@ use rayon::prelude::*;
 mod addrs;
 mod event;
 mod fleet;
+mod replay;
 mod requests;
 mod returning;
 mod world;
@@ -76,6 +77,10 @@ pub struct RunOutput {
     pub events: Vec<ControlEvent>,
     /// Instance counts at the end of each output bucket.
     pub instances: Vec<InstanceRow>,
+    /// Every request sent, when asked for ([`run_strategy_logged`]).
+    pub access: Vec<crate::replay::write::Access>,
+    /// What reading the log found, when the workload is replayed.
+    pub replay: Option<crate::replay::ReplayStats>,
 }
 
 /// One step of a traced run.
@@ -128,6 +133,15 @@ pub fn run_strategy(sc: &Scenario, strategy: usize) -> RunOutput {
 pub fn run_strategy_traced(sc: &Scenario, strategy: usize) -> RunOutput {
     let mut w = World::new(sc, strategy);
     w.out.trace = Some(Vec::new());
+    w.run(strategy)
+}
+
+/// Runs strategy number `strategy` recording every request sent (time,
+/// address, session, service demand) in `access`, to write the run's
+/// traffic as a log (costs memory in proportion to requests).
+pub fn run_strategy_logged(sc: &Scenario, strategy: usize) -> RunOutput {
+    let mut w = World::new(sc, strategy);
+    w.out.access = Some(Vec::new());
     w.run(strategy)
 }
 

@@ -133,6 +133,15 @@ impl World<'_> {
         s.digest = fold(s.digest, demand_s.to_bits());
         let seg = usize::from(s.segment);
         s.advance(now, &sc.clients[seg], &self.work.addressers[seg]);
+        if let Some(log) = &mut self.out.access {
+            log.push(crate::replay::write::Access {
+                t: now,
+                addr: s.ip,
+                session: s.no,
+                user: s.user,
+                service_s: demand_s,
+            });
+        }
         let measured = self.out.rec.measured(now);
         if measured {
             self.out.rec.requests += 1;
@@ -160,7 +169,13 @@ impl World<'_> {
 
     /// Routes one attempt of a request and hands it to a backend;
     /// `retry_of` is the backend the failed first attempt went to.
-    fn dispatch(&mut self, now: Nanos, sid: SessionId, p: Pending, retry_of: Option<BackendId>) {
+    pub(super) fn dispatch(
+        &mut self,
+        now: Nanos,
+        sid: SessionId,
+        p: Pending,
+        retry_of: Option<BackendId>,
+    ) {
         let is_retry = retry_of.is_some();
         let measured = p.measured;
         if self.place.store_down && self.place.kind == Placement::Shared {
@@ -233,7 +248,14 @@ impl World<'_> {
     /// retry delay (when the strategy retries), else it fails.
     fn refused(&mut self, now: Nanos, sid: SessionId, b: BackendId, p: Pending, is_retry: bool) {
         self.log(now, sid, TraceKind::Failed(b));
-        if self.lb.retries && !is_retry {
+        // A replayed session may have another request waiting for its
+        // retry already: this one then fails.
+        let free = self
+            .work
+            .pending
+            .get(sid.index())
+            .is_none_or(Option::is_none);
+        if self.lb.retries && !is_retry && free {
             if p.measured {
                 self.out.rec.retried += 1;
             }
@@ -363,6 +385,9 @@ impl World<'_> {
     /// After a request ends (answered, failed or refused): think, then send
     /// the next one, or end the session.
     pub(super) fn continue_session(&mut self, now: Nanos, sid: SessionId) {
+        if self.work.replay.is_some() && !self.replay_request_ended(sid) {
+            return; // its next request comes from the log
+        }
         let s = self.work.sessions.get_mut(sid);
         if s.remaining > 0 {
             let think = self.sc.workload.think_time.sample(&mut s.rng);
@@ -371,6 +396,11 @@ impl World<'_> {
                 .schedule(now.saturating_add(s_to_ns(think)), Ev::Send(sid));
             return;
         }
+        self.end_session(now, sid);
+    }
+
+    /// Session `sid` has sent its last request and it ended.
+    pub(super) fn end_session(&mut self, now: Nanos, sid: SessionId) {
         self.log(now, sid, TraceKind::Ended);
         let s = self.work.sessions.remove(sid);
         self.close_jar(&s, now);

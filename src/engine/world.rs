@@ -77,6 +77,8 @@ pub(super) struct Workload {
     pub(super) peak_sessions: usize,
     /// Returning users' cookie jars (`cookie_jar = "user"`).
     pub(super) jars: crate::model::jar::Jars,
+    /// Arrivals from an access log (`workload.replay`) instead of generated.
+    pub(super) replay: Option<super::replay::Replaying>,
 }
 
 /// The load balancer: its view of the pool and the strategy.
@@ -158,6 +160,8 @@ pub(super) struct Outputs {
     pub(super) events: Vec<ControlEvent>,
     pub(super) instances: Vec<InstanceRow>,
     pub(super) trace: Option<Vec<Trace>>,
+    /// Every request sent, when asked for ([`super::run_strategy_logged`]).
+    pub(super) access: Option<Vec<crate::replay::write::Access>>,
 }
 
 /// One strategy's world.
@@ -233,6 +237,7 @@ impl<'a> World<'a> {
                 events: Vec::new(),
                 instances: Vec::new(),
                 trace: None,
+                access: None,
             },
         }
     }
@@ -242,7 +247,9 @@ impl<'a> World<'a> {
     /// autoscaler's first evaluation.
     pub(super) fn schedule_initial(&mut self) {
         let sc = self.sc;
-        if let Some(t) = self.next_arrival(0) {
+        if self.work.replay.is_some() {
+            self.schedule_replay();
+        } else if let Some(t) = self.next_arrival(0) {
             self.q.schedule(t, Ev::Arrival);
         }
         if sc.simulation.warmup_ns > 0 {
@@ -430,6 +437,7 @@ impl Workload {
             planned_requests: 0,
             peak_sessions: 0,
             jars: Default::default(),
+            replay: super::replay::Replaying::of(sc),
         }
     }
 }

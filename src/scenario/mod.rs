@@ -34,6 +34,7 @@ mod error;
 mod identity;
 mod overrides;
 pub(crate) mod raw;
+pub mod replay;
 pub mod sanity;
 pub mod schema;
 mod spans;
@@ -289,6 +290,17 @@ pub fn from_str_with_sweep(
     };
     let sweep = raw.sweep.as_ref().map(sweep::validate).transpose();
     let mut scenario = validate::validate(raw, name_hint).map_err(place)?;
+    if let Some(r) = &mut scenario.workload.replay {
+        r.resolve(origin);
+        if let Err(e) = std::fs::File::open(&r.path) {
+            let key = KeyPath::from("workload").k("replay").k("log");
+            let msg = format!(
+                "expected a readable log file, found {}: {e}",
+                r.path.display()
+            );
+            return Err(place(error::Problem::new(key, msg)));
+        }
+    }
     scenario.load_warnings = load_warnings;
     Ok((scenario, sweep.map_err(place)?))
 }

@@ -54,15 +54,21 @@ pub(crate) struct RawSimulation {
 #[serde(deny_unknown_fields)]
 #[schemars(rename = "Workload")]
 pub(crate) struct RawWorkload {
-    pub(crate) session_rate: f64,
+    /// Required unless `replay` is given.
+    pub(crate) session_rate: Option<f64>,
     pub(crate) profile: Option<Vec<RawStep>>,
     #[serde(default, deserialize_with = "super::duration::opt_secs")]
     #[schemars(with = "Option<super::duration::Secs>")]
     pub(crate) profile_period: Option<f64>,
+    /// Required unless `replay` is given.
+    #[serde(default)]
     #[schemars(schema_with = "count_dist_schema")]
-    pub(crate) requests_per_session: RawDist,
-    pub(crate) think_time: RawDist,
+    pub(crate) requests_per_session: Option<RawDist>,
+    /// Required unless `replay` is given.
+    pub(crate) think_time: Option<RawDist>,
     pub(crate) service_time: RawDist,
+    /// Arrivals from an access log instead of the synthetic workload.
+    pub(crate) replay: Option<super::replay::RawReplay>,
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]

@@ -108,6 +108,11 @@ pub struct Workload {
     pub think_time: Dist,
     /// Service demand of one request on a backend of speed 1.0, seconds.
     pub service_time: Dist,
+    /// Arrivals replayed from an access log (`workload.replay`) instead of
+    /// generated; the synthetic keys above then only fill in what the log
+    /// lacks (`service_time`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replay: Option<super::replay::Replay>,
 }
 
 /// A piecewise-constant rate multiplier: `steps[i] = (from_ns, multiplier)`,

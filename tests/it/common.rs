@@ -176,6 +176,7 @@ pub(crate) fn queueing(
             requests_per_session: Dist::constant(1.0).unwrap(),
             think_time: Dist::constant(0.0).unwrap(),
             service_time: Dist::exponential(service_s).unwrap(),
+            replay: None,
         },
         clients: vec![client(1.0)],
         backends: Backends {

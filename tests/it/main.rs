@@ -14,6 +14,8 @@ mod limits;
 mod messages;
 mod outputs;
 mod queueing;
+mod replay;
+mod replay_example;
 mod report;
 mod returning;
 mod route;

@@ -71,6 +71,48 @@ pub struct ScenarioFacts {
     pub session_state: String,
     /// One plain sentence per injected fault ("b3 crashes at 120 min, back after 15 min").
     pub faults: Vec<String>,
+    /// The access log the arrivals were replayed from, if they were
+    /// (`workload.replay`; left out when `None`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replay: Option<ReplayFacts>,
+}
+
+/// A replayed workload in [`ScenarioFacts`]: the log and what reading it
+/// found (replication 0, first strategy: every run reads the same lines).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReplayFacts {
+    /// The log, as the scenario names it.
+    pub log: String,
+    /// Its format.
+    pub format: String,
+    /// How sessions were told apart, in words.
+    pub identity: String,
+    /// Time compression.
+    pub speed: f64,
+    /// Copies of each session.
+    pub scale: u32,
+    /// Non-blank lines read.
+    pub lines: u64,
+    /// Lines replayed.
+    pub replayed: u64,
+    /// Bad lines skipped.
+    pub skipped: u64,
+    /// The first bad lines, `line N: what`.
+    pub first_bad: Vec<String>,
+    /// Lines put back in time order.
+    pub reordered: u64,
+    /// Lines further out of order than the window, skipped.
+    pub late: u64,
+    /// Lines left out by `exclude`.
+    pub excluded: u64,
+    /// Lines outside `from`/`to` or the run.
+    pub outside: u64,
+    /// Sessions replayed (copies counted).
+    pub sessions: u64,
+    /// Address changes within a session.
+    pub address_changes: u64,
+    /// Requests whose service time came from the log.
+    pub service_from_log: u64,
 }
 
 /// One client segment of [`ScenarioFacts`].

@@ -6,6 +6,7 @@
 mod cold;
 mod findings;
 mod returning;
+mod replay;
 mod store;
 mod text;
 
@@ -86,6 +87,15 @@ pub fn report_md(data: &RunData, charts: &[(&str, &str)]) -> String {
 }
 
 fn scenario_lines(o: &mut String, f: &ScenarioFacts, data: &RunData) {
+    if let Some(r) = &f.replay {
+        replay::replay_lines(o, f, r);
+    } else {
+        synthetic_lines(o, f);
+    }
+    backend_lines(o, f, data);
+}
+
+fn synthetic_lines(o: &mut String, f: &ScenarioFacts) {
     let _ = writeln!(
         o,
         "- {} simulated, the first {} a warm-up that is not measured; {} new sessions/s{} of {} requests on average, {} s think time between them, {} ms mean service time per request.",
@@ -133,6 +143,9 @@ fn scenario_lines(o: &mut String, f: &ScenarioFacts, data: &RunData) {
         })
         .collect();
     let _ = writeln!(o, "- Clients: {}.", clients.join("; "));
+}
+
+fn backend_lines(o: &mut String, f: &ScenarioFacts, data: &RunData) {
     let _ = writeln!(
         o,
         "- Backends: {} × {} workers{}; health check every {} s, marked down after {} failed checks and up after {} good ones. Session state lives {}.",

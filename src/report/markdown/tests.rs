@@ -218,6 +218,7 @@ fn with_clients(mut d: RunData, kind: &str, users_per_ip: u32) -> RunData {
         healthy_threshold: 2,
         session_state: "local".into(),
         faults: vec![],
+        replay: None,
     });
     d
 }

@@ -5,11 +5,30 @@ use super::*;
 
 pub(super) fn workload(raw: &RawWorkload) -> R<Workload> {
     let k = KeyPath::from("workload");
-    let session_rate = positive(
-        &k.k("session_rate"),
-        raw.session_rate,
-        "a rate in sessions per second",
-    )?;
+    let replay = raw
+        .replay
+        .as_ref()
+        .map(super::super::replay::validate)
+        .transpose()?;
+    // A replayed workload takes its arrivals, sessions and think times from
+    // the log: the synthetic keys may be left out.
+    let missing = |name: &str| {
+        let mut p = Problem::new(
+            k.k(name),
+            format!(
+                "required key `{name}` is missing (a synthetic workload needs it; with \
+                 `workload.replay` the log gives the arrivals)"
+            ),
+        );
+        p.detail.expected = Some(format!("the key `{name}`"));
+        p.detail.found = Some("nothing".to_string());
+        Err(p)
+    };
+    let session_rate = match raw.session_rate {
+        Some(v) => positive(&k.k("session_rate"), v, "a rate in sessions per second")?,
+        None if replay.is_some() => 0.0,
+        None => return missing("session_rate"),
+    };
     let mut profile = RateProfile::default();
     if let Some(steps) = &raw.profile {
         let pk = k.k("profile");
@@ -89,7 +108,11 @@ pub(super) fn workload(raw: &RawWorkload) -> R<Workload> {
         profile.period_ns = Some(period_ns);
     }
     let rps_key = k.k("requests_per_session");
-    let requests_per_session = dist(&rps_key, &raw.requests_per_session)?;
+    let requests_per_session = match &raw.requests_per_session {
+        Some(d) => dist(&rps_key, d)?,
+        None if replay.is_some() => Dist::Constant(1.0),
+        None => return missing("requests_per_session"),
+    };
     if requests_per_session.mean() < 1.0 {
         return problem(
             &rps_key,
@@ -99,7 +122,11 @@ pub(super) fn workload(raw: &RawWorkload) -> R<Workload> {
             ),
         );
     }
-    let think_time = dist(&k.k("think_time"), &raw.think_time)?;
+    let think_time = match &raw.think_time {
+        Some(d) => dist(&k.k("think_time"), d)?,
+        None if replay.is_some() => Dist::Constant(0.0),
+        None => return missing("think_time"),
+    };
     let st_key = k.k("service_time");
     let service_time = dist(&st_key, &raw.service_time)?;
     if service_time.mean() <= 0.0 {
@@ -117,6 +144,7 @@ pub(super) fn workload(raw: &RawWorkload) -> R<Workload> {
         requests_per_session,
         think_time,
         service_time,
+        replay,
     })
 }
 
