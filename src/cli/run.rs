@@ -210,6 +210,7 @@ pub(super) fn execute(
         replications: n,
         decision: Some(DecisionRecord::of(&decision, &extra)),
         warnings: warnings.iter().map(WarningRecord::from).collect(),
+        backend_names: sc.backends.fleet.names.clone(),
     };
     let mut meta = meta;
     if let (Some(f), Some((facts, replay_warnings))) = (&mut meta.scenario_facts, replay) {

@@ -11,7 +11,7 @@
 //! retries and failures are the simulation's business.
 
 use super::raw::RawScenario;
-use super::types::{RateProfile, Scenario, NS_PER_S};
+use super::types::{CookieJar, RateProfile, Scenario, NS_PER_S};
 use std::fmt;
 
 /// What a [`Warning`] is about; one name per kind, for `summary.json` and tests.
@@ -32,11 +32,14 @@ pub enum WarningCode {
     DroppedPastEnd,
     /// A strategy rejected more than 1 % of requests.
     Rejections,
+    /// Returning users come back, on average, before their last session
+    /// would have ended: one user often has two sessions at once.
+    FrequentReturns,
 }
 
 impl WarningCode {
     /// Every code.
-    pub const ALL: [WarningCode; 7] = [
+    pub const ALL: [WarningCode; 8] = [
         WarningCode::HighLoad,
         WarningCode::Overload,
         WarningCode::PeakOverload,
@@ -44,6 +47,7 @@ impl WarningCode {
         WarningCode::ShortRun,
         WarningCode::DroppedPastEnd,
         WarningCode::Rejections,
+        WarningCode::FrequentReturns,
     ];
 
     /// The code's name in outputs.
@@ -56,6 +60,7 @@ impl WarningCode {
             WarningCode::ShortRun => "short_run",
             WarningCode::DroppedPastEnd => "dropped_past_end",
             WarningCode::Rejections => "rejections",
+            WarningCode::FrequentReturns => "frequent_returns",
         }
     }
 }
@@ -303,7 +308,33 @@ pub fn check(sc: &Scenario) -> Sanity {
             ),
         ));
     }
+    warnings.extend(frequent_returns(sc, load.session_s));
     Sanity { load, warnings }
+}
+
+/// The warning for segments whose users keep their cookies
+/// (`cookie_jar = "user"`) and come back, on average, sooner than a mean
+/// session lasts (`session_s`): a user then often has two sessions open at
+/// once, which share no cookies until one ends.
+fn frequent_returns(sc: &Scenario, session_s: f64) -> Option<Warning> {
+    let w = &sc.workload;
+    let (c, gap_s) = sc
+        .clients
+        .iter()
+        .filter(|c| c.cookie_jar == CookieJar::User)
+        .map(|c| (c, f64::from(c.users) / (c.share * w.session_rate)))
+        .min_by(|a, b| a.1.total_cmp(&b.1))?;
+    (gap_s < session_s).then(|| {
+        Warning::new(
+            WarningCode::FrequentReturns,
+            format!(
+                "frequent returns: the {} users of `{}` come back every {gap_s:.1} s on average \
+                 (users ÷ (share × session rate)), sooner than a session lasts ({session_s:.1} s), \
+                 so a user often has two sessions at once; raise `users` for realistic returns",
+                c.users, c.name
+            ),
+        )
+    })
 }
 
 /// The warning for a strategy that rejected `rejected_pct` % of its
@@ -403,6 +434,27 @@ kind = "round_robin"
         );
         let s = check(&sc(BASE, &["workload.session_rate=9.5"]));
         assert_eq!(codes(&s), [WarningCode::HighLoad]);
+    }
+
+    #[test]
+    fn returning_users_who_overlap_themselves_are_flagged() {
+        // A session lasts ~30.8 s; 100 users at 5 sessions/s return every 20 s.
+        let clients = |users: u32, jar: &str| {
+            BASE.replace(
+                "[backends]",
+                &format!("[[clients]]\nname = \"web\"\nshare = 1\nusers = {users}\ncookie_jar = \"{jar}\"\n\n[backends]"),
+            )
+        };
+        let s = check(&sc(&clients(100, "user"), &[]));
+        assert_eq!(codes(&s), [WarningCode::FrequentReturns]);
+        assert!(
+            s.warnings[0].message.contains("every 20.0 s"),
+            "{}",
+            s.warnings[0]
+        );
+        assert!(codes(&check(&sc(&clients(1000, "user"), &[]))).is_empty());
+        // Without kept cookies, how often users return changes nothing.
+        assert!(codes(&check(&sc(&clients(100, "session"), &[]))).is_empty());
     }
 
     #[test]

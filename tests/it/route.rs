@@ -188,7 +188,7 @@ fn usage_errors_exit_2_with_a_clear_message() {
                 "10.0.0.9:80",
                 "k",
             ],
-            "one of the --backends",
+            "one of the backends (--backends",
         ),
     ];
     for (args, msg) in cases {

@@ -6,6 +6,7 @@
 mod cold;
 mod findings;
 mod replay;
+mod returning;
 mod store;
 mod text;
 

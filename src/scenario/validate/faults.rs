@@ -85,7 +85,16 @@ pub(super) fn faults(
             None => vec![f.at],
         };
         for at in starts {
-            let f = RawFault { at, ..f.clone() };
+            // A backend may be named by its `[backends] names` entry too.
+            let named = f.backend.as_ref().and_then(|b| {
+                let j = backends.fleet.names.iter().position(|x| x == b)?;
+                Some(Backends::name(j))
+            });
+            let f = RawFault {
+                at,
+                backend: named.or_else(|| f.backend.clone()),
+                ..f.clone()
+            };
             let kind = fault_kind(&fk, &f)?;
             let n = backends.count();
             let fault = match kind {
