@@ -96,6 +96,20 @@ pub(super) fn facts(r: &Replay, stats: &ReplayStats) -> ReplayFacts {
     }
 }
 
+/// Reads a replayed scenario's log once as a run would (without
+/// simulating) and checks it: for commands whose runs don't report back
+/// (`sweep`).
+pub(super) fn preflight(sc: &Scenario) -> Result<()> {
+    if let Some(r) = &sc.workload.replay {
+        let mut src = crate::replay::ReplaySource::new(r, sc.simulation.duration_ns);
+        while src.next_due(u64::MAX).is_some() {}
+        for w in check(r, &src.stats)? {
+            eprintln!("warning: {w}");
+        }
+    }
+    Ok(())
+}
+
 /// Checks every run's replay (they read the same log; the first that
 /// failed is reported) and returns the facts and warnings of the first.
 pub(super) fn judge<'a>(

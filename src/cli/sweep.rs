@@ -104,6 +104,12 @@ pub(super) fn run(args: SweepArgs) -> Result<ExitCode> {
             base.join(format!("shard-{}-of-{}", shard.index, shard.count))
         }
     });
+    if !args.dry_run {
+        // A replayed log is checked before the grid runs.
+        for sc in &plan.points {
+            super::replayed::preflight(sc)?;
+        }
+    }
     let meta = &plan.meta;
     if args.dry_run {
         super::print_stdout(&dry_run(&plan, shard, args.jobs))?;

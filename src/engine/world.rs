@@ -75,10 +75,10 @@ pub(super) struct Workload {
     pub(super) digest: u64,
     pub(super) planned_requests: u64,
     pub(super) peak_sessions: usize,
-    /// Returning users' cookie jars (`cookie_jar = "user"`).
-    pub(super) jars: crate::model::jar::Jars,
     /// Arrivals from an access log (`workload.replay`) instead of generated.
     pub(super) replay: Option<super::replay::Replaying>,
+    /// Returning users' cookie jars (`cookie_jar = "user"`).
+    pub(super) jars: crate::model::jar::Jars,
 }
 
 /// The load balancer: its view of the pool and the strategy.
@@ -436,8 +436,8 @@ impl Workload {
             digest: 0,
             planned_requests: 0,
             peak_sessions: 0,
-            jars: Default::default(),
             replay: super::replay::Replaying::of(sc),
+            jars: Default::default(),
         }
     }
 }

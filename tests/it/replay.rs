@@ -698,3 +698,22 @@ timeout = 60
         }
     }
 }
+
+#[test]
+fn a_sweep_checks_its_replayed_log_before_running() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("access.log"), "not a log line\n").unwrap();
+    let p = scenario(dir.path(), r#"log = "access.log""#, 600, TWO);
+    let out = dir.path().join("sweep");
+    let o = bin()
+        .arg("sweep")
+        .arg(&p)
+        .args(["--param", "workload.replay.speed=1,2", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("no line parsed as format `combined`"), "{err}");
+    assert!(!out.exists(), "the sweep wrote {}", out.display());
+}

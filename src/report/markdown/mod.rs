@@ -5,8 +5,8 @@
 
 mod cold;
 mod findings;
-mod returning;
 mod replay;
+mod returning;
 mod store;
 mod text;
 
