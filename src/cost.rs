@@ -63,7 +63,8 @@ pub struct Estimate {
     pub wall_s: f64,
     /// Peak resident bytes: base, plus every concurrently running
     /// simulation's active sessions and time series (users cost nothing
-    /// until they start a session).
+    /// until they start a session, or while they keep a cookie jar between
+    /// sessions with `cookie_jar = "user"`).
     pub peak_bytes: f64,
 }
 
@@ -89,8 +90,11 @@ pub fn estimate(sc: &Scenario, strategies: usize, threads: usize) -> Estimate {
     let concurrent = threads.min(runs.max(1));
     let wall_s = (cpu_s_total / concurrent as f64).max(cpu_s_per_run);
     let buckets = (duration_s / (sc.output.bucket_ns as f64 / 1e9)).ceil();
-    let per_run =
-        active_sessions * BYTES_PER_ACTIVE_SESSION + backends * buckets * BYTES_PER_BACKEND_BUCKET;
+    // Returning users' cookie jars: at most one per user with a live cookie.
+    let jars = crate::scenario::limits::most_jars(sc) * crate::scenario::limits::BYTES_PER_JAR;
+    let per_run = active_sessions * BYTES_PER_ACTIVE_SESSION
+        + backends * buckets * BYTES_PER_BACKEND_BUCKET
+        + jars;
     Estimate {
         runs,
         threads,

@@ -53,7 +53,8 @@ pub(super) const ROUTE: &str = "\
 Examples:
   stickysim route --hash ketama --backends 10.0.0.1:80,10.0.0.2:80,10.0.0.3:80 192.0.2.7
   stickysim route --hash maglev --backends 10.0.0.1:80,10.0.0.2:80 --down 10.0.0.2:80 192.0.2.7 198.51.100.4
-  stickysim route --hash haproxy_consistent --hash-function wt6 --backends 10.0.0.1:80,10.0.0.2:80 user-42";
+  stickysim route --hash haproxy_consistent --hash-function wt6 --backends 10.0.0.1:80,10.0.0.2:80 user-42
+  stickysim route --scenario my-fleet.toml --strategy source-ip 192.0.2.7 198.51.100.4";
 
 pub(super) const IMPORT: &str = "\
 Examples:

@@ -3,7 +3,6 @@
 
 use super::import::Syntax;
 use crate::lbconf::{export::export, Format};
-use crate::routing::Pool;
 use anyhow::{bail, Result};
 use clap::Args;
 use std::net::SocketAddr;
@@ -22,8 +21,9 @@ pub struct ExportArgs {
     /// The product: nginx or haproxy.
     #[arg(long, value_enum)]
     pub(crate) to: Syntax,
-    /// Backend addresses `ip:port`, one per scenario backend (default:
-    /// stickysim's own, 10.0.0.1:8080, 10.0.0.2:8080, …).
+    /// Backend addresses `ip:port`, one per scenario backend (default: the
+    /// scenario's `backends.addresses`, else stickysim's own, 10.0.0.1:8080,
+    /// 10.0.0.2:8080, …).
     #[arg(long, value_name = "ADDR[,ADDR…]", value_delimiter = ',')]
     pub(crate) backends: Vec<String>,
     /// Override a scenario key, e.g. `--set workload.session_rate=80`.
@@ -42,12 +42,9 @@ pub(crate) fn run(args: ExportArgs) -> Result<ExitCode> {
         );
     };
     let n = sc.backends.count();
+    let fleet = &sc.backends.fleet;
     let addrs: Vec<SocketAddr> = if args.backends.is_empty() {
-        Pool::with_default_addrs(n, None)
-            .backends()
-            .iter()
-            .map(|b| b.addr)
-            .collect()
+        (0..n).map(|i| fleet.initial_addr(i)).collect()
     } else {
         if args.backends.len() != n {
             bail!(
@@ -64,7 +61,11 @@ pub(crate) fn run(args: ExportArgs) -> Result<ExitCode> {
             })
             .collect::<Result<_>>()?
     };
-    let servers: Vec<(SocketAddr, u32)> = addrs.into_iter().map(|a| (a, 1)).collect();
+    let servers: Vec<(SocketAddr, u32)> = addrs
+        .into_iter()
+        .enumerate()
+        .map(|(i, a)| (a, fleet.weight(i)))
+        .collect();
     let to = Format::from(args.to);
     let product = match to {
         Format::Nginx => "nginx",

@@ -164,6 +164,7 @@ pub(crate) fn scenario_facts(sc: &Scenario) -> ScenarioFacts {
                 users_per_ip: c.users_per_ip,
                 ip_change_rate: c.ip_change_rate,
                 cookie_block: c.cookie_block,
+                returning: c.cookie_jar == crate::scenario::CookieJar::User,
             })
             .collect(),
         backends: sc.backends.count() as u32,

@@ -2,32 +2,47 @@
 //! a tool, hashing each key the way the product does.
 
 use crate::routing::{
-    BackendView, HashAlgo, HashKey, HashTable, HashTuning, Health, OnDraining, Pool, TuningError,
-    MAX_MAGLEV_TABLE_SIZE, MAX_RING_POINTS, MAX_RING_SIZE,
+    BackendView, HashAlgo, HashKey, HashTable, HashTuning, Health, OnDraining, Pool, StrategySpec,
+    TuningError, MAX_MAGLEV_TABLE_SIZE, MAX_RING_POINTS, MAX_RING_SIZE,
 };
 use anyhow::{bail, Result};
 use clap::Args;
 use std::net::{IpAddr, SocketAddr};
 use std::process::ExitCode;
 
-/// Largest `--weights` value (HAProxy's `weight` limit).
-const MAX_WEIGHT: u32 = 256;
+/// Largest `--weights` value (HAProxy's `weight` limit), as the scenario's.
+const MAX_WEIGHT: u32 = crate::scenario::addresses::MAX_WEIGHT;
 
 #[derive(Debug, Args)]
 #[command(after_help = super::examples::ROUTE)]
 pub struct RouteArgs {
     /// Hash algorithm: modulo, nginx_ip_hash, haproxy_source, ketama,
     /// envoy_ring, maglev, jump, rendezvous, nginx_hash, haproxy_consistent.
-    #[arg(long, value_name = "ALGO")]
-    pub hash: String,
+    #[arg(long, value_name = "ALGO", required_unless_present = "scenario")]
+    pub hash: Option<String>,
     /// Backends as `ip:port`, comma-separated, in configuration order.
     #[arg(
         long,
         value_name = "ADDR[,ADDR…]",
         value_delimiter = ',',
-        required = true
+        required_unless_present = "scenario"
     )]
     pub backends: Vec<String>,
+    /// Take the fleet (`[backends] addresses`, `weights`) and the hash with
+    /// its tuning from a scenario's strategy, as `run` builds them.
+    #[arg(
+        long,
+        value_name = "FILE",
+        conflicts_with_all = ["hash", "backends", "weights", "table_size", "min_ring_size", "hash_function", "avalanche"]
+    )]
+    pub scenario: Option<std::path::PathBuf>,
+    /// With --scenario: the hashing strategy (its `name`); may be left out
+    /// when the scenario has one hashing strategy.
+    #[arg(long, value_name = "NAME", requires = "scenario")]
+    pub strategy: Option<String>,
+    /// With --scenario: override a scenario key, as `run --set KEY=VALUE` does.
+    #[arg(long = "set", value_name = "KEY=VALUE", requires = "scenario")]
+    pub set: Vec<String>,
     /// Weights, one per backend (default 1 each).
     #[arg(long, value_name = "W[,W…]", value_delimiter = ',')]
     pub weights: Vec<String>,
@@ -48,8 +63,12 @@ pub struct RouteArgs {
     #[arg(long)]
     pub avalanche: bool,
     /// Treat each KEY as a decimal 64-bit hash value fed straight to the table.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "hex_key")]
     pub raw_key: bool,
+    /// Treat each KEY as bytes written in hex (`0a1b…`): a binary header
+    /// value, hashed as its bytes.
+    #[arg(long)]
+    pub hex_key: bool,
     /// Print a JSON array on stdout, one object per key in the order given:
     /// `{"key": …, "backend": "ip:port"}` (`null` when every backend is down).
     #[arg(long)]
@@ -68,13 +87,82 @@ fn parse_addr(flag: &str, s: &str) -> Result<SocketAddr> {
     }
 }
 
+/// What a lookup needs: the hash, its tuning, and the backends with weights.
+type Fleet = (HashAlgo, HashTuning, Vec<SocketAddr>, Vec<u32>);
+
+/// The fleet and hash of a scenario's hashing strategy (`--scenario`).
+fn from_scenario(path: &std::path::Path, args: &RouteArgs) -> Result<Fleet> {
+    let sc = crate::scenario::load(path, &args.set)?;
+    let hashing: Vec<(&str, HashAlgo, HashTuning)> = sc
+        .strategies
+        .iter()
+        .filter_map(|st| match &st.spec {
+            StrategySpec::SourceIp { hash, tuning, .. }
+            | StrategySpec::Header { hash, tuning, .. }
+            | StrategySpec::BoundedLoad { hash, tuning, .. } => {
+                Some((st.name.as_str(), *hash, *tuning))
+            }
+            _ => None,
+        })
+        .collect();
+    let names = || {
+        hashing
+            .iter()
+            .map(|(n, _, _)| format!("`{n}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let (_, hash, tuning) = match &args.strategy {
+        Some(want) => match hashing.iter().find(|(n, _, _)| n == want) {
+            Some(x) => *x,
+            None if sc.strategies.iter().any(|s| &s.name == want) => bail!(
+                "--strategy: `{want}` does not hash (route answers for source_ip, header and                  bounded_load strategies); expected one of {}",
+                names()
+            ),
+            None => bail!(
+                "--strategy: expected one of the scenario's hashing strategies ({}), found `{want}`",
+                names()
+            ),
+        },
+        None => match hashing.as_slice() {
+            [one] => *one,
+            [] => bail!(
+                "--scenario: `{}` has no hashing strategy (source_ip, header, bounded_load)",
+                path.display()
+            ),
+            _ => bail!(
+                "--strategy: required, the scenario has several hashing strategies ({})",
+                names()
+            ),
+        },
+    };
+    let fleet = &sc.backends.fleet;
+    let n = sc.backends.count();
+    Ok((
+        hash,
+        tuning,
+        (0..n).map(|i| fleet.initial_addr(i)).collect(),
+        (0..n).map(|i| fleet.weight(i)).collect(),
+    ))
+}
+
 pub(super) fn run(args: RouteArgs) -> Result<ExitCode> {
-    let Some(hash) = HashAlgo::from_name(&args.hash) else {
+    let (hash, tuning, addrs, weights) = match &args.scenario {
+        Some(path) => from_scenario(path, &args)?,
+        None => from_flags(&args)?,
+    };
+    lookup(&args, hash, tuning, &addrs, &weights)
+}
+
+/// The fleet and hash of `--hash`, `--backends`, `--weights` and the tuning flags.
+fn from_flags(args: &RouteArgs) -> Result<Fleet> {
+    let name = args.hash.as_deref().unwrap_or_default();
+    let Some(hash) = HashAlgo::from_name(name) else {
         let names: Vec<&str> = HashAlgo::ALL.iter().map(|h| h.name()).collect();
         bail!(
             "--hash: expected one of {}, found `{}`",
             names.join(", "),
-            args.hash
+            name
         );
     };
     let addrs: Vec<SocketAddr> = args
@@ -166,10 +254,21 @@ pub(super) fn run(args: RouteArgs) -> Result<ExitCode> {
         }
         tuning.avalanche = true;
     }
+    Ok((hash, tuning, addrs, weights))
+}
+
+/// Looks every key up in `hash`'s table over `addrs` and prints where it lands.
+fn lookup(
+    args: &RouteArgs,
+    hash: HashAlgo,
+    tuning: HashTuning,
+    addrs: &[SocketAddr],
+    weights: &[u32],
+) -> Result<ExitCode> {
     let mut pool = Pool::new(
         addrs
             .iter()
-            .zip(&weights)
+            .zip(weights)
             .map(|(&addr, &weight)| BackendView {
                 addr,
                 weight,
@@ -191,8 +290,18 @@ pub(super) fn run(args: RouteArgs) -> Result<ExitCode> {
     }
     // Parse every key before printing anything.
     let mut keys: Vec<(String, Option<u64>, Option<IpAddr>)> = Vec::with_capacity(args.keys.len());
+    let mut hex: Vec<Vec<u8>> = Vec::new();
+    if args.hex_key && hash == HashAlgo::NginxIpHash {
+        bail!("--hex-key: nginx_ip_hash hashes client addresses; pass addresses");
+    }
     for k in &args.keys {
-        if args.raw_key {
+        if args.hex_key {
+            let Some(bytes) = parse_hex(k) else {
+                bail!("KEY: with --hex-key expected bytes in hex (an even number of 0-9a-f), found `{k}`");
+            };
+            hex.push(bytes);
+            keys.push((k.clone(), None, None));
+        } else if args.raw_key {
             match k.parse::<u64>() {
                 Ok(v) => keys.push((k.clone(), Some(v), None)),
                 Err(_) => bail!("KEY: with --raw-key expected a decimal 64-bit value, found `{k}`"),
@@ -209,11 +318,12 @@ pub(super) fn run(args: RouteArgs) -> Result<ExitCode> {
     table.build(&pool, OnDraining::Reroute, hash.skips_unusable());
     let mut out = String::new();
     let mut objects = Vec::with_capacity(keys.len());
-    for (text, raw, ip) in &keys {
-        let key = match (raw, ip) {
-            (Some(v), _) => HashKey::Raw(*v),
-            (None, Some(ip)) => HashKey::Ip(*ip),
-            (None, None) => HashKey::Bytes(text.as_bytes()),
+    for (k, (text, raw, ip)) in keys.iter().enumerate() {
+        let key = match (raw, ip, hex.get(k)) {
+            (Some(v), _, _) => HashKey::Raw(*v),
+            (None, Some(ip), _) => HashKey::Ip(*ip),
+            (None, None, Some(bytes)) => HashKey::Bytes(bytes),
+            (None, None, None) => HashKey::Bytes(text.as_bytes()),
         };
         let found = table
             .lookup(key, &pool, OnDraining::Reroute)
@@ -233,4 +343,16 @@ pub(super) fn run(args: RouteArgs) -> Result<ExitCode> {
     }
     super::print_stdout(&out)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// `0a1B…` as bytes; `None` unless an even number of hex digits.
+fn parse_hex(s: &str) -> Option<Vec<u8>> {
+    let s = s.trim();
+    if !s.len().is_multiple_of(2) || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).ok())
+        .collect()
 }

@@ -207,6 +207,7 @@ pub(super) fn execute(
         replications: n,
         decision: Some(DecisionRecord::of(&decision, &extra)),
         warnings: warnings.iter().map(WarningRecord::from).collect(),
+        backend_names: sc.backends.fleet.names.clone(),
     };
     for w in &warnings {
         eprintln!("warning: {w}");

@@ -5,7 +5,7 @@
 //! [`crate::control`]; this applies them to the world's backends and pool.
 
 use super::event::Ev;
-use super::world::{capacity, instance_addr, World, RAMP_STEPS, STOPPED_ADDR};
+use super::world::{capacity, World, RAMP_STEPS, STOPPED_ADDR};
 use super::TraceKind;
 use crate::control::{pick_victims, ramp_weight, DeployRun, Life, Scale, Slot};
 use crate::metrics::{ControlEvent, ControlKind, LossCause};
@@ -68,9 +68,8 @@ impl World<'_> {
                 self.event(now, ControlKind::InService, Some(b));
                 if ramp > 0 {
                     self.fleet.slots[bi].ramp_from_ns = now;
-                    self.lb
-                        .pool
-                        .set_weight(id, ramp_weight(self.lb.full_weight, 0, ramp));
+                    let full = self.full_weight(b);
+                    self.lb.pool.set_weight(id, ramp_weight(full, 0, ramp));
                     self.q.schedule(
                         now.saturating_add((ramp / RAMP_STEPS).max(1)),
                         Ev::Ramp { b, inst },
@@ -242,18 +241,25 @@ impl World<'_> {
 
     // ---- instances: launch, boot, drain, stop ----
 
+    /// Backend `b`'s weight once any slow start is over.
+    fn full_weight(&self, b: BackendId) -> u32 {
+        self.fleet.unit_weights[b.index()] * self.lb.full_weight
+    }
+
     /// Launches a new instance in `zone`; returns its slot.
     pub(super) fn launch(
         &mut self,
         now: Nanos,
         zone: u16,
         speed: f64,
+        unit_weight: u32,
         boot_ns: Nanos,
         slow_start_ns: Nanos,
     ) -> BackendId {
         let inst = self.fleet.next_instance;
         self.fleet.next_instance = inst.next();
-        let addr = instance_addr(inst);
+        let addr = self.fleet.addrs.take(inst, &self.lb.pool);
+        let weight = unit_weight * self.lb.full_weight;
         // The lowest free slot, so names stay small and memory bounded.
         let b = match self
             .fleet
@@ -271,7 +277,8 @@ impl World<'_> {
                 be.speed = speed;
                 be.pinned = 0;
                 self.lb.pool.set_addr(b, addr);
-                self.lb.pool.set_weight(b, self.lb.full_weight);
+                self.lb.pool.set_weight(b, weight);
+                self.fleet.unit_weights[bi] = unit_weight;
                 let old_gen = self.fleet.slots[bi].check_gen;
                 let end_causes = std::mem::take(&mut self.fleet.slots[bi].end_causes);
                 self.fleet.slots[bi] = Slot::new(zone, inst, now, speed);
@@ -290,7 +297,7 @@ impl World<'_> {
                 self.fleet.backends.push(be);
                 let id = self.lb.pool.push(BackendView {
                     addr,
-                    weight: self.lb.full_weight,
+                    weight,
                     health: Health::Down,
                     outstanding: 0,
                     capacity,
@@ -301,6 +308,7 @@ impl World<'_> {
                     (self.fleet.backends.len() - 1, self.fleet.backends.len() - 1)
                 );
                 self.fleet.slots.push(Slot::new(zone, inst, now, speed));
+                self.fleet.unit_weights.push(unit_weight);
                 id
             }
         };
@@ -344,9 +352,10 @@ impl World<'_> {
             return;
         }
         let len = slot.slow_start_ns;
-        let w = ramp_weight(self.lb.full_weight, now - slot.ramp_from_ns, len);
+        let full = self.full_weight(b);
+        let w = ramp_weight(full, now - slot.ramp_from_ns, len);
         self.lb.pool.set_weight(b, w);
-        if w < self.lb.full_weight {
+        if w < full {
             self.q.schedule(
                 now.saturating_add((len / RAMP_STEPS).max(1)),
                 Ev::Ramp { b, inst },
@@ -393,6 +402,7 @@ impl World<'_> {
         // cookies naming it no longer decode, so under `reject` its sessions
         // are re-placed (and counted lost to `cause`) rather than refused
         // until their pin expires.
+        self.fleet.addrs.release(&self.lb.pool, b);
         self.lb.pool.set_addr(b, STOPPED_ADDR);
         self.lb.router.forget(b);
         let slot = &mut self.fleet.slots[bi];
@@ -454,7 +464,9 @@ impl World<'_> {
         for &(b, _) in &old {
             let s = &self.fleet.slots[b.index()];
             let (zone, speed) = (s.zone, s.base_speed);
-            let nb = self.launch(now, zone, speed, d.boot_time_ns, d.slow_start_ns);
+            // A replacement keeps the weight of the instance it replaces.
+            let w = self.fleet.unit_weights[b.index()];
+            let nb = self.launch(now, zone, speed, w, d.boot_time_ns, d.slow_start_ns);
             new.push((nb, self.fleet.slots[nb.index()].instance));
         }
         let run = &mut self.fleet.deploys[k];
@@ -522,9 +534,11 @@ impl World<'_> {
             Scale::Out(n) => {
                 let n = n.min(cfg.max.saturating_sub(serving));
                 let speed = self.sc.backends.speeds[0];
+                // As its speed, a new instance's weight is the first backend's.
+                let w = self.sc.backends.fleet.weight(0);
                 for _ in 0..n {
                     let zone = self.emptiest_zone();
-                    let b = self.launch(now, zone, speed, cfg.boot_time_ns, cfg.slow_start_ns);
+                    let b = self.launch(now, zone, speed, w, cfg.boot_time_ns, cfg.slow_start_ns);
                     // `scale_out` goes before the `boot_start` launch wrote.
                     let at = self.out.events.len() - 1;
                     self.out.events.insert(

@@ -43,9 +43,11 @@ use crate::scenario::Scenario;
 use crate::sim::Nanos;
 use rayon::prelude::*;
 
+mod addrs;
 mod event;
 mod fleet;
 mod requests;
+mod returning;
 mod world;
 
 use world::World;
@@ -92,6 +94,14 @@ pub struct Trace {
 pub enum TraceKind {
     /// The session arrived.
     Arrived,
+    /// An attempt of a request was sent to the load balancer, from `src`
+    /// with the token `header` (what hashing strategies key on).
+    Sent {
+        /// The source address.
+        src: std::net::IpAddr,
+        /// The session token header, if the client sends one.
+        header: Option<u64>,
+    },
     /// Accepted by a backend (queued or in service).
     Accepted(BackendId),
     /// Sent to a backend that was down, or in service there when it crashed.

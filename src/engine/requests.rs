@@ -107,6 +107,7 @@ impl World<'_> {
         }
         self.work.peak_sessions = self.work.peak_sessions.max(self.work.sessions.len());
         self.log(now, id, TraceKind::Arrived);
+        self.open_jar(id, now);
         self.on_send(now, id);
         if let Some(t) = self.next_arrival(now) {
             self.q.schedule(t, Ev::Arrival);
@@ -169,6 +170,11 @@ impl World<'_> {
             }
             self.log(now, sid, TraceKind::StoreDown);
             return self.continue_session(now, sid);
+        }
+        if self.out.trace.is_some() {
+            let s = self.work.sessions.get(sid);
+            let (src, header) = (s.ip, s.token);
+            self.log(now, sid, TraceKind::Sent { src, header });
         }
         let s = self.work.sessions.get_mut(sid);
         s.routed(now, self.lb.idle_timeout_ns);
@@ -367,6 +373,7 @@ impl World<'_> {
         }
         self.log(now, sid, TraceKind::Ended);
         let s = self.work.sessions.remove(sid);
+        self.close_jar(&s, now);
         self.work.digest = self.work.digest.wrapping_add(s.digest);
         if let Some((h, e)) = s.home {
             let be = &mut self.fleet.backends[h.index()];

@@ -32,14 +32,6 @@ pub(super) const RAMP_STEPS: u64 = 20;
 pub(super) const STOPPED_ADDR: SocketAddr =
     SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0));
 
-/// The address of instance number `i`: `10.0.<i/250>.<i%250+1>` for the
-/// first 64 000 (as `Pool::with_default_addrs`), then on into 10.x.
-pub(super) fn instance_addr(inst: InstanceNo) -> SocketAddr {
-    let i = inst.0;
-    let ip = 0x0A00_0000u32 | ((i / 250) % 65_536) << 8 | (i % 250 + 1);
-    SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::from(ip), 8080))
-}
-
 /// What a backend holds at once (workers plus queue), as the pool sees it;
 /// `None` with an unbounded queue.
 pub(super) fn capacity(b: &Backends) -> Option<u32> {
@@ -83,6 +75,8 @@ pub(super) struct Workload {
     pub(super) digest: u64,
     pub(super) planned_requests: u64,
     pub(super) peak_sessions: usize,
+    /// Returning users' cookie jars (`cookie_jar = "user"`).
+    pub(super) jars: crate::model::jar::Jars,
 }
 
 /// The load balancer: its view of the pool and the strategy.
@@ -106,6 +100,10 @@ pub(super) struct Fleet {
     pub(super) slots: Vec<Slot>,
     pub(super) free_slots: Vec<BackendId>,
     pub(super) next_instance: InstanceNo,
+    /// Launched instances' addresses.
+    pub(super) addrs: super::addrs::AddrAlloc,
+    /// Per slot: its instance's weight in units of a full weight.
+    pub(super) unit_weights: Vec<u32>,
     pub(super) autoscaler: Option<Autoscaler>,
     pub(super) deploys: Vec<DeployRun>,
     pub(super) zone_down: Vec<bool>,
@@ -205,10 +203,7 @@ impl<'a> World<'a> {
             && (sc.deploys.iter().any(|d| d.slow_start_ns > 0)
                 || sc.autoscaling.as_ref().is_some_and(|a| a.slow_start_ns > 0));
         let full_weight = if slow_start { FULL_WEIGHT } else { 1 };
-        let mut pool = Pool::with_default_addrs(n, capacity(&sc.backends));
-        for i in 0..n {
-            pool.set_weight(BackendId::from_index(i), full_weight);
-        }
+        let pool = super::addrs::initial_pool(sc, full_weight);
         World {
             sc,
             q: EventQueue::with_capacity(1024),
@@ -434,6 +429,7 @@ impl Workload {
             digest: 0,
             planned_requests: 0,
             peak_sessions: 0,
+            jars: Default::default(),
         }
     }
 }
@@ -466,6 +462,10 @@ impl Fleet {
             slots,
             free_slots: Vec::new(),
             next_instance: inst,
+            addrs: super::addrs::AddrAlloc::new(sc.backends.fleet.pool),
+            unit_weights: (0..sc.backends.count())
+                .map(|i| sc.backends.fleet.weight(i))
+                .collect(),
             autoscaler: sc
                 .autoscaling
                 .clone()

@@ -108,6 +108,7 @@ mod tests {
             cookie_block: 0.0,
             token_header: false,
             token_rotation_ns: 0,
+            cookie_jar: Default::default(),
         }
     }
 

@@ -5,6 +5,7 @@
 
 mod clients;
 mod ids;
+pub mod jar;
 mod loss;
 mod session;
 pub mod state;

@@ -195,10 +195,25 @@ pub const BACKEND_COLUMNS: &[&str] = &[
     "lb_up",
 ];
 
+/// `columns` with `backend_name` after `backend` when the backends are
+/// named (`[backends] names`).
+fn with_names<'a>(columns: &[&'a str], named: bool) -> Vec<&'a str> {
+    let mut c = columns.to_vec();
+    if named {
+        let at = c
+            .iter()
+            .position(|&x| x == "backend")
+            .map_or(c.len(), |i| i + 1);
+        c.insert(at, "backend_name");
+    }
+    c
+}
+
 /// `backends.csv`: per strategy, backend and time bucket, then the run's
 /// identity columns.
 pub fn backends_csv(meta: &RunMeta, results: &[StrategyResult]) -> String {
-    let mut out = run_csv(BACKEND_COLUMNS);
+    let named = !meta.backend_names.is_empty();
+    let mut out = run_csv(&with_names(BACKEND_COLUMNS, named));
     let id = identity_cells(meta);
     for r in results {
         let name = &r.summary.strategy;
@@ -216,6 +231,7 @@ pub fn backends_csv(meta: &RunMeta, results: &[StrategyResult]) -> String {
             let cells = [
                 name.clone(),
                 format!("b{}", row.backend),
+                meta.backend_name(row.backend),
                 format!("{:.3}", row.t_start_ns as f64 / 1e9),
                 format!("{:.3}", row.t_end_ns as f64 / 1e9),
                 row.requests.to_string(),
@@ -226,7 +242,14 @@ pub fn backends_csv(meta: &RunMeta, results: &[StrategyResult]) -> String {
                 u8::from(row.alive).to_string(),
                 u8::from(row.lb_up).to_string(),
             ];
-            out.row(cells.iter().chain(&id));
+            out.row(
+                cells
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| named || *i != 2)
+                    .map(|(_, c)| c)
+                    .chain(&id),
+            );
         }
     }
     out.finish()
@@ -239,7 +262,8 @@ pub const EVENT_COLUMNS: &[&str] = &["strategy", "time_s", "event", "backend"];
 /// `events.csv`: one row per control event, per strategy in time order,
 /// then the run's identity columns.
 pub fn events_csv(meta: &RunMeta, results: &[StrategyResult]) -> String {
-    let mut out = run_csv(EVENT_COLUMNS);
+    let named = !meta.backend_names.is_empty();
+    let mut out = run_csv(&with_names(EVENT_COLUMNS, named));
     let id = identity_cells(meta);
     for r in results {
         for e in r.events {
@@ -248,8 +272,9 @@ pub fn events_csv(meta: &RunMeta, results: &[StrategyResult]) -> String {
                 format!("{:.3}", e.t_ns as f64 / 1e9),
                 e.kind.name().to_string(),
                 e.backend.map_or(String::new(), |b| format!("b{b}")),
+                e.backend.map_or(String::new(), |b| meta.backend_name(b)),
             ];
-            out.row(cells.iter().chain(&id));
+            out.row(cells.iter().take(if named { 5 } else { 4 }).chain(&id));
         }
     }
     out.finish()

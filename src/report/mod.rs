@@ -72,6 +72,21 @@ pub struct RunMeta {
     /// `warnings`; left out when there are none).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<replicated::WarningRecord>,
+    /// The starting backends' names (`[backends] names`; `summary.json` key
+    /// `backend_names`, left out when the scenario names none): the data
+    /// files add a `backend_name` column when given.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub backend_names: Vec<String>,
+}
+
+impl RunMeta {
+    /// The name of backend slot `b`: its given name, else `b<b>`.
+    pub fn backend_name(&self, b: u32) -> String {
+        self.backend_names
+            .get(b as usize)
+            .cloned()
+            .unwrap_or_else(|| format!("b{b}"))
+    }
 }
 
 fn one() -> u32 {

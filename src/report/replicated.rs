@@ -347,6 +347,7 @@ mod tests {
             replications: 2,
             decision: None,
             warnings: Vec::new(),
+            backend_names: Vec::new(),
         };
         let csv = summary_csv_replicated(&meta, &[vec![s(1.0, 10), s(3.0, 11)]]);
         let mut lines = csv.lines();

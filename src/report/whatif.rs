@@ -137,6 +137,7 @@ mod tests {
             replications: 1,
             decision: None,
             warnings: Vec::new(),
+            backend_names: Vec::new(),
         }
     }
 

@@ -26,6 +26,7 @@
 //! # Ok::<(), stickysim::scenario::ScenarioError>(())
 //! ```
 
+pub mod addresses;
 pub mod decision;
 pub mod dist;
 pub mod duration;

@@ -155,6 +155,17 @@ pub(crate) struct RawClient {
     #[serde(default, deserialize_with = "super::duration::opt_secs")]
     #[schemars(with = "Option<super::duration::Secs>")]
     pub(crate) token_rotation: Option<f64>,
+    /// `session` (cookies end with the session) or `user` (a user's browser
+    /// keeps them between sessions: users who come back).
+    pub(crate) cookie_jar: Option<RawCookieJar>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+#[schemars(rename = "CookieJar")]
+pub(crate) enum RawCookieJar {
+    Session,
+    User,
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
@@ -166,6 +177,14 @@ pub(crate) struct RawBackends {
     pub(crate) queue_limit: Option<u32>,
     pub(crate) speed: Option<RawSpeed>,
     pub(crate) zones: Option<Vec<String>>,
+    /// One `ip:port` per backend: hash rings, tables and cookies are built on them.
+    pub(crate) addresses: Option<Vec<String>>,
+    /// One name per backend, for the outputs.
+    pub(crate) names: Option<Vec<String>>,
+    /// One weight per backend (1 to 256).
+    pub(crate) weights: Option<Vec<i64>>,
+    /// A CIDR block new instances take their addresses from (`10.1.2.0/24`).
+    pub(crate) address_pool: Option<String>,
 }
 
 /// `speed = 1.0` (every backend) or `speed = [1, 1, 0.5]` (one per backend).

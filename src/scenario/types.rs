@@ -185,6 +185,27 @@ pub struct ClientSegment {
     pub token_header: bool,
     /// How often the token changes (API token rotation), ns; 0 = never.
     pub token_rotation_ns: u64,
+    /// Whether a user's cookies outlive their session (`cookie_jar`).
+    #[serde(skip_serializing_if = "CookieJar::is_session")]
+    pub cookie_jar: CookieJar,
+}
+
+/// Whose cookie jar a session's cookies live in (`[[clients]] cookie_jar`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+pub enum CookieJar {
+    /// Every session starts with an empty jar: cookies end with the session.
+    #[default]
+    Session,
+    /// The user's browser keeps its cookies between the user's sessions,
+    /// each until its expiry (`crate::model::jar`).
+    User,
+}
+
+impl CookieJar {
+    /// Whether cookies end with the session (the default).
+    pub fn is_session(&self) -> bool {
+        *self == CookieJar::Session
+    }
 }
 
 impl ClientSegment {
@@ -202,6 +223,7 @@ impl ClientSegment {
             cookie_block: 0.0,
             token_header: false,
             token_rotation_ns: 0,
+            cookie_jar: CookieJar::Session,
         }
     }
 }
@@ -218,6 +240,10 @@ pub struct Backends {
     /// Availability-zone names; backend `i` starts in zone `i % zones.len()`.
     /// One zone (`"default"`) when none are given.
     pub zones: Vec<String>,
+    /// The fleet's own addresses, names, weights and address pool (all
+    /// empty for the default fleet, which then hashes as before).
+    #[serde(skip_serializing_if = "super::addresses::FleetSpec::is_default")]
+    pub fleet: super::addresses::FleetSpec,
 }
 
 impl Backends {

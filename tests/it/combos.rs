@@ -1,9 +1,11 @@
 //! Cross-feature stress: every strategy kind and hash, with both
 //! `on_unavailable` and `on_draining` where they apply, under every session
 //! state placement, on one small scenario with everything enabled at once
-//! (NAT, CGNAT churn, cookie blocking, token rotation, a crash, random
-//! faults, a zone outage, a slow backend, a rolling deploy with drain and
-//! slow start, autoscaling out and in, a store outage). Runs in the test
+//! (NAT, CGNAT churn, cookie blocking, token rotation, returning users
+//! with their cookie jars, the fleet's own addresses, names and weights with
+//! an address pool, a crash, random faults, a zone outage, a slow backend,
+//! a rolling deploy with drain and slow start, autoscaling out and in, a
+//! store outage). Runs in the test
 //! profile, which keeps debug assertions and overflow checks.
 
 use crate::common::{assert_conserved, assert_requests_conserved, HASHES};
@@ -107,6 +109,7 @@ name = "home"
 share = 0.4
 users = 2000
 cookie_block = 0.2
+cookie_jar = "user"
 
 [[clients]]
 name = "office"
@@ -131,6 +134,10 @@ count = 4
 workers = 2
 queue_limit = 6
 zones = ["a", "b"]
+addresses = ["10.1.0.5:8080", "10.1.0.6:8080", "10.1.0.7:8080", "10.1.0.8:8080"]
+names = ["w0", "w1", "w2", "w3"]
+weights = [1, 2, 1, 1]
+address_pool = "10.1.2.0/28"
 
 [health_check]
 interval = 10

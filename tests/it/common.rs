@@ -183,6 +183,7 @@ pub(crate) fn queueing(
             workers,
             queue_limit: None,
             zones: vec!["default".into()],
+            fleet: Default::default(),
         },
         health_check: HealthCheck {
             interval_ns: secs_to_ns(30.0),

@@ -350,6 +350,7 @@ fn data_files(sc: &Scenario, outs: &[RunOutput]) -> Vec<(&'static str, String)> 
         replications: 1,
         decision: None,
         warnings: Vec::new(),
+        backend_names: Vec::new(),
     };
     let results: Vec<StrategyResult> = outs
         .iter()

@@ -90,6 +90,10 @@ pub struct ClientFacts {
     pub ip_change_rate: f64,
     /// Fraction of sessions that return no cookies.
     pub cookie_block: f64,
+    /// Users keep their cookies between sessions (`cookie_jar = "user"`;
+    /// left out when they don't).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub returning: bool,
 }
 
 impl ClientFacts {

@@ -32,6 +32,8 @@ pub fn findings(data: &RunData) -> Vec<String> {
     if let Some(line) = cold_instances_finding(data) {
         out.push(line);
     }
+    // Returning users keep a recovered or added backend cold.
+    out.extend(super::returning::returning_cold_finding(data));
     out.extend(rejection_findings(data));
     out.extend(latency_findings(data));
     out

@@ -5,6 +5,7 @@
 
 mod cold;
 mod findings;
+mod returning;
 mod store;
 mod text;
 

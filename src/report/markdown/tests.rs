@@ -208,6 +208,7 @@ fn with_clients(mut d: RunData, kind: &str, users_per_ip: u32) -> RunData {
             users_per_ip,
             ip_change_rate: 0.0,
             cookie_block: 0.0,
+            returning: false,
         }],
         backends: 2,
         workers: 1,

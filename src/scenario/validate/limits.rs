@@ -35,6 +35,30 @@ pub const BYTES_PER_BUCKET_ROW: f64 = 600.0;
 /// doubled for affinity tables and queues.
 pub const BYTES_PER_SESSION: f64 = 512.0;
 
+/// Bytes per returning user's stored cookie jar (`cookie_jar = "user"`):
+/// key, two cookies with expiries and the hash map's overhead (`model::jar`).
+pub const BYTES_PER_JAR: f64 = 96.0;
+
+/// The most cookie jars of returning users one run can hold at once: per
+/// segment with `cookie_jar = "user"`, its users or the sessions it can
+/// start in the run (at the peak rate), whichever is fewer. Only users
+/// holding a live cookie are stored, so this is a bound, not the usual.
+pub fn most_jars(sc: &Scenario) -> f64 {
+    let w = &sc.workload;
+    let peak = w
+        .profile
+        .steps
+        .iter()
+        .map(|&(_, m)| m)
+        .fold(if w.profile.steps.is_empty() { 1.0 } else { 0.0 }, f64::max);
+    let sessions = w.session_rate * peak * sc.simulation.duration_ns as f64 / NS_PER_S;
+    sc.clients
+        .iter()
+        .filter(|c| c.cookie_jar == CookieJar::User)
+        .map(|c| f64::from(c.users).min(sessions * c.share))
+        .sum()
+}
+
 /// A period of something that repeats through the run: a time of at least
 /// [`MIN_PERIOD_S`].
 pub(super) fn period(key: &KeyPath, v: f64) -> R<u64> {
@@ -136,6 +160,28 @@ pub(super) fn check(sc: &Scenario) -> R<()> {
         );
     }
     let session_bytes = active * strategies * BYTES_PER_SESSION;
+    let jar_bytes = most_jars(sc) * strategies * BYTES_PER_JAR;
+    if let Some(i) = sc
+        .clients
+        .iter()
+        .position(|c| c.cookie_jar == CookieJar::User)
+    {
+        if jar_bytes + session_bytes + bucket_bytes > MAX_MEMORY_BYTES {
+            return problem(
+                &KeyPath::from("clients").i(i).k("cookie_jar"),
+                format!(
+                    "this run would need {} for returning users' cookie jars (~{:.3e} users \
+                     × {} strateg{}), expected at most {} in all; lower the segments' `users` \
+                     or list fewer strategies",
+                    human(jar_bytes),
+                    most_jars(sc),
+                    sc.strategies.len(),
+                    if sc.strategies.len() == 1 { "y" } else { "ies" },
+                    human(MAX_MEMORY_BYTES)
+                ),
+            );
+        }
+    }
     let total = session_bytes + bucket_bytes;
     if total.is_nan() || total > MAX_MEMORY_BYTES {
         return problem(
@@ -156,11 +202,8 @@ pub(super) fn check(sc: &Scenario) -> R<()> {
         // Slow start ramps weights up to 100 (`engine::world`).
         let slow_start = sc.deploys.iter().any(|d| d.slow_start_ns > 0)
             || sc.autoscaling.as_ref().is_some_and(|a| a.slow_start_ns > 0);
-        if slow_start {
-            100
-        } else {
-            1
-        }
+        let heaviest = sc.backends.fleet.weights.iter().copied().max().unwrap_or(1);
+        u64::from(heaviest) * if slow_start { 100 } else { 1 }
     };
     for (i, st) in sc.strategies.iter().enumerate() {
         let hash = match &st.spec {

@@ -14,6 +14,7 @@ use crate::routing::{
 };
 
 mod faults;
+mod fleet;
 mod kinds;
 pub mod limits;
 mod series;
@@ -235,6 +236,12 @@ pub(crate) fn validate(raw: RawScenario, name_hint: &str) -> R<Scenario> {
             .max()
             .unwrap_or(0))
     .max(autoscaling.as_ref().map_or(0, |a| a.max as u64));
+    fleet::check_pool(
+        &backends.fleet,
+        backends.count(),
+        !deploys.is_empty() || autoscaling.is_some(),
+        most,
+    )?;
     for (i, st) in strategies.iter().enumerate() {
         let tuning = match &st.spec {
             StrategySpec::SourceIp { tuning, hash, .. }

@@ -219,6 +219,10 @@ pub(super) fn clients(raw: Option<&[RawClient]>) -> R<Vec<ClientSegment>> {
             cookie_block,
             token_header,
             token_rotation_ns,
+            cookie_jar: match c.cookie_jar {
+                Some(RawCookieJar::User) => CookieJar::User,
+                Some(RawCookieJar::Session) | None => CookieJar::Session,
+            },
         });
     }
     let sum: f64 = out.iter().map(|c| c.share).sum();
@@ -250,6 +254,17 @@ pub(super) fn backends(raw: &RawBackends) -> R<Backends> {
             "a backend count",
         )?),
         None => None,
+    };
+    // A fleet list (`addresses`, …) gives the count, as a speed array does.
+    let count = match (count, &raw.speed, super::fleet::implied_count(raw)) {
+        (None, Some(RawSpeed::All(_)) | None, Some((n, key))) => Some(count_in(
+            &k.k(key),
+            u32::try_from(n).unwrap_or(u32::MAX),
+            1,
+            MAX_BACKENDS,
+            "a number of entries, one per backend,",
+        )?),
+        (c, _, _) => c,
     };
     let speeds = match (&raw.speed, count) {
         (Some(RawSpeed::Each(list)), _) => {
@@ -340,11 +355,13 @@ pub(super) fn backends(raw: &RawBackends) -> R<Backends> {
             z.clone()
         }
     };
+    let fleet = super::fleet::fleet(raw, speeds.len())?;
     Ok(Backends {
         speeds,
         workers,
         queue_limit: raw.queue_limit,
         zones,
+        fleet,
     })
 }
 
