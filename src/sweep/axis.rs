@@ -162,10 +162,16 @@ pub fn axis_label(key: &str) -> String {
 }
 
 /// A parameter's value as a point label carries it: the field in words
-/// and the value, with the unit when it is seconds (`TTL 60 s`, `count 8`).
+/// and the value, with the unit when it is seconds (`TTL 60 s`, `backend
+/// count 8`); inside a strategy, the field alone (the label names the
+/// strategy).
 pub fn value_label(key: &str, value: &str) -> String {
     let path = segments(key);
-    let field = path.last().map_or(key.to_string(), |f| field_words(f));
+    // Inside a strategy the label already names it: the field alone.
+    let field = match (path.first().map(String::as_str), path.last()) {
+        (Some("strategies"), Some(f)) => field_words(f),
+        _ => key_words(key),
+    };
     match key_unit(key) {
         Some("s") if value.parse::<f64>().is_ok() => format!("{field} {value} s"),
         _ => format!("{field} {value}"),
@@ -209,8 +215,9 @@ mod tests {
     #[test]
     fn point_labels_carry_the_value_and_its_seconds() {
         assert_eq!(value_label("strategies.c.ttl", "60"), "TTL 60 s");
-        assert_eq!(value_label("backends.count", "8"), "count 8");
+        assert_eq!(value_label("backends.count", "8"), "backend count 8");
         assert_eq!(value_label("strategies.ip.hash", "ketama"), "hash ketama");
+        assert_eq!(value_label("faults.0.at", "300"), "fault 0 at 300 s");
     }
 
     /// Every unit listed here is the unit `docs/scenario.md` documents for

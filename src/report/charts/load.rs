@@ -115,7 +115,23 @@ fn key_entries(data: &RunData, kinds: &[ControlKind]) -> Vec<KeyEntry> {
     for (text, c) in marker_legend(kinds) {
         e.push((KeySwatch::Dashed, c, text));
     }
+    if ticked(data) {
+        e.push((
+            KeySwatch::Line(0),
+            RGBColor(90, 90, 90),
+            format!("(more than {MAX_MARKER_LINES} events in a panel: ticks above it)"),
+        ));
+    }
     e
+}
+
+/// Whether some panel has so many event markers that they are drawn as
+/// ticks above it rather than as dashed lines.
+fn ticked(data: &RunData) -> bool {
+    let end = data.end_s();
+    let (div, _) = time_unit(end);
+    (0..data.strategies.len())
+        .any(|s| markers(&events_for(data, s), div, end / div, 0).len() > MAX_MARKER_LINES)
 }
 
 /// Renders `load.png`.
@@ -147,6 +163,7 @@ fn draw_key(area: &Area, entries: &[KeyEntry], x0: i32) -> DrawResult {
     for ((sw, c, text), (x, row)) in entries.iter().zip(at) {
         let (x, y) = (x0 + x, 4 + row as i32 * KEY_ROW + KEY_ROW / 2);
         match sw {
+            KeySwatch::Line(0) => {}
             KeySwatch::Line(px) => {
                 let h = *px as i32 / 2 + 1;
                 area.draw(&Rectangle::new(
