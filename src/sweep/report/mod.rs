@@ -117,6 +117,7 @@ pub fn markdown(
     o.push_str(&recommendation(meta, records));
 
     o.push_str(&front_table(meta, records));
+    o.push('\n');
 
     let _ = writeln!(o, "## Results\n");
     let extra: Vec<(usize, &str)> = ["latency_p99_ms"]
