@@ -26,6 +26,7 @@
 //! `K − 1` modulo `N`: shards are balanced to one run, chosen by key alone
 //! (not by threads or machines), and together cover every run once.
 
+pub mod axis;
 pub mod charts;
 mod execute;
 mod keys;

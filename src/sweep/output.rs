@@ -335,12 +335,10 @@ pub fn render_all(meta: &SweepMeta, records: &[RunRecord]) -> Vec<(String, Vec<u
             summary_json(meta, &summary).into_bytes(),
         ),
     ];
-    let charts = charts::render(meta, &summary);
+    let charts = charts::render(meta, &summary, records);
     let md = report::markdown(meta, &summary, records, &charts);
-    let drawn: Vec<(String, crate::report::charts::Drawn)> = charts
-        .into_iter()
-        .map(|c| (c.file, crate::report::charts::Drawn::from_png(c.png)))
-        .collect();
+    let drawn: Vec<(String, crate::report::charts::Drawn)> =
+        charts.into_iter().map(|c| (c.file, c.drawn)).collect();
     let refs: Vec<(&str, &crate::report::charts::Drawn)> =
         drawn.iter().map(|(n, d)| (n.as_str(), d)).collect();
     let html = crate::report::html::render(&crate::report::html::Page {

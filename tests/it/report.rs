@@ -732,7 +732,14 @@ fn html_outline(html: &str) -> String {
             "<figure class=\"" => {
                 let class = &rest[..rest.find('"').unwrap()];
                 let id = rest.split("id=\"").nth(1).unwrap();
-                format!("  figure {class} {}", &id[..id.find('"').unwrap()])
+                // Whether the figure has hover regions over its marks.
+                let body = &rest[..rest.find("</figure>").unwrap()];
+                let hover = if body.contains("<g class=\"hot\">") {
+                    " (hover)"
+                } else {
+                    ""
+                };
+                format!("  figure {class} {}{hover}", &id[..id.find('"').unwrap()])
             }
             "<table" => "  table".to_string(),
             m => m.trim_matches(|c| c == '<' || c == '>').to_string(),
@@ -815,4 +822,51 @@ fn latency_percentiles_follow_the_histogram() {
         .stderr(predicate::str::contains(
             "expected a percentile from 0 to 100, found 150",
         ));
+}
+
+/// With many strategies the load chart wraps its panels into a grid of at
+/// most four a row and grows taller rather than squeezing them: 13
+/// strategies (tiny.toml's three kinds, repeated) give four rows, so the
+/// image is taller than the standard 900 pixels; every other chart keeps
+/// the standard size and `report.html` inlines the load chart at its own.
+#[test]
+fn many_strategies_wrap_the_load_chart_into_a_taller_grid() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = fs::read_to_string(data("tiny.toml")).unwrap();
+    for i in 0..10 {
+        let (kind, extra) = match i % 3 {
+            0 => ("round_robin", ""),
+            1 => ("lb_cookie", "ttl = 60\n"),
+            _ => ("source_ip", ""),
+        };
+        text.push_str(&format!(
+            "\n[[strategies]]\nname = \"s{i}\"\nkind = \"{kind}\"\n{extra}"
+        ));
+    }
+    let scenario = dir.path().join("many.toml");
+    fs::write(&scenario, text).unwrap();
+    let out = dir.path().join("res");
+    bin()
+        .arg("run")
+        .arg(&scenario)
+        .args(["--quiet", "--out"])
+        .arg(&out)
+        .assert()
+        .success();
+    let (w, h) = png_size(&out.join("load.png"));
+    assert_eq!(w, stickysim::report::charts::WIDTH);
+    let rows = stickysim::report::charts::load::grid(13).1 as u32;
+    assert_eq!(rows, 4);
+    assert!(
+        h >= rows * stickysim::report::charts::load::MIN_PANEL_PX && h > 900,
+        "load.png is {w} × {h}"
+    );
+    for f in ["heatmap.png", "tradeoff.png", "loss.png", "latency.png"] {
+        assert_eq!(png_size(&out.join(f)), (1600, 900), "{f}");
+    }
+    let html = fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(
+        html.contains(&format!("viewBox=\"0 0 {w} {h}\"")),
+        "report.html inlines load.png at its size"
+    );
 }

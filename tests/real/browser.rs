@@ -1,6 +1,7 @@
 //! `report.html` of the checkout scenario opened in real headless Chromium
 //! (Debian's `chromium`): the screenshot is not blank, every chart (SVG)
-//! laid out at a non-zero size, the verdict and the trade-off chart sit
+//! laid out at a non-zero size, the heatmap's cells carry hover text and
+//! lie inside it, the verdict and the trade-off chart sit
 //! above the fold of a 1280 × 900 window, a table sorts on a click, the
 //! console shows nothing (a blocked load or a script error would be
 //! logged there), and the page fetched no resource and triggered no
@@ -136,6 +137,13 @@ out.empty=[];
 Array.prototype.forEach.call(g,function(e){var b=e.getBoundingClientRect();if(!(b.width>0&&b.height>0)){out.empty.push((e.closest('figure')||e).id||e.tagName);}});
 out.images=document.querySelectorAll('svg image').length;
 out.hotspots=document.querySelectorAll('.hot title').length;
+var hm=document.querySelector('#fig-heatmap svg');
+var hb=hm?hm.getBoundingClientRect():null;
+var cells=document.querySelectorAll('#fig-heatmap .hot rect');
+out.heat_cells=cells.length;
+out.heat_outside=Array.prototype.filter.call(cells,function(c){var b=c.getBoundingClientRect();return !(hb&&b.width>0&&b.height>0&&b.left>=hb.left-1&&b.right<=hb.right+1&&b.top>=hb.top-1&&b.bottom<=hb.bottom+1);}).length;
+var t0=cells.length?cells[0].querySelector('title'):null;
+out.heat_title=t0?t0.textContent:'';
 out.resources=performance.getEntriesByType('resource').map(function(e){return e.name;});
 out.violations=window.__violations||['the listener did not run'];
 out.width=window.innerWidth;
@@ -278,6 +286,12 @@ fn checkouts_report_html_renders_offline_in_chromium() {
     assert_eq!(r["resources"], serde_json::json!([]), "{r}");
     assert_eq!(r["violations"], serde_json::json!([]), "{r}");
     assert!(r["hotspots"].as_u64().unwrap() >= 5, "{r}");
+    // The heatmap's cells have hover text (backend, time, utilisation),
+    // laid out inside the chart.
+    assert!(r["heat_cells"].as_u64().unwrap() >= 8, "{r}");
+    assert_eq!(r["heat_outside"], 0, "{r}");
+    let t = r["heat_title"].as_str().unwrap();
+    assert!(t.contains(", b0, ") && t.contains("utilisation"), "{r}");
     // The layout's width is the screenshot's, so positions are too (the
     // page has no height-relative sizes); the fold is the window's height.
     assert_eq!(r["width"], WINDOW.0, "{r}");

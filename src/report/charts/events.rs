@@ -127,14 +127,7 @@ fn derived_events(data: &RunData, s: usize) -> Vec<RunEvent> {
 /// spanning `span` units: events closer than 1 % of the span share one
 /// marker; with more than `max_labelled` markers, labels are left off.
 pub fn markers(events: &[RunEvent], div: f64, span: f64, max_labelled: usize) -> Vec<Marker> {
-    let mut groups: Vec<(f64, Vec<&RunEvent>)> = Vec::new();
-    for e in events {
-        let x = e.time_s / div;
-        match groups.last_mut() {
-            Some((gx, g)) if x - *gx <= span * 0.01 => g.push(e),
-            _ => groups.push((x, vec![e])),
-        }
-    }
+    let groups = marker_groups(events, div, span);
     let labelled = groups.len() <= max_labelled;
     groups
         .into_iter()
@@ -149,6 +142,50 @@ pub fn markers(events: &[RunEvent], div: f64, span: f64, max_labelled: usize) ->
                 label: if labelled { label } else { String::new() },
                 colour: tone_colour(tone(first.event)),
             }
+        })
+        .collect()
+}
+
+/// Events grouped as [`markers`] groups them: `(x, events)` per marker.
+fn marker_groups(events: &[RunEvent], div: f64, span: f64) -> Vec<(f64, Vec<&RunEvent>)> {
+    let mut groups: Vec<(f64, Vec<&RunEvent>)> = Vec::new();
+    for e in events {
+        let x = e.time_s / div;
+        match groups.last_mut() {
+            Some((gx, g)) if x - *gx <= span * 0.01 => g.push(e),
+            _ => groups.push((x, vec![e])),
+        }
+    }
+    groups
+}
+
+/// The kinds of event the [`markers`] of `events` are drawn for (a marker
+/// takes its colour from its first event), in [`ControlKind::ALL`] order:
+/// what a legend of those markers lists.
+pub fn marked_kinds(events: &[RunEvent], div: f64, span: f64) -> Vec<ControlKind> {
+    let firsts: Vec<ControlKind> = marker_groups(events, div, span)
+        .iter()
+        .map(|(_, g)| g[0].event)
+        .collect();
+    ControlKind::ALL
+        .iter()
+        .copied()
+        .filter(|k| firsts.contains(k))
+        .collect()
+}
+
+/// Legend entries for markers of these kinds: one per tone drawn, in the
+/// tone's colour, naming the kinds (`"crash, marked down"`).
+pub fn marker_legend(kinds: &[ControlKind]) -> Vec<(String, RGBColor)> {
+    [Tone::Failure, Tone::Recovery, Tone::Change]
+        .into_iter()
+        .filter_map(|t| {
+            let names: Vec<String> = kinds
+                .iter()
+                .filter(|k| tone(**k) == t)
+                .map(|k| k.name().replace('_', " "))
+                .collect();
+            (!names.is_empty()).then(|| (names.join(", "), tone_colour(t)))
         })
         .collect()
 }

@@ -30,7 +30,60 @@ const MAX_TRIANGLES: usize = 24;
 
 /// Renders `heatmap.png`.
 pub fn heatmap(data: &RunData) -> Result<Vec<u8>, ChartError> {
-    render_png("heatmap", WIDTH, HEIGHT, |root| draw(root, data))
+    heatmap_drawn(data).map(|d| d.png)
+}
+
+/// Renders `heatmap.png` with a hover region per backend and stretch of
+/// time (see [`MAX_HOTSPOTS`]).
+pub fn heatmap_drawn(data: &RunData) -> Result<Drawn, ChartError> {
+    render_drawn("heatmap", WIDTH, HEIGHT, |root| draw(root, data))
+}
+
+/// At most about this many hover regions per heatmap: each backend's row
+/// is cut into at most `MAX_HOTSPOTS / (strategies × backends)` stretches
+/// of whole buckets (and none narrower than [`MIN_HOTSPOT_PX`]), so
+/// `report.html` stays small whatever the run's length.
+pub const MAX_HOTSPOTS: usize = 2400;
+
+/// A hover region is at least this wide, pixels.
+pub const MIN_HOTSPOT_PX: f64 = 6.0;
+
+/// How many consecutive buckets one hover region covers, for `buckets`
+/// buckets per row over `plot_w` pixels and `rows` rows in all.
+pub fn buckets_per_hotspot(buckets: usize, rows: usize, plot_w: f64) -> usize {
+    let buckets = buckets.max(1);
+    let per_row = (MAX_HOTSPOTS / rows.max(1)).max(1);
+    let by_count = buckets.div_ceil(per_row);
+    let by_width = (MIN_HOTSPOT_PX / (plot_w.max(1.0) / buckets as f64)).ceil() as usize;
+    by_count.max(by_width).clamp(1, buckets)
+}
+
+/// The hover text of one backend over a stretch of buckets:
+/// `(t_start_s, t_end_s, alive, utilisation)` each.
+fn hotspot_title(
+    strategy: &str,
+    backend: u32,
+    cells: &[(f64, f64, bool, f64)],
+    div: f64,
+    unit: &str,
+) -> String {
+    let (t0, t1) = (cells[0].0 / div, cells[cells.len() - 1].1 / div);
+    let up: Vec<f64> = cells.iter().filter(|c| c.2).map(|c| c.3 * 100.0).collect();
+    let when = format!("{}–{} {unit}", tick_label(t0), tick_label(t1));
+    let what = if up.is_empty() {
+        "down".to_string()
+    } else if cells.len() == 1 {
+        format!("utilisation {:.1} %", up[0])
+    } else {
+        let mean = up.iter().sum::<f64>() / up.len() as f64;
+        let peak = up.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let mut t = format!("utilisation mean {mean:.1} %, peak {peak:.1} %");
+        if up.len() < cells.len() {
+            t.push_str(", down part of the time");
+        }
+        t
+    };
+    format!("{strategy}, b{backend}, {when}: {what}")
 }
 
 /// The strategy name as one line, or split at the hyphen nearest its middle
@@ -85,7 +138,7 @@ const MIN_LABEL_ROW_PX: f64 = 8.0;
 
 /// What a heatmap drew, so its key lists only that.
 #[derive(Debug, Default, Clone, Copy)]
-struct Drawn {
+struct Keyed {
     warmup: bool,
     down: bool,
     no_instance: bool,
@@ -97,7 +150,7 @@ struct Drawn {
     step: usize,
 }
 
-fn draw(root: &Area, data: &RunData) -> DrawResult {
+fn draw(root: &Area, data: &RunData) -> HotResult {
     let area = titled(
         root,
         "Hotspots: backend utilisation over time, one scale for all strategies",
@@ -152,12 +205,13 @@ fn draw(root: &Area, data: &RunData) -> DrawResult {
         .as_ref()
         .map_or(0.0, |f| f.warmup_s)
         / div;
-    let mut drawn = Drawn {
+    let mut drawn = Keyed {
         step,
         warmup: warm > 0.0,
-        ..Drawn::default()
+        ..Keyed::default()
     };
     let tri = (row_px * 0.55).clamp(4.0, 9.0) as i32;
+    let mut hotspots = Vec::new();
     for (s, panel) in ps.iter().enumerate() {
         let last = s + 1 == n;
         let mut chart = ChartBuilder::on(panel)
@@ -182,6 +236,7 @@ fn draw(root: &Area, data: &RunData) -> DrawResult {
             .y_label_formatter(&ylab)
             .axis_desc_style(label_font())
             .label_style(font(label_px, false))
+            .x_label_style(font(px, false))
             .x_label_formatter(&xlab);
         if last {
             mesh.x_desc(format!("time ({unit})"));
@@ -189,6 +244,34 @@ fn draw(root: &Area, data: &RunData) -> DrawResult {
             mesh.x_labels(0);
         }
         mesh.draw()?;
+        // Hover regions: each backend's row in stretches of whole buckets.
+        let mut rows_of: Vec<Vec<(f64, f64, bool, f64)>> = vec![Vec::new(); nb_i];
+        for r in data.backend_rows(s) {
+            if let Some(row) = rows_of.get_mut(r.backend as usize) {
+                row.push((r.t_start_s, r.t_end_s, r.alive, r.utilisation));
+            }
+        }
+        let buckets = rows_of.iter().map(Vec::len).max().unwrap_or(0);
+        let plot_w = {
+            let (a, b) = (
+                chart.backend_coord(&(0.0, 0.0)),
+                chart.backend_coord(&(span, 0.0)),
+            );
+            (b.0 - a.0) as f64
+        };
+        let per = buckets_per_hotspot(buckets, n * nb_i, plot_w);
+        for (b, row) in rows_of.iter().enumerate() {
+            for stretch in row.chunks(per) {
+                let first = stretch[0];
+                let last = stretch[stretch.len() - 1];
+                let (x0, y0) = chart.backend_coord(&(first.0 / div, b as f64 + 0.5));
+                let (x1, y1) = chart.backend_coord(&(last.1 / div, b as f64 - 0.5));
+                hotspots.push(Hotspot {
+                    shape: Shape::Rect(x0, y0, x1, y1),
+                    title: hotspot_title(&data.strategies[s], b as u32, stretch, div, unit),
+                });
+            }
+        }
         let mut cells = 0usize;
         let mut starts = BTreeSet::new();
         chart.draw_series(data.backend_rows(s).map(|r| {
@@ -310,12 +393,13 @@ fn draw(root: &Area, data: &RunData) -> DrawResult {
             ))?;
         }
     }
-    draw_colour_bar(&bar, &drawn)
+    draw_colour_bar(&bar, &drawn)?;
+    Ok(hotspots)
 }
 
 /// The utilisation scale, with keys for what was drawn (warm-up, down
 /// backends, events) and the backend-labelling rule.
-fn draw_colour_bar(area: &Area, drawn: &Drawn) -> DrawResult {
+fn draw_colour_bar(area: &Area, drawn: &Keyed) -> DrawResult {
     let (_, h) = area.dim_in_pixel();
     let x0 = SCALE_X.0;
     let (top, bottom) = (40, h as i32 - 360);
@@ -434,6 +518,42 @@ mod tests {
             vec!["least-conn-", "shared"]
         );
         assert_eq!(name_lines("abcdefghijklmnopq", 14).len(), 2);
+    }
+
+    #[test]
+    fn hover_regions_stay_few_and_wide_enough() {
+        // Few cells: one region per bucket.
+        assert_eq!(buckets_per_hotspot(60, 5 * 8, 1200.0), 1);
+        // A long run of many backends: regions join buckets to stay under
+        // the budget and the minimum width.
+        for (buckets, rows, w) in [(1440, 5 * 64, 1200.0), (8640, 3, 1200.0), (7, 1, 10.0)] {
+            let per = buckets_per_hotspot(buckets, rows, w);
+            assert!(
+                buckets.div_ceil(per) * rows <= MAX_HOTSPOTS.max(rows),
+                "{buckets} {rows}"
+            );
+            assert!(per == buckets || w / buckets as f64 * per as f64 >= MIN_HOTSPOT_PX);
+        }
+        assert_eq!(buckets_per_hotspot(0, 0, 0.0), 1);
+    }
+
+    #[test]
+    fn hover_text_names_backend_time_and_utilisation() {
+        let one = hotspot_title("rr", 3, &[(60.0, 120.0, true, 0.456)], 60.0, "min");
+        assert_eq!(one, "rr, b3, 1–2 min: utilisation 45.6 %");
+        let two = hotspot_title(
+            "rr",
+            0,
+            &[(0.0, 60.0, true, 0.2), (60.0, 120.0, false, 0.0)],
+            60.0,
+            "min",
+        );
+        assert_eq!(
+            two,
+            "rr, b0, 0–2 min: utilisation mean 20.0 %, peak 20.0 %, down part of the time"
+        );
+        let down = hotspot_title("rr", 1, &[(0.0, 60.0, false, 0.0)], 60.0, "min");
+        assert!(down.ends_with("down"));
     }
 
     #[test]

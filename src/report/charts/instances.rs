@@ -96,6 +96,7 @@ pub fn instances(data: &RunData) -> Result<Vec<u8>, ChartError> {
                 points: Vec::new(),
                 band,
                 dots: 0,
+                band_edges: false,
             },
         );
     }
@@ -111,6 +112,7 @@ pub fn instances(data: &RunData) -> Result<Vec<u8>, ChartError> {
         markers: markers(&all_events, div, end / div, 8),
         y_range: Some((0.0, (ymax * 1.15).ceil())),
         x_ticks: None,
+        guides: Vec::new(),
     };
     line_chart(&spec)
 }

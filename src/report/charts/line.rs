@@ -21,6 +21,9 @@ pub struct Line {
     /// Radius, pixels, of a dot drawn at every point (0: none); for lines
     /// through a few measured points (a sweep's grid).
     pub dots: u32,
+    /// Whether the band's edges are drawn as thin lines too, so a narrow
+    /// band (a confidence interval) stays visible.
+    pub band_edges: bool,
 }
 
 impl Line {
@@ -33,6 +36,7 @@ impl Line {
             points,
             band: Vec::new(),
             dots: 0,
+            band_edges: false,
         }
     }
 
@@ -72,6 +76,18 @@ pub struct LineChart {
     /// Labelled x ticks at these positions instead of evenly spaced numbers
     /// (a log axis labelled with the values themselves, say).
     pub x_ticks: Option<Vec<(f64, String)>>,
+    /// Horizontal reference lines (1 = even, say).
+    pub guides: Vec<Guide>,
+}
+
+/// A horizontal reference line across a [`LineChart`], labelled at its
+/// right end.
+#[derive(Debug, Clone)]
+pub struct Guide {
+    /// Where, on the y axis.
+    pub y: f64,
+    /// What it marks.
+    pub label: String,
 }
 
 impl LineChart {
@@ -207,6 +223,9 @@ pub fn draw_line_chart_in(root: &Area, spec: &LineChart, style: &PanelStyle) -> 
     let mut mesh = chart.configure_mesh();
     if spec.x_ticks.is_some() {
         mesh.x_labels(0);
+    } else {
+        // Narrow panels get fewer numbers, so neighbours never run together.
+        mesh.x_labels((plot.dim_in_pixel().0 as usize / 110).clamp(3, 10));
     }
     mesh.axis_desc_style(label_font())
         .label_style(tick_font())
@@ -241,6 +260,25 @@ pub fn draw_line_chart_in(root: &Area, spec: &LineChart, style: &PanelStyle) -> 
         }))?;
     }
     draw_markers(&mut chart, &spec.markers, ymin, ymax)?;
+    let guide_ink = RGBColor(90, 90, 90);
+    for g in spec.guides.iter().filter(|g| g.y >= ymin && g.y <= ymax) {
+        chart.draw_series(DashedLineSeries::new(
+            [(xmin, g.y), (xmax, g.y)],
+            8,
+            6,
+            guide_ink.stroke_width(2),
+        ))?;
+        chart.draw_series(std::iter::once(
+            EmptyElement::at((xmax, g.y))
+                + Text::new(
+                    g.label.clone(),
+                    (-8, -6),
+                    font(TICK_PX - 4, false)
+                        .color(&guide_ink)
+                        .pos(Pos::new(HPos::Right, VPos::Bottom)),
+                ),
+        ))?;
+    }
     for l in &spec.lines {
         if l.band.len() >= 2 {
             let mut poly: Vec<(f64, f64)> = l.band.iter().map(|b| (b.0, b.2)).collect();
@@ -249,6 +287,11 @@ pub fn draw_line_chart_in(root: &Area, spec: &LineChart, style: &PanelStyle) -> 
                 poly,
                 l.colour.mix(BAND_ALPHA).filled(),
             )))?;
+            if l.band_edges {
+                let edge = tint(l.colour, 0.55).stroke_width(1);
+                chart.draw_series(LineSeries::new(l.band.iter().map(|b| (b.0, b.1)), edge))?;
+                chart.draw_series(LineSeries::new(l.band.iter().map(|b| (b.0, b.2)), edge))?;
+            }
         }
     }
     for l in &spec.lines {

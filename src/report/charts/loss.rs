@@ -126,6 +126,15 @@ fn draw(root: &Area, data: &RunData) -> DrawResult {
             (x1 > x0).then(|| Rectangle::new([(x0, y - h), (x1, y + h)], c.filled()))
         });
         chart.draw_series(rects)?;
+        // A light colour (sand) gets a darker edge so its bar reads on white.
+        if let Some(e) = edge_colour(c) {
+            chart.draw_series(order.iter().enumerate().filter_map(|(r, &s)| {
+                let y = row_y(r);
+                let x0: f64 = pcts[s][..ci].iter().sum();
+                let x1 = x0 + pcts[s][ci];
+                (x1 > x0).then(|| Rectangle::new([(x0, y - h), (x1, y + h)], e.stroke_width(2)))
+            }))?;
+        }
     }
     // The total at the end of each bar.
     chart.draw_series(order.iter().enumerate().map(|(r, &s)| {
@@ -178,7 +187,7 @@ fn draw(root: &Area, data: &RunData) -> DrawResult {
             right.draw(&Text::new(
                 text,
                 (px - right.get_base_pixel().0, y - right.get_base_pixel().1),
-                head_font.color(&c),
+                head_font.color(&text_colour(c)),
             ))?;
         }
     }
@@ -197,6 +206,18 @@ fn draw(root: &Area, data: &RunData) -> DrawResult {
                 )
             })
         }))?;
+        if let Some(e) = edge_colour(c) {
+            grid.draw_series(order.iter().enumerate().filter_map(|(r, &s)| {
+                let v = pcts[s][ci];
+                let y = row_y(r);
+                (v > 0.0).then(|| {
+                    Rectangle::new(
+                        [(x0, y - h), (x0 + span * v / cmax, y - h * 0.15)],
+                        e.stroke_width(2),
+                    )
+                })
+            }))?;
+        }
         grid.draw_series(order.iter().enumerate().map(|(r, &s)| {
             let v = pcts[s][ci];
             let y = row_y(r);

@@ -309,10 +309,10 @@ pub const RUN_CHARTS: &[(&str, &str, ChartFn)] = &[
     (
         "heatmap.png",
         "Hotspot heatmap: utilisation per backend over time",
-        |d| heatmap::heatmap(d).map(Drawn::plain),
+        heatmap::heatmap_drawn,
     ),
     ("load.png", "Per-backend utilisation over time", |d| {
-        load::load(d).map(Drawn::plain)
+        load::load(d).map(Drawn::from_png)
     }),
     (
         "latency.png",
@@ -370,6 +370,22 @@ mod tests {
     }
 
     #[test]
+    fn text_and_bars_in_palette_colours_read_on_white() {
+        for c in PALETTE.iter().chain(&CATEGORY_PALETTE) {
+            let t = text_colour(*c);
+            assert!(contrast_on_white(t) >= TEXT_CONTRAST, "{c:?} -> {t:?}");
+            // A mark is readable by its fill or by its edge.
+            let mark = edge_colour(*c).unwrap_or(*c);
+            assert!(contrast_on_white(mark) >= MARK_CONTRAST, "{c:?}");
+        }
+        // Dark colours are kept as they are; the light sand gets an edge.
+        assert_eq!(text_colour(PALETTE[0]), PALETTE[0]);
+        assert_eq!(edge_colour(PALETTE[0]), None);
+        assert!(edge_colour(CATEGORY_PALETTE[2]).is_some());
+        assert!((contrast_on_white(RGBColor(0, 0, 0)) - 21.0).abs() < 1e-9);
+    }
+
+    #[test]
     fn viridis_ends_and_clamps() {
         assert_eq!(sequential(0.0), RGBColor(68, 1, 84));
         assert_eq!(sequential(1.0), RGBColor(253, 231, 37));
@@ -392,6 +408,10 @@ mod tests {
             }],
             y_range: None,
             x_ticks: None,
+            guides: vec![Guide {
+                y: 1.5,
+                label: "guide".into(),
+            }],
         };
         let png = line_chart(&spec).unwrap();
         let dec = png::Decoder::new(&png[..]).read_info().unwrap();

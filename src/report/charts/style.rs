@@ -55,16 +55,55 @@ pub fn tint(c: RGBColor, alpha: f64) -> RGBColor {
     RGBColor(b(c.0), b(c.1), b(c.2))
 }
 
-/// `c` for text on white: light colours (the palette's yellow) are darkened
-/// to a readable shade of the same hue; the others are kept.
-pub fn text_colour(c: RGBColor) -> RGBColor {
-    let lum = (0.2126 * c.0 as f64 + 0.7152 * c.1 as f64 + 0.0722 * c.2 as f64) / 255.0;
-    if lum > 0.75 {
-        let d = |v: u8| (v as f64 * 0.62).round() as u8;
-        RGBColor(d(c.0), d(c.1), d(c.2))
-    } else {
-        c
+/// WCAG 2 relative luminance of `c` (0 black … 1 white).
+pub fn luminance(c: RGBColor) -> f64 {
+    let lin = |v: u8| {
+        let v = v as f64 / 255.0;
+        if v <= 0.04045 {
+            v / 12.92
+        } else {
+            ((v + 0.055) / 1.055).powf(2.4)
+        }
+    };
+    0.2126 * lin(c.0) + 0.7152 * lin(c.1) + 0.0722 * lin(c.2)
+}
+
+/// WCAG 2 contrast ratio of `c` against white (1 … 21).
+pub fn contrast_on_white(c: RGBColor) -> f64 {
+    1.05 / (luminance(c) + 0.05)
+}
+
+/// The contrast text needs on white (WCAG 2 AA for normal text).
+pub const TEXT_CONTRAST: f64 = 4.5;
+
+/// The contrast a bar or line needs on white (WCAG 2 for graphical objects).
+pub const MARK_CONTRAST: f64 = 3.0;
+
+/// `c` darkened (same hue) until it has `min` contrast on white; colours
+/// that have it already are kept.
+pub fn darkened_to(c: RGBColor, min: f64) -> RGBColor {
+    let mut f = 1.0;
+    let mut out = c;
+    while contrast_on_white(out) < min && f > 0.0 {
+        f -= 0.02;
+        let d = |v: u8| (v as f64 * f).round() as u8;
+        out = RGBColor(d(c.0), d(c.1), d(c.2));
     }
+    out
+}
+
+/// `c` for text on white: light colours (the palettes' yellow, sand and
+/// cyan) are darkened to a shade of the same hue that reads as text
+/// ([`TEXT_CONTRAST`]); the others are kept.
+pub fn text_colour(c: RGBColor) -> RGBColor {
+    darkened_to(c, TEXT_CONTRAST)
+}
+
+/// The outline a filled mark (a bar) of colour `c` needs to stand out on
+/// white: `None` when the fill does ([`MARK_CONTRAST`]), else a darker
+/// shade of its hue.
+pub fn edge_colour(c: RGBColor) -> Option<RGBColor> {
+    (contrast_on_white(c) < MARK_CONTRAST).then(|| darkened_to(c, MARK_CONTRAST + 0.5))
 }
 
 /// The colour of series number `i` (cycles through [`PALETTE`]).

@@ -75,32 +75,9 @@ fn draw(root: &Area, data: &RunData) -> HotResult {
         .unwrap_or_default();
 
     // The y axis: decades around the positive values, "none lost" below.
-    let positive = ys
-        .iter()
-        .flat_map(|e| [e.mean, e.mean - hw(e)])
-        .filter(|v| *v > 0.0);
-    let ymin_pos = positive.clone().fold(f64::INFINITY, f64::min);
-    let ymax = ys.iter().map(|e| e.mean + hw(e)).fold(0.0, f64::max);
-    let (decade_lo, decade_hi) = if ymin_pos.is_finite() && ymax > 0.0 {
-        (
-            10f64.powf(ymin_pos.log10().floor()),
-            10f64
-                .powf((ymax * 1.05).log10().ceil())
-                .min(100.0)
-                .max(ymax * 1.3),
-        )
-    } else {
-        (0.1, 100.0)
-    };
-    let any_zero = ys.iter().any(|e| e.mean <= 0.0);
-    let y_zero = decade_lo * ZERO_FACTOR;
-    let y0 = if any_zero {
-        y_zero * 0.7
-    } else {
-        decade_lo * 0.8
-    };
-    let y1 = decade_hi;
-    let ypos = |v: f64| if v > 0.0 { v.max(y0) } else { y_zero };
+    let ax = LossAxis::new(ys.iter().map(|e| (e.mean, hw(e))));
+    let (y0, y1, y_zero, any_zero) = (ax.y0, ax.y1, ax.y_zero, ax.any_zero);
+    let ypos = |v: f64| ax.pos(v);
 
     // The x axis: the intervals and 1.0, with room for labels on the right.
     let xlo = xs.iter().map(|e| e.mean - hw(e)).fold(1.0f64, f64::min);
@@ -241,10 +218,6 @@ fn draw(root: &Area, data: &RunData) -> HotResult {
         .map(|s| chart.backend_coord(&(xs[s].mean, ypos(ys[s].mean))))
         .collect();
     let r = 13;
-    let dots: Vec<Rect> = px
-        .iter()
-        .map(|&(x, y)| (x - r - 3, y - r - 3, x + r + 3, y + r + 3))
-        .collect();
     // The error bars, as boxes labels must stay off.
     let mut bars: Vec<Rect> = Vec::new();
     for s in 0..n {
@@ -268,47 +241,17 @@ fn draw(root: &Area, data: &RunData) -> HotResult {
     let texts: Vec<String> = (0..n).map(|s| label_text(data, s, xs[s], ys[s])).collect();
     let mut order: Vec<usize> = (0..n).collect();
     order.sort_by(|&a, &b| ys[b].mean.total_cmp(&ys[a].mean).then(a.cmp(&b)));
-    let mut placed: Vec<Rect> = Vec::new();
-    let mut pos: Vec<Option<(i32, i32)>> = vec![None; n];
     // Bold DejaVu averages about 0.6 em per character.
     let width_of = |t: &str| t.chars().count() as i32 * (TICK_PX as i32 * 60 / 100);
-    for &s in &order {
-        let (x, y) = px[s];
-        let tw = width_of(&texts[s]);
-        let mut candidates = Vec::new();
-        for k in 0..14 {
-            let dy = -(lh / 2)
-                + if k % 2 == 0 {
-                    k / 2 * lh
-                } else {
-                    -(k / 2 + 1) * lh
-                };
-            candidates.push((r + 14, dy));
-            candidates.push((-r - 14 - tw, dy));
-        }
-        let taken: Vec<Rect> = placed
-            .iter()
-            .chain(
-                dots.iter()
-                    .enumerate()
-                    .filter(|(i, _)| *i != s)
-                    .map(|(_, d)| d),
-            )
-            .chain(&bars)
-            .copied()
-            .collect();
-        pos[s] = candidates.into_iter().find(|&(dx, dy)| {
-            let bx = (x + dx, y + dy + 2, x + dx + tw, y + dy + lh - 2);
-            bx.0 >= left
-                && bx.2 <= right
-                && bx.1 >= top
-                && bx.3 <= bottom
-                && taken.iter().all(|t| !overlaps(bx, *t))
-        });
-        if let Some((dx, dy)) = pos[s] {
-            placed.push((x + dx, y + dy + 2, x + dx + tw, y + dy + lh - 2));
-        }
-    }
+    let pos = place_labels(
+        &px,
+        &texts,
+        &bars,
+        (left, top, right, bottom),
+        &order,
+        (r, lh),
+        width_of,
+    );
     let mut side_labels: Vec<(usize, usize)> = Vec::new();
     for s in 0..n {
         let c = colour(s);
@@ -424,7 +367,129 @@ fn draw(root: &Area, data: &RunData) -> HotResult {
         .collect())
 }
 
-type Rect = (i32, i32, i32, i32);
+/// A logarithmic loss axis: whole decades around the positive values
+/// (intervals included), and a "none lost" line below the lowest decade
+/// where zero losses sit. Shared by the run's and the sweep's trade-off.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LossAxis {
+    /// The axis's bottom.
+    pub y0: f64,
+    /// The axis's top.
+    pub y1: f64,
+    /// Where "none lost" is drawn.
+    pub y_zero: f64,
+    /// Whether some value is zero (so the "none lost" line is drawn).
+    pub any_zero: bool,
+}
+
+impl LossAxis {
+    /// The axis for `(mean, half-width)` values, percent.
+    pub fn new(values: impl Iterator<Item = (f64, f64)> + Clone) -> Self {
+        let positive = values
+            .clone()
+            .flat_map(|(m, h)| [m, m - h])
+            .filter(|v| *v > 0.0);
+        let ymin_pos = positive.fold(f64::INFINITY, f64::min);
+        let ymax = values.clone().map(|(m, h)| m + h).fold(0.0, f64::max);
+        let (decade_lo, decade_hi) = if ymin_pos.is_finite() && ymax > 0.0 {
+            (
+                10f64.powf(ymin_pos.log10().floor()),
+                10f64
+                    .powf((ymax * 1.05).log10().ceil())
+                    .min(100.0)
+                    .max(ymax * 1.3),
+            )
+        } else {
+            (0.1, 100.0)
+        };
+        let any_zero = values.into_iter().any(|(m, _)| m <= 0.0);
+        let y_zero = decade_lo * ZERO_FACTOR;
+        let y0 = if any_zero {
+            y_zero * 0.7
+        } else {
+            decade_lo * 0.8
+        };
+        LossAxis {
+            y0,
+            y1: decade_hi,
+            y_zero,
+            any_zero,
+        }
+    }
+
+    /// Where value `v` is drawn: itself, or on the "none lost" line.
+    pub fn pos(&self, v: f64) -> f64 {
+        if v > 0.0 {
+            v.max(self.y0)
+        } else {
+            self.y_zero
+        }
+    }
+}
+
+/// Places a label beside each point so that no two labels overlap and no
+/// label covers a point or an `obstacle`: right of its point, then left,
+/// then further up or down, within `bounds`; points are served in `order`.
+/// `None` for a label that fits nowhere. `r`: a point's radius; `lh`: a
+/// label's line height; `width_of`: a label's width. Pixels throughout.
+pub fn place_labels(
+    points: &[(i32, i32)],
+    texts: &[String],
+    obstacles: &[Rect],
+    bounds: Rect,
+    order: &[usize],
+    (r, lh): (i32, i32),
+    width_of: impl Fn(&str) -> i32,
+) -> Vec<Option<(i32, i32)>> {
+    let (left, top, right, bottom) = bounds;
+    let dots: Vec<Rect> = points
+        .iter()
+        .map(|&(x, y)| (x - r - 3, y - r - 3, x + r + 3, y + r + 3))
+        .collect();
+    let mut placed: Vec<Rect> = Vec::new();
+    let mut pos: Vec<Option<(i32, i32)>> = vec![None; points.len()];
+    for &s in order {
+        let (x, y) = points[s];
+        let tw = width_of(&texts[s]);
+        let mut candidates = Vec::new();
+        for k in 0..14 {
+            let dy = -(lh / 2)
+                + if k % 2 == 0 {
+                    k / 2 * lh
+                } else {
+                    -(k / 2 + 1) * lh
+                };
+            candidates.push((r + 14, dy));
+            candidates.push((-r - 14 - tw, dy));
+        }
+        let taken: Vec<Rect> = placed
+            .iter()
+            .chain(
+                dots.iter()
+                    .enumerate()
+                    .filter(|(i, _)| *i != s)
+                    .map(|(_, d)| d),
+            )
+            .chain(obstacles)
+            .copied()
+            .collect();
+        pos[s] = candidates.into_iter().find(|&(dx, dy)| {
+            let bx = (x + dx, y + dy + 2, x + dx + tw, y + dy + lh - 2);
+            bx.0 >= left
+                && bx.2 <= right
+                && bx.1 >= top
+                && bx.3 <= bottom
+                && taken.iter().all(|t| !overlaps(bx, *t))
+        });
+        if let Some((dx, dy)) = pos[s] {
+            placed.push((x + dx, y + dy + 2, x + dx + tw, y + dy + lh - 2));
+        }
+    }
+    pos
+}
+
+/// A box in pixels: left, top, right, bottom.
+pub type Rect = (i32, i32, i32, i32);
 
 fn overlaps(a: Rect, b: Rect) -> bool {
     !(a.2 <= b.0 || a.0 >= b.2 || a.3 <= b.1 || a.1 >= b.3)

@@ -16,7 +16,7 @@
 //! Grid points whose offered load per worker is ρ ≥ 1 are named as
 //! overloaded.
 
-use super::charts::{pareto_front, Charts, TRADEOFF};
+use super::charts::{tied_front, Charts, TRADEOFF};
 use super::output::{Cell, SweepSummary, CONFIDENCE};
 use super::{RunRecord, SweepMeta};
 use crate::decision::{verdict, Replicated, Verdict};
@@ -35,52 +35,20 @@ fn pm(mean: f64, hw: Option<f64>, decimals: usize) -> String {
     }
 }
 
-/// Whether the grid leaves strategy `s` alone: every one of its cells has
-/// the same figures (common random numbers make its runs identical).
-fn untouched(summary: &SweepSummary, s: usize) -> bool {
-    let mut mine = summary.cells.iter().filter(|c| c.strategy == s);
-    let Some(first) = mine.next() else {
-        return false;
-    };
-    let mut others = mine.peekable();
-    others.peek().is_some() && others.all(|c| c.stats == first.stats)
-}
-
-/// "`strategy` at `k=v,…`", or for a strategy the grid does not change,
-/// "`strategy` (at every grid point)".
-fn cell_label(meta: &SweepMeta, summary: &SweepSummary, c: &Cell) -> String {
-    let name = &meta.strategies[c.strategy];
-    if meta.params.is_empty() {
-        format!("`{name}` at the scenario's values")
-    } else if untouched(summary, c.strategy) {
-        format!("`{name}` (the same at every grid point)")
-    } else {
-        format!("`{name}` at `{}`", meta.point_label(c.point))
-    }
-}
-
 /// The two figures the recommendation weighs (session loss and imbalance,
 /// by metric index), and how the report names a cell and writes them.
-struct Figures<'a> {
-    meta: &'a SweepMeta,
-    summary: &'a SweepSummary,
+struct Figures {
     loss: usize,
     imb: usize,
 }
 
-impl<'a> Figures<'a> {
+impl Figures {
     /// `None` when the summary lacks either metric.
-    fn new(meta: &'a SweepMeta, summary: &'a SweepSummary) -> Option<Self> {
+    fn new(summary: &SweepSummary) -> Option<Self> {
         Some(Figures {
-            meta,
-            summary,
             loss: summary.metric_index(TRADEOFF.1)?,
             imb: summary.metric_index(TRADEOFF.0)?,
         })
-    }
-
-    fn label(&self, c: &Cell) -> String {
-        cell_label(self.meta, self.summary, c)
     }
 
     fn loss_text(&self, c: &Cell) -> String {
@@ -142,38 +110,13 @@ pub fn markdown(
         CONFIDENCE * 100.0
     );
 
-    let Some(fig) = Figures::new(meta, summary) else {
+    let Some(fig) = Figures::new(summary) else {
         return o;
     };
-    let (loss, imb) = (fig.loss, fig.imb);
 
     o.push_str(&recommendation(meta, records));
 
-    let pts: Vec<(f64, f64)> = summary
-        .cells
-        .iter()
-        .map(|c| (c.stats[imb].mean, c.stats[loss].mean))
-        .collect();
-    let front = pareto_front(&pts);
-    let _ = writeln!(
-        o,
-        "### Pareto front of imbalance × loss\n\nConfigurations no other beats on both \
-         utilisation max/mean and session loss (means), from most even to least lossy:\n"
-    );
-    let _ = writeln!(
-        o,
-        "| configuration | max/mean | sessions lost (%) |\n|---|---|---|"
-    );
-    for i in front {
-        let c = &summary.cells[i];
-        let _ = writeln!(
-            o,
-            "| {} | {} | {} |",
-            fig.label(c),
-            fig.imb_text(c),
-            fig.loss_text(c)
-        );
-    }
+    o.push_str(&front_table(meta, records));
     o.push('\n');
 
     let _ = writeln!(o, "## Results\n");
@@ -243,6 +186,72 @@ pub fn markdown(
     o
 }
 
+/// The trade-off front of imbalance × loss (Markdown): the configurations
+/// [`tied_front`] keeps, from most even to least lossy, each with the
+/// configurations its paired intervals tie it with.
+fn front_table(meta: &SweepMeta, records: &[RunRecord]) -> String {
+    let (cfgs, data) = configs(meta, records);
+    let col = |r: &Replicated, c: &str| -> Vec<f64> {
+        r.reps
+            .iter()
+            .map(|m| m.get(c).copied().unwrap_or(f64::NAN))
+            .collect()
+    };
+    let reps: Vec<(Vec<f64>, Vec<f64>)> = data
+        .iter()
+        .map(|r| (col(r, TRADEOFF.0), col(r, TRADEOFF.1)))
+        .collect();
+    let (mut front, groups) = tied_front(&reps);
+    let est = |v: &[f64]| {
+        crate::stats::mean_ci(v, CONFIDENCE).map_or((f64::NAN, None), |c| (c.mean, c.half_width))
+    };
+    front.sort_by(|&a, &b| {
+        est(&reps[a].0)
+            .0
+            .total_cmp(&est(&reps[b].0).0)
+            .then(a.cmp(&b))
+    });
+    let mut o = String::new();
+    let _ = writeln!(
+        o,
+        "### Pareto front of imbalance × loss\n\nConfigurations no other beats on both \
+         utilisation max/mean and session loss, each difference judged by its paired 95 % \
+         interval (a difference within it decides nothing), from most even to least lossy; \
+         configurations the intervals cannot tell apart on either figure are tied:\n"
+    );
+    let _ = writeln!(
+        o,
+        "| configuration | max/mean | sessions lost (%) | tied with |\n|---|---|---|---|"
+    );
+    for i in front {
+        let (xm, xh) = est(&reps[i].0);
+        let (ym, yh) = est(&reps[i].1);
+        let tied: Vec<String> = groups
+            .iter()
+            .find(|g| g.contains(&i))
+            .map(|g| {
+                g.iter()
+                    .filter(|&&j| j != i)
+                    .map(|&j| cfgs[j].label(meta))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let _ = writeln!(
+            o,
+            "| {} | {} | {} | {} |",
+            cfgs[i].label(meta),
+            pm(xm, xh, 3),
+            pm(ym, yh, 3),
+            if tied.is_empty() {
+                "-".to_string()
+            } else {
+                tied.join(", ")
+            }
+        );
+    }
+    o
+}
+
 /// The decision the sweep's recommendation follows: the one recorded in
 /// its metadata, else the default.
 fn decision_of(meta: &SweepMeta) -> Decision {
@@ -273,13 +282,30 @@ pub fn applies(meta: &SweepMeta, p: &super::Param, s: usize) -> bool {
 
 /// One configuration the recommendation weighs: a strategy at the values
 /// of the parameters that apply to it.
-struct Config {
-    strategy: usize,
+pub(crate) struct Config {
+    /// Index into [`SweepMeta::strategies`].
+    pub(crate) strategy: usize,
     /// `k=v,…` of the parameters that apply; empty when none does.
-    values: Vec<(String, String)>,
+    pub(crate) values: Vec<(String, String)>,
 }
 
 impl Config {
+    /// The configuration as a chart labels it: the strategy, then only the
+    /// parameters that apply to it, in words with their unit
+    /// (`cookie-1m, TTL 60 s`; `round-robin`).
+    pub(crate) fn short_label(&self, meta: &SweepMeta) -> String {
+        let name = meta.strategies[self.strategy].clone();
+        if self.values.is_empty() {
+            return name;
+        }
+        let vs: Vec<String> = self
+            .values
+            .iter()
+            .map(|(k, v)| super::axis::value_label(k, v))
+            .collect();
+        format!("{name}, {}", vs.join(", "))
+    }
+
     fn label(&self, meta: &SweepMeta) -> String {
         let name = &meta.strategies[self.strategy];
         if self.values.is_empty() {
@@ -302,7 +328,7 @@ impl Config {
 /// The configurations of the sweep (strategies in order, each at the
 /// distinct values of the parameters that apply to it) with their
 /// per-replication values, ready for the verdict.
-fn configs(meta: &SweepMeta, records: &[RunRecord]) -> (Vec<Config>, Vec<Replicated>) {
+pub(crate) fn configs(meta: &SweepMeta, records: &[RunRecord]) -> (Vec<Config>, Vec<Replicated>) {
     let mut runs: BTreeMap<(usize, &str), Vec<(u32, &RunSummary)>> = BTreeMap::new();
     for r in records {
         runs.entry((r.point, r.strategy.as_str()))
