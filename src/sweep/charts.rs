@@ -703,7 +703,7 @@ fn draw_tradeoff(
     ))?;
     y += TICK_PX as i32 + 14;
     for n in notes {
-        for l in wrap_words(&n, 26) {
+        for l in crate::text::wrap_words(&n, 26) {
             side.draw(&Text::new(l, (16, y), key_font.clone()))?;
             y += TICK_PX as i32 + 2;
         }
@@ -769,25 +769,6 @@ fn tie_label(pts: &[Point], group: &[usize]) -> String {
         last = Some(pts[i].strategy);
     }
     parts.join(" ≈ ")
-}
-
-/// `text` in lines of at most about `width` characters, broken at spaces.
-fn wrap_words(text: &str, width: usize) -> Vec<String> {
-    let mut lines: Vec<String> = Vec::new();
-    let mut cur = String::new();
-    for w in text.split(' ') {
-        if !cur.is_empty() && cur.chars().count() + 1 + w.chars().count() > width {
-            lines.push(std::mem::take(&mut cur));
-        }
-        if !cur.is_empty() {
-            cur.push(' ');
-        }
-        cur.push_str(w);
-    }
-    if !cur.is_empty() {
-        lines.push(cur);
-    }
-    lines
 }
 
 /// Up to this many labels (front configurations or tie groups) are drawn

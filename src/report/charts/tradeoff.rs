@@ -303,7 +303,11 @@ fn draw(root: &Area, data: &RunData) -> HotResult {
     let mut lines: Vec<(String, RGBColor, bool)> = Vec::new();
     if let Some(rec) = &recommended {
         lines.push(("Ringed: recommended".into(), BLACK, true));
-        lines.extend(wrap(rec, 26).into_iter().map(|l| (l, BLACK, false)));
+        lines.extend(
+            crate::text::wrap_words(rec, 26)
+                .into_iter()
+                .map(|l| (l, BLACK, false)),
+        );
         lines.push((String::new(), BLACK, false));
     }
     lines.push(("Bars: 95 % intervals".into(), BLACK, true));
@@ -316,7 +320,11 @@ fn draw(root: &Area, data: &RunData) -> HotResult {
         for c in &constraints {
             let on_axis = c.column == X_COL || c.column == Y_COL;
             let text = format!("{c}{}", if on_axis { " (shaded: fails)" } else { "" });
-            lines.extend(wrap(&text, 28).into_iter().map(|l| (l, dark, false)));
+            lines.extend(
+                crate::text::wrap_words(&text, 28)
+                    .into_iter()
+                    .map(|l| (l, dark, false)),
+            );
         }
         let fails = failing.iter().filter(|f| !f.is_empty()).count();
         lines.push((
@@ -333,7 +341,11 @@ fn draw(root: &Area, data: &RunData) -> HotResult {
     for (s, k) in &side_labels {
         let ink = text_colour(colour(*s));
         let text = format!("{k}: {}", texts[*s]);
-        lines.extend(wrap(&text, 28).into_iter().map(|l| (l, ink, true)));
+        lines.extend(
+            crate::text::wrap_words(&text, 28)
+                .into_iter()
+                .map(|l| (l, ink, true)),
+        );
     }
     let row = TICK_PX as i32 + 8;
     let mut y = 50;
@@ -495,25 +507,6 @@ fn overlaps(a: Rect, b: Rect) -> bool {
     !(a.2 <= b.0 || a.0 >= b.2 || a.3 <= b.1 || a.1 >= b.3)
 }
 
-/// `text` in lines of at most about `width` characters, broken at spaces.
-fn wrap(text: &str, width: usize) -> Vec<String> {
-    let mut lines: Vec<String> = Vec::new();
-    let mut cur = String::new();
-    for w in text.split(' ') {
-        if !cur.is_empty() && cur.chars().count() + 1 + w.chars().count() > width {
-            lines.push(std::mem::take(&mut cur));
-        }
-        if !cur.is_empty() {
-            cur.push(' ');
-        }
-        cur.push_str(w);
-    }
-    if !cur.is_empty() {
-        lines.push(cur);
-    }
-    lines
-}
-
 /// Log-axis ticks labelled only at 1, 2 and 5 × 10ⁿ, so they never crowd.
 pub fn log_tick(v: f64) -> String {
     if v <= 0.0 {
@@ -544,8 +537,11 @@ mod tests {
 
     #[test]
     fn wrapping_breaks_at_spaces() {
-        assert_eq!(wrap("a bb ccc dddd", 6), ["a bb", "ccc", "dddd"]);
-        assert_eq!(wrap("", 6), Vec::<String>::new());
+        assert_eq!(
+            crate::text::wrap_words("a bb ccc dddd", 6),
+            ["a bb", "ccc", "dddd"]
+        );
+        assert_eq!(crate::text::wrap_words("", 6), Vec::<String>::new());
     }
 
     #[test]
