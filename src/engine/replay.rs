@@ -13,7 +13,7 @@
 use super::event::Ev;
 use super::world::{fold, World};
 use super::TraceKind;
-use crate::model::{Drift, Pending, Placement, Replicas, Session, SessionId};
+use crate::model::{Drift, Pending, Placement, Session, SessionId};
 use crate::replay::{write::Access, ReplayEvent, ReplaySource};
 use crate::routing::BackendId;
 use crate::scenario::{Scenario, SessionState};
@@ -109,13 +109,7 @@ impl World<'_> {
             drift: Drift::default(),
             last_routed_ns: None,
         });
-        if let Placement::Replicated { .. } = self.place.kind {
-            let reps = &mut self.place.replicas;
-            if id.index() >= reps.len() {
-                reps.resize(id.index() + 1, Replicas::EMPTY);
-            }
-            reps[id.index()] = Replicas::EMPTY;
-        }
+        self.place.new_session(id);
         let r = self.work.replay.as_mut().expect("replaying");
         let slot = slot as usize;
         if slot >= r.slots.len() {

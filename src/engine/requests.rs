@@ -98,13 +98,7 @@ impl World<'_> {
             drift: Drift::default(),
             last_routed_ns: None,
         });
-        if let Placement::Replicated { .. } = self.place.kind {
-            let reps = &mut self.place.replicas;
-            if id.index() >= reps.len() {
-                reps.resize(id.index() + 1, Replicas::EMPTY);
-            }
-            reps[id.index()] = Replicas::EMPTY;
-        }
+        self.place.new_session(id);
         self.work.peak_sessions = self.work.peak_sessions.max(self.work.sessions.len());
         self.log(now, id, TraceKind::Arrived);
         self.open_jar(id, now);

@@ -153,6 +153,19 @@ pub(super) struct StatePlace<'a> {
     pub(super) replicas: Vec<Replicas>,
 }
 
+impl StatePlace<'_> {
+    /// A new session `id` has no copies yet (with `replicated` state).
+    #[inline]
+    pub(super) fn new_session(&mut self, id: SessionId) {
+        if let Placement::Replicated { .. } = self.kind {
+            if id.index() >= self.replicas.len() {
+                self.replicas.resize(id.index() + 1, Replicas::EMPTY);
+            }
+            self.replicas[id.index()] = Replicas::EMPTY;
+        }
+    }
+}
+
 /// What the run writes: the recorder, control events, instance counts and
 /// (when asked) the trace.
 pub(super) struct Outputs {
