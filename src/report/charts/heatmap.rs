@@ -199,12 +199,7 @@ fn draw(root: &Area, data: &RunData) -> HotResult {
     } else {
         (label_step(nb_i, plot_h, px), px)
     };
-    let warm = data
-        .meta
-        .scenario_facts
-        .as_ref()
-        .map_or(0.0, |f| f.warmup_s)
-        / div;
+    let warm = data.warmup_s() / div;
     let mut drawn = Keyed {
         step,
         warmup: warm > 0.0,

@@ -469,6 +469,14 @@ impl RunData {
         self.backends.iter().filter(move |r| r.strategy == s)
     }
 
+    /// The warm-up, seconds (0 when the run recorded no scenario facts).
+    pub fn warmup_s(&self) -> f64 {
+        self.meta
+            .scenario_facts
+            .as_ref()
+            .map_or(0.0, |f| f.warmup_s)
+    }
+
     /// The run's end, seconds (the last bucket's end).
     pub fn end_s(&self) -> f64 {
         self.backends.iter().map(|r| r.t_end_s).fold(0.0, f64::max)

@@ -26,11 +26,7 @@ impl Cold {
 /// and over the buckets a launched instance began within `window_s` of
 /// first going into service (only those instances counted as new).
 fn cold(data: &RunData, s: usize, window_s: f64) -> (Option<Cold>, Option<Cold>) {
-    let warm = data
-        .meta
-        .scenario_facts
-        .as_ref()
-        .map_or(0.0, |f| f.warmup_s);
+    let warm = data.warmup_s();
     let spans = data.service_spans(s);
     // Per bucket: (old, new, new early) utilisations.
     type Lists = (Vec<f64>, Vec<f64>, Vec<f64>);

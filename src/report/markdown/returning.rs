@@ -34,11 +34,7 @@ pub(super) struct Comeback {
 /// Strategy `s`'s comebacks after the warm-up with at least one whole
 /// window of requests.
 pub(super) fn comebacks(data: &RunData, s: usize) -> Vec<Comeback> {
-    let warm = data
-        .meta
-        .scenario_facts
-        .as_ref()
-        .map_or(0.0, |f| f.warmup_s);
+    let warm = data.warmup_s();
     let end = data.end_s();
     let width = WINDOW_S.max(data.meta.bucket_s);
     let mut out = Vec::new();

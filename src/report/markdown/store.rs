@@ -24,11 +24,7 @@ pub(super) struct StoreOutage {
 /// Strategy `s`'s shared-store outages (`store_down`/`store_up` in
 /// `events.csv`), within the measured window; `None` if there were none.
 pub(super) fn store_outage(data: &RunData, s: usize) -> Option<StoreOutage> {
-    let warm = data
-        .meta
-        .scenario_facts
-        .as_ref()
-        .map_or(0.0, |f| f.warmup_s);
+    let warm = data.warmup_s();
     let end = data.end_s();
     let mut windows: Vec<(f64, f64)> = Vec::new();
     let mut down: Option<f64> = None;
