@@ -8,6 +8,7 @@ mod decision;
 mod elasticity;
 mod engine;
 mod faults;
+mod fit;
 mod fleet;
 mod fuzz;
 mod limits;
