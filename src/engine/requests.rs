@@ -5,6 +5,7 @@
 use super::event::Ev;
 use super::world::{fold, World};
 use super::TraceKind;
+use crate::model::failure::Outcome;
 use crate::model::state::{self, Landing};
 use crate::model::{
     token_epoch, Drift, Epoch, JarCookie, Pending, Placement, Replicas, Request, RequestId,
@@ -213,6 +214,9 @@ impl World<'_> {
                 set_cookie,
             } => (backend, set_cookie),
         };
+        if let Some(ps) = &mut self.lb.passive {
+            ps.sent(now, b);
+        }
         let be = &self.fleet.backends[b.index()];
         let accepted = be.alive && !be.full();
         self.out.rec.backend_request(b.index(), now, accepted);
@@ -225,8 +229,9 @@ impl World<'_> {
             });
         }
         if !be.alive {
-            // Connection refused: the load balancer hasn't noticed yet.
-            return self.refused(now, sid, b, p, is_retry);
+            // The load balancer hasn't noticed yet: refused at once, or
+            // held until a timeout, per the crash's mode.
+            return self.dead_backend(now, sid, b, p, is_retry);
         }
         if be.full() {
             if measured {
@@ -240,7 +245,14 @@ impl World<'_> {
 
     /// The attempt reached a dead backend: it is retried once after the
     /// retry delay (when the strategy retries), else it fails.
-    fn refused(&mut self, now: Nanos, sid: SessionId, b: BackendId, p: Pending, is_retry: bool) {
+    pub(super) fn refused(
+        &mut self,
+        now: Nanos,
+        sid: SessionId,
+        b: BackendId,
+        p: Pending,
+        is_retry: bool,
+    ) {
         self.log(now, sid, TraceKind::Failed(b));
         // A replayed session may have another request waiting for its
         // retry already: this one then fails.
@@ -437,6 +449,7 @@ impl World<'_> {
         }
         self.backend_state(b, now);
         self.lb.pool.remove_outstanding(b);
+        self.passive_result(now, b, Outcome::Answered);
         let r = self.work.requests.remove(rid);
         if r.measured {
             self.out.rec.latency(now - r.start_ns);

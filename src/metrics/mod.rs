@@ -44,11 +44,16 @@ pub enum ControlKind {
     StoreDown,
     /// The shared session store came back.
     StoreUp,
+    /// Passive health checks took it out of the pool (nginx `max_fails`,
+    /// Envoy outlier ejection).
+    Ejected,
+    /// Back in the pool after an ejection.
+    Returned,
 }
 
 impl ControlKind {
     /// Every kind, in declaration order.
-    pub const ALL: [ControlKind; 15] = [
+    pub const ALL: [ControlKind; 17] = [
         ControlKind::Crash,
         ControlKind::Recover,
         ControlKind::MarkedDown,
@@ -64,6 +69,8 @@ impl ControlKind {
         ControlKind::ScaleIn,
         ControlKind::StoreDown,
         ControlKind::StoreUp,
+        ControlKind::Ejected,
+        ControlKind::Returned,
     ];
 
     /// The kind named `name` in `events.csv` (the inverse of
@@ -90,6 +97,8 @@ impl ControlKind {
             ControlKind::ScaleIn => "scale_in",
             ControlKind::StoreDown => "store_down",
             ControlKind::StoreUp => "store_up",
+            ControlKind::Ejected => "ejected",
+            ControlKind::Returned => "returned",
         }
     }
 }

@@ -4,6 +4,7 @@
 //! in-memory session state, where state is placed and why it is lost.
 
 mod clients;
+pub mod failure;
 mod ids;
 pub mod jar;
 mod loss;
@@ -68,6 +69,12 @@ impl<T, I: ArenaId> Slab<T, I> {
     #[inline]
     pub fn get(&self, id: I) -> &T {
         self.items[id.index()].as_ref().expect("slab id is live")
+    }
+
+    /// Item `id`, if it is live.
+    #[inline]
+    pub fn try_get(&self, id: I) -> Option<&T> {
+        self.items.get(id.index()).and_then(Option::as_ref)
     }
 
     /// Item `id`, which must be live.

@@ -5,7 +5,8 @@
 //! with their cookie jars, the fleet's own addresses, names and weights with
 //! an address pool, a crash, random faults, a zone outage, a slow backend,
 //! a rolling deploy with drain and slow start, autoscaling out and in, a
-//! store outage). Runs in the test
+//! store outage, crashes that hang and blackhole, passive health checks of
+//! every product). Runs in the test
 //! profile, which keeps debug assertions and overflow checks.
 
 use crate::common::{assert_conserved, assert_requests_conserved, HASHES};
@@ -25,6 +26,31 @@ fn strategies() -> String {
     };
     for b in ["round_robin", "random", "least_conn", "p2c"] {
         add(b.into(), format!("kind = \"{b}\"\n"));
+    }
+    // Passive health of every product, with their timeouts.
+    for (name, body) in [
+        (
+            "lc-nginx",
+            "kind = \"least_conn\"\nproduct = \"nginx\"\nconnect_timeout = 3\nread_timeout = 8\npassive_health = { max_fails = 2, fail_timeout = 20 }\n",
+        ),
+        (
+            "rr-envoy",
+            "kind = \"round_robin\"\nproduct = \"envoy\"\npassive_health = { interval = 5, base_ejection_time = 10, consecutive_5xx = 3 }\n",
+        ),
+        (
+            "p2c-haproxy",
+            "kind = \"p2c\"\nproduct = \"haproxy\"\npassive_health = { observe = \"layer7\", error_limit = 3, on_error = \"sudden-death\" }\n",
+        ),
+        (
+            "ring-envoy",
+            "kind = \"source_ip\"\nhash = \"envoy_ring\"\nmin_ring_size = 64\npassive_health = { consecutive_5xx = 2, max_ejection_percent = 50 }\n",
+        ),
+        (
+            "cookie-nginx",
+            "kind = \"lb_cookie\"\nproduct = \"nginx\"\nttl = 120\npassive_health = {}\n",
+        ),
+    ] {
+        add(name.into(), body.into());
     }
     for u in UNAVAILABLE {
         for d in DRAINING {
@@ -175,6 +201,20 @@ at = 120
 recover_after = 60
 
 [[faults]]
+kind = "crash"
+backend = "b2"
+at = 450
+recover_after = 40
+mode = "hang"
+
+[[faults]]
+kind = "crash"
+backend = "b3"
+at = 1000
+recover_after = 50
+mode = "blackhole"
+
+[[faults]]
 kind = "random"
 mtbf = 900
 mttr = 45
@@ -311,6 +351,8 @@ fn run_all(place: &str) {
         "InService",
         "ScaleOut",
         "ScaleIn",
+        "Ejected",
+        "Returned",
     ] {
         assert!(kinds.contains(k), "{place}: no {k} in any run");
     }
