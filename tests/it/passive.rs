@@ -407,6 +407,10 @@ fn the_report_says_how_much_of_the_black_hole_passive_checks_remove() {
         hits(0)
     );
     assert!(report.contains(&want), "{want}\n{report}");
+    assert!(
+        report.contains("for strategies with passive health checks (`passive_health`), from the requests that fail"),
+        "{report}"
+    );
     let events = std::fs::read_to_string(out.join("events.csv")).unwrap();
     assert!(events.contains(",ejected,b1,"), "{events}");
 }
