@@ -209,10 +209,7 @@ impl Parser {
 fn token<'a>(s: &'a str, at: &mut usize) -> &'a str {
     let b = s.as_bytes();
     let start = *at;
-    let mut i = start;
-    while i < b.len() && b[i] != b' ' {
-        i += 1;
-    }
+    let mut i = memchr::memchr(b' ', &b[start..]).map_or(b.len(), |k| start + k);
     let t = &s[start..i];
     while i < b.len() && b[i] == b' ' {
         i += 1;
@@ -233,7 +230,7 @@ fn quoted<'a>(s: &'a str, at: &mut usize) -> Option<&'a str> {
     let start = *at + 1;
     let mut i = start;
     loop {
-        match memchr2(b'"', b'\\', &b[i..]) {
+        match memchr::memchr2(b'"', b'\\', &b[i..]) {
             None => return None,
             Some(k) => {
                 i += k;
@@ -255,11 +252,6 @@ fn quoted<'a>(s: &'a str, at: &mut usize) -> Option<&'a str> {
     }
     *at = i;
     Some(t)
-}
-
-#[inline]
-fn memchr2(a: u8, b: u8, hay: &[u8]) -> Option<usize> {
-    hay.iter().position(|&c| c == a || c == b)
 }
 
 /// `-` as absent.
@@ -316,7 +308,7 @@ fn clf_line(line: &str, combined: bool) -> Result<Record<'_>, BadLine> {
     if b.get(at) != Some(&b'[') {
         return bad("time (%t)", "`[dd/Mon/yyyy:HH:MM:SS ±zone]`", &line[at..]);
     }
-    let Some(close) = line[at..].find(']') else {
+    let Some(close) = memchr::memchr(b']', &b[at..]) else {
         return bad("time (%t)", "a closing `]`", &line[at..]);
     };
     let t = &line[at + 1..at + close];

@@ -76,7 +76,7 @@ impl LineReader {
                 break;
             }
             any = true;
-            let (take, done) = match chunk.iter().position(|&c| c == b'\n') {
+            let (take, done) = match memchr::memchr(b'\n', chunk) {
                 Some(i) => (i + 1, true),
                 None => (chunk.len(), false),
             };
