@@ -4,6 +4,7 @@
 //! their sufficient statistics, so a sample of any size costs constant
 //! memory; counts (requests per session) from their histogram.
 
+use crate::stats::ln_gamma;
 use std::collections::BTreeMap;
 
 /// The sufficient statistics of a sample of positive reals, for the
@@ -192,32 +193,6 @@ pub fn best(fits: &[Fitted]) -> Option<&Fitted> {
         }
     }
     best
-}
-
-/// ln Γ(x), x > 0 (Lanczos, g = 7, nine coefficients: ~15 digits).
-pub fn ln_gamma(x: f64) -> f64 {
-    const G: [f64; 9] = [
-        0.999_999_999_999_809_9,
-        676.520_368_121_885_1,
-        -1_259.139_216_722_402_8,
-        771.323_428_777_653_1,
-        -176.615_029_162_140_6,
-        12.507_343_278_686_905,
-        -0.138_571_095_265_720_12,
-        9.984_369_578_019_572e-6,
-        1.505_632_735_149_311_6e-7,
-    ];
-    if x < 0.5 {
-        let pi = std::f64::consts::PI;
-        return (pi / (pi * x).sin()).ln() - ln_gamma(1.0 - x);
-    }
-    let x = x - 1.0;
-    let mut a = G[0];
-    let t = x + 7.5;
-    for (i, g) in G.iter().enumerate().skip(1) {
-        a += g / (x + i as f64);
-    }
-    0.5 * (2.0 * std::f64::consts::PI).ln() + (x + 0.5) * t.ln() - t + a.ln()
 }
 
 /// ψ(x) and ψ′(x), x > 0: the recurrence up to 10, then the asymptotic series.
