@@ -18,6 +18,8 @@ pub(super) enum Ev {
     Send(SessionId),
     /// A request's second attempt after it failed on a dead backend.
     Retry(SessionId),
+    /// A user sends a request again after an error (`[[clients]] retry`).
+    Resend(SessionId),
     /// A request's service ends on a backend, if it is still in the
     /// incarnation that took it.
     Done {
@@ -45,6 +47,9 @@ pub(super) enum Ev {
     SlowOn(usize),
     /// Fault number `.0` (a `slow` fault) ends.
     SlowOff(usize),
+    /// Instance `inst` in slot `b` was marked down a grace ago: replace
+    /// it if it is still down (`replace_unhealthy`).
+    Replace { b: BackendId, inst: InstanceNo },
     /// Instance `inst` in slot `b` finished booting.
     Booted { b: BackendId, inst: InstanceNo },
     /// Instance `inst` in slot `b` finished draining.
@@ -96,6 +101,7 @@ impl World<'_> {
                 req,
             } => self.on_done(now, backend, epoch, req),
             Ev::Retry(s) => self.on_retry(now, s),
+            Ev::Resend(s) => self.on_resend(now, s),
             Ev::Check { b, gen } => self.on_check(now, b, gen),
             Ev::CheckFailed { b, gen } => self.on_check_failed(now, b, gen),
             Ev::Crash(b) => self.crash(now, b, LossCause::Failure),
@@ -107,6 +113,7 @@ impl World<'_> {
             Ev::SlowOn(i) => self.on_slow(now, i, true),
             Ev::SlowOff(i) => self.on_slow(now, i, false),
             Ev::Booted { b, inst } => self.on_booted(b, inst),
+            Ev::Replace { b, inst } => self.on_replace(now, b, inst),
             Ev::DrainEnd { b, inst } => self.on_drain_end(now, b, inst),
             Ev::Ramp { b, inst } => self.on_ramp(now, b, inst),
             Ev::DeployStart(i) => self.on_deploy_start(now, i),

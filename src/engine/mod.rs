@@ -48,6 +48,7 @@ mod event;
 mod fleet;
 mod replay;
 mod requests;
+mod retries;
 mod returning;
 mod world;
 
@@ -121,6 +122,8 @@ pub enum TraceKind {
     Completed(BackendId),
     /// The session sent its last request and it ended.
     Ended,
+    /// The user gave up after their retries failed (`[[clients]] retry`).
+    Abandoned,
 }
 
 /// Runs strategy number `strategy` of the scenario.

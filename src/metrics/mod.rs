@@ -44,11 +44,14 @@ pub enum ControlKind {
     StoreDown,
     /// The shared session store came back.
     StoreUp,
+    /// Terminated for staying marked down (`replace_unhealthy`); a
+    /// `stopped` row and the new instance's `boot_start` follow.
+    Replaced,
 }
 
 impl ControlKind {
     /// Every kind, in declaration order.
-    pub const ALL: [ControlKind; 15] = [
+    pub const ALL: [ControlKind; 16] = [
         ControlKind::Crash,
         ControlKind::Recover,
         ControlKind::MarkedDown,
@@ -64,6 +67,7 @@ impl ControlKind {
         ControlKind::ScaleIn,
         ControlKind::StoreDown,
         ControlKind::StoreUp,
+        ControlKind::Replaced,
     ];
 
     /// The kind named `name` in `events.csv` (the inverse of
@@ -90,6 +94,7 @@ impl ControlKind {
             ControlKind::ScaleIn => "scale_in",
             ControlKind::StoreDown => "store_down",
             ControlKind::StoreUp => "store_up",
+            ControlKind::Replaced => "replaced",
         }
     }
 }
@@ -199,6 +204,13 @@ pub struct Recorder {
     pub sessions_completed: u64,
     /// Measured sessions that ended having lost their state at least once.
     pub sessions_completed_lost: u64,
+    /// Measured sessions whose user gave up after their retries failed
+    /// (`[[clients]] retry`).
+    pub abandoned: u64,
+    /// Measured requests that were a user's retry after an error.
+    pub client_retries: u64,
+    /// Load-balancer retries that were due but refused by the retry budget.
+    pub retries_over_budget: u64,
     /// Measured sessions that lost their state at least once.
     pub sessions_lost: u64,
     /// [`Recorder::sessions_lost`] by the cause of each session's first loss, indexed by [`LossCause`].
@@ -242,6 +254,9 @@ impl Recorder {
             sessions: 0,
             sessions_completed: 0,
             sessions_completed_lost: 0,
+            abandoned: 0,
+            client_retries: 0,
+            retries_over_budget: 0,
             sessions_lost: 0,
             lost_by_cause: [0; LOSS_CAUSES],
             loss_events: 0,
@@ -441,6 +456,9 @@ impl Recorder {
             sessions,
             sessions_completed: self.sessions_completed,
             sessions_active_end,
+            abandoned: self.abandoned,
+            client_retries: self.client_retries,
+            retries_over_budget: self.retries_over_budget,
             sessions_lost: self.sessions_lost,
             sessions_lost_pct: pct(self.sessions_lost),
             sessions_lost_finished_pct: if self.sessions_completed == 0 {
@@ -523,6 +541,10 @@ fn mean_sd(xs: &[f64]) -> (f64, f64) {
     (m, v.sqrt())
 }
 
+fn is_zero(x: &u64) -> bool {
+    *x == 0
+}
+
 /// The figures of one strategy's run; one row of `summary.csv`. Column
 /// meanings are documented in `docs/output.md`. Deserialize: sweeps read
 /// summaries back from their results log.
@@ -548,6 +570,18 @@ pub struct RunSummary {
     pub sessions_completed: u64,
     /// Measured sessions still going when the run ended.
     pub sessions_active_end: u64,
+    /// Measured sessions whose user gave up after their retries failed
+    /// (`[[clients]] retry`; left out of `summary.json` when 0).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub abandoned: u64,
+    /// Measured requests that were a user's retry after an error (counted
+    /// in `requests` too; left out of `summary.json` when 0).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub client_retries: u64,
+    /// Load-balancer retries that were due but refused by the retry budget
+    /// (left out of `summary.json` when 0).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub retries_over_budget: u64,
     /// Measured sessions that lost their state at least once.
     pub sessions_lost: u64,
     /// Lost sessions over all measured sessions, in percent; sessions still

@@ -6,7 +6,9 @@
 mod clients;
 mod ids;
 pub mod jar;
+pub mod lb_retry;
 mod loss;
+pub mod retry;
 mod session;
 pub mod state;
 
@@ -118,6 +120,9 @@ pub struct Request {
     pub measured: bool,
     /// Part of the hold spent on the session store or on replication.
     pub state_ns: Nanos,
+    /// This attempt is a load-balancer retry (it counts against a retry
+    /// budget while it is served).
+    pub lb_retry: bool,
 }
 
 impl Request {

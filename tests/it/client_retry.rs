@@ -1,0 +1,110 @@
+//! Users who retry after an error (`[[clients]] retry`): the offered load
+//! and the abandon share against the geometric sum, the extra load in
+//! utilisation, and the conservation of requests and sessions.
+
+use crate::common::{assert_conserved, crash, mean_ci95, queueing, strategy};
+use stickysim::engine::run_strategy;
+use stickysim::model::retry::{abandon_share, offered_multiplier};
+use stickysim::routing::*;
+use stickysim::scenario::dist::Dist;
+use stickysim::scenario::*;
+
+/// Four backends, one dead from the start that the load balancer never
+/// finds out about (no check in the run), a strategy that routes every
+/// request at random and never retries it: each attempt fails on its own
+/// with probability 1/4.
+fn one_in_four_fails(seed: u64, retry: Option<ClientRetry>) -> Scenario {
+    let mut sc = queueing(20.0, 0.01, 4, 4, 1000.0, seed);
+    sc.strategies = vec![strategy(
+        "random",
+        StrategySpec::LbCookie {
+            ttl_ns: secs_to_ns(3600.0),
+            ttl_mode: TtlMode::Sliding,
+            cookie: CookieAttrs::default(),
+            balance: Balance::Random,
+            on_unavailable: OnUnavailable::Reject,
+            on_draining: OnDraining::Reroute,
+        },
+    )];
+    sc.health_check.interval_ns = secs_to_ns(1e8);
+    sc.health_check.unhealthy_threshold = 10;
+    crash(&mut sc, 0, 0.0, None);
+    sc.clients[0].retry = retry;
+    sc
+}
+
+fn retry(attempts: u32) -> ClientRetry {
+    ClientRetry {
+        attempts,
+        delay: Dist::constant(0.5).unwrap(),
+    }
+}
+
+#[test]
+fn offered_load_and_abandons_follow_the_geometric_sum() {
+    let p = 0.25;
+    for k in [0u32, 2] {
+        let (mut offered, mut abandoned, mut util) = (vec![], vec![], vec![]);
+        for seed in 0..8 {
+            let base = run_strategy(&one_in_four_fails(300 + seed, None), 0).summary;
+            let s = run_strategy(&one_in_four_fails(300 + seed, Some(retry(k))), 0).summary;
+            assert_conserved(&base);
+            assert_conserved(&s);
+            assert_eq!(base.abandoned + base.client_retries, 0);
+            assert_eq!(s.requests, base.requests + s.client_retries);
+            assert_eq!(s.rejected, 0);
+            offered.push(s.requests as f64 / s.sessions as f64);
+            abandoned.push(s.abandoned as f64 / s.sessions as f64);
+            util.push(s.util_mean / base.util_mean);
+        }
+        let want = offered_multiplier(p, k);
+        for (what, xs, want) in [
+            ("requests per session", &offered, want),
+            ("abandoned share", &abandoned, abandon_share(p, k)),
+            // Every completed request is work: completions, and so busy
+            // time, grow by the same factor as the load.
+            ("utilisation over no retries", &util, want),
+        ] {
+            let (m, hw) = mean_ci95(xs);
+            eprintln!("k={k} {what}: {m:.5} ± {hw:.5}, theory {want:.5}");
+            assert!((m - want).abs() <= hw, "k={k} {what}: {m} ± {hw} vs {want}");
+            assert!(hw < 0.02 * want.max(0.1), "k={k} {what}: CI ±{hw} too wide");
+        }
+    }
+}
+
+#[test]
+fn a_user_whose_retries_succeed_finishes_the_session() {
+    // Multi-request sessions, a crash half-way that the checks find: the
+    // users who met it retried, most of them got through.
+    let mut sc = queueing(5.0, 0.02, 4, 2, 600.0, 9);
+    sc.workload.requests_per_session = Dist::geometric(6.0).unwrap();
+    sc.workload.think_time = Dist::exponential(5.0).unwrap();
+    sc.strategies = vec![strategy(
+        "ip",
+        StrategySpec::SourceIp {
+            hash: HashAlgo::Modulo,
+            tuning: HashTuning::default(),
+            on_unavailable: OnUnavailable::Reject,
+            on_draining: OnDraining::Reroute,
+        },
+    )];
+    sc.health_check.interval_ns = secs_to_ns(5.0);
+    crash(&mut sc, 1, 300.0, None);
+    sc.clients[0].retry = Some(ClientRetry {
+        attempts: 3,
+        delay: Dist::exponential(4.0).unwrap(),
+    });
+    let a = run_strategy(&sc, 0).summary;
+    let b = run_strategy(&sc, 0).summary;
+    assert_eq!(a, b, "same seed, same run");
+    assert_conserved(&a);
+    assert!(a.failed > 0 && a.client_retries > 0, "{a:?}");
+    // A retry can only follow a failure or a rejection.
+    assert!(a.client_retries <= a.failed + a.rejected, "{a:?}");
+    // Some users met the dead backend on every try and left, each after
+    // its 1 + 3 errors; most sessions finished.
+    assert!(a.abandoned > 0, "{a:?}");
+    assert!(a.abandoned * 4 <= a.failed + a.rejected, "{a:?}");
+    assert!(a.abandoned * 20 < a.sessions_completed, "{a:?}");
+}
