@@ -27,6 +27,13 @@ pub(super) enum Ev {
         epoch: Epoch,
         req: RequestId,
     },
+    /// The per-try timeout of attempt `tag` (request `req` on backend `b`)
+    /// passes: if it is still unanswered, the load balancer gives up on it.
+    TryTimeout {
+        b: BackendId,
+        req: RequestId,
+        tag: u64,
+    },
     /// A health check probes backend `b` (check chain `gen`).
     Check { b: BackendId, gen: u32 },
     /// A probe of backend `b` timed out.
@@ -101,6 +108,7 @@ impl World<'_> {
                 req,
             } => self.on_done(now, backend, epoch, req),
             Ev::Retry(s) => self.on_retry(now, s),
+            Ev::TryTimeout { b, req, tag } => self.on_try_timeout(now, b, req, tag),
             Ev::Resend(s) => self.on_resend(now, s),
             Ev::Check { b, gen } => self.on_check(now, b, gen),
             Ev::CheckFailed { b, gen } => self.on_check_failed(now, b, gen),
@@ -147,7 +155,11 @@ impl World<'_> {
             work.digest = work.digest.wrapping_add(s.digest);
         }
         // Requests in a worker or a queue, or waiting for their retry.
-        let in_flight = work.requests.iter().filter(|r| r.measured).count() as u64
+        let in_flight = work
+            .requests
+            .iter()
+            .filter(|r| r.measured && !r.orphan)
+            .count() as u64
             + work.pending.iter().flatten().filter(|p| p.measured).count() as u64;
         let active = work.sessions.iter().filter(|s| s.measured).count() as u64;
         let cfg = &self.sc.strategies[strategy];

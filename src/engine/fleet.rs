@@ -140,7 +140,10 @@ impl World<'_> {
         let mut queue = std::mem::take(&mut be.queue);
         for &rid in in_service.iter().chain(&queue) {
             let r = self.work.requests.remove(rid);
-            self.lb.retry_admitted -= u64::from(r.lb_retry);
+            if r.orphan {
+                continue; // already failed when its per-try timeout passed
+            }
+            self.lb.retry_admitted -= u64::from(r.lb_retries > 0);
             if r.measured {
                 self.out.rec.failed += 1;
             }

@@ -285,11 +285,19 @@ impl World<'_> {
             retry_wait_ns: now - p.start_ns,
             measured: p.measured,
             state_ns,
-            lb_retry: p.lb_retries > 0,
+            lb_retries: p.lb_retries,
+            tag: self.work.next_tag,
+            orphan: false,
         };
-        self.lb.retry_admitted += u64::from(req.lb_retry);
+        self.work.next_tag += 1;
+        self.lb.retry_admitted += u64::from(req.lb_retries > 0);
+        let tag = req.tag;
         let hold_ns = req.hold_ns(be.speed);
         let rid = self.work.requests.insert(req);
+        if let Some(t) = self.lb.retry.and_then(|r| r.per_try_timeout_ns) {
+            let ev = Ev::TryTimeout { b, req: rid, tag };
+            self.q.schedule(now.saturating_add(t), ev);
+        }
         self.lb.pool.add_outstanding(b);
         let epoch = be.epoch;
         if be.busy() < be.workers {
@@ -446,9 +454,12 @@ impl World<'_> {
             self.q.schedule(now.saturating_add(hold), done);
         }
         self.backend_state(b, now);
-        self.lb.pool.remove_outstanding(b);
         let r = self.work.requests.remove(rid);
-        self.lb.retry_admitted -= u64::from(r.lb_retry);
+        if r.orphan {
+            return; // the load balancer stopped waiting for it
+        }
+        self.lb.pool.remove_outstanding(b);
+        self.lb.retry_admitted -= u64::from(r.lb_retries > 0);
         if r.measured {
             self.out.rec.latency(now - r.start_ns);
             self.out.rec.state_ns += r.state_ns as u128;

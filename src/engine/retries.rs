@@ -11,7 +11,7 @@ use super::world::World;
 use super::TraceKind;
 use crate::model::lb_retry::{decide, AttemptFailure, LbNext};
 use crate::model::retry::{after_error, AfterError};
-use crate::model::{Pending, Request, SessionId};
+use crate::model::{Pending, Request, RequestId, SessionId};
 use crate::routing::BackendId;
 use crate::sim::{stream, Nanos, Stream};
 
@@ -87,7 +87,7 @@ impl World<'_> {
                 // answers its 503 at once.
                 let delay = match cause {
                     AttemptFailure::Error => self.sc.health_check.retry_delay_ns,
-                    AttemptFailure::Overloaded => 0,
+                    AttemptFailure::Overloaded | AttemptFailure::Timeout => 0,
                 };
                 self.q.schedule(now.saturating_add(delay), Ev::Retry(sid));
                 true
@@ -130,6 +130,38 @@ impl World<'_> {
                 self.close_session(now, sid, true);
             }
         }
+    }
+
+    /// The per-try timeout of attempt `tag` (request `rid`, on backend `b`)
+    /// passed. If it is still queued or in service, the load balancer gives
+    /// up on it — the backend goes on and finishes it for nothing — and
+    /// retries it or answers the user with an error.
+    pub(super) fn on_try_timeout(&mut self, now: Nanos, b: BackendId, rid: RequestId, tag: u64) {
+        let Some(r) = self.work.requests.try_get(rid) else {
+            return;
+        };
+        if r.tag != tag || r.orphan {
+            return; // answered (its slot reused) or already given up on
+        }
+        let r = *r;
+        self.work.requests.get_mut(rid).orphan = true;
+        self.lb.pool.remove_outstanding(b);
+        self.lb.retry_admitted -= u64::from(r.lb_retries > 0);
+        let sid = r.session;
+        self.log(now, sid, TraceKind::Failed(b));
+        let p = Pending {
+            failed_on: b,
+            lb_retries: r.lb_retries,
+            ..Pending::of(&r)
+        };
+        if self.lb_retry(now, sid, b, p, AttemptFailure::Timeout) {
+            return;
+        }
+        if p.measured {
+            self.out.rec.failed += 1;
+            self.out.rec.timed_out += 1;
+        }
+        self.request_error(now, sid, p);
     }
 
     /// The user of session `sid` sends the request that failed again: a

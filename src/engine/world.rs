@@ -69,6 +69,8 @@ pub(super) struct Workload {
     /// Per session id: a request its user will send again after an error
     /// (`[[clients]] retry`).
     pub(super) resend: Vec<Option<Pending>>,
+    /// The next admitted attempt's number.
+    pub(super) next_tag: u64,
     pub(super) requests: Slab<Request, RequestId>,
     pub(super) addressers: Vec<Addresser>,
     /// Cumulative segment shares, for picking a session's segment.
@@ -448,6 +450,7 @@ impl Workload {
             sessions: Slab::default(),
             pending: Vec::new(),
             resend: Vec::new(),
+            next_tag: 0,
             requests: Slab::default(),
             addressers: sc
                 .clients

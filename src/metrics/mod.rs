@@ -211,6 +211,9 @@ pub struct Recorder {
     pub client_retries: u64,
     /// Load-balancer retries that were due but refused by the retry budget.
     pub retries_over_budget: u64,
+    /// Measured requests that failed because the load balancer's per-try
+    /// timeout passed on their last attempt (counted in `failed` too).
+    pub timed_out: u64,
     /// Measured sessions that lost their state at least once.
     pub sessions_lost: u64,
     /// [`Recorder::sessions_lost`] by the cause of each session's first loss, indexed by [`LossCause`].
@@ -257,6 +260,7 @@ impl Recorder {
             abandoned: 0,
             client_retries: 0,
             retries_over_budget: 0,
+            timed_out: 0,
             sessions_lost: 0,
             lost_by_cause: [0; LOSS_CAUSES],
             loss_events: 0,
@@ -459,6 +463,7 @@ impl Recorder {
             abandoned: self.abandoned,
             client_retries: self.client_retries,
             retries_over_budget: self.retries_over_budget,
+            timed_out: self.timed_out,
             sessions_lost: self.sessions_lost,
             sessions_lost_pct: pct(self.sessions_lost),
             sessions_lost_finished_pct: if self.sessions_completed == 0 {
@@ -582,6 +587,11 @@ pub struct RunSummary {
     /// (left out of `summary.json` when 0).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub retries_over_budget: u64,
+    /// Measured requests whose last attempt passed the load balancer's
+    /// per-try timeout: failed with a 504 (counted in `failed` too; left out
+    /// of `summary.json` when 0).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub timed_out: u64,
     /// Measured sessions that lost their state at least once.
     pub sessions_lost: u64,
     /// Lost sessions over all measured sessions, in percent; sessions still

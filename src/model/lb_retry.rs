@@ -13,6 +13,8 @@ pub enum AttemptFailure {
     Error,
     /// The backend was full and answered 503 (nginx `http_503`, Envoy `5xx`).
     Overloaded,
+    /// No answer within the per-try timeout (nginx `timeout`, Envoy `5xx`).
+    Timeout,
 }
 
 /// What the load balancer does with a failed attempt.
@@ -49,6 +51,7 @@ pub fn decide(
     let wanted = match cause {
         AttemptFailure::Error => r.on_error,
         AttemptFailure::Overloaded => r.on_overloaded,
+        AttemptFailure::Timeout => r.on_timeout,
     };
     let limit = r
         .attempts

@@ -72,6 +72,12 @@ impl<T, I: ArenaId> Slab<T, I> {
         self.items[id.index()].as_ref().expect("slab id is live")
     }
 
+    /// Item `id`, if it is live.
+    #[inline]
+    pub fn try_get(&self, id: I) -> Option<&T> {
+        self.items.get(id.index()).and_then(Option::as_ref)
+    }
+
     /// Item `id`, which must be live.
     #[inline]
     pub fn get_mut(&mut self, id: I) -> &mut T {
@@ -120,9 +126,14 @@ pub struct Request {
     pub measured: bool,
     /// Part of the hold spent on the session store or on replication.
     pub state_ns: Nanos,
-    /// This attempt is a load-balancer retry (it counts against a retry
-    /// budget while it is served).
-    pub lb_retry: bool,
+    /// The load balancer's retries before this attempt (a retry counts
+    /// against a retry budget while it is served).
+    pub lb_retries: u32,
+    /// This attempt's number in the run (for its per-try timeout).
+    pub tag: u64,
+    /// The load balancer stopped waiting for it (per-try timeout): the
+    /// backend finishes it for nothing.
+    pub orphan: bool,
 }
 
 impl Request {

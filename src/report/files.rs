@@ -72,6 +72,7 @@ pub(super) const RETRY_COLUMNS: &[(&str, Count)] = &[
     ("client_retries", |s| s.client_retries),
     ("abandoned", |s| s.abandoned),
     ("retries_over_budget", |s| s.retries_over_budget),
+    ("timed_out", |s| s.timed_out),
 ];
 
 /// A count a [`RETRY_COLUMNS`] column reads.

@@ -535,6 +535,10 @@ pub(crate) struct RawLbRetry {
     pub(crate) budget_percent: Option<f64>,
     /// Envoy retry budget: retries allowed at once whatever the share (default 3).
     pub(crate) min_retry_concurrency: Option<u32>,
+    /// How long the load balancer waits for an attempt's answer (s; Envoy `per_try_timeout`).
+    #[serde(default, deserialize_with = "super::duration::opt_secs")]
+    #[schemars(with = "Option<super::duration::Secs>")]
+    pub(crate) per_try_timeout: Option<f64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
@@ -553,6 +557,7 @@ pub(crate) enum RawRetryPolicy {
 pub(crate) enum RawRetryOn {
     Error,
     Overloaded,
+    Timeout,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]

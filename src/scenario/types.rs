@@ -413,6 +413,14 @@ pub struct LbRetry {
     /// Retry an attempt a full backend turned away with a 503 (nginx
     /// `http_503`, Envoy `5xx` / `retriable-status-codes`).
     pub on_overloaded: bool,
+    /// Retry an attempt that got no answer within `per_try_timeout_ns`
+    /// (nginx `timeout`, Envoy `5xx`).
+    pub on_timeout: bool,
+    /// How long the load balancer waits for an attempt's answer (Envoy
+    /// `per_try_timeout`, nginx `proxy_read_timeout`); `None`: for ever. A
+    /// timed-out attempt stays on its backend, which finishes it for
+    /// nothing.
+    pub per_try_timeout_ns: Option<u64>,
     /// Retries go back to the backend that failed, all but the last
     /// (HAProxy without `option redispatch` on every retry); otherwise each
     /// goes elsewhere.
@@ -429,6 +437,8 @@ impl LbRetry {
             attempts: Some(1),
             on_error: true,
             on_overloaded: false,
+            on_timeout: false,
+            per_try_timeout_ns: None,
             same_backend: false,
             budget: None,
         };
@@ -438,6 +448,7 @@ impl LbRetry {
             // other server once.
             RetryPolicy::Nginx => LbRetry {
                 attempts: None,
+                on_timeout: true,
                 ..base
             },
             // `num_retries` 1, `retry_on: 5xx` (connect failures and 503s);
@@ -445,6 +456,7 @@ impl LbRetry {
             // (default 3) caps the retries under way.
             RetryPolicy::Envoy => LbRetry {
                 on_overloaded: true,
+                on_timeout: true,
                 budget: Some(RetryBudget {
                     percent: 0.0,
                     min_concurrency: 3,

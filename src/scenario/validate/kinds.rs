@@ -415,6 +415,17 @@ pub(super) fn lb_retry(k: &KeyPath, raw: &RawLbRetry) -> R<LbRetry> {
     if let Some(on) = &raw.on {
         r.on_error = on.contains(&RawRetryOn::Error);
         r.on_overloaded = on.contains(&RawRetryOn::Overloaded);
+        r.on_timeout = on.contains(&RawRetryOn::Timeout);
+    }
+    if let Some(t) = raw.per_try_timeout {
+        let tk = k.k("per_try_timeout");
+        if t > MAX_PER_TRY_TIMEOUT_S {
+            return problem(
+                &tk,
+                format!("expected at most {MAX_PER_TRY_TIMEOUT_S} s, found {t} s"),
+            );
+        }
+        r.per_try_timeout_ns = Some(secs(&tk, t, false)?);
     }
     if let Some(d) = raw.redispatch {
         r.same_backend = d == RawRedispatch::Last;

@@ -58,6 +58,8 @@ pub(super) const MAX_LB_RETRIES: u32 = 10;
 /// Most retries under way at once a budget may allow
 /// (`retry.min_retry_concurrency`).
 pub(super) const MAX_RETRY_CONCURRENCY: u32 = 1_000_000;
+/// The longest `retry.per_try_timeout`, seconds.
+pub(super) const MAX_PER_TRY_TIMEOUT_S: f64 = 3600.0;
 /// Envoy's `min_retry_concurrency` default.
 pub(super) const DEFAULT_MIN_RETRY_CONCURRENCY: u32 = 3;
 /// How long an instance stays marked down before it is replaced when
