@@ -42,6 +42,7 @@ pub mod control;
 pub mod cost;
 pub mod decision;
 pub mod engine;
+pub mod fit;
 pub mod lbconf;
 pub mod metrics;
 pub mod model;

@@ -71,6 +71,13 @@ Examples:
   stickysim traffic scenarios/checkout.toml --out checkout.jsonl
   stickysim traffic scenarios/checkout.toml --strategy cookie-1d --format combined --out access.log.gz";
 
+pub(super) const FIT: &str = "\
+Examples:
+  stickysim fit scenarios/logs/shop.log --out my.toml
+  stickysim fit scenarios/logs/shop.log --exclude-path '^/healthz' --exclude-user-agent '(?i)bot'
+  stickysim fit access.jsonl --format jsonl --field time=ts --session-field sid --idle 15m
+  stickysim fit /var/log/nginx/access.log.1.gz --from 2026-03-02T09:00:00Z --to 2026-03-02T17:00:00Z";
+
 pub(super) const COMPLETIONS: &str = "\
 Examples:
   stickysim completions bash > ~/.local/share/bash-completion/completions/stickysim

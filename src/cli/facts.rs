@@ -2,7 +2,7 @@
 //! so `report.md` can describe the run from its files alone.
 
 use crate::report::data::{ClientFacts, ScenarioFacts};
-use crate::scenario::{Fault, Scenario, Series, SessionState};
+use crate::scenario::{CrashMode, Fault, Scenario, Series, SessionState};
 
 /// Minutes or seconds, whichever reads best.
 fn when(ns: u64) -> String {
@@ -21,8 +21,14 @@ fn fault_text(sc: &Scenario, f: &Fault) -> String {
             backend,
             at_ns,
             recover_after_ns,
+            mode,
         } => {
             let mut s = format!("b{backend} crashes at {}", when(*at_ns));
+            match mode {
+                CrashMode::Reset => {}
+                CrashMode::Blackhole => s.push_str(" (blackhole: every connect times out)"),
+                CrashMode::Hang => s.push_str(" (hang: requests time out unanswered)"),
+            }
             match recover_after_ns {
                 Some(r) => s.push_str(&format!(", back (empty) {} later", when(*r))),
                 None => s.push_str(" and stays down"),

@@ -6,6 +6,7 @@ mod completions;
 mod examples;
 mod export;
 mod facts;
+mod fit;
 mod import;
 mod init;
 mod merge;
@@ -63,6 +64,9 @@ pub enum Command {
     /// Write the requests a run sends as an access log (to replay it with
     /// `workload.replay`).
     Traffic(traffic::TrafficArgs),
+    /// Fit a scenario to an access log: sessions, think times, address
+    /// concentration (the NAT estimate), returning users.
+    Fit(fit::FitArgs),
     /// Print the completion script for a shell.
     Completions(completions::CompletionsArgs),
     /// Print the man page (roff).
@@ -92,6 +96,7 @@ pub fn main(cli: Cli) -> ExitCode {
         Command::Import(args) => import::run(args),
         Command::Export(args) => export::run(args),
         Command::Traffic(args) => traffic::run(args),
+        Command::Fit(args) => fit::run(args),
         Command::Completions(args) => completions::completions(args),
         Command::Man(args) => completions::man(args),
         Command::Init(args) => init::run(args),

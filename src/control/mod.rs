@@ -12,9 +12,11 @@
 //! not the number of instances ever launched. A slot's name in outputs is
 //! `b<index>`.
 
+pub mod passive;
+
 use crate::model::{Epoch, InstanceNo, LossCause};
 use crate::routing::BackendId;
-use crate::scenario::{Autoscaling, Victim};
+use crate::scenario::{Autoscaling, CrashMode, Victim};
 use crate::sim::{Nanos, SimRng};
 use std::collections::VecDeque;
 
@@ -60,6 +62,8 @@ pub struct Slot {
     pub ramp_from_ns: Nanos,
     /// This instance's random-failure stream, with `random` faults.
     pub fault_rng: Option<SimRng>,
+    /// While crashed: what it does to connections (`crash` `mode`).
+    pub down_mode: CrashMode,
 }
 
 impl Slot {
@@ -86,6 +90,7 @@ impl Slot {
             slow_start_ns: 0,
             ramp_from_ns: 0,
             fault_rng: None,
+            down_mode: CrashMode::Reset,
         }
     }
 

@@ -38,8 +38,14 @@ pub(super) enum Ev {
     Check { b: BackendId, gen: u32 },
     /// A probe of backend `b` timed out.
     CheckFailed { b: BackendId, gen: u32 },
-    /// A scheduled crash.
-    Crash(BackendId),
+    /// A scheduled crash, and what the crashed instance does to connections.
+    Crash(BackendId, crate::scenario::CrashMode),
+    /// An attempt held on a crashed backend (`Workload::held`) times out.
+    Held(u32),
+    /// nginx: instance `inst` in slot `b` may be due back from its `fail_timeout`.
+    PassiveDue { b: BackendId, inst: InstanceNo },
+    /// Envoy's outlier-detection interval timer.
+    OutlierSweep,
     /// A scheduled recovery.
     Recover(BackendId),
     /// A random failure of instance `inst` in slot `b`.
@@ -112,7 +118,10 @@ impl World<'_> {
             Ev::Resend(s) => self.on_resend(now, s),
             Ev::Check { b, gen } => self.on_check(now, b, gen),
             Ev::CheckFailed { b, gen } => self.on_check_failed(now, b, gen),
-            Ev::Crash(b) => self.crash(now, b, LossCause::Failure),
+            Ev::Crash(b, mode) => self.crash(now, b, LossCause::Failure, mode),
+            Ev::Held(h) => self.on_held(now, h),
+            Ev::PassiveDue { b, inst } => self.on_passive_due(now, b, inst),
+            Ev::OutlierSweep => self.on_outlier_sweep(now),
             Ev::Recover(b) => self.recover(now, b),
             Ev::RandCrash { b, inst } => self.on_rand_crash(now, b, inst),
             Ev::RandRecover { b, inst } => self.on_rand_recover(now, b, inst),
@@ -154,13 +163,15 @@ impl World<'_> {
         for s in work.sessions.iter() {
             work.digest = work.digest.wrapping_add(s.digest);
         }
-        // Requests in a worker or a queue, or waiting for their retry.
+        // Requests in a worker or a queue, waiting for their retry, or held
+        // on a crashed backend (not those the load balancer gave up on).
         let in_flight = work
             .requests
             .iter()
             .filter(|r| r.measured && !r.orphan)
             .count() as u64
-            + work.pending.iter().flatten().filter(|p| p.measured).count() as u64;
+            + work.pending.iter().flatten().filter(|p| p.measured).count() as u64
+            + work.held.iter().filter(|h| h.p.measured && !h.done).count() as u64;
         let active = work.sessions.iter().filter(|s| s.measured).count() as u64;
         let cfg = &self.sc.strategies[strategy];
         let (mut summary, buckets) = self.out.rec.finish(

@@ -11,7 +11,7 @@ use crate::control::{pick_victims, ramp_weight, DeployRun, Life, Scale, Slot};
 use crate::metrics::{ControlEvent, ControlKind, LossCause};
 use crate::model::{Backend, InstanceNo, Pending};
 use crate::routing::{BackendId, BackendView, Health};
-use crate::scenario::{secs_to_ns as s_to_ns, Fault};
+use crate::scenario::{secs_to_ns as s_to_ns, CrashMode, Fault};
 use crate::sim::{stream, Nanos, SimRng, Stream};
 use rand::Rng;
 use rand_distr::Exp1;
@@ -52,6 +52,10 @@ impl World<'_> {
             return;
         }
         let healthy = self.fleet.slots[bi].health.ok(hc.healthy_threshold);
+        if self.passive_holds(b) {
+            // Ejected: the checks' verdict waits for the ejection's end.
+            return self.passive_check_result(b, !healthy);
+        }
         let id = b;
         if healthy
             && self.lb.pool.get(id).health == Health::Down
@@ -87,6 +91,9 @@ impl World<'_> {
         }
         let hc = &self.sc.health_check;
         let unhealthy = self.fleet.slots[bi].health.failed(hc.unhealthy_threshold);
+        if unhealthy && self.passive_holds(b) {
+            return self.passive_check_result(b, true);
+        }
         let h = self.lb.pool.get(b).health;
         if unhealthy && h != Health::Down {
             self.set_health(now, b, Health::Down);
@@ -138,12 +145,17 @@ impl World<'_> {
         // once), then put back empty to keep their allocations.
         let mut in_service = std::mem::take(&mut be.in_service);
         let mut queue = std::mem::take(&mut be.queue);
+        let mut held = 0;
         for &rid in in_service.iter().chain(&queue) {
             let r = self.work.requests.remove(rid);
             if r.orphan {
                 continue; // already failed when its per-try timeout passed
             }
             self.lb.retry_admitted -= u64::from(r.lb_retries > 0);
+            if self.hold_crashed(now, b, &r) {
+                held += 1; // fails at its read timeout (`blackhole`, `hang`)
+                continue;
+            }
             if r.measured {
                 self.out.rec.failed += 1;
             }
@@ -157,15 +169,19 @@ impl World<'_> {
         be.queue = queue;
         self.backend_state(b, now);
         self.lb.pool.reset_outstanding(b);
+        for _ in 0..held {
+            self.lb.pool.add_outstanding(b);
+        }
     }
 
-    pub(super) fn crash(&mut self, now: Nanos, b: BackendId, cause: LossCause) {
+    pub(super) fn crash(&mut self, now: Nanos, b: BackendId, cause: LossCause, mode: CrashMode) {
         let bi = b.index();
         let life = self.fleet.slots[bi].life;
         if !self.fleet.backends[bi].alive || !matches!(life, Life::Active | Life::Draining) {
             return;
         }
         self.fleet.backends[bi].alive = false;
+        self.fleet.slots[bi].down_mode = mode;
         self.event(now, ControlKind::Crash, Some(b));
         self.end_epoch(now, b, cause);
     }
@@ -211,7 +227,7 @@ impl World<'_> {
             // Booting or already down: this failure does not happen; draw the next.
             return self.schedule_random_crash(now, b);
         }
-        self.crash(now, b, LossCause::Failure);
+        self.crash(now, b, LossCause::Failure, CrashMode::Reset);
         let Some((_, mttr_ns)) = random_fault(&self.sc.faults) else {
             return;
         };
@@ -238,7 +254,12 @@ impl World<'_> {
         // Running instances crash; booting ones come up with the zone.
         for i in 0..self.fleet.slots.len() {
             if usize::from(self.fleet.slots[i].zone) == z {
-                self.crash(now, BackendId::from_index(i), LossCause::Failure);
+                self.crash(
+                    now,
+                    BackendId::from_index(i),
+                    LossCause::Failure,
+                    CrashMode::Reset,
+                );
             }
         }
     }
@@ -346,6 +367,9 @@ impl World<'_> {
             }
         };
         self.out.rec.set_present(b.index(), now, true);
+        if let Some(p) = &mut self.lb.passive {
+            p.reset(b);
+        }
         let slot = &mut self.fleet.slots[b.index()];
         slot.life = Life::Booting;
         slot.announced = false;
@@ -429,7 +453,10 @@ impl World<'_> {
         let bi = b.index();
         let cause = self.fleet.slots[bi].retire.unwrap_or(LossCause::Failure);
         self.fleet.backends[bi].alive = false;
+        // What a stop leaves in flight is cut off, whatever a crash did.
+        self.fleet.slots[bi].down_mode = CrashMode::Reset;
         self.end_epoch(now, b, cause);
+        self.release_held(now, b, self.fleet.slots[bi].instance);
         self.set_health(now, b, Health::Down);
         // The target is gone, not down: pins naming it are dropped and
         // cookies naming it no longer decode, so under `reject` its sessions

@@ -46,6 +46,7 @@ use rayon::prelude::*;
 mod addrs;
 mod event;
 mod fleet;
+mod outcomes;
 mod replay;
 mod requests;
 mod retries;

@@ -5,6 +5,7 @@
 use super::event::Ev;
 use super::world::{fold, World};
 use super::TraceKind;
+use crate::model::failure::Outcome;
 use crate::model::lb_retry::AttemptFailure;
 use crate::model::state::{self, Landing};
 use crate::model::{
@@ -230,6 +231,9 @@ impl World<'_> {
                 set_cookie,
             } => (backend, set_cookie),
         };
+        if let Some(ps) = &mut self.lb.passive {
+            ps.sent(now, b);
+        }
         let be = &self.fleet.backends[b.index()];
         let accepted = be.alive && !be.full();
         self.out.rec.backend_request(b.index(), now, accepted);
@@ -242,8 +246,9 @@ impl World<'_> {
             });
         }
         if !be.alive {
-            // Connection refused: the load balancer hasn't noticed yet.
-            return self.refused(now, sid, b, p);
+            // The load balancer hasn't noticed yet: refused at once, or
+            // held until a timeout, per the crash's mode.
+            return self.dead_backend(now, sid, b, p, is_retry);
         }
         if be.full() {
             if self.lb_retry(now, sid, b, p, AttemptFailure::Overloaded) {
@@ -258,9 +263,17 @@ impl World<'_> {
         self.admit(now, sid, b, p);
     }
 
-    /// The attempt reached a dead backend: it is retried after the retry
-    /// delay when the strategy's retry policy says so, else it fails.
-    fn refused(&mut self, now: Nanos, sid: SessionId, b: BackendId, p: Pending) {
+    /// The attempt reached a dead backend: it is retried when the
+    /// strategy's retry policy says so (`is_retry` is in `p.lb_retries`),
+    /// else it fails.
+    pub(super) fn refused(
+        &mut self,
+        now: Nanos,
+        sid: SessionId,
+        b: BackendId,
+        p: Pending,
+        _is_retry: bool,
+    ) {
         self.log(now, sid, TraceKind::Failed(b));
         if self.lb_retry(now, sid, b, p, AttemptFailure::Error) {
             return;
@@ -459,6 +472,7 @@ impl World<'_> {
             return; // the load balancer stopped waiting for it
         }
         self.lb.pool.remove_outstanding(b);
+        self.passive_result(now, b, Outcome::Answered);
         self.lb.retry_admitted -= u64::from(r.lb_retries > 0);
         if r.measured {
             self.out.rec.latency(now - r.start_ns);

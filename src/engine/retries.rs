@@ -9,6 +9,7 @@
 use super::event::Ev;
 use super::world::World;
 use super::TraceKind;
+use crate::model::failure::Outcome;
 use crate::model::lb_retry::{decide, AttemptFailure, LbNext};
 use crate::model::retry::{after_error, AfterError};
 use crate::model::{Pending, Request, RequestId, SessionId};
@@ -146,6 +147,7 @@ impl World<'_> {
         let r = *r;
         self.work.requests.get_mut(rid).orphan = true;
         self.lb.pool.remove_outstanding(b);
+        self.passive_result(now, b, Outcome::TimedOut);
         self.lb.retry_admitted -= u64::from(r.lb_retries > 0);
         let sid = r.session;
         self.log(now, sid, TraceKind::Failed(b));

@@ -84,6 +84,9 @@ pub(super) struct Workload {
     pub(super) replay: Option<super::replay::Replaying>,
     /// Returning users' cookie jars (`cookie_jar = "user"`).
     pub(super) jars: crate::model::jar::Jars,
+    /// Attempts waiting on a crashed backend for their timeout
+    /// (`blackhole` and `hang` crashes).
+    pub(super) held: Slab<super::outcomes::Held>,
 }
 
 /// The load balancer: its view of the pool and the strategy.
@@ -102,6 +105,11 @@ pub(super) struct Lb {
     pub(super) idle_timeout_ns: Option<u64>,
     /// Pool weight of a full-weight backend (1, or 100 with slow start).
     pub(super) full_weight: u32,
+    /// Connect and read timeouts towards backends, ns.
+    pub(super) connect_timeout_ns: Nanos,
+    pub(super) read_timeout_ns: Nanos,
+    /// Passive health checks, when the strategy has them.
+    pub(super) passive: Option<crate::control::passive::Passive>,
 }
 
 /// The backends: what runs (workers, queues, state) and its control state
@@ -250,6 +258,13 @@ impl<'a> World<'a> {
                     _ => None,
                 },
                 full_weight,
+                connect_timeout_ns: cfg.upstream.connect_timeout_ns,
+                read_timeout_ns: cfg.upstream.read_timeout_ns,
+                passive: cfg
+                    .upstream
+                    .passive
+                    .clone()
+                    .map(crate::control::passive::Passive::new),
             },
             fleet: Fleet::new(sc),
             place: StatePlace {
@@ -304,6 +319,7 @@ impl<'a> World<'a> {
                     backend,
                     at_ns,
                     recover_after_ns: Some(r),
+                    ..
                 } => self.q.schedule(
                     at_ns.saturating_add(r),
                     Ev::Recover(BackendId::from_index(backend)),
@@ -323,9 +339,14 @@ impl<'a> World<'a> {
         }
         for (i, f) in sc.faults.iter().enumerate() {
             match *f {
-                Fault::Crash { backend, at_ns, .. } => self
+                Fault::Crash {
+                    backend,
+                    at_ns,
+                    mode,
+                    ..
+                } => self
                     .q
-                    .schedule(at_ns, Ev::Crash(BackendId::from_index(backend))),
+                    .schedule(at_ns, Ev::Crash(BackendId::from_index(backend), mode)),
                 Fault::ZoneOutage { zone, at_ns, .. } => self.q.schedule(at_ns, Ev::ZoneDown(zone)),
                 Fault::Slow { at_ns, .. } => self.q.schedule(at_ns, Ev::SlowOn(i)),
                 Fault::Random { .. } => {}
@@ -345,6 +366,7 @@ impl<'a> World<'a> {
         if let Some(a) = &sc.autoscaling {
             self.q.schedule(a.evaluation_period_ns, Ev::Evaluate);
         }
+        self.schedule_outlier_sweep(0);
     }
 
     /// Records a trace step for session `sid`, when tracing.
@@ -466,6 +488,7 @@ impl Workload {
             peak_sessions: 0,
             replay: super::replay::Replaying::of(sc),
             jars: Default::default(),
+            held: Slab::default(),
         }
     }
 }

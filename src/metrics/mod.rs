@@ -44,6 +44,11 @@ pub enum ControlKind {
     StoreDown,
     /// The shared session store came back.
     StoreUp,
+    /// Passive health checks took it out of the pool (nginx `max_fails`,
+    /// Envoy outlier ejection).
+    Ejected,
+    /// Back in the pool after an ejection.
+    Returned,
     /// Terminated for staying marked down (`replace_unhealthy`); a
     /// `stopped` row and the new instance's `boot_start` follow.
     Replaced,
@@ -51,7 +56,7 @@ pub enum ControlKind {
 
 impl ControlKind {
     /// Every kind, in declaration order.
-    pub const ALL: [ControlKind; 16] = [
+    pub const ALL: [ControlKind; 18] = [
         ControlKind::Crash,
         ControlKind::Recover,
         ControlKind::MarkedDown,
@@ -67,6 +72,8 @@ impl ControlKind {
         ControlKind::ScaleIn,
         ControlKind::StoreDown,
         ControlKind::StoreUp,
+        ControlKind::Ejected,
+        ControlKind::Returned,
         ControlKind::Replaced,
     ];
 
@@ -94,6 +101,8 @@ impl ControlKind {
             ControlKind::ScaleIn => "scale_in",
             ControlKind::StoreDown => "store_down",
             ControlKind::StoreUp => "store_up",
+            ControlKind::Ejected => "ejected",
+            ControlKind::Returned => "returned",
             ControlKind::Replaced => "replaced",
         }
     }

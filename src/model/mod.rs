@@ -4,6 +4,7 @@
 //! in-memory session state, where state is placed and why it is lost.
 
 mod clients;
+pub mod failure;
 mod ids;
 pub mod jar;
 pub mod lb_retry;

@@ -135,6 +135,80 @@ impl StrategyKind {
     }
 }
 
+/// The load-balancer product whose upstream behaviour a strategy follows:
+/// its connect and read timeouts and its passive health checks
+/// (`docs/strategies.md`, "Failures the load balancer sees").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+pub enum Product {
+    /// nginx: `proxy_connect_timeout` / `proxy_read_timeout`, `max_fails` / `fail_timeout`.
+    Nginx,
+    /// HAProxy: `timeout connect` / `timeout server`, `observe` / `error-limit` / `on-error`.
+    Haproxy,
+    /// Envoy: cluster `connect_timeout`, route `timeout`, `outlier_detection`.
+    Envoy,
+    /// AWS Application Load Balancer: target connection timeout, idle timeout; no passive checks.
+    Alb,
+}
+
+impl Product {
+    /// Every product, in the order error messages and docs list them.
+    pub const ALL: [Product; 4] = [
+        Product::Nginx,
+        Product::Haproxy,
+        Product::Envoy,
+        Product::Alb,
+    ];
+
+    /// The name a scenario's `product` key uses.
+    pub fn name(self) -> &'static str {
+        match self {
+            Product::Nginx => "nginx",
+            Product::Haproxy => "haproxy",
+            Product::Envoy => "envoy",
+            Product::Alb => "alb",
+        }
+    }
+
+    /// The product called `name`, if there is one.
+    pub fn from_name(name: &str) -> Option<Product> {
+        Product::ALL.into_iter().find(|p| p.name() == name)
+    }
+
+    /// The product's default `(connect, read)` timeouts in seconds: nginx
+    /// `proxy_connect_timeout` 60 s and `proxy_read_timeout` 60 s; HAProxy has
+    /// no built-in value (it warns and waits forever), so the configuration
+    /// manual's usual `timeout connect 5s` / `timeout server 50s`; Envoy's
+    /// cluster `connect_timeout` 5 s and route `timeout` 15 s; ALB's 10 s
+    /// target connection timeout and 60 s idle timeout.
+    pub fn default_timeouts_s(self) -> (f64, f64) {
+        match self {
+            Product::Nginx => (60.0, 60.0),
+            Product::Haproxy => (5.0, 50.0),
+            Product::Envoy => (5.0, 15.0),
+            Product::Alb => (10.0, 60.0),
+        }
+    }
+}
+
+impl StrategyKind {
+    /// The product a strategy of this kind follows unless its `product`
+    /// key says otherwise: the first product `docs/strategies.md` names for
+    /// the kind (a hashing kind follows its hash, see
+    /// [`HashAlgo::product`](super::HashAlgo::product)).
+    pub fn default_product(self) -> Product {
+        match self {
+            StrategyKind::RoundRobin => Product::Nginx,
+            StrategyKind::Random | StrategyKind::LeastConn => Product::Haproxy,
+            StrategyKind::P2c | StrategyKind::Header => Product::Envoy,
+            StrategyKind::LbCookie | StrategyKind::AppCookie => Product::Alb,
+            StrategyKind::SourceIp => Product::Nginx,
+            StrategyKind::SourceIpTable | StrategyKind::SessionId | StrategyKind::BoundedLoad => {
+                Product::Haproxy
+            }
+        }
+    }
+}
+
 impl std::fmt::Display for StrategyKind {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.name())

@@ -66,7 +66,7 @@ mod tests;
 
 pub use balance::Balancer;
 pub use hashed::{BoundedLoad, HashKey, HashTable, Hashed};
-pub use kind::StrategyKind;
+pub use kind::{Product, StrategyKind};
 pub use lb_cookie::LbCookie;
 pub use pool::{BackendId, BackendView, Health, Pool};
 pub use spec::*;

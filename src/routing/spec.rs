@@ -107,6 +107,18 @@ impl HashAlgo {
         }
     }
 
+    /// The product whose hash this is, if it is one product's (jump,
+    /// rendezvous and modulo are no product's).
+    pub fn product(self) -> Option<super::Product> {
+        use super::Product;
+        match self {
+            HashAlgo::NginxIpHash | HashAlgo::Ketama | HashAlgo::NginxHash => Some(Product::Nginx),
+            HashAlgo::HaproxySource | HashAlgo::HaproxyConsistent => Some(Product::Haproxy),
+            HashAlgo::EnvoyRing | HashAlgo::Maglev => Some(Product::Envoy),
+            HashAlgo::Modulo | HashAlgo::Jump | HashAlgo::Rendezvous => None,
+        }
+    }
+
     /// The hash a scenario or `--hash` names, `None` for an unknown name.
     pub fn from_name(s: &str) -> Option<HashAlgo> {
         HashAlgo::ALL.into_iter().find(|h| h.name() == s)
@@ -468,6 +480,20 @@ pub const DEFAULT_TABLE_SIZE: u32 = 1 << 20;
 pub const DEFAULT_BALANCE_FACTOR: u32 = 125;
 
 impl StrategySpec {
+    /// The product this strategy follows unless its `product` key says
+    /// otherwise: a hashing strategy's hash's product, else its kind's
+    /// ([`StrategyKind::default_product`]).
+    pub fn default_product(&self) -> super::Product {
+        let hash = match self {
+            StrategySpec::SourceIp { hash, .. }
+            | StrategySpec::Header { hash, .. }
+            | StrategySpec::BoundedLoad { hash, .. } => Some(*hash),
+            _ => None,
+        };
+        hash.and_then(HashAlgo::product)
+            .unwrap_or_else(|| self.kind().default_product())
+    }
+
     /// The `kind` this spec was written as in the scenario.
     pub fn kind(&self) -> StrategyKind {
         match self {

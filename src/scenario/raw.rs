@@ -515,6 +515,19 @@ pub(crate) struct RawStrategy {
     /// Where this strategy's sessions keep state (any kind); the
     /// placement's parameters come from `[session_state]`.
     pub(crate) placement: Option<RawPlacement>,
+    /// The product whose upstream behaviour the load balancer follows
+    /// (timeouts, passive health); any kind.
+    pub(crate) product: Option<RawProduct>,
+    /// How long a connect to an unanswering backend waits; any kind.
+    #[serde(default, deserialize_with = "super::duration::opt_secs")]
+    #[schemars(with = "Option<super::duration::Secs>")]
+    pub(crate) connect_timeout: Option<f64>,
+    /// How long a request waits for an answer from a backend that hangs; any kind.
+    #[serde(default, deserialize_with = "super::duration::opt_secs")]
+    #[schemars(with = "Option<super::duration::Secs>")]
+    pub(crate) read_timeout: Option<f64>,
+    /// Passive health checks of the strategy's product; any kind.
+    pub(crate) passive_health: Option<RawPassiveHealth>,
     /// How the load balancer retries a failed attempt (any kind).
     pub(crate) retry: Option<RawLbRetry>,
 }
@@ -543,6 +556,91 @@ pub(crate) struct RawLbRetry {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
+#[schemars(rename = "Product")]
+pub(crate) enum RawProduct {
+    Nginx,
+    Haproxy,
+    Envoy,
+    Alb,
+}
+
+/// `passive_health = { … }`: the union of every product's keys; which a
+/// product takes is checked in validation.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "PassiveHealth")]
+pub(crate) struct RawPassiveHealth {
+    /// nginx `max_fails`.
+    pub(crate) max_fails: Option<u32>,
+    /// nginx `fail_timeout`.
+    #[serde(default, deserialize_with = "super::duration::opt_secs")]
+    #[schemars(with = "Option<super::duration::Secs>")]
+    pub(crate) fail_timeout: Option<f64>,
+    /// Envoy `consecutive_5xx`.
+    pub(crate) consecutive_5xx: Option<u32>,
+    /// Envoy `consecutive_gateway_failure`.
+    pub(crate) consecutive_gateway_failure: Option<u32>,
+    /// Envoy `enforcing_consecutive_5xx` (0 or 100).
+    pub(crate) enforcing_consecutive_5xx: Option<u32>,
+    /// Envoy `enforcing_consecutive_gateway_failure` (0 or 100).
+    pub(crate) enforcing_consecutive_gateway_failure: Option<u32>,
+    /// Envoy `interval`.
+    #[serde(default, deserialize_with = "super::duration::opt_secs")]
+    #[schemars(with = "Option<super::duration::Secs>")]
+    pub(crate) interval: Option<f64>,
+    /// Envoy `base_ejection_time`.
+    #[serde(default, deserialize_with = "super::duration::opt_secs")]
+    #[schemars(with = "Option<super::duration::Secs>")]
+    pub(crate) base_ejection_time: Option<f64>,
+    /// Envoy `max_ejection_time`.
+    #[serde(default, deserialize_with = "super::duration::opt_secs")]
+    #[schemars(with = "Option<super::duration::Secs>")]
+    pub(crate) max_ejection_time: Option<f64>,
+    /// Envoy `max_ejection_percent`.
+    pub(crate) max_ejection_percent: Option<u32>,
+    /// HAProxy `observe`.
+    pub(crate) observe: Option<RawObserve>,
+    /// HAProxy `error-limit`.
+    pub(crate) error_limit: Option<u32>,
+    /// HAProxy `on-error`.
+    pub(crate) on_error: Option<RawOnError>,
+}
+
+impl RawPassiveHealth {
+    /// The keys this table sets, in schema order.
+    pub(crate) fn present_keys(&self) -> Vec<&'static str> {
+        [
+            ("max_fails", self.max_fails.is_some()),
+            ("fail_timeout", self.fail_timeout.is_some()),
+            ("consecutive_5xx", self.consecutive_5xx.is_some()),
+            (
+                "consecutive_gateway_failure",
+                self.consecutive_gateway_failure.is_some(),
+            ),
+            (
+                "enforcing_consecutive_5xx",
+                self.enforcing_consecutive_5xx.is_some(),
+            ),
+            (
+                "enforcing_consecutive_gateway_failure",
+                self.enforcing_consecutive_gateway_failure.is_some(),
+            ),
+            ("interval", self.interval.is_some()),
+            ("base_ejection_time", self.base_ejection_time.is_some()),
+            ("max_ejection_time", self.max_ejection_time.is_some()),
+            ("max_ejection_percent", self.max_ejection_percent.is_some()),
+            ("observe", self.observe.is_some()),
+            ("error_limit", self.error_limit.is_some()),
+            ("on_error", self.on_error.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(k, set)| set.then_some(k))
+        .collect()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
 #[schemars(rename = "RetryPolicy")]
 pub(crate) enum RawRetryPolicy {
     Once,
@@ -553,11 +651,41 @@ pub(crate) enum RawRetryPolicy {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
+#[schemars(rename = "Observe")]
+pub(crate) enum RawObserve {
+    Layer4,
+    Layer7,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[schemars(rename = "OnError")]
+pub(crate) enum RawOnError {
+    #[serde(rename = "fastinter")]
+    Fastinter,
+    #[serde(rename = "fail-check")]
+    FailCheck,
+    #[serde(rename = "sudden-death")]
+    SuddenDeath,
+    #[serde(rename = "mark-down")]
+    MarkDown,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
 #[schemars(rename = "RetryOn")]
 pub(crate) enum RawRetryOn {
     Error,
     Overloaded,
     Timeout,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+#[schemars(rename = "CrashMode")]
+pub(crate) enum RawCrashMode {
+    Reset,
+    Blackhole,
+    Hang,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
@@ -633,12 +761,14 @@ pub(crate) struct RawFault {
     #[schemars(with = "Option<super::duration::Secs>")]
     pub(crate) until: Option<f64>,
     pub(crate) count: Option<u32>,
+    /// `crash`: what the crashed instance does to connections.
+    pub(crate) mode: Option<RawCrashMode>,
 }
 
 /// Every fault `kind` a scenario may name, with the keys it requires and
 /// the optional ones it accepts (besides `kind`).
 pub(crate) const FAULT_KINDS: &[(&str, &[&str], &[&str])] = &[
-    ("crash", &["backend", "at"], &["recover_after"]),
+    ("crash", &["backend", "at"], &["recover_after", "mode"]),
     ("random", &["mtbf", "mttr"], &[]),
     ("zone_outage", &["zone", "at"], &["duration"]),
     ("slow", &["backend", "at", "duration", "factor"], &[]),
@@ -656,6 +786,7 @@ impl RawFault {
             ("zone", self.zone.is_some()),
             ("duration", self.duration.is_some()),
             ("factor", self.factor.is_some()),
+            ("mode", self.mode.is_some()),
         ]
         .into_iter()
         .filter_map(|(k, set)| set.then_some(k))

@@ -236,11 +236,11 @@ fn full_scenario_resolves_units_and_keeps_every_value() {
     assert_eq!(s.faults.len(), 2);
     assert!(matches!(
         s.faults[0],
-        Fault::Crash { backend: 2, at_ns: 0, recover_after_ns: Some(r) } if r == 600 * S
+        Fault::Crash { backend: 2, at_ns: 0, recover_after_ns: Some(r), .. } if r == 600 * S
     ));
     assert!(matches!(
         s.faults[1],
-        Fault::Crash { backend: 2, at_ns, recover_after_ns: None } if at_ns == 3600 * S
+        Fault::Crash { backend: 2, at_ns, recover_after_ns: None, .. } if at_ns == 3600 * S
     ));
 }
 

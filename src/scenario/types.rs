@@ -359,6 +359,153 @@ pub struct StrategyConfig {
     /// reached a dead backend, when the strategy redispatches).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub retry: Option<LbRetry>,
+    /// How its load balancer talks to backends: product, timeouts and
+    /// passive health. Left out of the scenario hash unless a key set it.
+    #[serde(skip_serializing_if = "Upstream::is_implicit")]
+    pub upstream: Upstream,
+}
+
+/// A strategy's load balancer towards its backends (`product`,
+/// `connect_timeout`, `read_timeout`, `passive_health`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Upstream {
+    /// The product it follows (the kind's or hash's unless set).
+    pub product: crate::routing::Product,
+    /// How long a connect to a backend that does not answer (a
+    /// `blackhole` crash) waits before it fails, ns.
+    pub connect_timeout_ns: u64,
+    /// How long a request on a backend that accepted it but never answers
+    /// (a `hang` crash) waits before it fails, ns.
+    pub read_timeout_ns: u64,
+    /// Passive health checks (off unless `passive_health` is given).
+    pub passive: Option<PassiveHealth>,
+    /// Whether any of the keys above was written (else the defaults are
+    /// not part of the scenario hash, so scenarios that predate them keep
+    /// theirs).
+    #[serde(skip)]
+    pub explicit: bool,
+}
+
+impl Upstream {
+    /// The defaults of `product`, no passive checks, no key written.
+    pub fn of(product: crate::routing::Product) -> Self {
+        let (c, r) = product.default_timeouts_s();
+        Upstream {
+            product,
+            connect_timeout_ns: secs_to_ns(c),
+            read_timeout_ns: secs_to_ns(r),
+            passive: None,
+            explicit: false,
+        }
+    }
+
+    /// No key of the upstream was written.
+    pub fn is_implicit(&self) -> bool {
+        !self.explicit
+    }
+}
+
+/// Passive health checks: what the load balancer concludes from the
+/// requests it sends, per product (`passive_health`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub enum PassiveHealth {
+    /// nginx `server … max_fails=N fail_timeout=T`: after `max_fails`
+    /// failed attempts (without a success in between that followed a
+    /// check) the peer is skipped for `fail_timeout`.
+    Nginx {
+        /// `max_fails` (nginx default 1).
+        max_fails: u32,
+        /// `fail_timeout` (nginx default 10 s), ns.
+        fail_timeout_ns: u64,
+    },
+    /// Envoy `outlier_detection`: consecutive 5xx and gateway failures eject
+    /// a host for `base_ejection_time` × its ejections (at most
+    /// `max_ejection_time`), returned at the `interval` sweep.
+    Envoy {
+        /// `consecutive_5xx` (default 5).
+        consecutive_5xx: u32,
+        /// `consecutive_gateway_failure` (default 5).
+        consecutive_gateway_failure: u32,
+        /// `enforcing_consecutive_5xx` is 100 (the default), not 0.
+        enforcing_5xx: bool,
+        /// `enforcing_consecutive_gateway_failure` is 100, not 0 (the default).
+        enforcing_gateway: bool,
+        /// `interval` (default 10 s), ns.
+        interval_ns: u64,
+        /// `base_ejection_time` (default 30 s), ns.
+        base_ejection_ns: u64,
+        /// `max_ejection_time` (default 300 s), ns.
+        max_ejection_ns: u64,
+        /// `max_ejection_percent` (default 10).
+        max_ejection_percent: u32,
+    },
+    /// HAProxy `server … check observe <layer> error-limit N on-error <action>`.
+    Haproxy {
+        /// `observe`: which errors count.
+        observe: Observe,
+        /// `error-limit` (default 10): consecutive errors before `on-error`.
+        error_limit: u32,
+        /// `on-error` (default `fail-check`).
+        on_error: OnError,
+    },
+}
+
+/// HAProxy `observe`: which failures of live traffic count as errors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub enum Observe {
+    /// Connection errors only (a refused or timed-out connect).
+    Layer4,
+    /// Also HTTP errors, read timeouts included.
+    Layer7,
+}
+
+/// HAProxy `on-error`: what `error-limit` consecutive errors do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub enum OnError {
+    /// `fastinter`: only shortens the check interval (not modelled: the
+    /// checks keep `[health_check] interval`), so it changes nothing here.
+    Fastinter,
+    /// `fail-check`: counts as one failed health check.
+    FailCheck,
+    /// `sudden-death`: leaves the server one failed check from down.
+    SuddenDeath,
+    /// `mark-down`: marks the server down at once.
+    MarkDown,
+}
+
+/// What a crashed instance does to the connections the load balancer makes
+/// to it (`[[faults]] kind = "crash"`, `mode`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+pub enum CrashMode {
+    /// The process died, the host answers: connects are refused at once and
+    /// in-flight requests are reset at the crash.
+    #[default]
+    Reset,
+    /// The host vanished: every connect waits for the load balancer's
+    /// connect timeout; in-flight requests wait for its read timeout.
+    Blackhole,
+    /// The process hangs: connects succeed, nothing is ever answered; every
+    /// request waits for the read timeout.
+    Hang,
+}
+
+impl CrashMode {
+    /// Every mode, in the order docs list them.
+    pub const ALL: [CrashMode; 3] = [CrashMode::Reset, CrashMode::Blackhole, CrashMode::Hang];
+
+    /// The name a scenario's `mode` uses.
+    pub fn name(self) -> &'static str {
+        match self {
+            CrashMode::Reset => "reset",
+            CrashMode::Blackhole => "blackhole",
+            CrashMode::Hang => "hang",
+        }
+    }
+
+    /// The default (today's behaviour): left out of the scenario hash.
+    pub fn is_reset(&self) -> bool {
+        *self == CrashMode::Reset
+    }
 }
 
 /// Which product's retry behaviour a strategy's `retry` starts from.
@@ -499,6 +646,9 @@ pub enum Fault {
         at_ns: u64,
         /// Downtime before it runs again, ns; `None` = it stays down.
         recover_after_ns: Option<u64>,
+        /// What it does to connections while down.
+        #[serde(skip_serializing_if = "CrashMode::is_reset")]
+        mode: CrashMode,
     },
     /// Every instance fails after an exponential time with mean `mtbf_ns`
     /// of running, and is repaired (running again, empty) after an

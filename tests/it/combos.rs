@@ -6,7 +6,8 @@
 //! an address pool, load-balancer retries of every product with a budget,
 //! replacement of unhealthy instances at another speed, a crash, random faults, a zone outage, a slow backend,
 //! a rolling deploy with drain and slow start, autoscaling out and in, a
-//! store outage). Runs in the test
+//! store outage, crashes that hang and blackhole, passive health checks of
+//! every product). Runs in the test
 //! profile, which keeps debug assertions and overflow checks.
 
 use crate::common::{assert_conserved, assert_requests_conserved, HASHES};
@@ -29,10 +30,35 @@ fn strategies() -> String {
     }
     // Each product's load-balancer retries, and a budget.
     for (name, body) in [
-        ("lc-nginx", "kind = \"least_conn\"\nretry = { policy = \"nginx\", on = [\"error\", \"overloaded\"] }\n"),
-        ("p2c-envoy", "kind = \"p2c\"\nretry = { policy = \"envoy\", attempts = 3, budget_percent = 20 }\n"),
-        ("cookie-haproxy", "kind = \"lb_cookie\"\nretry = { policy = \"haproxy\" }\n"),
-        ("ip-envoy", "kind = \"source_ip\"\nhash = \"maglev\"\ntable_size = 251\nretry = { policy = \"envoy\", min_retry_concurrency = 1 }\n"),
+        ("lc-nginx-retry", "kind = \"least_conn\"\nretry = { policy = \"nginx\", on = [\"error\", \"overloaded\"] }\n"),
+        ("p2c-envoy-retry", "kind = \"p2c\"\nretry = { policy = \"envoy\", attempts = 3, budget_percent = 20 }\n"),
+        ("cookie-haproxy-retry", "kind = \"lb_cookie\"\nretry = { policy = \"haproxy\" }\n"),
+        ("ip-envoy-retry", "kind = \"source_ip\"\nhash = \"maglev\"\ntable_size = 251\nretry = { policy = \"envoy\", min_retry_concurrency = 1 }\n"),
+    ] {
+        add(name.into(), body.into());
+    }
+    // Passive health of every product, with their timeouts.
+    for (name, body) in [
+        (
+            "lc-nginx",
+            "kind = \"least_conn\"\nproduct = \"nginx\"\nconnect_timeout = 3\nread_timeout = 8\npassive_health = { max_fails = 2, fail_timeout = 20 }\n",
+        ),
+        (
+            "rr-envoy",
+            "kind = \"round_robin\"\nproduct = \"envoy\"\npassive_health = { interval = 5, base_ejection_time = 10, consecutive_5xx = 3 }\n",
+        ),
+        (
+            "p2c-haproxy",
+            "kind = \"p2c\"\nproduct = \"haproxy\"\npassive_health = { observe = \"layer7\", error_limit = 3, on_error = \"sudden-death\" }\n",
+        ),
+        (
+            "ring-envoy",
+            "kind = \"source_ip\"\nhash = \"envoy_ring\"\nmin_ring_size = 64\npassive_health = { consecutive_5xx = 2, max_ejection_percent = 50 }\n",
+        ),
+        (
+            "cookie-nginx",
+            "kind = \"lb_cookie\"\nproduct = \"nginx\"\nttl = 120\npassive_health = {}\n",
+        ),
     ] {
         add(name.into(), body.into());
     }
@@ -189,6 +215,20 @@ at = 120
 recover_after = 60
 
 [[faults]]
+kind = "crash"
+backend = "b2"
+at = 450
+recover_after = 40
+mode = "hang"
+
+[[faults]]
+kind = "crash"
+backend = "b3"
+at = 1000
+recover_after = 50
+mode = "blackhole"
+
+[[faults]]
 kind = "random"
 mtbf = 900
 mttr = 45
@@ -327,6 +367,8 @@ fn run_all(place: &str) {
         "ScaleOut",
         "ScaleIn",
         "Replaced",
+        "Ejected",
+        "Returned",
     ] {
         assert!(kinds.contains(k), "{place}: no {k} in any run");
     }

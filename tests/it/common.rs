@@ -108,6 +108,7 @@ pub(crate) fn client(share: f64) -> ClientSegment {
 pub(crate) fn strategy(name: &str, spec: StrategySpec) -> StrategyConfig {
     StrategyConfig {
         name: name.into(),
+        upstream: Upstream::of(spec.default_product()),
         spec,
         session_state: None,
         retry: None,
@@ -140,6 +141,7 @@ pub(crate) fn crash(sc: &mut Scenario, backend: usize, at_s: f64, recover_s: Opt
         backend,
         at_ns: secs_to_ns(at_s),
         recover_after_ns: recover_s.map(secs_to_ns),
+        mode: CrashMode::Reset,
     });
 }
 

@@ -309,6 +309,7 @@ fn everything(seed: u64) -> Scenario {
             backend: 2,
             at_ns: secs_to_ns(4000.0),
             recover_after_ns: None,
+            mode: CrashMode::Reset,
         },
     ];
     let mut d = deploy(2000.0, 200.0);

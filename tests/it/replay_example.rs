@@ -104,8 +104,26 @@ struct Line {
     ua: String,
 }
 
+/// One session as the generator made it (the truth a reader of the log
+/// should find).
+#[derive(Debug, Clone)]
+pub(crate) struct TrueSession {
+    /// The user: 0..NAT_USERS behind the NAT address, then the direct users.
+    pub(crate) user: u32,
+    /// Behind the NAT address.
+    pub(crate) nat: bool,
+    /// Its requests' times, seconds from the start.
+    pub(crate) times: Vec<f64>,
+}
+
 /// The example log's text.
 pub(crate) fn generate() -> String {
+    construct().0
+}
+
+/// The example log's text and the sessions it was made from.
+pub(crate) fn construct() -> (String, Vec<TrueSession>) {
+    let mut sessions = Vec::new();
     let mut rng = rand_pcg::Pcg64::seed_from_u64(20_260_302);
     let mut lines = Vec::new();
     let gaps = Exp::new(SESSION_RATE).unwrap();
@@ -122,6 +140,11 @@ pub(crate) fn generate() -> String {
             (direct_addr(u), NAT_USERS + u)
         };
         let ua = user_agent(user);
+        let mut truth = TrueSession {
+            user,
+            nat,
+            times: Vec::new(),
+        };
         let mut at = t;
         let mut first = true;
         loop {
@@ -134,6 +157,7 @@ pub(crate) fn generate() -> String {
                 page.to_string()
             };
             first = false;
+            truth.times.push(at);
             let status = match rng.gen_range(0..100) {
                 0..=2 => 404,
                 3..=10 => 304,
@@ -160,6 +184,7 @@ pub(crate) fn generate() -> String {
                 break;
             }
         }
+        sessions.push(truth);
         t += gaps.sample(&mut rng);
     }
     let mut b = BOT_EVERY_S / 2.0;
@@ -212,7 +237,7 @@ pub(crate) fn generate() -> String {
             let _ = writeln!(out, "198.51.100.77 - - [{}", &stamp[..15]);
         }
     }
-    out
+    (out, sessions)
 }
 
 #[test]

@@ -5,7 +5,7 @@
 use crate::common::bin;
 
 /// Every subcommand a user can type (clap's own `help` aside).
-const SUBCOMMANDS: [&str; 12] = [
+const SUBCOMMANDS: [&str; 13] = [
     "run",
     "check",
     "validate",
@@ -15,6 +15,7 @@ const SUBCOMMANDS: [&str; 12] = [
     "route",
     "import",
     "export",
+    "fit",
     "completions",
     "man",
     "init",

@@ -45,8 +45,8 @@ pub enum Tone {
 pub fn tone(event: ControlKind) -> Tone {
     use ControlKind as K;
     match event {
-        K::Crash | K::MarkedDown | K::ZoneOutage | K::StoreDown => Tone::Failure,
-        K::Recover | K::MarkedUp | K::StoreUp => Tone::Recovery,
+        K::Crash | K::MarkedDown | K::ZoneOutage | K::StoreDown | K::Ejected => Tone::Failure,
+        K::Recover | K::MarkedUp | K::StoreUp | K::Returned => Tone::Recovery,
         K::SlowStart
         | K::SlowEnd
         | K::DrainStart

@@ -81,7 +81,8 @@ impl RunData {
                     | ControlKind::DrainStart
                     | ControlKind::Stopped
                     | ControlKind::Crash
-                    | ControlKind::MarkedDown => {
+                    | ControlKind::MarkedDown
+                    | ControlKind::Ejected => {
                         if let Some(from_s) = up.take() {
                             out.push(span(from_s, e.time_s, launched, first));
                         }
@@ -91,7 +92,7 @@ impl RunData {
                             first = f64::INFINITY;
                         }
                     }
-                    ControlKind::InService | ControlKind::MarkedUp => {
+                    ControlKind::InService | ControlKind::MarkedUp | ControlKind::Returned => {
                         if up.is_none() {
                             up = Some(e.time_s);
                         }

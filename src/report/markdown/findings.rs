@@ -28,6 +28,7 @@ pub fn findings(data: &RunData) -> Vec<String> {
     let hits = dead_hits(data, &store);
     out.extend(dead_backend_finding(data, &hits, &store));
     out.extend(least_conn_findings(data, &hits));
+    out.extend(super::passive::passive_health_findings(data, &hits));
     // New instances start cold under sticky routing.
     if let Some(line) = cold_instances_finding(data) {
         out.push(line);

@@ -5,6 +5,7 @@
 
 mod cold;
 mod findings;
+mod passive;
 mod replay;
 mod returning;
 mod store;

@@ -168,6 +168,7 @@ fn crash(
             backend: pb,
             at_ns: pa,
             recover_after_ns: pr,
+            ..
         } = *prev
         else {
             continue;
@@ -185,10 +186,16 @@ fn crash(
             );
         }
     }
+    let mode = match f.mode {
+        None | Some(RawCrashMode::Reset) => CrashMode::Reset,
+        Some(RawCrashMode::Blackhole) => CrashMode::Blackhole,
+        Some(RawCrashMode::Hang) => CrashMode::Hang,
+    };
     Ok(Fault::Crash {
         backend,
         at_ns,
         recover_after_ns,
+        mode,
     })
 }
 

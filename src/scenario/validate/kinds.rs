@@ -22,15 +22,18 @@ pub(super) fn strategies(raw: &[RawStrategy]) -> R<Vec<StrategyConfig>> {
                 ),
             );
         }
+        let spec = strategy(&sk, s)?;
+        let upstream = upstream(&sk, s, &spec)?;
         out.push(StrategyConfig {
             name: s.name.clone(),
-            spec: strategy(&sk, s)?,
+            spec,
             session_state: None,
             retry: s
                 .retry
                 .as_ref()
                 .map(|r| lb_retry(&sk.k("retry"), r))
                 .transpose()?,
+            upstream,
         });
     }
     Ok(out)
@@ -384,6 +387,196 @@ fn bounded_load(k: &KeyPath, s: &RawStrategy) -> R<StrategySpec> {
         tuning: tuning(k, s, hash)?,
         balance: balance(s.balance),
         on_draining: on_draining(s.on_draining),
+    })
+}
+
+/// The longest `connect_timeout`, s.
+pub(super) const MAX_CONNECT_TIMEOUT_S: f64 = 600.0;
+/// The longest `read_timeout`, s (ALB's longest idle timeout).
+pub(super) const MAX_READ_TIMEOUT_S: f64 = 4000.0;
+/// The most failures/errors a passive-health threshold may count.
+pub(super) const MAX_PASSIVE_COUNT: u32 = 1000;
+/// The longest passive-health time (`fail_timeout`, ejection times), s: a day.
+pub(super) const MAX_PASSIVE_TIME_S: f64 = 86_400.0;
+/// The shortest Envoy `interval`, s.
+pub(super) const MIN_OUTLIER_INTERVAL_S: f64 = 0.1;
+
+/// The keys of `passive_health` each product takes.
+pub(super) fn passive_keys(p: Product) -> &'static [&'static str] {
+    match p {
+        Product::Nginx => &["max_fails", "fail_timeout"],
+        Product::Envoy => &[
+            "consecutive_5xx",
+            "consecutive_gateway_failure",
+            "enforcing_consecutive_5xx",
+            "enforcing_consecutive_gateway_failure",
+            "interval",
+            "base_ejection_time",
+            "max_ejection_time",
+            "max_ejection_percent",
+        ],
+        Product::Haproxy => &["observe", "error_limit", "on_error"],
+        Product::Alb => &[],
+    }
+}
+
+/// A strategy's `product`, timeouts and `passive_health`, with the
+/// product's defaults.
+fn upstream(sk: &KeyPath, s: &RawStrategy, spec: &StrategySpec) -> R<Upstream> {
+    let product = match s.product {
+        None => spec.default_product(),
+        Some(RawProduct::Nginx) => Product::Nginx,
+        Some(RawProduct::Haproxy) => Product::Haproxy,
+        Some(RawProduct::Envoy) => Product::Envoy,
+        Some(RawProduct::Alb) => Product::Alb,
+    };
+    let mut up = Upstream::of(product);
+    up.explicit = s.product.is_some()
+        || s.connect_timeout.is_some()
+        || s.read_timeout.is_some()
+        || s.passive_health.is_some();
+    let timeout = |key: &str, v: f64, max: f64| -> R<u64> {
+        let k = sk.k(key);
+        let ns = secs(&k, v, false)?;
+        if v > max {
+            return problem(&k, format!("expected at most {max} s, found {v} s"));
+        }
+        Ok(ns)
+    };
+    if let Some(c) = s.connect_timeout {
+        up.connect_timeout_ns = timeout("connect_timeout", c, MAX_CONNECT_TIMEOUT_S)?;
+    }
+    if let Some(r) = s.read_timeout {
+        up.read_timeout_ns = timeout("read_timeout", r, MAX_READ_TIMEOUT_S)?;
+    }
+    if let Some(ph) = &s.passive_health {
+        up.passive = Some(passive_health(&sk.k("passive_health"), ph, product)?);
+    }
+    Ok(up)
+}
+
+/// `passive_health = { … }` for `product`: only its keys, each in range.
+fn passive_health(k: &KeyPath, ph: &RawPassiveHealth, product: Product) -> R<PassiveHealth> {
+    let own = passive_keys(product);
+    if product == Product::Alb {
+        return problem(
+            k,
+            "ALB has no passive health checks (its targets are judged by the active checks \
+             of [health_check] only); set `product` to \"nginx\", \"envoy\" or \"haproxy\"",
+        );
+    }
+    for key in ph.present_keys() {
+        if !own.contains(&key) {
+            let owner = Product::ALL
+                .into_iter()
+                .find(|p| passive_keys(*p).contains(&key))
+                .map_or("another product", Product::name);
+            return problem(
+                &k.k(key),
+                format!(
+                    "`{key}` is {owner}'s; `product = \"{}\"` takes {}",
+                    product.name(),
+                    ticked(own)
+                ),
+            );
+        }
+    }
+    let count = |key: &str, v: Option<u32>, default: u32| -> R<u32> {
+        let v = v.unwrap_or(default);
+        if !(1..=MAX_PASSIVE_COUNT).contains(&v) {
+            return problem(
+                &k.k(key),
+                format!("expected 1 ..= {MAX_PASSIVE_COUNT}, found {v}"),
+            );
+        }
+        Ok(v)
+    };
+    let time = |key: &str, v: Option<f64>, default: f64, min: f64| -> R<u64> {
+        let v = v.unwrap_or(default);
+        let kk = k.k(key);
+        let ns = secs(&kk, v, false)?;
+        if v < min || v > MAX_PASSIVE_TIME_S {
+            return problem(
+                &kk,
+                format!("expected {min} ..= {MAX_PASSIVE_TIME_S} s, found {v} s"),
+            );
+        }
+        Ok(ns)
+    };
+    let enforcing = |key: &str, v: Option<u32>, default: u32| -> R<bool> {
+        match v.unwrap_or(default) {
+            0 => Ok(false),
+            100 => Ok(true),
+            v => problem(
+                &k.k(key),
+                format!(
+                    "expected 0 or 100 (a share in between is a random draw per \
+                     ejection, which is not modelled), found {v}"
+                ),
+            ),
+        }
+    };
+    Ok(match product {
+        Product::Nginx => PassiveHealth::Nginx {
+            max_fails: count("max_fails", ph.max_fails, 1)?,
+            fail_timeout_ns: time("fail_timeout", ph.fail_timeout, 10.0, 0.001)?,
+        },
+        Product::Envoy => {
+            let base_ejection_ns = time("base_ejection_time", ph.base_ejection_time, 30.0, 0.001)?;
+            let max_ejection_ns = time("max_ejection_time", ph.max_ejection_time, 300.0, 0.001)?;
+            if max_ejection_ns < base_ejection_ns {
+                return problem(
+                    &k.k("max_ejection_time"),
+                    format!(
+                        "expected at least `base_ejection_time` ({} s), found {} s",
+                        base_ejection_ns as f64 / NS_PER_S,
+                        max_ejection_ns as f64 / NS_PER_S
+                    ),
+                );
+            }
+            let pct = ph.max_ejection_percent.unwrap_or(10);
+            if pct > 100 {
+                return problem(
+                    &k.k("max_ejection_percent"),
+                    format!("expected 0 ..= 100, found {pct}"),
+                );
+            }
+            PassiveHealth::Envoy {
+                consecutive_5xx: count("consecutive_5xx", ph.consecutive_5xx, 5)?,
+                consecutive_gateway_failure: count(
+                    "consecutive_gateway_failure",
+                    ph.consecutive_gateway_failure,
+                    5,
+                )?,
+                enforcing_5xx: enforcing(
+                    "enforcing_consecutive_5xx",
+                    ph.enforcing_consecutive_5xx,
+                    100,
+                )?,
+                enforcing_gateway: enforcing(
+                    "enforcing_consecutive_gateway_failure",
+                    ph.enforcing_consecutive_gateway_failure,
+                    0,
+                )?,
+                interval_ns: time("interval", ph.interval, 10.0, MIN_OUTLIER_INTERVAL_S)?,
+                base_ejection_ns,
+                max_ejection_ns,
+                max_ejection_percent: pct,
+            }
+        }
+        Product::Haproxy | Product::Alb => PassiveHealth::Haproxy {
+            observe: match ph.observe {
+                Some(RawObserve::Layer4) => Observe::Layer4,
+                None | Some(RawObserve::Layer7) => Observe::Layer7,
+            },
+            error_limit: count("error_limit", ph.error_limit, 10)?,
+            on_error: match ph.on_error {
+                Some(RawOnError::Fastinter) => OnError::Fastinter,
+                None | Some(RawOnError::FailCheck) => OnError::FailCheck,
+                Some(RawOnError::SuddenDeath) => OnError::SuddenDeath,
+                Some(RawOnError::MarkDown) => OnError::MarkDown,
+            },
+        },
     })
 }
 

@@ -8,9 +8,9 @@ use super::raw::*;
 use super::types::*;
 use crate::routing::{
     Balance, CookieAttrs, HashAlgo, HashTuning, KeySource, Learned, OnDraining, OnUnavailable,
-    SameSite, StrategyKind, StrategySpec, TtlMode, COOKIE_TTL_RANGE_S, DEFAULT_BALANCE_FACTOR,
-    DEFAULT_COOKIE_TTL_S, DEFAULT_LEARN_TIMEOUT_S, DEFAULT_TABLE_SIZE, DEFAULT_TABLE_TIMEOUT_S,
-    MAX_MAGLEV_TABLE_SIZE, MAX_RING_SIZE, MAX_TABLE_TIMEOUT_S,
+    Product, SameSite, StrategyKind, StrategySpec, TtlMode, COOKIE_TTL_RANGE_S,
+    DEFAULT_BALANCE_FACTOR, DEFAULT_COOKIE_TTL_S, DEFAULT_LEARN_TIMEOUT_S, DEFAULT_TABLE_SIZE,
+    DEFAULT_TABLE_TIMEOUT_S, MAX_MAGLEV_TABLE_SIZE, MAX_RING_SIZE, MAX_TABLE_TIMEOUT_S,
 };
 
 mod faults;
