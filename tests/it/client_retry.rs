@@ -108,3 +108,47 @@ fn a_user_whose_retries_succeed_finishes_the_session() {
     assert!(a.abandoned * 4 <= a.failed + a.rejected, "{a:?}");
     assert!(a.abandoned * 20 < a.sessions_completed, "{a:?}");
 }
+
+/// `scenarios/retry_storm.toml`: users' and the load balancer's retries
+/// amplify the crash; the retry budget sends fewer requests per request
+/// meant and loses fewer sessions than the same policy without it, and the
+/// report says so.
+#[test]
+fn the_retry_storm_scenario_amplifies_and_the_budget_holds_it_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/retry_storm.toml");
+    let sc = stickysim::scenario::load(&p, &[]).unwrap();
+    let runs = stickysim::engine::run_strategies(&sc, &[0, 1, 2]);
+    let by = |n: &str| {
+        runs.iter()
+            .map(|r| &r.summary)
+            .find(|s| s.strategy == n)
+            .unwrap()
+    };
+    let (plain, storm, budget) = (by("least-conn"), by("envoy-no-budget"), by("envoy-budget"));
+    for s in [plain, storm, budget] {
+        assert_conserved(s);
+    }
+    let factor = |s: &stickysim::metrics::RunSummary| {
+        (s.requests + s.retried) as f64 / (s.requests - s.client_retries) as f64
+    };
+    assert!(factor(storm) > factor(budget), "{storm:?}\n{budget:?}");
+    assert!(
+        storm.abandoned > 2 * budget.abandoned,
+        "{storm:?}\n{budget:?}"
+    );
+    assert!(budget.retries_over_budget > 0 && storm.retries_over_budget == 0);
+    assert!(storm.timed_out > 0 && plain.timed_out == 0);
+    // The report names the amplification and what the budget bought.
+    crate::common::bin()
+        .args(["run", p.to_str().unwrap(), "--quiet", "--out"])
+        .arg(dir.path())
+        .assert()
+        .success();
+    let md = std::fs::read_to_string(dir.path().join("report.md")).unwrap();
+    assert!(md.contains("Retry storm: under `envoy-no-budget`"), "{md}");
+    assert!(
+        md.contains("What the retry budget bought: `envoy-budget`"),
+        "{md}"
+    );
+}
