@@ -152,3 +152,113 @@ fn the_retry_storm_scenario_amplifies_and_the_budget_holds_it_back() {
         "{md}"
     );
 }
+
+/// `replace_unhealthy`: an instance still marked down after the grace is
+/// replaced (terminated, a new one launched at `launch_speed`); one that
+/// recovered within the grace is kept.
+#[test]
+fn an_instance_still_down_after_the_grace_is_replaced() {
+    use stickysim::metrics::ControlKind as K;
+    let mut sc = queueing(5.0, 0.02, 4, 2, 600.0, 3);
+    sc.health_check.interval_ns = secs_to_ns(5.0);
+    sc.backends.replace_unhealthy = Some(Replacement {
+        grace_ns: secs_to_ns(30.0),
+        boot_time_ns: secs_to_ns(20.0),
+    });
+    sc.backends.launch_speed = Some(2.0);
+    crash(&mut sc, 1, 100.0, None);
+    crash(&mut sc, 2, 300.0, Some(5.0));
+    let out = run_strategy(&sc, 0);
+    let at = |k: K, b: u32| {
+        out.events
+            .iter()
+            .filter(|e| e.kind == k && e.backend == Some(b))
+            .map(|e| e.t_ns)
+            .collect::<Vec<_>>()
+    };
+    let down = at(K::MarkedDown, 1);
+    assert_eq!(at(K::Replaced, 1), vec![down[0] + secs_to_ns(30.0)]);
+    assert_eq!(at(K::Stopped, 1), at(K::Replaced, 1));
+    assert_eq!(at(K::BootStart, 1), at(K::Replaced, 1));
+    assert!(at(K::InService, 1)[0] >= down[0] + secs_to_ns(50.0));
+    // b2 recovered 5 s after its crash, before its grace ran out.
+    assert!(at(K::Replaced, 2).is_empty(), "{:?}", out.events);
+    assert_conserved(&out.summary);
+}
+
+/// HAProxy's retries go back to the same server (each costing the retry
+/// delay while it is dead) and the last one is redispatched; nginx's go
+/// to another server each time.
+#[test]
+fn haproxy_retries_the_same_server_then_redispatches() {
+    use stickysim::engine::{run_strategy_traced, TraceKind};
+    let mut sc = queueing(2.0, 0.01, 3, 2, 200.0, 5);
+    sc.health_check.interval_ns = secs_to_ns(1e8);
+    sc.health_check.unhealthy_threshold = 10;
+    crash(&mut sc, 0, 0.0, None);
+    let rr = StrategySpec::Balance(Balance::RoundRobin);
+    let mut ha = strategy("ha", rr.clone());
+    ha.retry = Some(LbRetry::preset(RetryPolicy::Haproxy));
+    let mut ng = strategy("ng", rr);
+    ng.retry = Some(LbRetry::preset(RetryPolicy::Nginx));
+    sc.strategies = vec![ha, ng];
+    for (i, fails) in [(0usize, 3usize), (1, 1)] {
+        let out = run_strategy_traced(&sc, i);
+        let s = &out.summary;
+        assert_conserved(s);
+        assert_eq!(s.failed, 0, "{s:?}");
+        // Every request that met b0 failed there `fails` times in a row,
+        // then was served elsewhere.
+        let mut by_session: std::collections::BTreeMap<u64, Vec<TraceKind>> = Default::default();
+        for t in &out.trace {
+            by_session.entry(t.session).or_default().push(t.what);
+        }
+        let mut met = 0;
+        for steps in by_session.values() {
+            let failed: Vec<_> = steps
+                .iter()
+                .filter_map(|w| match w {
+                    TraceKind::Failed(b) => Some(b.0),
+                    _ => None,
+                })
+                .collect();
+            // Sessions the end of the run cut short are left out.
+            let done = steps.iter().any(|w| matches!(w, TraceKind::Completed(_)));
+            if failed.is_empty() || !done {
+                continue;
+            }
+            met += 1;
+            assert_eq!(failed, vec![0; fails], "{steps:?}");
+            assert!(
+                steps
+                    .iter()
+                    .any(|w| matches!(w, TraceKind::Completed(b) if b.0 != 0)),
+                "{steps:?}"
+            );
+        }
+        assert!(met > 50, "{met}");
+        // The trace has the warm-up's sessions too, the counts do not.
+        let r = s.retried as usize;
+        assert!(
+            r <= met * fails + fails && r * 10 >= met * fails * 9,
+            "{s:?} {met}"
+        );
+    }
+}
+
+/// Out-of-range retry keys are refused, naming the key.
+#[test]
+fn bad_retry_keys_are_refused_with_their_key() {
+    let base = "[simulation]\nduration = 100\n[workload]\nsession_rate = 1\nservice_time = { dist = \"constant\", value = 0.01 }\nrequests_per_session = { dist = \"constant\", value = 1 }\nthink_time = { dist = \"constant\", value = 1 }\n[backends]\ncount = 2\n";
+    for (extra, key) in [
+        ("[[clients]]\nshare = 1\nretry = { attempts = 11 }\n[[strategies]]\nname = \"rr\"\nkind = \"round_robin\"\n", "clients[0].retry.attempts"),
+        ("[[clients]]\nshare = 1\nretry = { delay = { dist = \"constant\", value = 7200 } }\n[[strategies]]\nname = \"rr\"\nkind = \"round_robin\"\n", "clients[0].retry.delay"),
+        ("[[strategies]]\nname = \"rr\"\nkind = \"round_robin\"\nretry = { policy = \"envoy\", budget_percent = 120 }\n", "strategies[0].retry.budget_percent"),
+        ("[[strategies]]\nname = \"rr\"\nkind = \"round_robin\"\nretry = { per_try_timeout = 0 }\n", "strategies[0].retry.per_try_timeout"),
+        ("[backends.replace_unhealthy]\ngrace = 100000\n[[strategies]]\nname = \"rr\"\nkind = \"round_robin\"\n", "backends.replace_unhealthy.grace"),
+    ] {
+        let text = format!("{base}{extra}");
+        let e = stickysim::scenario::from_str(&text, "t", "t", &[]).unwrap_err();
+        assert!(e.to_string().contains(key), "{key}: {e}");
+    }
+}
