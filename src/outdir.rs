@@ -533,34 +533,67 @@ fn recover(dir: &Path) -> io::Result<()> {
 /// then renamed over `path` (a symbolic link at `path` is replaced, not
 /// followed). The directory is created if missing.
 pub fn replace_file(path: &Path, contents: &[u8]) -> io::Result<()> {
-    let name = path.file_name().ok_or_else(|| {
-        io::Error::new(
-            io::ErrorKind::InvalidInput,
-            format!("{}: expected a file name", path.display()),
-        )
-    })?;
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    fs::create_dir_all(dir)?;
-    if fs::symlink_metadata(path).is_ok_and(|m| m.is_dir()) {
-        return Err(io::Error::new(
-            io::ErrorKind::AlreadyExists,
-            format!("{} is a directory; expected a file name", path.display()),
-        ));
+    let mut r = Replacement::new(path)?;
+    r.file().write_all(contents)?;
+    r.commit()
+}
+
+/// A file being written in full before it replaces `path`
+/// ([`replace_file`] for contents written a piece at a time: a long log).
+/// Dropped without [`Replacement::commit`], it is removed and `path` is
+/// untouched.
+#[derive(Debug)]
+pub struct Replacement {
+    tmp: tempfile::NamedTempFile,
+    path: PathBuf,
+    dir: PathBuf,
+}
+
+impl Replacement {
+    /// A fresh file next to `path` (the directory created if missing).
+    pub fn new(path: &Path) -> io::Result<Replacement> {
+        let name = path.file_name().ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("{}: expected a file name", path.display()),
+            )
+        })?;
+        let dir = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        fs::create_dir_all(dir)?;
+        if fs::symlink_metadata(path).is_ok_and(|m| m.is_dir()) {
+            return Err(io::Error::new(
+                io::ErrorKind::AlreadyExists,
+                format!("{} is a directory; expected a file name", path.display()),
+            ));
+        }
+        let tmp = tempfile::Builder::new()
+            .prefix(&format!(".{}.{SIBLING_TAG}", name.to_string_lossy()))
+            .tempfile_in(dir)?;
+        Ok(Replacement {
+            tmp,
+            path: path.to_path_buf(),
+            dir: dir.to_path_buf(),
+        })
     }
-    let mut tmp = tempfile::Builder::new()
-        .prefix(&format!(".{}.{SIBLING_TAG}", name.to_string_lossy()))
-        .tempfile_in(dir)?;
-    tmp.write_all(contents)?;
-    tmp.as_file().sync_all()?;
-    // The temporary file is private (0600); the result gets the usual mode.
-    let umask_mode = default_file_mode();
-    fs::set_permissions(tmp.path(), umask_mode)?;
-    failpoint("replace");
-    tmp.persist(path).map_err(|e| e.error)?;
-    sync_dir(dir)
+
+    /// The fresh file, to write to.
+    pub fn file(&mut self) -> &mut File {
+        self.tmp.as_file_mut()
+    }
+
+    /// Syncs the file and renames it over `path`.
+    pub fn commit(self) -> io::Result<()> {
+        self.tmp.as_file().sync_all()?;
+        // The temporary file is private (0600); the result gets the usual mode.
+        let umask_mode = default_file_mode();
+        fs::set_permissions(self.tmp.path(), umask_mode)?;
+        failpoint("replace");
+        self.tmp.persist(&self.path).map_err(|e| e.error)?;
+        sync_dir(&self.dir)
+    }
 }
 
 /// The mode a plainly created file gets (0666 less the umask).

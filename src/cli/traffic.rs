@@ -1,14 +1,19 @@
 //! `stickysim traffic SCENARIO --out FILE`: the requests one strategy's
 //! run of a scenario sends, written as an access log — to replay it
-//! (`workload.replay`, the round trip) or to hand to other tools.
+//! (`workload.replay`, the round trip) or to hand to other tools. Each
+//! request is written as the run sends it (memory does not grow with the
+//! log) to a fresh file that replaces FILE only once whole.
 
-use crate::engine::run_strategy_logged;
-use crate::replay::write::{write_log, LogFormat};
+use crate::engine::run_strategy_streamed;
+use crate::replay::write::{write_one, Access, LogFormat};
 use anyhow::{anyhow, Context, Result};
 use clap::{Args, ValueEnum};
-use std::io::Write as _;
+use std::cell::RefCell;
+use std::fs::File;
+use std::io::{self, BufWriter, Write as _};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::rc::Rc;
 
 /// The formats `traffic` writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -64,28 +69,98 @@ pub(crate) fn run(args: TrafficArgs) -> Result<ExitCode> {
                 )
             })?,
     };
-    let out = run_strategy_logged(&sc, strategy);
-    if let Some(stats) = &out.replay {
-        super::replayed::check(sc.workload.replay.as_ref().expect("replayed"), stats)?;
-    }
     let format = match args.format {
         TrafficFormat::Jsonl => LogFormat::Jsonl,
         TrafficFormat::Combined => LogFormat::Combined,
     };
-    let mut text = Vec::new();
-    write_log(&mut text, &out.access, format)?;
-    if args.out.extension().is_some_and(|e| e == "gz") {
-        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-        gz.write_all(&text)?;
-        text = gz.finish()?;
+    let writing = || format!("writing {}", args.out.display());
+    let mut file = crate::outdir::Replacement::new(&args.out).with_context(writing)?;
+    let f = file.file().try_clone().with_context(writing)?;
+    // Buffered in front of the encoder: a line is written in several pieces.
+    let w = if args.out.extension().is_some_and(|e| e == "gz") {
+        Writer::Gz(BufWriter::with_capacity(
+            256 * 1024,
+            flate2::write::GzEncoder::new(f, flate2::Compression::default()),
+        ))
+    } else {
+        Writer::Plain(BufWriter::with_capacity(256 * 1024, f))
+    };
+    let sink = Rc::new(RefCell::new(Sink {
+        w,
+        requests: 0,
+        error: None,
+    }));
+    let to = Rc::clone(&sink);
+    let out = run_strategy_streamed(
+        &sc,
+        strategy,
+        Box::new(move |a: &Access| to.borrow_mut().write(a, format)),
+    );
+    if let Some(stats) = &out.replay {
+        super::replayed::check(sc.workload.replay.as_ref().expect("replayed"), stats)?;
     }
-    crate::outdir::replace_file(&args.out, &text)
-        .with_context(|| format!("writing {}", args.out.display()))?;
+    // The run (and the sink's other handle) is over.
+    drop(out);
+    let Ok(sink) = Rc::try_unwrap(sink) else {
+        unreachable!("the run holds no handle to the sink once it is over")
+    };
+    let sink = sink.into_inner();
+    if let Some(e) = sink.error {
+        return Err(e).with_context(writing);
+    }
+    sink.w.finish().with_context(writing)?;
+    file.commit().with_context(writing)?;
     eprintln!(
         "wrote {} ({} requests of strategy `{}`)",
         args.out.display(),
-        out.access.len(),
+        sink.requests,
         sc.strategies[strategy].name
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// The log being written: plain or gzip.
+enum Writer {
+    Plain(BufWriter<File>),
+    Gz(BufWriter<flate2::write::GzEncoder<File>>),
+}
+
+impl Writer {
+    fn get(&mut self) -> &mut dyn io::Write {
+        match self {
+            Writer::Plain(w) => w,
+            Writer::Gz(w) => w,
+        }
+    }
+
+    /// Writes what is buffered (and gzip's trailer).
+    fn finish(self) -> io::Result<()> {
+        match self {
+            Writer::Plain(mut w) => w.flush(),
+            Writer::Gz(w) => w
+                .into_inner()
+                .map_err(|e| e.into_error())?
+                .finish()?
+                .flush(),
+        }
+    }
+}
+
+/// Where the run's requests go; the first write error is kept and
+/// reported once the run is over (the run itself cannot stop for it).
+struct Sink {
+    w: Writer,
+    requests: u64,
+    error: Option<io::Error>,
+}
+
+impl Sink {
+    fn write(&mut self, a: &Access, format: LogFormat) {
+        self.requests += 1;
+        if self.error.is_none() {
+            if let Err(e) = write_one(self.w.get(), a, format) {
+                self.error = Some(e);
+            }
+        }
+    }
 }

@@ -191,7 +191,11 @@ impl World<'_> {
             planned_requests: self.work.planned_requests,
             peak_sessions: self.work.peak_sessions,
             trace: self.out.trace.unwrap_or_default(),
-            access: self.out.access.unwrap_or_default(),
+            access: self
+                .out
+                .access
+                .map(crate::replay::write::AccessLog::into_vec)
+                .unwrap_or_default(),
             replay: self.work.replay.map(|r| r.source.stats),
             events: self.out.events,
             instances: self.out.instances,

@@ -145,7 +145,20 @@ pub fn run_strategy_traced(sc: &Scenario, strategy: usize) -> RunOutput {
 /// traffic as a log (costs memory in proportion to requests).
 pub fn run_strategy_logged(sc: &Scenario, strategy: usize) -> RunOutput {
     let mut w = World::new(sc, strategy);
-    w.out.access = Some(Vec::new());
+    w.out.access = Some(crate::replay::write::AccessLog::Keep(Vec::new()));
+    w.run(strategy)
+}
+
+/// [`run_strategy_logged`], handing each request to `sink` as it is sent
+/// (the same requests in the same order) instead of keeping them: the
+/// output's `access` is empty and memory does not grow with the requests.
+pub fn run_strategy_streamed(
+    sc: &Scenario,
+    strategy: usize,
+    sink: Box<dyn FnMut(&crate::replay::write::Access)>,
+) -> RunOutput {
+    let mut w = World::new(sc, strategy);
+    w.out.access = Some(crate::replay::write::AccessLog::Stream(sink));
     w.run(strategy)
 }
 

@@ -241,15 +241,16 @@ impl World<'_> {
             return;
         }
         let checks_down = p.set_holds_pool(b, false);
+        let h = match self.fleet.slots[b.index()].life {
+            Life::Active => Health::Up,
+            Life::Draining => Health::Draining,
+            // Stopped meanwhile: the slot has nothing to return.
+            Life::Absent | Life::Booting => return,
+        };
         if checks_down {
             self.event(now, ControlKind::MarkedDown, Some(b));
             return;
         }
-        let h = match self.fleet.slots[b.index()].life {
-            Life::Active => Health::Up,
-            Life::Draining => Health::Draining,
-            Life::Absent | Life::Booting => return,
-        };
         self.set_health(now, b, h);
         self.event(now, ControlKind::Returned, Some(b));
     }

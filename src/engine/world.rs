@@ -191,7 +191,7 @@ pub(super) struct Outputs {
     pub(super) instances: Vec<InstanceRow>,
     pub(super) trace: Option<Vec<Trace>>,
     /// Every request sent, when asked for ([`super::run_strategy_logged`]).
-    pub(super) access: Option<Vec<crate::replay::write::Access>>,
+    pub(super) access: Option<crate::replay::write::AccessLog>,
 }
 
 /// One strategy's world.

@@ -386,7 +386,7 @@ fn upstream(u: &Directive, warnings: &mut Vec<Warning>) -> Imported {
                         "weight" | "down" => {}
                         "backup" if hashing => warn(d, "nginx refuses `backup` with `hash` and `ip_hash` (invalid parameter)"),
                         "backup" => warn(d, "backup servers are not modelled: stickysim's pool has no standby tier"),
-                        "max_fails" | "fail_timeout" => warn(d, "passive failure marking (max_fails/fail_timeout) is not modelled; stickysim's health checks decide"),
+                        "max_fails" | "fail_timeout" => warn(d, "max_fails/fail_timeout are per server here but one per strategy in stickysim: not imported; add `product = \"nginx\"` and `passive_health = { max_fails = …, fail_timeout = … }` to the strategy by hand"),
                         "slow_start" => warn(d, "slow_start is an NGINX Plus parameter; not modelled for nginx"),
                         _ => warn(d, &format!("server parameter `{p}` is not modelled")),
                     }

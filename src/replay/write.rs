@@ -37,9 +37,45 @@ pub enum LogFormat {
     Combined,
 }
 
+/// Where a run's requests go as it sends them.
+pub enum AccessLog {
+    /// Kept in memory, in the order sent ([`crate::engine::run_strategy_logged`]).
+    Keep(Vec<Access>),
+    /// Handed over one by one as they are sent, kept nowhere
+    /// ([`crate::engine::run_strategy_streamed`]).
+    Stream(Box<dyn FnMut(&Access)>),
+}
+
+impl AccessLog {
+    /// Records one request.
+    #[inline]
+    pub fn push(&mut self, a: Access) {
+        match self {
+            AccessLog::Keep(v) => v.push(a),
+            AccessLog::Stream(f) => f(&a),
+        }
+    }
+
+    /// The requests kept (none when streamed).
+    pub fn into_vec(self) -> Vec<Access> {
+        match self {
+            AccessLog::Keep(v) => v,
+            AccessLog::Stream(_) => Vec::new(),
+        }
+    }
+}
+
 /// Writes `log` in `format`.
 pub fn write_log(mut w: impl Write, log: &[Access], format: LogFormat) -> io::Result<()> {
     for a in log {
+        write_one(&mut w, a, format)?;
+    }
+    Ok(())
+}
+
+/// Writes one request as a line of `format`.
+pub fn write_one(mut w: impl Write, a: &Access, format: LogFormat) -> io::Result<()> {
+    {
         let at = EPOCH_NS + a.t.min(i64::MAX as u64 / 2) as i64;
         match format {
             LogFormat::Jsonl => writeln!(

@@ -350,3 +350,67 @@ fn unwritten_keys_keep_the_scenario_hash() {
     let timed = load("", &["strategies.0.read_timeout=60"]).unwrap();
     assert_ne!(scenario_hash(&plain), scenario_hash(&timed));
 }
+
+#[test]
+fn the_report_says_how_much_of_the_black_hole_passive_checks_remove() {
+    // tiny.toml's workload (b1 crashes at 300 s) with least-connections,
+    // with and without nginx's passive check: the report compares what
+    // each sent to the crashed backend, from the run's own files.
+    let dir = tempfile::tempdir().unwrap();
+    let scen = dir.path().join("lc.toml");
+    let text = std::fs::read_to_string(data("tiny.toml"))
+        .unwrap()
+        .replace("[[strategies]]\nname = \"rr\"\nkind = \"round_robin\"\n", "")
+        .replace(
+            "[[strategies]]\nname = \"cookie\"\nkind = \"lb_cookie\"\nttl = 300\n",
+            "",
+        )
+        .replace(
+            "[[strategies]]\nname = \"ip\"\nkind = \"source_ip\"\n",
+            "[[strategies]]\nname = \"lc\"\nkind = \"least_conn\"\n\n\
+             [[strategies]]\nname = \"lc-nginx\"\nkind = \"least_conn\"\nproduct = \"nginx\"\npassive_health = {}\n",
+        );
+    std::fs::write(&scen, text).unwrap();
+    let out = dir.path().join("out");
+    bin()
+        .args([
+            "run",
+            scen.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--quiet",
+        ])
+        .assert()
+        .success();
+    let report = std::fs::read_to_string(out.join("report.md")).unwrap();
+    let summary = std::fs::read_to_string(out.join("summary.csv")).unwrap();
+    let col = |row: usize, name: &str| -> f64 {
+        let mut lines = summary.lines();
+        let head: Vec<&str> = lines.next().unwrap().split(',').collect();
+        let i = head.iter().position(|h| *h == name).unwrap();
+        lines
+            .nth(row)
+            .unwrap()
+            .split(',')
+            .nth(i)
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    let hits = |row| col(row, "failed") + col(row, "retried");
+    assert!(hits(1) < hits(0), "{summary}");
+    let want = format!(
+        "Passive health checks: `lc-nginx` sent {} requests to a crashed backend ({} retried, {} failed) against {} for `lc`",
+        hits(1),
+        col(1, "retried"),
+        col(1, "failed"),
+        hits(0)
+    );
+    assert!(report.contains(&want), "{want}\n{report}");
+    assert!(
+        report.contains("for strategies with passive health checks (`passive_health`), from the requests that fail"),
+        "{report}"
+    );
+    let events = std::fs::read_to_string(out.join("events.csv")).unwrap();
+    assert!(events.contains(",ejected,b1,"), "{events}");
+}

@@ -717,3 +717,43 @@ fn a_sweep_checks_its_replayed_log_before_running() {
     assert!(err.contains("no line parsed as format `combined`"), "{err}");
     assert!(!out.exists(), "the sweep wrote {}", out.display());
 }
+
+/// `stickysim traffic` streams each request to the file as the run sends
+/// it; the file is byte for byte what writing the whole run's requests at
+/// once (`run_strategy_logged` + `write_log`, the former code path) gives,
+/// plain and gzip, in both formats.
+#[test]
+fn traffic_streams_the_same_bytes_as_writing_the_whole_run_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let tiny = crate::common::data("tiny.toml");
+    let sc = stickysim::scenario::load(&tiny, &[]).unwrap();
+    let kept = run_strategy_logged(&sc, 1).access;
+    assert!(kept.len() > 1000, "{}", kept.len());
+    for (flag, format) in [
+        ("jsonl", LogFormat::Jsonl),
+        ("combined", LogFormat::Combined),
+    ] {
+        let mut want = Vec::new();
+        write_log(&mut want, &kept, format).unwrap();
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gz.write_all(&want).unwrap();
+        let want_gz = gz.finish().unwrap();
+        for (name, want) in [("t.log", &want), ("t.log.gz", &want_gz)] {
+            let out = dir.path().join(format!("{flag}-{name}"));
+            bin()
+                .arg("traffic")
+                .arg(&tiny)
+                .args(["--strategy", "cookie", "--format", flag, "--out"])
+                .arg(&out)
+                .assert()
+                .success()
+                .stderr(predicates::str::contains(format!(
+                    "({} requests",
+                    kept.len()
+                )));
+            assert!(fs::read(&out).unwrap() == *want, "{flag} {name} differs");
+        }
+    }
+    // Nothing but the logs is left in the directory (no temporary file).
+    assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 4);
+}

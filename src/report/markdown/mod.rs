@@ -268,6 +268,18 @@ fn full_results(o: &mut String, data: &RunData) {
     );
 }
 
+/// How the load balancers of the run learn of a crash: through their
+/// health checks alone unless a strategy's passive checks ejected a backend.
+fn learns_of_crash(data: &RunData) -> &'static str {
+    let ejected =
+        (0..data.strategies.len()).any(|s| data.has_event(s, crate::metrics::ControlKind::Ejected));
+    if ejected {
+        "through its health checks and, for strategies with passive health checks (`passive_health`), from the requests that fail"
+    } else {
+        "only through its health checks (no outlier detection)"
+    }
+}
+
 fn limits(o: &mut String, data: &RunData) {
     o.push_str("## Assumptions and limits\n\n");
     let bucket = data.meta.bucket_s;
@@ -281,7 +293,7 @@ fn limits(o: &mut String, data: &RunData) {
         "A session counts as lost once, under the cause of its first loss; `loss_events` counts every loss.".to_string(),
         "Latency is queue wait + service time (+ one store round trip with shared state, + the replication write with replicated state, + the connect timeout and second attempt for a request retried after reaching a dead backend). Network time, TLS, load-balancer processing and client retries are not modelled; percentiles come from an HDR histogram with 3 significant digits.".to_string(),
         "Think times and service times are drawn independently from the scenario's distributions; users act independently of one another; the users behind a NAT or CGNAT pool share its addresses evenly.".to_string(),
-        "The load balancer itself never fails and decides instantly; it learns of a crash only through its health checks (no outlier detection), and retries a request that reached a dead backend at most once.".to_string(),
+        format!("The load balancer itself never fails and decides instantly; it learns of a crash {}, and retries a request that reached a dead backend at most once.", learns_of_crash(data)),
         "Autoscaling is target tracking on the mean utilisation of in-service instances; it does not replace crashed instances, and new instances have the first backend's speed.".to_string(),
         format!("Time series are in {} s buckets, warm-up included; the summary excludes the warm-up.", num(bucket)),
         if data.events.is_some() {

@@ -55,20 +55,41 @@ pub(super) fn passive_health_findings(data: &RunData, hits: &[f64]) -> Vec<Strin
             count(v(base, "retried")),
             count(v(base, "failed")),
         );
-        if hits[s] > 0.0 {
-            line.push_str(&format!(": {:.1}× fewer", hits[base] / hits[s]));
-        } else {
-            line.push_str(": none at all");
+        if data.replications.is_some() {
+            line.push_str(" (means over the replications)");
         }
+        let (fewer, more) = (hits[base] / hits[s], hits[s] / hits[base]);
+        let times = |r: f64| {
+            let digits = if r >= 100.0 { 0 } else { 1 };
+            format!("{r:.digits$}×")
+        };
+        if hits[s] <= 0.0 {
+            line.push_str(": none at all");
+        } else if fewer > 1.0 {
+            line.push_str(&format!(": {} fewer", times(fewer)));
+        } else if more > 1.0 {
+            // A backend that holds connections (`blackhole`, `hang`) already
+            // keeps least-connections away; the checks' own failures add up.
+            line.push_str(&format!(": {} as many", times(more)));
+        } else {
+            line.push_str(": as many");
+        }
+        let secs = |t: f64| {
+            if t < 1.0 {
+                format!("{} ms", num(t * 1e3))
+            } else {
+                format!("{} s", num(t))
+            }
+        };
         if let (Some(e), Some(d)) = (
             after_crash(s, ControlKind::Ejected),
             after_crash(base, ControlKind::MarkedDown),
         ) {
             line.push_str(&format!(
-                "; it ejected the backend {} s after its first crash, the active checks of {} marked it down after {} s",
-                num(e),
+                "; it ejected the backend {} after its first crash, where the active checks of {} marked it down after {}",
+                secs(e),
                 name(base),
-                num(d)
+                secs(d)
             ));
         }
         line.push('.');
