@@ -18,12 +18,21 @@ pub(super) enum Ev {
     Send(SessionId),
     /// A request's second attempt after it failed on a dead backend.
     Retry(SessionId),
+    /// A user sends a request again after an error (`[[clients]] retry`).
+    Resend(SessionId),
     /// A request's service ends on a backend, if it is still in the
     /// incarnation that took it.
     Done {
         backend: BackendId,
         epoch: Epoch,
         req: RequestId,
+    },
+    /// The per-try timeout of attempt `tag` (request `req` on backend `b`)
+    /// passes: if it is still unanswered, the load balancer gives up on it.
+    TryTimeout {
+        b: BackendId,
+        req: RequestId,
+        tag: u64,
     },
     /// A health check probes backend `b` (check chain `gen`).
     Check { b: BackendId, gen: u32 },
@@ -51,6 +60,9 @@ pub(super) enum Ev {
     SlowOn(usize),
     /// Fault number `.0` (a `slow` fault) ends.
     SlowOff(usize),
+    /// Instance `inst` in slot `b` was marked down a grace ago: replace
+    /// it if it is still down (`replace_unhealthy`).
+    Replace { b: BackendId, inst: InstanceNo },
     /// Instance `inst` in slot `b` finished booting.
     Booted { b: BackendId, inst: InstanceNo },
     /// Instance `inst` in slot `b` finished draining.
@@ -102,6 +114,8 @@ impl World<'_> {
                 req,
             } => self.on_done(now, backend, epoch, req),
             Ev::Retry(s) => self.on_retry(now, s),
+            Ev::TryTimeout { b, req, tag } => self.on_try_timeout(now, b, req, tag),
+            Ev::Resend(s) => self.on_resend(now, s),
             Ev::Check { b, gen } => self.on_check(now, b, gen),
             Ev::CheckFailed { b, gen } => self.on_check_failed(now, b, gen),
             Ev::Crash(b, mode) => self.crash(now, b, LossCause::Failure, mode),
@@ -116,6 +130,7 @@ impl World<'_> {
             Ev::SlowOn(i) => self.on_slow(now, i, true),
             Ev::SlowOff(i) => self.on_slow(now, i, false),
             Ev::Booted { b, inst } => self.on_booted(b, inst),
+            Ev::Replace { b, inst } => self.on_replace(now, b, inst),
             Ev::DrainEnd { b, inst } => self.on_drain_end(now, b, inst),
             Ev::Ramp { b, inst } => self.on_ramp(now, b, inst),
             Ev::DeployStart(i) => self.on_deploy_start(now, i),
@@ -149,8 +164,12 @@ impl World<'_> {
             work.digest = work.digest.wrapping_add(s.digest);
         }
         // Requests in a worker or a queue, waiting for their retry, or held
-        // on a crashed backend.
-        let in_flight = work.requests.iter().filter(|r| r.measured).count() as u64
+        // on a crashed backend (not those the load balancer gave up on).
+        let in_flight = work
+            .requests
+            .iter()
+            .filter(|r| r.measured && !r.orphan)
+            .count() as u64
             + work.pending.iter().flatten().filter(|p| p.measured).count() as u64
             + work.held.iter().filter(|h| h.p.measured && !h.done).count() as u64;
         let active = work.sessions.iter().filter(|s| s.measured).count() as u64;

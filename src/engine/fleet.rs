@@ -9,7 +9,7 @@ use super::world::{capacity, World, RAMP_STEPS, STOPPED_ADDR};
 use super::TraceKind;
 use crate::control::{pick_victims, ramp_weight, DeployRun, Life, Scale, Slot};
 use crate::metrics::{ControlEvent, ControlKind, LossCause};
-use crate::model::{Backend, InstanceNo};
+use crate::model::{Backend, InstanceNo, Pending};
 use crate::routing::{BackendId, BackendView, Health};
 use crate::scenario::{secs_to_ns as s_to_ns, CrashMode, Fault};
 use crate::sim::{stream, Nanos, SimRng, Stream};
@@ -98,7 +98,36 @@ impl World<'_> {
         if unhealthy && h != Health::Down {
             self.set_health(now, b, Health::Down);
             self.event(now, ControlKind::MarkedDown, Some(b));
+            if let Some(r) = self.sc.backends.replace_unhealthy {
+                let inst = self.fleet.slots[bi].instance;
+                self.q
+                    .schedule(now.saturating_add(r.grace_ns), Ev::Replace { b, inst });
+            }
         }
+    }
+
+    /// The grace after instance `inst` in slot `b` was marked down is over:
+    /// if it is still down, it is terminated and a new instance launched
+    /// (`replace_unhealthy`), like for like unless `launch_speed` says.
+    pub(super) fn on_replace(&mut self, now: Nanos, b: BackendId, inst: InstanceNo) {
+        let bi = b.index();
+        let slot = &self.fleet.slots[bi];
+        let Some(r) = self.sc.backends.replace_unhealthy else {
+            return;
+        };
+        if slot.instance != inst
+            || slot.life != Life::Active
+            || self.lb.pool.get(b).health != Health::Down
+        {
+            return; // gone, draining, or healthy again
+        }
+        let speed = self.sc.backends.launch_speed.unwrap_or(slot.base_speed);
+        let w = self.fleet.unit_weights[bi];
+        self.event(now, ControlKind::Replaced, Some(b));
+        self.fleet.slots[bi].retire = Some(LossCause::Failure);
+        self.stop(now, b);
+        let zone = self.emptiest_zone();
+        self.launch(now, zone, speed, w, r.boot_time_ns, 0);
     }
 
     // ---- failures ----
@@ -119,6 +148,10 @@ impl World<'_> {
         let mut held = 0;
         for &rid in in_service.iter().chain(&queue) {
             let r = self.work.requests.remove(rid);
+            if r.orphan {
+                continue; // already failed when its per-try timeout passed
+            }
+            self.lb.retry_admitted -= u64::from(r.lb_retries > 0);
             if self.hold_crashed(now, b, &r) {
                 held += 1; // fails at its read timeout (`blackhole`, `hang`)
                 continue;
@@ -127,7 +160,7 @@ impl World<'_> {
                 self.out.rec.failed += 1;
             }
             self.log(now, r.session, TraceKind::Failed(b));
-            self.continue_session(now, r.session);
+            self.request_error(now, r.session, Pending::of(&r));
         }
         in_service.clear();
         queue.clear();
@@ -560,8 +593,9 @@ impl World<'_> {
             Scale::Hold => {}
             Scale::Out(n) => {
                 let n = n.min(cfg.max.saturating_sub(serving));
-                let speed = self.sc.backends.speeds[0];
-                // As its speed, a new instance's weight is the first backend's.
+                let b = &self.sc.backends;
+                let speed = b.launch_speed.unwrap_or(b.speeds[0]);
+                // A new instance's weight is the first backend's.
                 let w = self.sc.backends.fleet.weight(0);
                 for _ in 0..n {
                     let zone = self.emptiest_zone();

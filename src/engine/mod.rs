@@ -49,6 +49,7 @@ mod fleet;
 mod outcomes;
 mod replay;
 mod requests;
+mod retries;
 mod returning;
 mod world;
 
@@ -122,6 +123,8 @@ pub enum TraceKind {
     Completed(BackendId),
     /// The session sent its last request and it ended.
     Ended,
+    /// The user gave up after their retries failed (`[[clients]] retry`).
+    Abandoned,
 }
 
 /// Runs strategy number `strategy` of the scenario.

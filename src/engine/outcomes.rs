@@ -82,6 +82,8 @@ impl World<'_> {
             state_s: 0.0,
             measured: r.measured,
             failed_on: b,
+            lb_retries: r.lb_retries,
+            again: false,
         };
         self.hold(at, r.session, p, b, false, true, Outcome::TimedOut);
         true
@@ -132,7 +134,7 @@ impl World<'_> {
                 self.out.rec.failed += 1;
             }
             self.log(now, held.sid, TraceKind::Failed(b));
-            return self.continue_session(now, held.sid);
+            return self.request_error(now, held.sid, held.p);
         }
         self.refused(now, held.sid, b, held.p, held.retry);
     }
@@ -159,7 +161,7 @@ impl World<'_> {
                     self.out.rec.failed += 1;
                 }
                 self.log(now, held.sid, TraceKind::Failed(b));
-                self.continue_session(now, held.sid);
+                self.request_error(now, held.sid, held.p);
             } else {
                 self.refused(now, held.sid, b, held.p, held.retry);
             }

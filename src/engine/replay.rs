@@ -108,6 +108,7 @@ impl World<'_> {
             lost: false,
             drift: Drift::default(),
             last_routed_ns: None,
+            client_retries: 0,
         });
         self.place.new_session(id);
         let r = self.work.replay.as_mut().expect("replaying");
@@ -187,6 +188,8 @@ impl World<'_> {
             state_s,
             measured,
             failed_on: BackendId(u32::MAX),
+            lb_retries: 0,
+            again: false,
         };
         self.dispatch(now, sid, p, None);
     }

@@ -6,6 +6,7 @@ use super::event::Ev;
 use super::world::{fold, World};
 use super::TraceKind;
 use crate::model::failure::Outcome;
+use crate::model::lb_retry::AttemptFailure;
 use crate::model::state::{self, Landing};
 use crate::model::{
     token_epoch, Drift, Epoch, JarCookie, Pending, Placement, Replicas, Request, RequestId,
@@ -98,6 +99,7 @@ impl World<'_> {
             lost: false,
             drift: Drift::default(),
             last_routed_ns: None,
+            client_retries: 0,
         });
         self.place.new_session(id);
         self.work.peak_sessions = self.work.peak_sessions.max(self.work.sessions.len());
@@ -116,6 +118,7 @@ impl World<'_> {
         let s = self.work.sessions.get_mut(sid);
         debug_assert!(s.remaining > 0);
         s.remaining -= 1;
+        s.client_retries = 0;
         // Workload draws first, whatever happens to the request.
         let demand_s = sc.workload.service_time.sample(&mut s.rng);
         let state_s = match (self.place.state, &mut s.store_rng) {
@@ -147,6 +150,8 @@ impl World<'_> {
             state_s,
             measured,
             failed_on: BackendId(u32::MAX),
+            lb_retries: 0,
+            again: false,
         };
         self.dispatch(now, sid, p, None);
     }
@@ -172,6 +177,9 @@ impl World<'_> {
         retry_of: Option<BackendId>,
     ) {
         let is_retry = retry_of.is_some();
+        if is_retry {
+            self.lb.retry_waiting -= 1;
+        }
         let measured = p.measured;
         if self.place.store_down && self.place.kind == Placement::Shared {
             // The backend can neither read nor write the session: it fails.
@@ -179,7 +187,7 @@ impl World<'_> {
                 self.out.rec.failed += 1;
             }
             self.log(now, sid, TraceKind::StoreDown);
-            return self.continue_session(now, sid);
+            return self.request_error(now, sid, p);
         }
         if self.out.trace.is_some() {
             let s = self.work.sessions.get(sid);
@@ -201,13 +209,22 @@ impl World<'_> {
             app_id: s.app_id,
             exclude: retry_of,
         };
-        let (b, set_cookie) = match self.lb.router.route(&req, &self.lb.pool, &mut self.lb.rng) {
+        // A retry back to the backend that failed skips the router.
+        let forced = retry_of
+            .filter(|_| p.again)
+            .map(|backend| Decision::Forward {
+                backend,
+                set_cookie: None,
+            });
+        let decision =
+            forced.unwrap_or_else(|| self.lb.router.route(&req, &self.lb.pool, &mut self.lb.rng));
+        let (b, set_cookie) = match decision {
             Decision::Refuse(_) => {
                 if measured {
                     self.out.rec.rejected += 1;
                 }
                 self.log(now, sid, TraceKind::Rejected);
-                return self.continue_session(now, sid);
+                return self.request_error(now, sid, p);
             }
             Decision::Forward {
                 backend,
@@ -234,50 +251,37 @@ impl World<'_> {
             return self.dead_backend(now, sid, b, p, is_retry);
         }
         if be.full() {
+            if self.lb_retry(now, sid, b, p, AttemptFailure::Overloaded) {
+                return;
+            }
             if measured {
                 self.out.rec.rejected += 1;
             }
             self.log(now, sid, TraceKind::Rejected);
-            return self.continue_session(now, sid);
+            return self.request_error(now, sid, p);
         }
         self.admit(now, sid, b, p);
     }
 
-    /// The attempt reached a dead backend: it is retried once after the
-    /// retry delay (when the strategy retries), else it fails.
+    /// The attempt reached a dead backend: it is retried when the
+    /// strategy's retry policy says so (`is_retry` is in `p.lb_retries`),
+    /// else it fails.
     pub(super) fn refused(
         &mut self,
         now: Nanos,
         sid: SessionId,
         b: BackendId,
         p: Pending,
-        is_retry: bool,
+        _is_retry: bool,
     ) {
         self.log(now, sid, TraceKind::Failed(b));
-        // A replayed session may have another request waiting for its
-        // retry already: this one then fails.
-        let free = self
-            .work
-            .pending
-            .get(sid.index())
-            .is_none_or(Option::is_none);
-        if self.lb.retries && !is_retry && free {
-            if p.measured {
-                self.out.rec.retried += 1;
-            }
-            let pending = &mut self.work.pending;
-            if sid.index() >= pending.len() {
-                pending.resize(sid.index() + 1, None);
-            }
-            pending[sid.index()] = Some(Pending { failed_on: b, ..p });
-            let at = now.saturating_add(self.sc.health_check.retry_delay_ns);
-            self.q.schedule(at, Ev::Retry(sid));
+        if self.lb_retry(now, sid, b, p, AttemptFailure::Error) {
             return;
         }
         if p.measured {
             self.out.rec.failed += 1;
         }
-        self.continue_session(now, sid);
+        self.request_error(now, sid, p);
     }
 
     /// Backend `b` takes the request: the session's state is checked, and
@@ -294,9 +298,19 @@ impl World<'_> {
             retry_wait_ns: now - p.start_ns,
             measured: p.measured,
             state_ns,
+            lb_retries: p.lb_retries,
+            tag: self.work.next_tag,
+            orphan: false,
         };
+        self.work.next_tag += 1;
+        self.lb.retry_admitted += u64::from(req.lb_retries > 0);
+        let tag = req.tag;
         let hold_ns = req.hold_ns(be.speed);
         let rid = self.work.requests.insert(req);
+        if let Some(t) = self.lb.retry.and_then(|r| r.per_try_timeout_ns) {
+            let ev = Ev::TryTimeout { b, req: rid, tag };
+            self.q.schedule(now.saturating_add(t), ev);
+        }
         self.lb.pool.add_outstanding(b);
         let epoch = be.epoch;
         if be.busy() < be.workers {
@@ -408,6 +422,11 @@ impl World<'_> {
     /// Session `sid` has sent its last request and it ended.
     pub(super) fn end_session(&mut self, now: Nanos, sid: SessionId) {
         self.log(now, sid, TraceKind::Ended);
+        self.close_session(now, sid, false);
+    }
+
+    /// Session `sid` ends: it finished, or its user `abandoned` it.
+    pub(super) fn close_session(&mut self, now: Nanos, sid: SessionId, abandoned: bool) {
         let s = self.work.sessions.remove(sid);
         self.close_jar(&s, now);
         self.work.digest = self.work.digest.wrapping_add(s.digest);
@@ -417,7 +436,7 @@ impl World<'_> {
                 be.pinned -= 1;
             }
         }
-        if s.measured {
+        if s.measured && !abandoned {
             self.out.rec.sessions_completed += 1;
             self.out.rec.sessions_completed_lost += u64::from(s.lost);
         }
@@ -448,9 +467,13 @@ impl World<'_> {
             self.q.schedule(now.saturating_add(hold), done);
         }
         self.backend_state(b, now);
+        let r = self.work.requests.remove(rid);
+        if r.orphan {
+            return; // the load balancer stopped waiting for it
+        }
         self.lb.pool.remove_outstanding(b);
         self.passive_result(now, b, Outcome::Answered);
-        let r = self.work.requests.remove(rid);
+        self.lb.retry_admitted -= u64::from(r.lb_retries > 0);
         if r.measured {
             self.out.rec.latency(now - r.start_ns);
             self.out.rec.state_ns += r.state_ns as u128;

@@ -14,7 +14,7 @@ use crate::model::{
 use crate::routing::{
     Affinity, BackendId, Health, OnUnavailable, Pool, RouteRng, Router, StrategySpec,
 };
-use crate::scenario::{Backends, Fault, Scenario, SessionState};
+use crate::scenario::{Backends, Fault, LbRetry, RetryPolicy, Scenario, SessionState};
 use crate::sim::{name_key, stream, stream_seed, EventQueue, Nanos, SimRng, Stream};
 use rand::Rng;
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
@@ -66,6 +66,11 @@ pub(super) struct Workload {
     /// Per session id: a request waiting for its retry (rare, so beside
     /// the sessions rather than in them).
     pub(super) pending: Vec<Option<Pending>>,
+    /// Per session id: a request its user will send again after an error
+    /// (`[[clients]] retry`).
+    pub(super) resend: Vec<Option<Pending>>,
+    /// The next admitted attempt's number.
+    pub(super) next_tag: u64,
     pub(super) requests: Slab<Request, RequestId>,
     pub(super) addressers: Vec<Addresser>,
     /// Cumulative segment shares, for picking a session's segment.
@@ -90,8 +95,12 @@ pub(super) struct Lb {
     pub(super) router: Router,
     pub(super) affinity: Affinity,
     pub(super) rng: RouteRng,
-    /// A request that failed on a dead backend is retried elsewhere.
-    pub(super) retries: bool,
+    /// How a failed attempt is retried (`None`: it is not).
+    pub(super) retry: Option<LbRetry>,
+    /// Retries waiting for their attempt (their delay).
+    pub(super) retry_waiting: u64,
+    /// Retries admitted by a backend and not yet answered or failed.
+    pub(super) retry_admitted: u64,
     /// The idle timeout of the strategy's affinity table, if it keeps one.
     pub(super) idle_timeout_ns: Option<u64>,
     /// Pool weight of a full-weight backend (1, or 100 with slow start).
@@ -238,7 +247,11 @@ impl<'a> World<'a> {
                 affinity: router.affinity(),
                 router,
                 rng: RouteRng::new(stream_seed(seed, Stream::Routing, key)),
-                retries: retries(&cfg.spec),
+                retry: cfg
+                    .retry
+                    .or_else(|| retries(&cfg.spec).then(|| LbRetry::preset(RetryPolicy::Once))),
+                retry_waiting: 0,
+                retry_admitted: 0,
                 idle_timeout_ns: match cfg.spec {
                     StrategySpec::SourceIpTable { timeout_ns, .. }
                     | StrategySpec::Learn { timeout_ns, .. } => Some(timeout_ns),
@@ -458,6 +471,8 @@ impl Workload {
         Workload {
             sessions: Slab::default(),
             pending: Vec::new(),
+            resend: Vec::new(),
+            next_tag: 0,
             requests: Slab::default(),
             addressers: sc
                 .clients

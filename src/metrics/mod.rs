@@ -49,11 +49,14 @@ pub enum ControlKind {
     Ejected,
     /// Back in the pool after an ejection.
     Returned,
+    /// Terminated for staying marked down (`replace_unhealthy`); a
+    /// `stopped` row and the new instance's `boot_start` follow.
+    Replaced,
 }
 
 impl ControlKind {
     /// Every kind, in declaration order.
-    pub const ALL: [ControlKind; 17] = [
+    pub const ALL: [ControlKind; 18] = [
         ControlKind::Crash,
         ControlKind::Recover,
         ControlKind::MarkedDown,
@@ -71,6 +74,7 @@ impl ControlKind {
         ControlKind::StoreUp,
         ControlKind::Ejected,
         ControlKind::Returned,
+        ControlKind::Replaced,
     ];
 
     /// The kind named `name` in `events.csv` (the inverse of
@@ -99,6 +103,7 @@ impl ControlKind {
             ControlKind::StoreUp => "store_up",
             ControlKind::Ejected => "ejected",
             ControlKind::Returned => "returned",
+            ControlKind::Replaced => "replaced",
         }
     }
 }
@@ -208,6 +213,16 @@ pub struct Recorder {
     pub sessions_completed: u64,
     /// Measured sessions that ended having lost their state at least once.
     pub sessions_completed_lost: u64,
+    /// Measured sessions whose user gave up after their retries failed
+    /// (`[[clients]] retry`).
+    pub abandoned: u64,
+    /// Measured requests that were a user's retry after an error.
+    pub client_retries: u64,
+    /// Load-balancer retries that were due but refused by the retry budget.
+    pub retries_over_budget: u64,
+    /// Measured requests that failed because the load balancer's per-try
+    /// timeout passed on their last attempt (counted in `failed` too).
+    pub timed_out: u64,
     /// Measured sessions that lost their state at least once.
     pub sessions_lost: u64,
     /// [`Recorder::sessions_lost`] by the cause of each session's first loss, indexed by [`LossCause`].
@@ -251,6 +266,10 @@ impl Recorder {
             sessions: 0,
             sessions_completed: 0,
             sessions_completed_lost: 0,
+            abandoned: 0,
+            client_retries: 0,
+            retries_over_budget: 0,
+            timed_out: 0,
             sessions_lost: 0,
             lost_by_cause: [0; LOSS_CAUSES],
             loss_events: 0,
@@ -450,6 +469,10 @@ impl Recorder {
             sessions,
             sessions_completed: self.sessions_completed,
             sessions_active_end,
+            abandoned: self.abandoned,
+            client_retries: self.client_retries,
+            retries_over_budget: self.retries_over_budget,
+            timed_out: self.timed_out,
             sessions_lost: self.sessions_lost,
             sessions_lost_pct: pct(self.sessions_lost),
             sessions_lost_finished_pct: if self.sessions_completed == 0 {
@@ -532,6 +555,10 @@ fn mean_sd(xs: &[f64]) -> (f64, f64) {
     (m, v.sqrt())
 }
 
+fn is_zero(x: &u64) -> bool {
+    *x == 0
+}
+
 /// The figures of one strategy's run; one row of `summary.csv`. Column
 /// meanings are documented in `docs/output.md`. Deserialize: sweeps read
 /// summaries back from their results log.
@@ -557,6 +584,23 @@ pub struct RunSummary {
     pub sessions_completed: u64,
     /// Measured sessions still going when the run ended.
     pub sessions_active_end: u64,
+    /// Measured sessions whose user gave up after their retries failed
+    /// (`[[clients]] retry`; left out of `summary.json` when 0).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub abandoned: u64,
+    /// Measured requests that were a user's retry after an error (counted
+    /// in `requests` too; left out of `summary.json` when 0).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub client_retries: u64,
+    /// Load-balancer retries that were due but refused by the retry budget
+    /// (left out of `summary.json` when 0).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub retries_over_budget: u64,
+    /// Measured requests whose last attempt passed the load balancer's
+    /// per-try timeout: failed with a 504 (counted in `failed` too; left out
+    /// of `summary.json` when 0).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub timed_out: u64,
     /// Measured sessions that lost their state at least once.
     pub sessions_lost: u64,
     /// Lost sessions over all measured sessions, in percent; sessions still

@@ -109,6 +109,7 @@ mod tests {
             token_header: false,
             token_rotation_ns: 0,
             cookie_jar: Default::default(),
+            retry: None,
         }
     }
 

@@ -7,7 +7,9 @@ mod clients;
 pub mod failure;
 mod ids;
 pub mod jar;
+pub mod lb_retry;
 mod loss;
+pub mod retry;
 mod session;
 pub mod state;
 
@@ -125,6 +127,14 @@ pub struct Request {
     pub measured: bool,
     /// Part of the hold spent on the session store or on replication.
     pub state_ns: Nanos,
+    /// The load balancer's retries before this attempt (a retry counts
+    /// against a retry budget while it is served).
+    pub lb_retries: u32,
+    /// This attempt's number in the run (for its per-try timeout).
+    pub tag: u64,
+    /// The load balancer stopped waiting for it (per-try timeout): the
+    /// backend finishes it for nothing.
+    pub orphan: bool,
 }
 
 impl Request {

@@ -33,6 +33,10 @@ pub struct Pending {
     pub measured: bool,
     /// The backend the failed attempt went to.
     pub failed_on: BackendId,
+    /// The load balancer's retries of it so far.
+    pub lb_retries: u32,
+    /// Its retry goes back to `failed_on` (HAProxy before redispatching).
+    pub again: bool,
 }
 
 /// One user session: a run of requests separated by think time.
@@ -86,6 +90,9 @@ pub struct Session {
     pub drift: Drift,
     /// When its last request was routed (`None` before the first).
     pub last_routed_ns: Option<Nanos>,
+    /// Times the user has sent its current request again after an error
+    /// (`[[clients]] retry`).
+    pub client_retries: u32,
 }
 
 /// What changed about a session since its request last reached its home:
@@ -221,6 +228,7 @@ mod tests {
             lost: false,
             drift: Drift::default(),
             last_routed_ns: None,
+            client_retries: 0,
         }
     }
 

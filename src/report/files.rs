@@ -64,6 +64,29 @@ pub const SUMMARY_COLUMNS: &[Col] = &[
     ("placement", |s| s.placement.clone()),
 ];
 
+/// Columns `summary.csv` has after the [`SUMMARY_COLUMNS`], each only
+/// when some strategy's value is not 0 (users who retried or gave up,
+/// `[[clients]] retry`; retries a budget refused, `[[strategies]] retry`),
+/// so runs without them keep their columns.
+pub(super) const RETRY_COLUMNS: &[(&str, Count)] = &[
+    ("client_retries", |s| s.client_retries),
+    ("abandoned", |s| s.abandoned),
+    ("retries_over_budget", |s| s.retries_over_budget),
+    ("timed_out", |s| s.timed_out),
+];
+
+/// A count a [`RETRY_COLUMNS`] column reads.
+type Count = fn(&RunSummary) -> u64;
+
+/// The [`RETRY_COLUMNS`] some strategy of `results` has a count in.
+fn retry_columns(results: &[StrategyResult]) -> Vec<(&'static str, Count)> {
+    RETRY_COLUMNS
+        .iter()
+        .filter(|(_, get)| results.iter().any(|r| get(r.summary) > 0))
+        .copied()
+        .collect()
+}
+
 /// Whether the summary's strategy kind has affinity, by routing's registry.
 fn is_sticky(s: &RunSummary) -> bool {
     StrategyKind::from_name(&s.kind).is_some_and(StrategyKind::is_sticky)
@@ -95,13 +118,17 @@ pub(super) fn summary_column_names() -> Vec<&'static str> {
 
 /// `summary.csv`: one row per strategy, then the run's identity columns.
 pub fn summary_csv(meta: &RunMeta, results: &[StrategyResult]) -> String {
-    let mut out = run_csv(&summary_column_names());
+    let extra = retry_columns(results);
+    let mut names = summary_column_names();
+    names.extend(extra.iter().map(|(n, _)| *n));
+    let mut out = run_csv(&names);
     let id = identity_cells(meta);
     for r in results {
         out.row(
             SUMMARY_COLUMNS
                 .iter()
                 .map(|(_, get)| get(r.summary))
+                .chain(extra.iter().map(|(_, get)| get(r.summary).to_string()))
                 .chain(id.iter().cloned()),
         );
     }

@@ -164,6 +164,19 @@ pub(crate) struct RawClient {
     /// `session` (cookies end with the session) or `user` (a user's browser
     /// keeps them between sessions: users who come back).
     pub(crate) cookie_jar: Option<RawCookieJar>,
+    /// After an error the user sends the request again, up to `attempts`
+    /// times, then abandons the session.
+    pub(crate) retry: Option<RawClientRetry>,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "ClientRetry")]
+pub(crate) struct RawClientRetry {
+    /// Retries of one request before the user gives up (0 to 10, default 3).
+    pub(crate) attempts: Option<u32>,
+    /// Seconds from the error to the retry (default exponential, mean 1 s).
+    pub(crate) delay: Option<RawDist>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
@@ -191,6 +204,24 @@ pub(crate) struct RawBackends {
     pub(crate) weights: Option<Vec<i64>>,
     /// A CIDR block new instances take their addresses from (`10.1.2.0/24`).
     pub(crate) address_pool: Option<String>,
+    /// Replace an instance the health checks keep marked down.
+    pub(crate) replace_unhealthy: Option<RawReplace>,
+    /// The speed of instances the autoscaler or a replacement launches.
+    pub(crate) launch_speed: Option<f64>,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "ReplaceUnhealthy")]
+pub(crate) struct RawReplace {
+    /// From marked down to terminated, if still down (s, default 60).
+    #[serde(default, deserialize_with = "super::duration::opt_secs")]
+    #[schemars(with = "Option<super::duration::Secs>")]
+    pub(crate) grace: Option<f64>,
+    /// The new instance's launch-to-running time (s, default 60).
+    #[serde(default, deserialize_with = "super::duration::opt_secs")]
+    #[schemars(with = "Option<super::duration::Secs>")]
+    pub(crate) boot_time: Option<f64>,
 }
 
 /// `speed = 1.0` (every backend) or `speed = [1, 1, 0.5]` (one per backend).
@@ -497,6 +528,30 @@ pub(crate) struct RawStrategy {
     pub(crate) read_timeout: Option<f64>,
     /// Passive health checks of the strategy's product; any kind.
     pub(crate) passive_health: Option<RawPassiveHealth>,
+    /// How the load balancer retries a failed attempt (any kind).
+    pub(crate) retry: Option<RawLbRetry>,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "LbRetry")]
+pub(crate) struct RawLbRetry {
+    /// `once`, `nginx`, `envoy`, `haproxy`: whose defaults the other keys start from.
+    pub(crate) policy: Option<RawRetryPolicy>,
+    /// Retries after the first attempt (0 to 10; nginx: 0 = every other backend).
+    pub(crate) attempts: Option<u32>,
+    /// Which failed attempts are retried: `error` (dead backend), `overloaded` (a 503 from a full backend).
+    pub(crate) on: Option<Vec<RawRetryOn>>,
+    /// `every` (each retry elsewhere) or `last` (HAProxy: back to the same backend until the last retry).
+    pub(crate) redispatch: Option<RawRedispatch>,
+    /// Envoy retry budget: share of active requests that may be retries, percent (0 to 100).
+    pub(crate) budget_percent: Option<f64>,
+    /// Envoy retry budget: retries allowed at once whatever the share (default 3).
+    pub(crate) min_retry_concurrency: Option<u32>,
+    /// How long the load balancer waits for an attempt's answer (s; Envoy `per_try_timeout`).
+    #[serde(default, deserialize_with = "super::duration::opt_secs")]
+    #[schemars(with = "Option<super::duration::Secs>")]
+    pub(crate) per_try_timeout: Option<f64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
@@ -586,6 +641,16 @@ impl RawPassiveHealth {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
+#[schemars(rename = "RetryPolicy")]
+pub(crate) enum RawRetryPolicy {
+    Once,
+    Nginx,
+    Envoy,
+    Haproxy,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
 #[schemars(rename = "Observe")]
 pub(crate) enum RawObserve {
     Layer4,
@@ -607,11 +672,28 @@ pub(crate) enum RawOnError {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
+#[schemars(rename = "RetryOn")]
+pub(crate) enum RawRetryOn {
+    Error,
+    Overloaded,
+    Timeout,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
 #[schemars(rename = "CrashMode")]
 pub(crate) enum RawCrashMode {
     Reset,
     Blackhole,
     Hang,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+#[schemars(rename = "Redispatch")]
+pub(crate) enum RawRedispatch {
+    Every,
+    Last,
 }
 
 impl RawStrategy {

@@ -193,6 +193,22 @@ pub struct ClientSegment {
     /// Whether a user's cookies outlive their session (`cookie_jar`).
     #[serde(skip_serializing_if = "CookieJar::is_session")]
     pub cookie_jar: CookieJar,
+    /// What a user does after an error (`retry`); `None`: goes on with the
+    /// next request as if nothing happened.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry: Option<ClientRetry>,
+}
+
+/// A user's retries after an error (`[[clients]] retry`): the failed or
+/// rejected request is sent again after `delay`, up to `attempts` times;
+/// an error after the last one and the user abandons the session.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ClientRetry {
+    /// Retries of one request before the user gives up (0: gives up at the
+    /// first error).
+    pub attempts: u32,
+    /// Seconds from the error to the retry.
+    pub delay: Dist,
 }
 
 /// Whose cookie jar a session's cookies live in (`[[clients]] cookie_jar`).
@@ -229,6 +245,7 @@ impl ClientSegment {
             token_header: false,
             token_rotation_ns: 0,
             cookie_jar: CookieJar::Session,
+            retry: None,
         }
     }
 }
@@ -249,6 +266,27 @@ pub struct Backends {
     /// empty for the default fleet, which then hashes as before).
     #[serde(skip_serializing_if = "super::addresses::FleetSpec::is_default")]
     pub fleet: super::addresses::FleetSpec,
+    /// Instances the health checks keep marked down are replaced
+    /// (`replace_unhealthy`); `None`: never.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replace_unhealthy: Option<Replacement>,
+    /// The speed of instances the autoscaler or a replacement launches
+    /// (`launch_speed`); `None`: the first backend's for the autoscaler,
+    /// the replaced instance's for a replacement.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub launch_speed: Option<f64>,
+}
+
+/// `[backends] replace_unhealthy`: as an auto-scaling group or a
+/// Kubernetes controller does, an instance still marked down `grace_ns`
+/// after the health checks marked it down is terminated and a new one
+/// launched in its place.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct Replacement {
+    /// From being marked down to being terminated, if still down, ns.
+    pub grace_ns: u64,
+    /// The new instance's launch-to-running time, ns.
+    pub boot_time_ns: u64,
 }
 
 impl Backends {
@@ -316,6 +354,11 @@ pub struct StrategyConfig {
     /// This strategy's own session-state placement (`placement` key), if it
     /// overrides the scenario's `[session_state]`.
     pub session_state: Option<SessionState>,
+    /// How the load balancer retries a failed attempt (`retry` key); `None`:
+    /// the strategy's default (one retry elsewhere of an attempt that
+    /// reached a dead backend, when the strategy redispatches).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry: Option<LbRetry>,
     /// How its load balancer talks to backends: product, timeouts and
     /// passive health. Left out of the scenario hash unless a key set it.
     #[serde(skip_serializing_if = "Upstream::is_implicit")]
@@ -463,6 +506,131 @@ impl CrashMode {
     pub fn is_reset(&self) -> bool {
         *self == CrashMode::Reset
     }
+}
+
+/// Which product's retry behaviour a strategy's `retry` starts from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub enum RetryPolicy {
+    /// One retry elsewhere of an attempt that reached a dead backend (the
+    /// default without a `retry` key).
+    Once,
+    /// nginx `proxy_next_upstream error timeout`, `proxy_next_upstream_tries 0`.
+    Nginx,
+    /// Envoy route retry policy: `num_retries` 1, `retry_on: 5xx`, the
+    /// cluster's `max_retries` circuit breaker (3) or a retry budget.
+    Envoy,
+    /// HAProxy `retries 3`, `option redispatch` (on the last retry).
+    Haproxy,
+}
+
+impl RetryPolicy {
+    /// Every policy, in documentation order.
+    pub const ALL: [RetryPolicy; 4] = [
+        RetryPolicy::Once,
+        RetryPolicy::Nginx,
+        RetryPolicy::Envoy,
+        RetryPolicy::Haproxy,
+    ];
+
+    /// The policy's name in scenarios.
+    pub fn name(self) -> &'static str {
+        match self {
+            RetryPolicy::Once => "once",
+            RetryPolicy::Nginx => "nginx",
+            RetryPolicy::Envoy => "envoy",
+            RetryPolicy::Haproxy => "haproxy",
+        }
+    }
+}
+
+/// A strategy's load-balancer retries (`[[strategies]] retry`): which
+/// failed attempts are tried again, how often, where, and how many retries
+/// may be under way at once.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct LbRetry {
+    /// The product the defaults came from.
+    pub policy: RetryPolicy,
+    /// Retries of one request after its first attempt; `None`: until every
+    /// other backend of the pool was tried (nginx `proxy_next_upstream_tries 0`).
+    pub attempts: Option<u32>,
+    /// Retry an attempt that reached a dead backend (connection refused or
+    /// timed out: nginx `error timeout`, Envoy `connect-failure`, HAProxy
+    /// `conn-failure`).
+    pub on_error: bool,
+    /// Retry an attempt a full backend turned away with a 503 (nginx
+    /// `http_503`, Envoy `5xx` / `retriable-status-codes`).
+    pub on_overloaded: bool,
+    /// Retry an attempt that got no answer within `per_try_timeout_ns`
+    /// (nginx `timeout`, Envoy `5xx`).
+    pub on_timeout: bool,
+    /// How long the load balancer waits for an attempt's answer (Envoy
+    /// `per_try_timeout`, nginx `proxy_read_timeout`); `None`: for ever. A
+    /// timed-out attempt stays on its backend, which finishes it for
+    /// nothing.
+    pub per_try_timeout_ns: Option<u64>,
+    /// Retries go back to the backend that failed, all but the last
+    /// (HAProxy without `option redispatch` on every retry); otherwise each
+    /// goes elsewhere.
+    pub same_backend: bool,
+    /// At most this many retries under way at once; `None`: no limit.
+    pub budget: Option<RetryBudget>,
+}
+
+impl LbRetry {
+    /// The product's defaults (docs/strategies.md, Load-balancer retries).
+    pub fn preset(policy: RetryPolicy) -> Self {
+        let base = LbRetry {
+            policy,
+            attempts: Some(1),
+            on_error: true,
+            on_overloaded: false,
+            on_timeout: false,
+            per_try_timeout_ns: None,
+            same_backend: false,
+            budget: None,
+        };
+        match policy {
+            RetryPolicy::Once => base,
+            // `proxy_next_upstream error timeout` and `_tries 0`: every
+            // other server once.
+            RetryPolicy::Nginx => LbRetry {
+                attempts: None,
+                on_timeout: true,
+                ..base
+            },
+            // `num_retries` 1, `retry_on: 5xx` (connect failures and 503s);
+            // without a budget the cluster's `max_retries` circuit breaker
+            // (default 3) caps the retries under way.
+            RetryPolicy::Envoy => LbRetry {
+                on_overloaded: true,
+                on_timeout: true,
+                budget: Some(RetryBudget {
+                    percent: 0.0,
+                    min_concurrency: 3,
+                }),
+                ..base
+            },
+            // `retries 3` (connection failures) to the same server,
+            // `option redispatch` moving the last one.
+            RetryPolicy::Haproxy => LbRetry {
+                attempts: Some(3),
+                same_backend: true,
+                ..base
+            },
+        }
+    }
+}
+
+/// Envoy's retry budget (`retry_budget`): retries under way at once are at
+/// most `max(min_concurrency, percent % of active requests)`; with
+/// `percent = 0`, the `max_retries` circuit breaker (`min_concurrency`).
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct RetryBudget {
+    /// Share of active requests (in service, queued, or waiting for a
+    /// retry) that may be retries, percent.
+    pub percent: f64,
+    /// Retries allowed at once whatever the share.
+    pub min_concurrency: u32,
 }
 
 /// One `[[faults]]` entry, validated: times in ns from the start,

@@ -65,6 +65,9 @@ pub enum Stream {
     Health = 6,
     /// One session's shared-store round trips (index = session number).
     Store = 7,
+    /// A user's retry delays after errors (index = session number × 16 +
+    /// the retry's number).
+    ClientRetry = 8,
 }
 
 /// The seed for `(master, stream, index)`.

@@ -23,9 +23,11 @@ pub const NUMBER_UNITS: &[(&str, &str, &str)] = &[
     ("clients", "users_per_ip", "users per public address"),
     ("clients", "ip_change_rate", "changes/s per session"),
     ("clients", "cookie_block", "fraction of sessions"),
+    ("clients", "retry.attempts", "retries per request"),
     ("backends", "count", "backends"),
     ("backends", "workers", "parallel requests per backend"),
     ("backends", "queue_limit", "waiting requests per backend"),
+    ("backends", "launch_speed", "relative to 1.0"),
     (
         "health_check",
         "unhealthy_threshold",
@@ -95,9 +97,14 @@ pub fn key_unit(key: &str) -> Option<&'static str> {
         return Some("s");
     }
     let (table, field) = (path.first()?, path.last()?);
+    // A key inside an inline table is documented as `table.key`.
+    let inner = path
+        .len()
+        .checked_sub(2)
+        .map(|i| format!("{}.{field}", path[i]));
     NUMBER_UNITS
         .iter()
-        .find(|(t, f, _)| t == table && f == field)
+        .find(|(t, f, _)| t == table && (f == field || inner.as_deref() == Some(*f)))
         .map(|(_, _, u)| *u)
 }
 

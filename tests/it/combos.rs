@@ -2,8 +2,9 @@
 //! `on_unavailable` and `on_draining` where they apply, under every session
 //! state placement, on one small scenario with everything enabled at once
 //! (NAT, CGNAT churn, cookie blocking, token rotation, returning users
-//! with their cookie jars, the fleet's own addresses, names and weights with
-//! an address pool, a crash, random faults, a zone outage, a slow backend,
+//! with their cookie jars, users who retry after errors and give up, the fleet's own addresses, names and weights with
+//! an address pool, load-balancer retries of every product with a budget,
+//! replacement of unhealthy instances at another speed, a crash, random faults, a zone outage, a slow backend,
 //! a rolling deploy with drain and slow start, autoscaling out and in, a
 //! store outage, crashes that hang and blackhole, passive health checks of
 //! every product). Runs in the test
@@ -26,6 +27,15 @@ fn strategies() -> String {
     };
     for b in ["round_robin", "random", "least_conn", "p2c"] {
         add(b.into(), format!("kind = \"{b}\"\n"));
+    }
+    // Each product's load-balancer retries, and a budget.
+    for (name, body) in [
+        ("lc-nginx-retry", "kind = \"least_conn\"\nretry = { policy = \"nginx\", on = [\"error\", \"overloaded\"] }\n"),
+        ("p2c-envoy-retry", "kind = \"p2c\"\nretry = { policy = \"envoy\", attempts = 3, budget_percent = 20 }\n"),
+        ("cookie-haproxy-retry", "kind = \"lb_cookie\"\nretry = { policy = \"haproxy\" }\n"),
+        ("ip-envoy-retry", "kind = \"source_ip\"\nhash = \"maglev\"\ntable_size = 251\nretry = { policy = \"envoy\", min_retry_concurrency = 1 }\n"),
+    ] {
+        add(name.into(), body.into());
     }
     // Passive health of every product, with their timeouts.
     for (name, body) in [
@@ -136,6 +146,7 @@ share = 0.4
 users = 2000
 cookie_block = 0.2
 cookie_jar = "user"
+retry = {{ attempts = 0 }}
 
 [[clients]]
 name = "office"
@@ -143,6 +154,7 @@ share = 0.3
 users = 400
 network = "nat"
 users_per_ip = 100
+retry = {{ attempts = 2, delay = {{ dist = "exponential", mean = 3 }} }}
 
 [[clients]]
 name = "mobile"
@@ -164,6 +176,8 @@ addresses = ["10.1.0.5:8080", "10.1.0.6:8080", "10.1.0.7:8080", "10.1.0.8:8080"]
 names = ["w0", "w1", "w2", "w3"]
 weights = [1, 2, 1, 1]
 address_pool = "10.1.2.0/28"
+replace_unhealthy = {{ grace = 70, boot_time = 20 }}
+launch_speed = 1.5
 
 [health_check]
 interval = 10
@@ -274,7 +288,8 @@ fn check(sc: &Scenario, o: &RunOutput) {
                 ControlKind::InService => {
                     booting.insert(e.backend.unwrap(), false);
                 }
-                ControlKind::DrainStart => serving -= 1,
+                // A replaced instance leaves without a drain.
+                ControlKind::DrainStart | ControlKind::Replaced => serving -= 1,
                 _ => {}
             }
             // A deploy's batch of 2 launches before its old instances drain.
@@ -293,7 +308,7 @@ fn check(sc: &Scenario, o: &RunOutput) {
     for (i, e) in o.events.iter().enumerate() {
         match e.kind {
             ControlKind::BootStart => serving += 1,
-            ControlKind::DrainStart => serving -= 1,
+            ControlKind::DrainStart | ControlKind::Replaced => serving -= 1,
             _ => {}
         }
         let last_of_instant = o.events.get(i + 1).is_none_or(|n| n.t_ns != e.t_ns);
@@ -351,11 +366,21 @@ fn run_all(place: &str) {
         "InService",
         "ScaleOut",
         "ScaleIn",
+        "Replaced",
         "Ejected",
         "Returned",
     ] {
         assert!(kinds.contains(k), "{place}: no {k} in any run");
     }
+    assert!(
+        outs.iter()
+            .any(|o| o.summary.client_retries > 0 && o.summary.abandoned > 0),
+        "{place}: no user retried and gave up in any run"
+    );
+    assert!(
+        outs.iter().any(|o| o.summary.retries_over_budget > 0),
+        "{place}: no retry budget ran out in any run"
+    );
     // Deterministic: a second run of a few strategies is identical.
     for i in [0, sc.strategies.len() / 2, sc.strategies.len() - 1] {
         let again = run_strategy_traced(&sc, i);

@@ -75,13 +75,14 @@ pub(crate) fn assert_requests_conserved(s: &RunSummary) {
     );
 }
 
-/// Requests are conserved (above); every session completed or is still
-/// active; every lost session is counted under exactly one cause.
+/// Requests are conserved (above); every session completed, was abandoned
+/// by its user or is still active; every lost session is counted under
+/// exactly one cause.
 pub(crate) fn assert_conserved(s: &RunSummary) {
     assert_requests_conserved(s);
     assert_eq!(
         s.sessions,
-        s.sessions_completed + s.sessions_active_end,
+        s.sessions_completed + s.abandoned + s.sessions_active_end,
         "{}: {s:?}",
         s.strategy
     );
@@ -110,6 +111,7 @@ pub(crate) fn strategy(name: &str, spec: StrategySpec) -> StrategyConfig {
         upstream: Upstream::of(spec.default_product()),
         spec,
         session_state: None,
+        retry: None,
     }
 }
 
@@ -187,6 +189,8 @@ pub(crate) fn queueing(
             queue_limit: None,
             zones: vec!["default".into()],
             fleet: Default::default(),
+            replace_unhealthy: None,
+            launch_speed: None,
         },
         health_check: HealthCheck {
             interval_ns: secs_to_ns(30.0),

@@ -1,6 +1,7 @@
 //! Integration tests, one binary with topic modules.
 
 mod cli;
+mod client_retry;
 mod combos;
 mod common;
 mod compare;

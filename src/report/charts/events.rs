@@ -26,6 +26,7 @@ pub const CAPACITY_EVENTS: &[ControlKind] = &[
     ControlKind::InService,
     ControlKind::ScaleOut,
     ControlKind::ScaleIn,
+    ControlKind::Replaced,
 ];
 
 /// How an event reads on a chart: something broke, something came back,
@@ -53,7 +54,8 @@ pub fn tone(event: ControlKind) -> Tone {
         | K::BootStart
         | K::InService
         | K::ScaleOut
-        | K::ScaleIn => Tone::Change,
+        | K::ScaleIn
+        | K::Replaced => Tone::Change,
     }
 }
 

@@ -35,6 +35,7 @@ pub fn findings(data: &RunData) -> Vec<String> {
     }
     // Returning users keep a recovered or added backend cold.
     out.extend(super::returning::returning_cold_finding(data));
+    out.extend(super::storm::retry_storm_findings(data));
     out.extend(rejection_findings(data));
     out.extend(latency_findings(data));
     out

@@ -9,6 +9,7 @@ mod passive;
 mod replay;
 mod returning;
 mod store;
+mod storm;
 mod text;
 
 use super::data::{RunData, ScenarioFacts};

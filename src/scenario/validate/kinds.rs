@@ -28,6 +28,11 @@ pub(super) fn strategies(raw: &[RawStrategy]) -> R<Vec<StrategyConfig>> {
             name: s.name.clone(),
             spec,
             session_state: None,
+            retry: s
+                .retry
+                .as_ref()
+                .map(|r| lb_retry(&sk.k("retry"), r))
+                .transpose()?,
             upstream,
         });
     }
@@ -573,4 +578,76 @@ fn passive_health(k: &KeyPath, ph: &RawPassiveHealth, product: Product) -> R<Pas
             },
         },
     })
+}
+
+/// `[[strategies]] retry = { policy, attempts, on, redispatch,
+/// budget_percent, min_retry_concurrency }`: the policy's product defaults,
+/// then each key given; attempts 0 to [`MAX_LB_RETRIES`], a budget of 0 to
+/// 100 % with at least one retry at once.
+pub(super) fn lb_retry(k: &KeyPath, raw: &RawLbRetry) -> R<LbRetry> {
+    let policy = match raw.policy.unwrap_or(RawRetryPolicy::Once) {
+        RawRetryPolicy::Once => RetryPolicy::Once,
+        RawRetryPolicy::Nginx => RetryPolicy::Nginx,
+        RawRetryPolicy::Envoy => RetryPolicy::Envoy,
+        RawRetryPolicy::Haproxy => RetryPolicy::Haproxy,
+    };
+    let mut r = LbRetry::preset(policy);
+    if let Some(a) = raw.attempts {
+        if a > MAX_LB_RETRIES {
+            return problem(
+                &k.k("attempts"),
+                format!("expected 0 to {MAX_LB_RETRIES} retries of one attempt, found {a}"),
+            );
+        }
+        // nginx's `proxy_next_upstream_tries 0` is "no limit but the pool".
+        r.attempts = match (policy, a) {
+            (RetryPolicy::Nginx, 0) => None,
+            _ => Some(a),
+        };
+    }
+    if let Some(on) = &raw.on {
+        r.on_error = on.contains(&RawRetryOn::Error);
+        r.on_overloaded = on.contains(&RawRetryOn::Overloaded);
+        r.on_timeout = on.contains(&RawRetryOn::Timeout);
+    }
+    if let Some(t) = raw.per_try_timeout {
+        let tk = k.k("per_try_timeout");
+        if t > MAX_PER_TRY_TIMEOUT_S {
+            return problem(
+                &tk,
+                format!("expected at most {MAX_PER_TRY_TIMEOUT_S} s, found {t} s"),
+            );
+        }
+        r.per_try_timeout_ns = Some(secs(&tk, t, false)?);
+    }
+    if let Some(d) = raw.redispatch {
+        r.same_backend = d == RawRedispatch::Last;
+    }
+    let min_k = k.k("min_retry_concurrency");
+    if let Some(m) = raw.min_retry_concurrency {
+        if !(1..=MAX_RETRY_CONCURRENCY).contains(&m) {
+            return problem(
+                &min_k,
+                format!("expected 1 to {MAX_RETRY_CONCURRENCY} retries at once, found {m}"),
+            );
+        }
+    }
+    match (raw.budget_percent, raw.min_retry_concurrency) {
+        (Some(p), m) => {
+            let percent = within(&k.k("budget_percent"), p, 0.0, 100.0, "a percentage")?;
+            r.budget = Some(RetryBudget {
+                percent,
+                min_concurrency: m.unwrap_or(DEFAULT_MIN_RETRY_CONCURRENCY),
+            });
+        }
+        (None, Some(m)) => {
+            let percent = r.budget.map_or(0.0, |b| b.percent);
+            r.budget = Some(RetryBudget {
+                percent,
+                min_concurrency: m,
+            });
+        }
+        (None, None) => {}
+    }
+    Ok(r)
 }

@@ -45,6 +45,28 @@ pub(super) const MAX_IP_CHANGE_RATE: f64 = 1.0;
 pub(super) const MIN_HEALTH_INTERVAL_S: f64 = 0.1;
 /// Time a request to a dead backend takes to fail before its retry.
 pub(super) const DEFAULT_RETRY_DELAY_S: f64 = 1.0;
+/// Most times a user retries one request (`[[clients]] retry.attempts`).
+pub(super) const MAX_CLIENT_RETRIES: u32 = 10;
+/// Retries of one request when `retry.attempts` is not given.
+pub(super) const DEFAULT_CLIENT_RETRIES: u32 = 3;
+/// The longest mean client retry delay, seconds (a user who waits longer
+/// has left).
+pub(super) const MAX_CLIENT_RETRY_DELAY_S: f64 = 3600.0;
+/// Most retries of one attempt a load balancer makes (`[[strategies]]
+/// retry.attempts`; HAProxy's `retries` default is 3).
+pub(super) const MAX_LB_RETRIES: u32 = 10;
+/// Most retries under way at once a budget may allow
+/// (`retry.min_retry_concurrency`).
+pub(super) const MAX_RETRY_CONCURRENCY: u32 = 1_000_000;
+/// The longest `retry.per_try_timeout`, seconds.
+pub(super) const MAX_PER_TRY_TIMEOUT_S: f64 = 3600.0;
+/// Envoy's `min_retry_concurrency` default.
+pub(super) const DEFAULT_MIN_RETRY_CONCURRENCY: u32 = 3;
+/// How long an instance stays marked down before it is replaced when
+/// `replace_unhealthy.grace` is not given.
+pub(super) const DEFAULT_REPLACE_GRACE_S: f64 = 60.0;
+/// The longest `replace_unhealthy` grace or boot time.
+const MAX_REPLACE_S: f64 = 86_400.0;
 /// Most copies `replicated` session state may keep besides the primary.
 pub const MAX_COPIES: u32 = 8;
 /// The shortest mean time between failures of `random` faults (shorter would
@@ -205,6 +227,16 @@ pub(crate) fn validate(raw: RawScenario, name_hint: &str) -> R<Scenario> {
     let (name, simulation) = simulation(&raw.simulation, name_hint)?;
     let workload = workload(&raw.workload)?;
     let clients = clients(raw.clients.as_deref())?;
+    if let (Some(_), Some(i)) = (
+        &workload.replay,
+        clients.iter().position(|c| c.retry.is_some()),
+    ) {
+        return problem(
+            &KeyPath::from("clients").i(i).k("retry"),
+            "expected no client `retry` with `workload.replay` (a replayed log holds the \
+             retries its users made), found one",
+        );
+    }
     let backends = backends(&raw.backends)?;
     let health_check = health_check(raw.health_check.as_ref())?;
     let placements: Vec<RawPlacement> = raw.strategies.iter().filter_map(|s| s.placement).collect();

@@ -236,6 +236,11 @@ pub(super) fn clients(raw: Option<&[RawClient]>) -> R<Vec<ClientSegment>> {
             ),
             Some(r) => secs(&ck.k("token_rotation"), r, true)?,
         };
+        let retry = c
+            .retry
+            .as_ref()
+            .map(|r| client_retry(&ck.k("retry"), r))
+            .transpose()?;
         out.push(ClientSegment {
             name: seg_name,
             share,
@@ -251,6 +256,7 @@ pub(super) fn clients(raw: Option<&[RawClient]>) -> R<Vec<ClientSegment>> {
                 Some(RawCookieJar::User) => CookieJar::User,
                 Some(RawCookieJar::Session) | None => CookieJar::Session,
             },
+            retry,
         });
     }
     let sum: f64 = out.iter().map(|c| c.share).sum();
@@ -269,6 +275,33 @@ pub(super) fn clients(raw: Option<&[RawClient]>) -> R<Vec<ClientSegment>> {
         );
     }
     Ok(out)
+}
+
+/// `[[clients]] retry = { attempts, delay }`: attempts 0 to
+/// [`MAX_CLIENT_RETRIES`], a delay with a mean of at most
+/// [`MAX_CLIENT_RETRY_DELAY_S`].
+fn client_retry(k: &KeyPath, raw: &RawClientRetry) -> R<ClientRetry> {
+    let attempts = raw.attempts.unwrap_or(DEFAULT_CLIENT_RETRIES);
+    if attempts > MAX_CLIENT_RETRIES {
+        return problem(
+            &k.k("attempts"),
+            format!("expected 0 to {MAX_CLIENT_RETRIES} retries of one request, found {attempts}"),
+        );
+    }
+    let delay = match &raw.delay {
+        Some(d) => dist(&k.k("delay"), d)?,
+        None => Dist::exponential(1.0).expect("a positive mean is valid"),
+    };
+    if delay.mean() > MAX_CLIENT_RETRY_DELAY_S {
+        return problem(
+            &k.k("delay"),
+            format!(
+                "expected a delay with a mean of at most {MAX_CLIENT_RETRY_DELAY_S} s, found {} s",
+                delay.mean()
+            ),
+        );
+    }
+    Ok(ClientRetry { attempts, delay })
 }
 
 pub(super) fn backends(raw: &RawBackends) -> R<Backends> {
@@ -384,12 +417,39 @@ pub(super) fn backends(raw: &RawBackends) -> R<Backends> {
         }
     };
     let fleet = super::fleet::fleet(raw, speeds.len())?;
+    let replace_unhealthy = match &raw.replace_unhealthy {
+        Some(r) => {
+            let rk = k.k("replace_unhealthy");
+            let grace = r.grace.unwrap_or(DEFAULT_REPLACE_GRACE_S);
+            let boot = r.boot_time.unwrap_or(DEFAULT_BOOT_TIME_S);
+            for (key, v, zero) in [("grace", grace, true), ("boot_time", boot, false)] {
+                if v > MAX_REPLACE_S {
+                    return problem(
+                        &rk.k(key),
+                        format!("expected at most {MAX_REPLACE_S} s (a day), found {v} s"),
+                    );
+                }
+                secs(&rk.k(key), v, zero)?;
+            }
+            Some(Replacement {
+                grace_ns: secs(&rk.k("grace"), grace, true)?,
+                boot_time_ns: secs(&rk.k("boot_time"), boot, false)?,
+            })
+        }
+        None => None,
+    };
+    let launch_speed = raw
+        .launch_speed
+        .map(|s| positive(&k.k("launch_speed"), s, "a speed"))
+        .transpose()?;
     Ok(Backends {
         speeds,
         workers,
         queue_limit: raw.queue_limit,
         zones,
         fleet,
+        replace_unhealthy,
+        launch_speed,
     })
 }
 
