@@ -300,6 +300,7 @@ impl World<'_> {
             state_ns,
             lb_retries: p.lb_retries,
             tag: self.work.next_tag,
+            backend: b,
             orphan: false,
         };
         self.work.next_tag += 1;
@@ -308,7 +309,7 @@ impl World<'_> {
         let hold_ns = req.hold_ns(be.speed);
         let rid = self.work.requests.insert(req);
         if let Some(t) = self.lb.retry.and_then(|r| r.per_try_timeout_ns) {
-            let ev = Ev::TryTimeout { b, req: rid, tag };
+            let ev = Ev::TryTimeout { req: rid, tag };
             self.q.schedule(now.saturating_add(t), ev);
         }
         self.lb.pool.add_outstanding(b);

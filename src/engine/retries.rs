@@ -137,7 +137,7 @@ impl World<'_> {
     /// passed. If it is still queued or in service, the load balancer gives
     /// up on it — the backend goes on and finishes it for nothing — and
     /// retries it or answers the user with an error.
-    pub(super) fn on_try_timeout(&mut self, now: Nanos, b: BackendId, rid: RequestId, tag: u64) {
+    pub(super) fn on_try_timeout(&mut self, now: Nanos, rid: RequestId, tag: u64) {
         let Some(r) = self.work.requests.try_get(rid) else {
             return;
         };
@@ -145,6 +145,7 @@ impl World<'_> {
             return; // answered (its slot reused) or already given up on
         }
         let r = *r;
+        let b = r.backend;
         self.work.requests.get_mut(rid).orphan = true;
         self.lb.pool.remove_outstanding(b);
         self.passive_result(now, b, Outcome::TimedOut);

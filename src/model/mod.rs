@@ -19,6 +19,7 @@ pub use loss::{LossCause, LOSS_CAUSES};
 pub use session::{token_epoch, Drift, JarCookie, Pending, Session};
 pub use state::{Landing, Placement, Replicas, MAX_REPLICAS};
 
+use crate::routing::BackendId;
 use crate::sim::Nanos;
 use std::collections::VecDeque;
 use std::marker::PhantomData;
@@ -132,6 +133,8 @@ pub struct Request {
     pub lb_retries: u32,
     /// This attempt's number in the run (for its per-try timeout).
     pub tag: u64,
+    /// The backend the attempt is on.
+    pub backend: BackendId,
     /// The load balancer stopped waiting for it (per-try timeout): the
     /// backend finishes it for nothing.
     pub orphan: bool,
