@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 /// The scenarios shipped in `scenarios/`, by name.
-pub(crate) const BUNDLED: [(&str, &str); 6] = [
+pub(crate) const BUNDLED: [(&str, &str); 8] = [
     ("checkout", include_str!("../../scenarios/checkout.toml")),
     (
         "corporate_nat",
@@ -29,6 +29,14 @@ pub(crate) const BUNDLED: [(&str, &str); 6] = [
         include_str!("../../scenarios/flash_sale.toml"),
     ),
     ("banking", include_str!("../../scenarios/banking.toml")),
+    (
+        "checkout_passive",
+        include_str!("../../scenarios/checkout_passive.toml"),
+    ),
+    (
+        "retry_storm",
+        include_str!("../../scenarios/retry_storm.toml"),
+    ),
 ];
 
 /// Strategy kinds `init` can write without further keys, with the name
@@ -50,7 +58,7 @@ pub struct InitArgs {
     /// not overwritten without `--force`.
     pub file: Option<PathBuf>,
     /// Start from a bundled scenario: checkout, corporate_nat, mobile_api,
-    /// rolling_deploy, flash_sale, banking.
+    /// rolling_deploy, flash_sale, banking, checkout_passive, retry_storm.
     #[arg(long, value_name = "NAME", conflicts_with_all = ["users", "sessions_per_hour", "requests_per_session", "think_time", "service_time", "backends", "workers", "nat_share", "strategies"])]
     pub from: Option<String>,
     /// Overwrite FILE if it exists.
